@@ -1,0 +1,4 @@
+"""Numeric layer: batched self-consuming loops, models, schemes, metrics, estimators.
+
+Never imports sympy; torch is imported only by the in-context-learning models.
+"""

@@ -1,0 +1,1 @@
+"""Symbolic layer (sympy only): definitions, bounds, derivations and LaTeX for STL theory."""

@@ -1,0 +1,33 @@
+"""Typed errors of the symbolic layer.
+
+Every error caused by user input names the offending argument and what would have
+been allowed, so the command line can print it as one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+
+class TheoryError(Exception):
+    """Base class of every error raised by :mod:`theory`."""
+
+
+class InputError(TheoryError, ValueError):
+    """A value supplied by the user is outside its allowed domain.
+
+    >>> str(InputError("lam", "1.5", "a number in [0, 1]"))
+    'lam: got 1.5; allowed: a number in [0, 1]'
+    """
+
+    def __init__(self, argument: str, got: object, allowed: str):
+        self.argument = argument
+        self.got = got
+        self.allowed = allowed
+        super().__init__(f"{argument}: got {got}; allowed: {allowed}")
+
+
+class AssumptionError(InputError):
+    """Substituted numbers violate an assumption of a bound (e.g. ``lam`` outside [0, 1])."""
+
+
+class ExpressionError(InputError):
+    """A user expression was refused by the safe parser."""

@@ -1,0 +1,80 @@
+"""Entry point of the ``stl`` command.
+
+Each command is one module ``verify.cli.cmd_<name>`` with a ``register(subparsers)``
+function that adds its parser and sets ``handler``; handlers return an exit status.
+Command modules import heavy libraries (torch, matplotlib, dask) inside their handlers,
+so ``stl --help`` and the symbolic commands start fast.
+
+>>> main(["--version"])  # doctest: +ELLIPSIS
+stl ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from verify.errors import USER_ERRORS
+
+#: Command modules, in the order ``stl --help`` lists them.
+COMMAND_MODULES = (
+    "verify.cli.cmd_derive",
+    "verify.cli.cmd_latex",
+    "verify.cli.cmd_simulate",
+    "verify.cli.cmd_stability",
+    "verify.cli.cmd_bound",
+    "verify.cli.cmd_optimize",
+    "verify.cli.cmd_verify",
+)
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument parser whose usage errors are one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from verify import __version__
+
+    parser = _OneLineParser(
+        prog="stl",
+        description="Self-consuming training loops: derive bounds, simulate loops, verify the theory.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  stl derive theorem1\n  stl verify --suite quick --out report",
+    )
+    parser.add_argument("--version", action="version", version=f"stl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``stl`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return int(exc.code or 0)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"stl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"stl {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
