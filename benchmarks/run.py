@@ -1,0 +1,107 @@
+"""Benchmark W1: the batched loop against a per-replicate Python loop and raw normal draws.
+
+Workload W1 (issue 3): Gaussian, ``dim`` 10, ``n`` 100, 100 generations, 100 replicates,
+schemes ``replace`` and ``accumulate``. Three timings are taken in the same process, each
+the best of ``--repeat`` runs:
+
+* ``batched``: :func:`numerics.loop.run_loop` tracking the metrics the baseline tracks
+  (``variance``, ``mean_error``);
+* ``naive``: the way public model-collapse code is written — for each replicate, for
+  each generation, ``rng.multivariate_normal`` to sample, ``np.mean``/``np.cov`` to fit;
+  ``accumulate`` stacks the growing pool and refits on all of it;
+* ``raw_normals``: one ``standard_normal`` call for the same number of normals the loop
+  consumes (``R (G + 1) n d``), the floor for any simulation of this workload.
+
+Run: ``python benchmarks/run.py [--out benchmarks/results.json] [--repeat 3] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from numerics.loop import run_loop  # noqa: E402
+from numerics.models.registry import get_model  # noqa: E402
+
+W1 = {"dim": 10, "n": 100, "generations": 100, "replicates": 100}
+
+
+def naive(scheme: str, dim: int, n: int, generations: int, replicates: int, seed: int = 0) -> np.ndarray:
+    """Per-replicate, per-generation loop; returns the final variance (trace/d) per replicate."""
+    out = np.empty(replicates)
+    for r in range(replicates):
+        rng = np.random.default_rng([seed, r])
+        data = rng.multivariate_normal(np.zeros(dim), np.eye(dim), size=n)
+        pool = data
+        mu, cov = np.mean(data, axis=0), np.cov(data, rowvar=False, bias=True)
+        for _ in range(generations):
+            synth = rng.multivariate_normal(mu, cov, size=n)
+            if scheme == "accumulate":
+                pool = np.vstack([pool, synth])
+                mu, cov = np.mean(pool, axis=0), np.cov(pool, rowvar=False, bias=True)
+            else:
+                mu, cov = np.mean(synth, axis=0), np.cov(synth, rowvar=False, bias=True)
+        out[r] = np.trace(cov) / dim
+    return out
+
+
+def batched(scheme: str, dim: int, n: int, generations: int, replicates: int, seed: int = 0):
+    model = get_model("gaussian", {"dim": str(dim)})
+    return run_loop(model, scheme, n, 0.0, generations, replicates, seed, metrics=("variance", "mean_error"))
+
+
+def raw_normals(dim: int, n: int, generations: int, replicates: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(replicates * (generations + 1) * n * dim)
+
+
+def best_of(repeat: int, fn, *args) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a 10x smaller workload (smoke test)")
+    args = parser.parse_args(argv)
+    w = dict(W1)
+    if args.quick:
+        w.update(generations=10, replicates=20)
+    d, n, g, r = w["dim"], w["n"], w["generations"], w["replicates"]
+    raw = best_of(args.repeat, raw_normals, d, n, g, r)
+    rows = []
+    for scheme in ("replace", "accumulate"):
+        t_batched = best_of(args.repeat, batched, scheme, d, n, g, r)
+        t_naive = best_of(max(1, args.repeat - 1), naive, scheme, d, n, g, r)
+        rows.append({"scheme": scheme, "batched_s": t_batched, "naive_s": t_naive, "raw_normals_s": raw,
+                     "speedup_vs_naive": t_naive / t_batched, "batched_over_raw": t_batched / raw})
+    print(f"W1: gaussian dim={d} n={n} generations={g} replicates={r} (best of {args.repeat})")
+    print(f"{'scheme':<12}{'batched s':>11}{'naive s':>10}{'raw s':>9}{'speedup':>10}{'vs raw':>9}")
+    for row in rows:
+        print(f"{row['scheme']:<12}{row['batched_s']:>11.3f}{row['naive_s']:>10.3f}{row['raw_normals_s']:>9.3f}"
+              f"{row['speedup_vs_naive']:>9.1f}x{row['batched_over_raw']:>8.2f}x")
+    result = {"workload": w, "repeat": args.repeat, "python": sys.version.split()[0],
+              "numpy": np.__version__, "machine": platform.machine(), "processor": platform.processor(),
+              "results": rows}
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""Estimators of the constants of THEORY.md: ``β_n``, ``τ_n``, ``γ_n^i``, ``d_TV(n)``.
+
+Each returns an :class:`Estimate` (value, standard error, confidence interval, method
+text); none returns a bare float.
+"""
+
+from numerics.estimators.estimate import Estimate
+from numerics.estimators.learnability import estimate_dtv
+from numerics.estimators.recursive import estimate_gamma
+from numerics.estimators.stability import estimate_beta, estimate_tau
+
+__all__ = ["Estimate", "estimate_beta", "estimate_tau", "estimate_gamma", "estimate_dtv"]

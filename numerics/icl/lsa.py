@@ -1,0 +1,106 @@
+r"""One-layer linear self-attention (LSA) for in-context linear regression (THEORY.md T2).
+
+The model keeps the merged key-query/value form of a linear attention layer reading
+``(x, y)`` tokens: for the label of position ``k`` (0-based, ``k`` labelled pairs before
+it) it predicts
+
+    ŷ_k = x_kᵀ Γ h_k,        h_k = (1/k) Σ_{j<k} y_j x_j      (ŷ_0 = 0),
+
+one ``d × d`` matrix ``Γ`` per replicate. It is trained by gradient descent on the
+squared error of the *query* (``k = m``, after ``m = context`` examples), as in the
+trained-linear-transformer literature; when it labels synthetic prompts it uses the same
+``Γ`` on every prefix.
+
+Closed-form optimum (derived here). Write ``h = h_m``. With ``x_q`` independent of ``h``
+and isotropic, ``E(x_qᵀΓh − y_q)² = E‖Γh − w‖² + σ²``. By rotation invariance
+``E[hhᵀ] = (s/d) I`` and ``E[h wᵀ] = E[wwᵀ] = I/d``, where
+
+    s = E‖h‖² = (1/m²)[m(m−1) E‖w‖² + m E(y²‖x‖²)] = (m + d + 1 + σ²d) / m,
+
+using ``E(xᵀw)²‖x‖² = (d + 2)‖w‖²`` for Gaussian ``x`` and ``E‖w‖² = 1``. Hence the
+population risk of any ``Γ`` is
+
+    risk(Γ) = (s/d)‖Γ‖_F² − (2/d) tr Γ + 1 + σ²,
+
+strictly convex with unique minimiser ``Γ* = c* I``,
+
+    c* = 1/s = m / (m + d + 1 + σ²d),      risk(Γ*) = 1 + σ² − c*.
+
+(``c* → 1`` as ``m → ∞``: LSA becomes one step of gradient descent from 0 with the
+right step size; for finite ``m`` it shrinks the averaging estimate.)
+
+>>> import torch
+>>> from numerics.rng import ReplicateStreams
+>>> from numerics.icl.prompts import sample_prompts
+>>> p = sample_prompts(ReplicateStreams(1, 2), "real", 4000, dim=3, context=8, noise=0.5,
+...                    dtype=torch.float64)
+>>> g = train_lsa(p, steps=200, lr=1.0)
+>>> c = optimal_scale(context=8, dim=3, noise=0.5)
+>>> bool(abs(torch.diagonal(g, dim1=1, dim2=2).mean() - c) < 0.05)
+True
+"""
+
+from __future__ import annotations
+
+import torch
+
+from numerics.icl.prompts import Prompts
+from numerics.icl.training import train
+
+
+def prefix_means(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``h_k = (1/k) Σ_{j<k} y_j x_j`` for every position ``k`` (``h_0 = 0``): ``(..., T, d)``."""
+    yx = y.unsqueeze(-1) * x
+    # Exclusive cumulative sum: position k sees only pairs j < k (no peeking at y_k).
+    csum = torch.cumsum(yx, dim=-2) - yx
+    counts = torch.arange(x.shape[-2], device=x.device, dtype=x.dtype).clamp(min=1)
+    return csum / counts.unsqueeze(-1)
+
+
+def predict(params: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``ŷ_k`` for every position of prompts ``(R, N, T, d)``: ``(R, N, T)``."""
+    h = prefix_means(x, y)
+    gamma = params["gamma"]
+    return torch.einsum("rntd,rde,rnte->rnt", x, gamma, h)
+
+
+def init_params(replicates: int, dim: int, *, device="cpu", dtype=torch.float64) -> dict:
+    # Γ = 0: the risk is convex in Γ, so the start does not change the optimum and a
+    # deterministic start keeps neighbouring-dataset comparisons (τ̂) free of init noise.
+    return {"gamma": torch.zeros(replicates, dim, dim, device=device, dtype=dtype)}
+
+
+def train_lsa(data: Prompts, *, steps: int, lr: float, order: torch.Tensor | None = None,
+              warm: dict | None = None) -> torch.Tensor:
+    """Gradient-descent training of ``Γ`` on the query loss; returns ``Γ`` ``(R, d, d)``.
+
+    ``order`` ``(R, steps, B)`` gives minibatch indices (SGD); ``None`` is full-batch GD.
+    """
+    start = warm if warm is not None else init_params(data.replicates, data.dim,
+                                                      device=data.x.device, dtype=data.x.dtype)
+    out = train(start, predict, data, steps=steps, lr=lr, order=order, optimizer="sgd",
+                loss_from=data.length - 1)
+    return out["gamma"]
+
+
+def second_moment(context: int, dim: int, noise: float) -> float:
+    """``s = E‖h_m‖² = (m + d + 1 + σ²d)/m`` (see the module docstring)."""
+    return (context + dim + 1 + noise ** 2 * dim) / context
+
+
+def optimal_scale(context: int, dim: int, noise: float) -> float:
+    """``c* = m / (m + d + 1 + σ²d)``: the trained LSA's optimum is ``Γ* = c* I``."""
+    return 1.0 / second_moment(context, dim, noise)
+
+
+def population_risk(gamma: torch.Tensor, context: int, dim: int, noise: float) -> torch.Tensor:
+    """Exact query risk ``(s/d)‖Γ‖_F² − (2/d) tr Γ + 1 + σ²`` of each ``Γ`` ``(R, d, d)``."""
+    s = second_moment(context, dim, noise)
+    fro = (gamma ** 2).sum(dim=(-1, -2))
+    tr = torch.diagonal(gamma, dim1=-2, dim2=-1).sum(-1)
+    return s / dim * fro - 2.0 / dim * tr + 1.0 + noise ** 2
+
+
+def optimal_risk(context: int, dim: int, noise: float) -> float:
+    """``risk(Γ*) = 1 + σ² − c*``."""
+    return 1.0 + noise ** 2 - optimal_scale(context, dim, noise)

@@ -1,0 +1,120 @@
+"""The self-consuming training loop, batched over replicates (THEORY.md section 0).
+
+``S_0 ~ D_0^n``, ``θ_0 = A(S_0)``; for ``j ≥ 1`` the scheme builds ``S̃_j`` from
+synthetic draws of ``P_{θ_{j−1}}`` (and real points), and ``θ_j = A(S̃_j)``. Every array
+has a leading replicate axis; the sampling noise of several generations is drawn in one
+block (it does not depend on the parameters), chunked to bound memory — block sizes
+never change the numbers (see :mod:`numerics.rng`).
+
+>>> from numerics.models.registry import get_model
+>>> t = run_loop(get_model("categorical", {"k": "3"}), "replace", n=20, lam=0.0,
+...              generations=3, replicates=8, seed=1)
+>>> t.values["heterozygosity"].shape
+(8, 4)
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from numerics.errors import InputError
+from numerics.models.base import Model
+from numerics.rng import ReplicateStreams
+from numerics.schemes import Scheme, SchemeState, get_scheme
+from numerics.trajectory import Trajectory
+
+#: Upper bound on pre-drawn noise elements held at once (about 64 MB of float64).
+NOISE_BUDGET = 8_000_000
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise InputError(name, value, f"an integer >= {low}")
+    return int(value)
+
+
+class NoiseFeed:
+    """Hands out one generation of pre-drawn noise at a time, refilling in chunks."""
+
+    def __init__(self, model: Model, streams: ReplicateStreams, count: int, generations: int,
+                 purpose: str = "synthetic"):
+        self.model, self.streams, self.count, self.left = model, streams, count, generations
+        self.purpose = purpose
+        self.block: np.ndarray | None = None
+        self.pos = 0
+
+    def next(self) -> np.ndarray | None:
+        if self.count == 0:
+            return None
+        if self.block is None or self.pos >= self.block.shape[1]:
+            probe = self.model.draw_noise(self.streams, self.count, 1, purpose=self.purpose)
+            if probe is None:
+                return None
+            per_gen = max(1, probe[:, 0].size)
+            chunk = int(max(1, min(self.left - 1, NOISE_BUDGET // per_gen)))
+            rest = self.model.draw_noise(self.streams, self.count, chunk, purpose=self.purpose) if self.left > 1 else None
+            self.block = probe if rest is None else np.concatenate([probe, rest], axis=1)
+            self.pos = 0
+        out = self.block[:, self.pos]
+        self.pos += 1
+        self.left -= 1
+        return out
+
+
+def iterate(model: Model, scheme: Scheme, generations: int, streams: ReplicateStreams,
+            s0: np.ndarray | None = None) -> Iterator[tuple[int, object, np.ndarray, SchemeState]]:
+    """Yield ``(j, θ_j, S̃_j, state)`` for ``j = 0 .. generations`` (one chain per replicate).
+
+    The building block of :func:`run_loop` and the estimators; ``s0`` overrides the
+    real sample (estimators pass neighbouring datasets).
+    """
+    if s0 is None:
+        s0 = model.draw_real(streams, scheme.n, purpose="real")
+    state = scheme.start(model, s0, streams)
+    yield 0, state.params, state.train, state
+    feed = NoiseFeed(model, streams, scheme.n_s, generations)
+    for j in range(1, generations + 1):
+        noise = feed.next()
+        synthetic = model.sample(state.params, streams, scheme.n_s, noise=noise)
+        real = model.draw_real(streams, scheme.fresh_real, purpose="real") if scheme.fresh_real else None
+        params, train = state.step(synthetic, real)
+        yield j, params, train, state
+
+
+def run_loop(model: Model | str, scheme: Scheme | str, n: int, lam: float, generations: int,
+             replicates: int, seed: int, first: int = 0,
+             progress: Callable[[int, int], None] | None = None, *,
+             metrics: Sequence[str] | None = None) -> Trajectory:
+    """Run the loop for replicates ``[first, first + replicates)``; every metric per generation.
+
+    ``model`` is a :class:`Model` (or a registry name with default parameters);
+    ``scheme`` a name of :data:`numerics.schemes.SCHEMES` (sized with ``n`` and ``lam``)
+    or a :class:`Scheme`. ``metrics`` restricts which of the model's metrics are kept
+    (all by default). ``progress(done, total)`` is called after each generation.
+    """
+    if isinstance(model, str):
+        from numerics.models.registry import get_model
+        model = get_model(model, {})
+    generations = _check_int("--generations", generations, 0)
+    replicates = _check_int("--replicates", replicates, 1)
+    if not isinstance(scheme, Scheme):
+        scheme = get_scheme(scheme, n, lam)
+    names = tuple(model.metric_names) if metrics is None else tuple(metrics)
+    unknown = [m for m in names if m not in model.metric_names]
+    if unknown:
+        raise InputError("metric", ", ".join(unknown), ", ".join(model.metric_names))
+    streams = ReplicateStreams(seed, replicates, first)
+    total = generations + 1
+    values = {m: np.empty((replicates, total)) for m in names}
+    need_train = "gen_gap" in names
+    for j, params, train, _ in iterate(model, scheme, generations, streams):
+        got = model.metrics(params, train if need_train else None, streams)
+        for m in names:
+            values[m][:, j] = got[m]
+        if progress is not None:
+            progress(j + 1, total)
+    config = {**model.describe(), **scheme.describe(), "generations": generations,
+              "replicates": replicates, "seed": seed, "first": first}
+    return Trajectory(values, streams.replicate_ids, config)

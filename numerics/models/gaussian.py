@@ -1,0 +1,287 @@
+"""Gaussian model in ``dim`` dimensions: fitted mean and covariance (MLE or unbiased).
+
+Real law ``D_0 = N(mean, scale² I)`` (default ``N(0, I)``). Fitting is the sample mean
+and the covariance divided by ``n`` (``estimator=mle``) or ``n − 1`` (``unbiased``);
+sampling is ``μ + L z`` with ``L`` the Cholesky factor and pre-drawn standard normals
+``z``. THEORY.md section 4: variance collapse under ``replace``; exact TV in 1-D.
+
+Loss for ``gen_gap`` (a documented bounded proxy, since the Gaussian NLL is unbounded):
+the negative log-likelihood *per dimension*, clipped to ``[0, M]`` with ``M = 5``:
+``ℓ(θ, z) = min(max(NLL_θ(z)/d, 0), 5)``. For the real law ``N(0, I)`` the unclipped value
+averages ``½ log 2π + ½ ≈ 1.42``, so the clip bites only far in the tails or for
+collapsed fits.
+
+Metrics: ``variance`` (trace of the fitted covariance / d), ``mean_error`` (‖μ̂ − μ‖²),
+``kl_to_real`` (``KL(N(μ̂, Σ̂) ‖ D_0)`` in closed form; ``inf`` for a singular fit),
+``tv_to_real`` (exact, only when ``dim = 1``), ``gen_gap``.
+
+>>> from numerics.rng import ReplicateStreams
+>>> m = GaussianModel({"dim": "2"})
+>>> st = ReplicateStreams(seed=0, replicates=5)
+>>> th = m.fit(m.draw_real(st, 50))
+>>> th.mean.shape, th.cov.shape
+((5, 2), (5, 2, 2))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtr
+
+from numerics.errors import InputError
+from numerics.models._batched import ragged_draws
+from numerics.models.base import REAL, Mixture, Model, ParamSpec, choice_of, float_in, int_in
+from numerics.rng import ReplicateStreams
+
+LOG_2PI = math.log(2.0 * math.pi)
+NLL_CLIP = 5.0
+
+
+def _parse_vector(text: str) -> np.ndarray:
+    values = np.array([float(v) for v in str(text).split(",")], dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(text)
+    return values
+
+
+@dataclass(frozen=True)
+class GaussianParams:
+    """Fitted ``mean`` ``(R, d)`` and ``cov`` ``(R, d, d)``; ``chol`` its square root factor."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+    chol: np.ndarray = field(repr=False)
+
+
+def _factor(cov: np.ndarray) -> np.ndarray:
+    """A batched square-root factor ``L`` with ``L Lᵀ = cov``.
+
+    Cholesky when every covariance is positive definite; otherwise (collapsed fits with
+    ``n ≤ d`` or zero variance) the symmetric eigen square root, which tolerates
+    singular matrices.
+    """
+    d = cov.shape[-1]
+    if d == 1:
+        return np.sqrt(np.maximum(cov, 0.0))
+    try:
+        return np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        w, v = np.linalg.eigh(cov)
+        return v * np.sqrt(np.maximum(w, 0.0))[..., None, :]
+
+
+def gaussian_tv_1d(m1, s1, m2, s2) -> np.ndarray:
+    """Exact ``d_TV(N(m1, s1²), N(m2, s2²))`` (arrays broadcast).
+
+    ``p − q`` changes sign at the roots of ``log p = log q`` (a quadratic, or a linear
+    equation when ``s1 = s2``); since ``∫(p − q) = 0``, TV is the mass difference on the
+    interval between the roots: ``|P(I) − Q(I)|``.
+
+    >>> round(float(gaussian_tv_1d(0.0, 1.0, 1.0, 1.0)), 6)  # 2Φ(1/2) − 1
+    0.382925
+    """
+    m1, s1, m2, s2 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (m1, s1, m2, s2)))
+    v1, v2 = s1 * s1, s2 * s2
+    equal = np.isclose(v1, v2, rtol=1e-12, atol=0.0)
+    # log p − log q = A x² + B x + C
+    A = 0.5 / np.where(equal, 1.0, v2) - 0.5 / np.where(equal, 1.0, v1)
+    B = m1 / v1 - m2 / v2
+    C = 0.5 * (m2 * m2 / v2 - m1 * m1 / v1) + np.log(s2 / s1)
+    disc = np.maximum(B * B - 4 * A * C, 0.0)
+    sq = np.sqrt(disc)
+    Asafe = np.where(equal, 1.0, A)
+    r1 = (-B - sq) / (2 * Asafe)
+    r2 = (-B + sq) / (2 * Asafe)
+    lo, hi = np.minimum(r1, r2), np.maximum(r1, r2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mass = lambda m, s, a, b: ndtr((b - m) / s) - ndtr((a - m) / s)
+        tv_quad = np.abs(mass(m1, s1, lo, hi) - mass(m2, s2, lo, hi))
+        x0 = 0.5 * (m1 + m2)  # equal variances: one crossing at the midpoint
+        tv_lin = np.abs(ndtr((x0 - m1) / s1) - ndtr((x0 - m2) / s2))
+    return np.clip(np.where(equal, tv_lin, tv_quad), 0.0, 1.0)
+
+
+class GaussianModel(Model):
+    """Batched Gaussian fit/sample; see the module docstring for loss and metrics."""
+
+    name = "gaussian"
+    param_specs = (
+        ParamSpec("dim", int_in(1, 10_000), "1", "an integer in [1, 10000]", "dimension d"),
+        ParamSpec("estimator", choice_of("mle", "unbiased"), "mle", "mle or unbiased",
+                  "covariance divided by n (mle) or n-1 (unbiased)"),
+        ParamSpec("mean", _parse_vector, "0", "a number or dim comma-separated numbers", "real mean"),
+        ParamSpec("scale", float_in(0.0, low_open=True), "1", "a number > 0", "real standard deviation"),
+    )
+    loss_bound = NLL_CLIP
+    has_maximal_coupling = True
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        d = self.params["dim"]
+        mean = self.params["mean"]
+        if mean.size == 1:
+            mean = np.full(d, float(mean[0]))
+        elif mean.size != d:
+            raise InputError("--param mean", ",".join(map(str, mean)), f"one number or {d} numbers (dim)")
+        self.params["mean"] = mean
+        self.d = d
+        self.mu = mean
+        self.scale = float(self.params["scale"])
+        self.ddof = 1 if self.params["estimator"] == "unbiased" else 0
+        self.tv_exact = d == 1
+        self.metric_names = ("variance", "mean_error", "kl_to_real") + (("tv_to_real",) if d == 1 else ()) + ("gen_gap",)
+
+    def _params(self, mean, cov) -> GaussianParams:
+        return GaussianParams(mean, cov, _factor(cov))
+
+    def _check_n(self, n):
+        if n - self.ddof < 1:
+            raise InputError("n", n, f"an integer >= {1 + self.ddof} for the {self.params['estimator']} estimator")
+
+    # -- protocol ------------------------------------------------------------------
+    def draw_real(self, streams, count, purpose="real"):
+        return self.mu + self.scale * streams.normal(purpose, (count, self.d))
+
+    def fit(self, data, *, streams=None, warm=None) -> GaussianParams:
+        n = data.shape[1]
+        self._check_n(n)
+        mean = data.mean(axis=1)
+        centred = data - mean[:, None, :]
+        cov = np.einsum("rni,rnj->rij", centred, centred) / (n - self.ddof)
+        return self._params(mean, cov)
+
+    def suff_stats(self, data):
+        return {
+            "count": np.full((data.shape[0],), float(data.shape[1])),
+            "sum": data.sum(axis=1),
+            "outer": np.einsum("rni,rnj->rij", data, data),
+        }
+
+    def fit_stats(self, stats, *, warm=None) -> GaussianParams:
+        n = stats["count"]
+        self._check_n(int(n[0]))
+        mean = stats["sum"] / n[:, None]
+        scatter = stats["outer"] - n[:, None, None] * mean[:, :, None] * mean[:, None, :]
+        cov = scatter / (n - self.ddof)[:, None, None]
+        return self._params(mean, cov)
+
+    def draw_noise(self, streams, count, generations, purpose="synthetic"):
+        return streams.normal(purpose, (generations, count, self.d))
+
+    def sample(self, params: GaussianParams, streams, count, *, noise=None, purpose="synthetic"):
+        z = noise if noise is not None else streams.normal(purpose, (count, self.d))
+        if self.d == 1:
+            return params.mean[:, None, :] + z * params.chol[:, None, :, 0]
+        return params.mean[:, None, :] + z @ np.swapaxes(params.chol, 1, 2)
+
+    def _logpdf(self, mean, cov, chol, x):
+        """Gaussian log-density per point; ``-inf``/``nan``-safe for singular covariances."""
+        d = self.d
+        diff = x - mean[:, None, :]
+        if d == 1:
+            var = cov[:, None, 0, 0]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return -0.5 * (LOG_2PI + np.log(var) + diff[..., 0] ** 2 / var)
+        sign, logdet = np.linalg.slogdet(cov)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sol = np.linalg.solve(cov[:, None], diff[..., None])[..., 0] if np.all(sign > 0) else None
+        if sol is None:
+            pinv = np.linalg.pinv(cov, hermitian=True)
+            sol = np.einsum("rij,rnj->rni", pinv, diff)
+            logdet = np.where(sign > 0, logdet, -np.inf)
+        quad = np.einsum("rni,rni->rn", diff, sol)
+        return -0.5 * (d * LOG_2PI + logdet[:, None] + quad)
+
+    def log_density(self, params, data):
+        if params is REAL:
+            diff = data - self.mu
+            return -0.5 * (self.d * LOG_2PI + 2 * self.d * math.log(self.scale)
+                           + (diff * diff).sum(axis=-1) / self.scale ** 2)
+        return self._logpdf(params.mean, params.cov, params.chol, data)
+
+    def loss(self, params: GaussianParams, data):
+        nll = -self.log_density(params, data) / self.d
+        return np.clip(np.nan_to_num(nll, nan=NLL_CLIP, posinf=NLL_CLIP, neginf=0.0), 0.0, NLL_CLIP)
+
+    def metrics(self, params: GaussianParams, train, streams):
+        d, s2 = self.d, self.scale ** 2
+        tr = np.trace(params.cov, axis1=1, axis2=2)
+        err = ((params.mean - self.mu) ** 2).sum(axis=1)
+        sign, logdet = np.linalg.slogdet(params.cov)
+        logdet = np.where(sign > 0, logdet, -np.inf)
+        # KL(N(μ̂, Σ̂) ‖ N(μ, s²I)) = ½[tr Σ̂/s² + ‖μ − μ̂‖²/s² − d + d log s² − log det Σ̂]
+        kl = 0.5 * (tr / s2 + err / s2 - d + d * math.log(s2) - logdet)
+        out = {"variance": tr / d, "mean_error": err, "kl_to_real": kl}
+        if d == 1:
+            out["tv_to_real"] = gaussian_tv_1d(params.mean[:, 0], params.chol[:, 0, 0], self.mu[0], self.scale)
+        if train is not None:
+            out["gen_gap"] = self.gen_gap(params, train, streams)
+        return out
+
+    # -- TV and maximal coupling ------------------------------------------------------
+    def tv(self, p: Mixture, q: Mixture, streams=None, *, samples=None):
+        if self.d == 1 and len(p) == 1 and len(q) == 1:
+            (_, a), (_, b) = p[0], q[0]
+            ma, sa = (self.mu[0], self.scale) if a is REAL else (a.mean[:, 0], a.chol[:, 0, 0])
+            mb, sb = (self.mu[0], self.scale) if b is REAL else (b.mean[:, 0], b.chol[:, 0, 0])
+            return np.atleast_1d(gaussian_tv_1d(ma, sa, mb, sb))
+        return super().tv(p, q, streams, samples=samples)
+
+    def sample_coupled(self, params_a, params_b, streams, count, purpose="coupling"):
+        """Exact maximal coupling by the accept/reject construction (Thorisson 2000;
+        see also Jacob et al. 2020, "Unbiased MCMC with couplings", Alg. 1):
+
+        1. ``x ~ P_a``; with ``u ~ U(0,1)``, if ``u p_a(x) ≤ p_b(x)`` set ``x' = x``;
+        2. otherwise draw ``y ~ P_b``, ``w ~ U(0,1)`` until ``w p_b(y) > p_a(y)`` and set
+           ``x' = y``.
+        Step 1 keeps ``x = x'`` with probability ``∫ min(p_a, p_b) = 1 − TV``; step 2
+        draws from the residual ``(p_b − p_a)_+ / TV``, so ``x'`` has law ``P_b``.
+        Step 2's candidates come in replicate-sized blocks from a separate stream
+        (``purpose + "-residual"``), so a replicate's numbers depend only on its stream.
+        """
+        r = params_a.mean.shape[0]
+        x = self.sample(params_a, streams, count, purpose=purpose)
+        u = streams.uniform(purpose, (count,))
+        la, lb = self.log_density(params_a, x), self.log_density(params_b, x)
+        same = np.log(u) + la <= lb
+        y = x.copy()
+        pending = ~same
+        need = pending.sum(axis=1)
+        if need.any():
+            tv = np.clip(self._coupling_tv(params_a, params_b, la, lb), 1e-6, 1.0)
+            filled = np.zeros(r, dtype=np.int64)
+            order = np.argsort(~pending, axis=1, kind="stable")  # pending slots first, in order
+            while np.any(filled < need):
+                left = np.where(filled < need, need - filled, 0)
+                # Expected acceptances per candidate are TV; ask for twice what is needed.
+                sizes = np.where(left > 0, np.ceil(2.0 * left / tv + 8).astype(np.int64), 0)
+                sizes = np.minimum(sizes, 1_000_000)
+                blocks = ragged_draws(streams, purpose + "-residual", sizes,
+                                      lambda g, m: (g.standard_normal((m, self.d)), g.random(m)))
+                cap = int(sizes.max())
+                z = np.zeros((r, cap, self.d))
+                w = np.ones((r, cap))  # padding; masked out by `valid`
+                valid = np.arange(cap)[None, :] < sizes[:, None]
+                for k, (zk, wk) in enumerate(blocks):  # part of the block draw: pad to one array
+                    z[k, : zk.shape[0]] = zk
+                    w[k, : wk.shape[0]] = wk
+                cand = self.sample(params_b, streams, cap, noise=z)
+                lb_c, la_c = self.log_density(params_b, cand), self.log_density(params_a, cand)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    accept = valid & (np.log(w) + lb_c > la_c)
+                rank = np.cumsum(accept, axis=1) - 1 + filled[:, None]
+                use = accept & (rank < need[:, None])
+                rows, cols = np.nonzero(use)
+                targets = order[rows, rank[rows, cols]]
+                y[rows, targets] = cand[rows, cols]
+                filled = filled + use.sum(axis=1)
+        return x, y, pending
+
+    def _coupling_tv(self, a, b, la, lb):
+        if self.d == 1:
+            return gaussian_tv_1d(a.mean[:, 0], a.chol[:, 0, 0], b.mean[:, 0], b.chol[:, 0, 0])
+        # Plug-in estimate from the step-1 points, used only to size candidate blocks.
+        return np.clip(1.0 - np.exp(np.minimum(lb - la, 0.0)), 0.0, 1.0).mean(axis=1) + 1e-3

@@ -1,0 +1,167 @@
+"""The tidy result of a loop: per-replicate values and their per-generation summaries.
+
+A :class:`Trajectory` keeps the raw values ``values[metric]`` of shape ``(R, G + 1)``
+(replicate × generation) with the global replicate ids, so runs over replicate blocks
+computed on different workers can be pooled *exactly* (:meth:`Trajectory.concat`).
+Summaries are tidy records ``{generation, metric, mean, stderr, n_replicates}``
+(DESIGN.md): ``stderr`` is the sample standard deviation (``ddof = 1``) over ``√R``.
+Non-finite values (e.g. ``kl_to_real = inf`` for a singular fit) are kept in the raw
+arrays; the summary then reports a non-finite mean (``null`` in JSON).
+
+>>> import numpy as np
+>>> t = Trajectory({"x": np.array([[1.0, 2.0], [3.0, 4.0]])}, np.arange(2))
+>>> [(r["generation"], r["mean"]) for r in t.to_records()]
+[(0, 2.0), (1, 3.0)]
+>>> t2 = Trajectory.concat([t, Trajectory({"x": np.array([[5.0, 6.0]])}, np.array([2]))])
+>>> t2.n_replicates, t2.to_records()[0]["mean"]
+(3, 3.0)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+RECORD_FIELDS = ("generation", "metric", "mean", "stderr", "n_replicates")
+
+
+def summarize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error over axis 0 (``nan`` stderr for one replicate)."""
+    r = values.shape[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = values.mean(axis=0)
+        se = values.std(axis=0, ddof=1) / math.sqrt(r) if r > 1 else np.full(values.shape[1:], np.nan)
+    return mean, se
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+@dataclass
+class Trajectory:
+    """Raw ``values[metric] -> (R, G + 1)`` plus ``replicate_ids`` ``(R,)`` and ``config``."""
+
+    values: dict[str, np.ndarray]
+    replicate_ids: np.ndarray
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.replicate_ids = np.asarray(self.replicate_ids, dtype=np.int64)
+        shapes = {v.shape for v in self.values.values()}
+        if len(shapes) > 1:
+            raise ValueError(f"metrics have different shapes: {shapes}")
+        for v in self.values.values():
+            if v.ndim != 2 or v.shape[0] != self.replicate_ids.size:
+                raise ValueError("values must be (replicates, generations + 1)")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.values)
+
+    @property
+    def n_replicates(self) -> int:
+        return int(self.replicate_ids.size)
+
+    @property
+    def generations(self) -> int:
+        """``G``: generations after generation 0."""
+        first = next(iter(self.values.values()))
+        return first.shape[1] - 1
+
+    def mean(self, metric: str) -> np.ndarray:
+        return summarize(self.values[metric])[0]
+
+    def stderr(self, metric: str) -> np.ndarray:
+        return summarize(self.values[metric])[1]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Tidy records, generation-major, metrics in insertion order."""
+        summaries = {m: summarize(v) for m, v in self.values.items()}
+        out = []
+        for g in range(self.generations + 1):
+            for m, (mean, se) in summaries.items():
+                out.append({"generation": g, "metric": m, "mean": float(mean[g]),
+                            "stderr": float(se[g]), "n_replicates": self.n_replicates})
+        return out
+
+    def to_dict(self, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``{"config": ..., "records": [...]}`` (DESIGN.md), non-finite numbers as ``None``."""
+        cfg = dict(self.config if config is None else config)
+        return _clean({"config": cfg, "records": self.to_records()})
+
+    def to_json(self, config: Mapping[str, Any] | None = None) -> str:
+        """Strict JSON text of :meth:`to_dict` with a trailing newline."""
+        return json.dumps(self.to_dict(config), indent=2, allow_nan=False) + "\n"
+
+    def to_csv(self) -> str:
+        """The records as CSV text (header ``generation,metric,mean,stderr,n_replicates``)."""
+        return records_to_csv(self.to_records())
+
+    def to_parquet(self, path=None) -> bytes:
+        """The records as Parquet bytes (written to ``path`` too when given); needs pyarrow."""
+        data = records_to_parquet(self.to_records(), self.config)
+        if path is not None:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        return data
+
+    @staticmethod
+    def concat(parts: Sequence["Trajectory"]) -> "Trajectory":
+        """Pool replicate blocks (same metrics and generations), ordered by replicate id."""
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        metrics = parts[0].metrics
+        for p in parts[1:]:
+            if p.metrics != metrics or p.generations != parts[0].generations:
+                raise ValueError("trajectories differ in metrics or generations")
+        ids = np.concatenate([p.replicate_ids for p in parts])
+        order = np.argsort(ids, kind="stable")
+        if np.unique(ids).size != ids.size:
+            raise ValueError("replicate ids overlap")
+        values = {m: np.concatenate([p.values[m] for p in parts], axis=0)[order] for m in metrics}
+        return Trajectory(values, ids[order], dict(parts[0].config))
+
+
+def records_to_csv(records: Iterable[Mapping[str, Any]]) -> str:
+    """CSV text of tidy records (columns of the first record, in order)."""
+    import csv
+
+    records = list(records)
+    fields = list(records[0]) if records else list(RECORD_FIELDS)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: ("" if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def records_to_parquet(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any] | None = None) -> bytes:
+    """Parquet bytes of tidy records, the config as JSON in the schema metadata."""
+    import pyarrow as pa  # lazily: an optional dependency
+    import pyarrow.parquet as pq
+
+    records = list(records)
+    fields = list(records[0]) if records else list(RECORD_FIELDS)
+    table = pa.table({f: [r.get(f) for r in records] for f in fields})
+    meta = {b"config": json.dumps(_clean(dict(config or {}))).encode("utf-8")}
+    table = table.replace_schema_metadata(meta)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()

@@ -1,0 +1,423 @@
+"""The :class:`Bound` value object: named terms that sum to an upper bound.
+
+A bound knows its terms (in order), the assumptions it needs (checked whenever numbers
+are substituted), whether it hides an absolute constant (the ``≲`` of THEORY.md T1'),
+and which result it comes from. Everything returns a new bound; nothing mutates.
+
+>>> from theory.results.shift import shift_bound
+>>> bound = shift_bound()                       # THEORY.md L1
+>>> bound.evaluate(d_tv="1/10", lam="1/2", i=1)
+0.15
+>>> bound.subs(lam=0).expr                      # the lambda -> 0 limit: linear in i
+d_tv*(i + 1)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sympy as sp
+
+from theory import symbols as S
+from theory.assumptions import Condition, Domain, default_domains
+from theory.errors import AssumptionError, InputError
+
+
+@dataclass(frozen=True)
+class SpecialCase:
+    """Where ``symbol == value`` the bound is replaced by ``bound`` (e.g. L2 at λ = 0)."""
+
+    symbol: sp.Symbol
+    value: sp.Expr
+    bound: Bound
+    reason: str
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An upper bound ``lhs <= sum(terms)``; see the module docstring."""
+
+    terms: tuple[tuple[str, sp.Expr], ...]
+    source: str
+    lhs: sp.Expr | None = None
+    assumptions: tuple[Domain, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    hides_constants: bool = False
+    special_cases: tuple[SpecialCase, ...] = ()
+    description: str = ""
+    _domains_done: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        terms = tuple((str(name), sp.sympify(expr)) for name, expr in self.terms)
+        names = [name for name, _ in terms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"term names must be unique, got {names}")
+        object.__setattr__(self, "terms", terms)
+        if not self._domains_done:
+            # every free symbol gets a domain: the caller's overrides, else the default
+            doms = default_domains(sp.Add(*(e for _, e in terms)), tuple(self.assumptions))
+            object.__setattr__(self, "assumptions", doms)
+            object.__setattr__(self, "_domains_done", True)
+
+    # --- views ---------------------------------------------------------------------
+    @property
+    def expr(self) -> sp.Expr:
+        """The bound itself: the sum of the terms."""
+        return sp.Add(*(expr for _, expr in self.terms))
+
+    @property
+    def term_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.terms)
+
+    def term(self, name: str) -> sp.Expr:
+        for term_name, expr in self.terms:
+            if term_name == name:
+                return expr
+        raise InputError("term", repr(name), "one of " + ", ".join(self.term_names))
+
+    @property
+    def free_symbols(self) -> set[sp.Symbol]:
+        return set(self.expr.free_symbols)
+
+    def known_symbols(self) -> set[sp.Symbol]:
+        """Symbols that may be substituted: free ones and those of special cases."""
+        known = self.free_symbols | {d.symbol for d in self.assumptions}
+        for case in self.special_cases:
+            known.add(case.symbol)
+        return known
+
+    def domain(self, symbol: sp.Symbol) -> Domain | None:
+        for dom in self.assumptions:
+            if dom.symbol == symbol:
+                return dom
+        return None
+
+    def only(self, name: str) -> Bound:
+        """The bound made of the single term ``name`` (special cases follow along)."""
+        expr = self.term(name)
+        cases = tuple(
+            replace(case, bound=case.bound.only(name) if name in case.bound.term_names
+                    else case.bound._zero(name))
+            for case in self.special_cases)
+        return Bound(((name, expr),), self.source, self.lhs, self.assumptions,
+                     self.conditions, self.hides_constants, cases, self.description, True)
+
+    def _zero(self, name: str) -> Bound:
+        return Bound(((name, sp.Integer(0)),), self.source, self.lhs, self.assumptions,
+                     self.conditions, self.hides_constants, (), self.description, True)
+
+    # --- substitution ----------------------------------------------------------------
+    def _resolve(self, mapping: Mapping[Any, Any] | None, kwargs: Mapping[str, Any],
+                 argument: str) -> dict[sp.Symbol, sp.Expr]:
+        known = self.known_symbols()
+        resolved: dict[sp.Symbol, sp.Expr] = {}
+        for key, value in list((mapping or {}).items()) + list(kwargs.items()):
+            symbol = key if isinstance(key, sp.Symbol) else S.lookup(str(key), public_only=False)
+            if symbol not in known:
+                raise InputError(argument, symbol.name,
+                                 "a symbol of this result: "
+                                 + ", ".join(sorted(s.name for s in known)))
+            resolved[symbol] = _to_sympy(value, symbol.name)
+        return resolved
+
+    def subs(self, mapping: Mapping[Any, Any] | None = None, **kwargs: Any) -> Bound:
+        """Substitute symbols (by symbol or contract name) with numbers or expressions.
+
+        Numbers are checked against the bound's assumptions; a removable singularity
+        (e.g. L1's closed form at λ = 0) is resolved by taking the limit there.
+        """
+        values = self._resolve(mapping, kwargs, "subs")
+        for symbol, value in values.items():
+            dom = self.domain(symbol)
+            if dom is not None:
+                dom.check(value)
+        for case in self.special_cases:
+            if case.symbol in values and sp.simplify(values[case.symbol] - case.value) == 0:
+                rest = {s: v for s, v in values.items()
+                        if s != case.symbol and s in case.bound.known_symbols()}
+                return case.bound.subs(rest) if rest else case.bound
+        for cond in self.conditions:
+            cond.check(values)
+        numbers = [(s, v) for s, v in values.items() if not v.free_symbols]
+        symbolic = [(s, v) for s, v in values.items() if v.free_symbols]
+        terms = tuple((name, _substitute(expr, symbolic, numbers, self))
+                      for name, expr in self.terms)
+        remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()
+        doms = tuple(d for d in self.assumptions if d.symbol in remaining)
+        conds = tuple(c2 for c2 in (Condition(c.relation.subs(values), c.text)
+                                    for c in self.conditions)
+                      if c2.relation is not sp.true)
+        cases = tuple(
+            replace(case, value=case.value, bound=case.bound.subs(
+                {s: v for s, v in values.items() if s in case.bound.known_symbols()}))
+            for case in self.special_cases if case.symbol not in values)
+        lhs = self.lhs.subs(values) if self.lhs is not None else None
+        return Bound(terms, self.source, lhs, doms, conds, self.hides_constants, cases,
+                     self.description)
+
+    def evaluate(self, mapping: Mapping[Any, Any] | None = None, **numbers: Any) -> float:
+        """The bound as a float once every free symbol has a number.
+
+        >>> from theory.results.theorem1 import theorem1_bound
+        >>> value = theorem1_bound().evaluate(beta_n=0.01, lam=0.5, n=100, gamma=0.02,
+        ...                                   M=2, d_tv=0.05, i=3)     # THEORY.md T1
+        >>> round(value, 12)
+        0.1025
+        """
+        values = self._resolve(mapping, numbers, "evaluate")
+        for symbol, value in values.items():
+            if value.free_symbols:
+                raise InputError(symbol.name, str(value), "a number")
+        result = self.subs(values)
+        missing = sorted(s.name for s in result.free_symbols)
+        if missing:
+            raise InputError("evaluate", "no value for " + ", ".join(missing),
+                             "a number for every symbol of the bound")
+        return _to_float(result.expr)
+
+    def limit(self, symbol: sp.Symbol | str, value: Any, direction: str | None = None
+              ) -> Bound:
+        """Each term's limit as ``symbol -> value`` (``oo`` allowed).
+
+        Other symbols are taken in the interior of their domains, so ``(1 - λ)^i -> 0``
+        as ``i -> oo`` (THEORY.md Corollary).
+        """
+        sym = symbol if isinstance(symbol, sp.Symbol) else S.lookup(symbol, public_only=False)
+        if sym not in self.known_symbols():
+            raise InputError("limit", sym.name, "a symbol of this result: "
+                             + ", ".join(sorted(s.name for s in self.known_symbols())))
+        target = _to_sympy(value, sym.name)
+        if target.is_number and target.is_finite:
+            dom = self.domain(sym)
+            if dom is not None:
+                dom.check(target)
+        dirn = direction or _direction(self.domain(sym), target)
+        terms = tuple((name, _limit(expr, sym, target, dirn, self)) for name, expr in self.terms)
+        remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()
+        doms = tuple(d for d in self.assumptions if d.symbol in remaining)
+        conds = tuple(c for c in self.conditions if sym not in c.relation.free_symbols)
+        lhs = None if self.lhs is None else sp.Limit(self.lhs, sym, target, dir=dirn
+                                                     if dirn != "+-" else "+-")
+        return Bound(terms, self.source, lhs, doms, conds, self.hides_constants, (),
+                     self.description)
+
+    def rate(self, symbol: sp.Symbol | str) -> sp.Expr:
+        """Leading asymptotic order of the bound as ``symbol -> oo`` (constants dropped).
+
+        >>> from theory.results.corollary import corollary_bound
+        >>> corollary_bound().rate("n")                  # THEORY.md Corollary
+        1/sqrt(n)
+        """
+        sym = symbol if isinstance(symbol, sp.Symbol) else S.lookup(symbol, public_only=False)
+        if sym not in self.free_symbols:
+            return sp.Integer(1)
+        inner, back = _interior(self.expr, exclude={sym}, domains=self.assumptions)
+        try:
+            order = sp.Order(inner, (sym, sp.oo))
+        except (NotImplementedError, ValueError, TypeError) as exc:
+            raise InputError("--rate", sym.name, f"a symbol sympy can expand in ({exc})") from None
+        lead = sp.expand_log(sp.powsimp(order.expr.subs(back), force=True), force=True)
+        lead = sp.powdenest(lead, force=True)
+        _, dependent = lead.as_independent(sym, as_Add=False)
+        return _normal_power(dependent, sym)
+
+    # --- numbers ----------------------------------------------------------------------
+    def lambdify(self, term: str | None = None) -> Callable[..., Any]:
+        """A vectorized numpy function of keyword arrays (names of the free symbols).
+
+        Points where the closed form is singular but the bound is not (a removable
+        singularity, or a special case such as T1 at ``i = 0``) are recomputed exactly
+        through :meth:`evaluate`, so the fast path and the exact path agree.
+        """
+        import numpy as np
+
+        target = self if term is None else self.only(term)
+        symbols = sorted(target.known_symbols(), key=lambda s: s.name)
+        names = [s.name for s in symbols]
+        fast = sp.lambdify(symbols, target.expr, modules="numpy")
+        special = {case.symbol.name: float(case.value) for case in target.special_cases}
+
+        def function(**arrays: Any) -> Any:
+            if set(arrays) != set(names):
+                raise InputError("lambdify", ", ".join(sorted(arrays)),
+                                 "exactly the symbols " + ", ".join(names))
+            columns = [np.asarray(arrays[name], dtype=float) for name in names]
+            columns = np.broadcast_arrays(*columns)
+            for symbol, column in zip(symbols, columns):
+                dom = target.domain(symbol)
+                if np.isnan(column).any():
+                    raise AssumptionError(symbol.name, "nan",
+                                          dom.describe() if dom else "a number")
+                if dom is not None:
+                    bad = [v for v in column.ravel() if not dom.contains(float(v))]
+                    if bad:
+                        raise AssumptionError(symbol.name, bad[0], dom.describe())
+            with np.errstate(all="ignore"):
+                out = np.asarray(fast(*columns), dtype=float)
+            out = np.broadcast_to(out, columns[0].shape).copy() if columns else out
+            redo = ~np.isfinite(out)
+            for name, value in special.items():
+                redo |= columns[names.index(name)] == value
+            for index in zip(*np.nonzero(redo)) if out.ndim else ([()] if redo else []):
+                point = {name: float(col[index]) for name, col in zip(names, columns)}
+                out[index] = target.evaluate(**point)
+            return out if out.ndim else float(out)
+
+        function.__doc__ = f"{target.source} bound as a numpy function of {', '.join(names)}"
+        function.symbols = tuple(names)  # type: ignore[attr-defined]
+        return function
+
+    # --- printing ---------------------------------------------------------------------
+    def rhs(self) -> sp.Expr:
+        """The sum of the terms, unevaluated so that printing keeps their order."""
+        if len(self.terms) == 1:
+            return self.terms[0][1]
+        return sp.Add(*(e for _, e in self.terms if e != 0), evaluate=False)
+
+    def latex(self) -> str:
+        """LaTeX of the right-hand side (terms in their order)."""
+        return S.to_latex(self.rhs(), order="none")
+
+    def statement(self) -> sp.Basic:
+        """``lhs <= rhs`` as a sympy relation (the bound alone when there is no lhs)."""
+        if self.lhs is None:
+            return self.rhs()
+        return sp.LessThan(self.lhs, self.rhs(), evaluate=False)
+
+    def statement_latex(self) -> str:
+        return S.to_latex(self.statement(), order="none")
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.statement_latex() + "$"
+
+    def assumption_dicts(self) -> list[dict]:
+        return [d.to_dict() for d in self.assumptions] + [c.to_dict() for c in self.conditions]
+
+    def __str__(self) -> str:
+        return str(self.statement())
+
+
+def _to_sympy(value: Any, name: str) -> sp.Expr:
+    if isinstance(value, sp.Basic):
+        expr = value
+    elif isinstance(value, bool):
+        raise InputError(name, repr(value), "a number or sympy expression")
+    elif isinstance(value, str):
+        from theory.parsing import parse_expression  # text goes through the safe parser
+
+        expr = parse_expression(value, argument=name)
+    elif isinstance(value, int):
+        expr = sp.Integer(value)
+    elif isinstance(value, float):
+        if math.isnan(value):
+            raise AssumptionError(name, "nan", "a number (NaN is not one)")
+        expr = sp.Float(value) if math.isfinite(value) else (sp.oo if value > 0 else -sp.oo)
+    else:
+        try:
+            expr = sp.Float(float(value))  # numpy scalars and the like
+        except (TypeError, ValueError):
+            raise InputError(name, repr(value), "a number or sympy expression") from None
+        if expr.has(sp.S.NaN):
+            raise AssumptionError(name, "nan", "a number (NaN is not one)")
+    if expr.has(sp.S.NaN):
+        raise AssumptionError(name, "nan", "a number (NaN is not one)")
+    return expr
+
+
+def _to_float(expr: sp.Expr) -> float:
+    if expr.has(sp.S.NaN) or expr.has(sp.zoo):
+        raise AssumptionError("bound", str(expr), "a point where the bound is defined")
+    try:
+        return float(expr)
+    except TypeError:
+        raise AssumptionError("bound", str(expr), "a real number") from None
+
+
+def _bad(expr: sp.Expr) -> bool:
+    return expr.has(sp.S.NaN) or expr.has(sp.zoo)
+
+
+def _direction(dom: Domain | None, value: sp.Expr) -> str:
+    if value == sp.oo:
+        return "-"
+    if value == -sp.oo:
+        return "+"
+    if dom is not None and value == dom.low:
+        return "+"
+    if dom is not None and value == dom.high:
+        return "-"
+    return "+-"
+
+
+def _substitute(expr: sp.Expr, symbolic: Iterable, numbers: Iterable, bound: Bound) -> sp.Expr:
+    """Substitute, replacing a 0/0 that the substitution creates by the limit there."""
+    current = expr.subs(list(symbolic)) if symbolic else expr
+    for symbol, value in numbers:
+        nxt = current.subs(symbol, value)
+        if _bad(nxt) and not _bad(current):
+            nxt = _limit(current, symbol, value, _direction(bound.domain(symbol), value), bound)
+        current = nxt
+    return current
+
+
+def _interior(expr: sp.Expr, exclude: set, domains: Iterable[Domain]):
+    """Replace each symbol with a bounded interval domain by an interior parametrization.
+
+    ``x = low + (high - low) u / (1 + u)`` with ``u > 0`` covers the open interval, so
+    sympy knows e.g. ``0 < 1 - λ < 1`` and can send ``(1 - λ)^i`` to zero.
+    """
+    forward, back = {}, {}
+    for dom in domains:
+        x = dom.symbol
+        if x in exclude or x not in expr.free_symbols or dom.integer:
+            continue
+        if dom.low.is_infinite or dom.high.is_infinite:
+            continue
+        u = sp.Dummy(f"u_{x.name}", positive=True)
+        forward[x] = dom.low + (dom.high - dom.low) * u / (1 + u)
+        back[u] = (x - dom.low) / (dom.high - x)
+    return expr.subs(forward), back
+
+
+def _limit(expr: sp.Expr, symbol: sp.Symbol, value: sp.Expr, direction: str,
+           bound: Bound) -> sp.Expr:
+    if symbol not in expr.free_symbols:
+        return expr
+    plain = _try_limit(expr, symbol, value, direction)
+    if plain is not None and _clean(plain):
+        return plain
+    inner, back = _interior(expr, {symbol}, bound.assumptions)
+    result = _try_limit(inner, symbol, value, direction)
+    if result is None or not _clean(result):
+        raise InputError("limit", f"{symbol.name} -> {value}",
+                         "a limit sympy can take in closed form")
+    return sp.factor(sp.simplify(result.subs(back)))
+
+
+def _try_limit(expr, symbol, value, direction):
+    try:
+        return sp.limit(expr, symbol, value, dir=direction)
+    except ValueError:
+        if direction == "+-":
+            try:
+                return sp.limit(expr, symbol, value, dir="+")
+            except (ValueError, NotImplementedError):
+                return None
+        return None
+    except NotImplementedError:
+        return None
+
+
+def _clean(expr: sp.Expr) -> bool:
+    return not (expr.has(sp.Limit) or expr.has(sp.sign) or expr.has(sp.AccumBounds)
+                or _bad(expr) or any(isinstance(e, sp.exp) and e.args[0].has(sp.oo)
+                                     for e in sp.preorder_traversal(expr)))
+
+
+def _normal_power(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """Write ``sqrt(1/n)`` as ``1/sqrt(n)`` (same value for positive ``n``)."""
+    pos = sp.Dummy("p", positive=True)
+    return sp.powsimp(sp.powdenest(expr.subs(symbol, pos), force=True)).subs(pos, symbol)

@@ -1,0 +1,71 @@
+"""A :class:`Derivation`: the steps (relation + reason) that lead to a :class:`Bound`.
+
+``stl derive NAME`` prints one. Each step is a sympy relation so that it can be typeset,
+serialized (``srepr``) and, where it is an identity, checked numerically by the tests.
+
+>>> from theory.results import get
+>>> derivation = get("shift")                     # THEORY.md L1
+>>> derivation.result.source
+'L1'
+>>> len(derivation.steps) >= 3
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from theory import symbols as S
+from theory.bound import Bound
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: a sympy relation and why it holds."""
+
+    relation: sp.Basic
+    reason: str
+
+    def latex(self) -> str:
+        # order="none" keeps sums in the order the derivation wrote them
+        return S.to_latex(self.relation, order="none")
+
+    def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Step:
+        return replace(self, relation=self.relation.subs(values))
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A named chain of steps ending in ``result``.
+
+    ``extras`` are named by-products worth printing beside the bound (``ρ`` and ``λ_c``
+    for L2, the optimal ``n_s`` for T3, the transformer constant ``c`` for T2).
+    """
+
+    name: str
+    title: str
+    source: str
+    statement: str
+    steps: tuple[Step, ...]
+    result: Bound
+    extras: tuple[tuple[str, sp.Expr], ...] = ()
+
+    def subs(self, values: Mapping[Any, Any]) -> Derivation:
+        """Substitute in the result (checked) and in steps and extras (for display)."""
+        result = self.result.subs(values)
+        symbolic = {(k if isinstance(k, sp.Symbol) else S.lookup(k, public_only=False)):
+                    sp.sympify(v) for k, v in values.items()}
+        return replace(self, result=result,
+                       steps=tuple(step.subs(symbolic) for step in self.steps),
+                       extras=tuple((n, e.subs(symbolic)) for n, e in self.extras))
+
+    def with_result(self, result: Bound) -> Derivation:
+        return replace(self, result=result)
+
+    def extra(self, name: str) -> sp.Expr:
+        return dict(self.extras)[name]
+

@@ -1,0 +1,122 @@
+"""The Corollary: when a self-consuming loop converges, and at which rate in ``n``.
+
+T1 with L2's ``γ_n^{i-1}`` and the rates ``β_n = b/n``, ``τ_n = c/n``,
+``d_TV(n) = a n^{-1/2}``; sympy then takes ``i -> oo`` with ``λ`` in (0, 1) and
+``ρ = (1-λ) c`` in (0, 1) (both written as ``u/(1+u)``, ``u > 0``, so that the limit
+is decidable).
+
+>>> bound = corollary_bound()                                    # THEORY.md Corollary
+>>> bound.rate("n")
+1/sqrt(n)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from theory.assumptions import Condition, Domain
+from theory.bound import Bound
+from theory.derivation import Derivation, Step
+from theory.results.recursive_stability import (
+    RHO,
+    critical_proportion,
+    gamma_in_rho,
+    limit_below_one,
+)
+from theory.results.theorem1 import N_S, stability_term, theorem1_bound
+from theory.symbols import (
+    M,
+    a,
+    b,
+    beta_n,
+    c,
+    d_tv,
+    gamma,
+    gen,
+    i,
+    lam,
+    lam_c,
+    n,
+    n_s,
+    rho,
+    tau_n,
+)
+
+#: The rate substitutions of the Corollary.
+RATES = {beta_n: b / n, tau_n: c / n, d_tv: a / sp.sqrt(n)}
+
+STABLE_PHASE = Condition(sp.StrictLessThan((1 - lam) * c, 1),
+                         "(1 - lam) c < 1 (rho < 1, the stable phase)")
+#: The limit needs some real data: λ in (0, 1].
+LAM_POSITIVE = Domain(lam, sp.Integer(0), sp.Integer(1), low_open=True, high_open=False)
+
+
+def finite_i_bound() -> Bound:
+    """T1 + L2 + the rates, for finite ``i`` (the expression the limit is taken of)."""
+    return theorem1_bound(recursive=True).subs(RATES)
+
+
+@cache
+def limit_of_terms() -> tuple[tuple[str, sp.Expr], ...]:
+    """Brute force: sympy's ``i -> oo`` limit of each finite-i term (a cross-check).
+
+    ``c = ρ/(1-λ)`` with ``ρ = v/(1+v)`` and ``λ = u/(1+u)`` (``u, v > 0``) tells sympy
+    that both geometric ratios lie in (0, 1).
+    """
+    u, v = sp.Dummy("u", positive=True), sp.Dummy("v", positive=True)
+    forward = {rho: v / (1 + v), lam: u / (1 + u)}
+    back = {u: lam / (1 - lam), v: rho / (1 - rho)}
+    terms = []
+    for name, expr in finite_i_bound().terms:
+        inner = expr.subs(c, rho / (1 - lam)).subs(forward)
+        value = sp.limit(inner, i, sp.oo).subs(back)
+        terms.append((name, sp.simplify(sp.simplify(value).subs(rho, (1 - lam) * c))))
+    return tuple(terms)
+
+
+@cache
+def structured_limit() -> tuple[tuple[str, sp.Expr], ...]:
+    """The same limit taken factor by factor, which keeps T1's shape for printing."""
+    u = sp.Dummy("u", positive=True)
+    gamma_limit = limit_below_one(gamma_in_rho(True)).subs(rho, RHO)
+    stability = stability_term().subs(n_s, N_S).subs(gamma, gamma_limit).subs(RATES)
+    geometric = sp.limit((1 - (1 - lam) ** i).subs(lam, u / (1 + u)), i, sp.oo)
+    shift = (1 - lam) * M * d_tv * geometric / lam
+    return (("stability", stability), ("shift", shift.subs(RATES)))
+
+
+def corollary_bound() -> Bound:
+    """The ``i -> oo`` limit of T1 under the Corollary's rates, for ``(1-λ) c < 1``."""
+    return Bound(structured_limit(), "Corollary",
+                 lhs=sp.Limit(sp.Abs(gen(i)), i, sp.oo),
+                 assumptions=(LAM_POSITIVE,), conditions=(STABLE_PHASE,),
+                 description="limit over generations of the T1 bound")
+
+
+def derivation() -> Derivation:
+    finite = finite_i_bound()
+    limit = corollary_bound()
+    collapse = sp.limit(finite.term("shift"), lam, 0, "+")
+    steps = (
+        Step(sp.Eq(beta_n, b / n, evaluate=False), "stable learner: β_n = b/n"),
+        Step(sp.Eq(tau_n, c / n, evaluate=False), "TV-stable learner: τ_n = c/n"),
+        Step(sp.Eq(d_tv, a / sp.sqrt(n), evaluate=False),
+             "parametric learnability: d_TV(n) = a n^{-1/2}"),
+        Step(finite.statement(), "T1 with L2's bound on γ_n^{i-1} and the three rates"),
+        Step(sp.Eq(sp.Limit(finite.rhs(), i, sp.oo), limit.rhs(), evaluate=False),
+             "i -> oo with (1-λ) c < 1 and λ > 0: both geometric factors vanish"),
+        Step(sp.Order(limit.expr, (n, sp.oo)),
+             "leading order in n: O(n^{-1/2}) uniformly in the number of generations"),
+        Step(sp.Eq(sp.Limit(finite.term("shift"), lam, 0, "+"), collapse, evaluate=False),
+             "λ = 0: the shift term grows linearly in i (collapse)"),
+        Step(sp.Eq(lam_c, critical_proportion(), evaluate=False),
+             "λ > λ_c keeps ρ = (1-λ) c < 1; below it the stability term grows like ρ^i"),
+    )
+    return Derivation(
+        name="corollary", title="When a self-consuming loop converges", source="Corollary",
+        statement="With a constant proportion of real data above the critical value the "
+                  "error stays O(n^{-1/2}) for all generations.",
+        steps=steps, result=limit,
+        extras=(("lambda_c", critical_proportion()), ("rate_n", limit.rate(n))))

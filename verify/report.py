@@ -1,0 +1,160 @@
+"""Reports of a verification run: ``report.json`` for machines, ``report.md`` for people.
+
+``report.json`` follows the DESIGN.md contract::
+
+    {"suite": ..., "seed": ..., "checks": [{"name", "kind", "claim", "verdict",
+     "measured", "predicted", "runtime_s", ...}], "summary": {"pass", "fail", "inconclusive"}}
+
+Each check entry carries extra fields (``relation``, ``measured_ci``, ``parameters``,
+``details``...) after the contract ones. Figures come from :mod:`verify.figures`.
+
+>>> from verify.checks.core import CheckResult, Measurement
+>>> r = CheckResult("c", "validity", "E gen ≤ B", "", {}, Measurement.exact(0.1), 0.2, "<=", "pass", 0.5, 0)
+>>> build_report("quick", 0, [r])["summary"]
+{'pass': 1, 'fail': 0, 'inconclusive': 0}
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+from verify.atomic import write_text_atomic
+from verify.checks.core import VERDICTS, CheckResult
+from verify.cli.common import to_json
+
+#: The fields every entry of ``report.json``'s ``checks`` must have (DESIGN.md).
+CHECK_FIELDS: tuple[str, ...] = ("name", "kind", "claim", "verdict", "measured", "predicted", "runtime_s")
+TOP_FIELDS: tuple[str, ...] = ("suite", "seed", "checks", "summary")
+
+
+def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
+    counts = {v: 0 for v in VERDICTS}
+    for r in results:
+        counts[r.verdict] += 1
+    return counts
+
+
+def build_report(suite: str, seed: int, results: Sequence[CheckResult], **extra: Any) -> dict:
+    report = {
+        "suite": suite,
+        "seed": int(seed),
+        "checks": [r.to_dict() for r in results],
+        "summary": summarize(results),
+    }
+    report.update(extra)
+    return report
+
+
+def validate_report(report: Any) -> list[str]:
+    """Problems with a ``report.json`` document (empty list when it follows the contract)."""
+    problems: list[str] = []
+    if not isinstance(report, dict):
+        return ["report is not a JSON object"]
+    for key in TOP_FIELDS:
+        if key not in report:
+            problems.append(f"missing top-level field {key!r}")
+    checks = report.get("checks", [])
+    if not isinstance(checks, list):
+        problems.append("'checks' is not a list")
+        checks = []
+    counts = {v: 0 for v in VERDICTS}
+    for i, entry in enumerate(checks):
+        if not isinstance(entry, dict):
+            problems.append(f"checks[{i}] is not an object")
+            continue
+        for key in CHECK_FIELDS:
+            if key not in entry:
+                problems.append(f"checks[{i}] misses {key!r}")
+        verdict = entry.get("verdict")
+        if verdict not in VERDICTS:
+            problems.append(f"checks[{i}] has verdict {verdict!r}")
+        else:
+            counts[verdict] += 1
+        for key in ("measured", "predicted", "runtime_s"):
+            v = entry.get(key)
+            if v is not None and not isinstance(v, (int, float)):
+                problems.append(f"checks[{i}].{key} is not a number or null")
+    summary = report.get("summary")
+    if isinstance(summary, dict) and summary != counts:
+        problems.append(f"summary {summary} does not match the verdicts {counts}")
+    return problems
+
+
+def _fmt(x: Any, digits: int = 4) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return "∞" if x > 0 else ("−∞" if x < 0 else "nan")
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+_MARK = {"pass": "✅ pass", "fail": "❌ FAIL", "inconclusive": "❔ inconclusive"}
+
+
+def render_markdown(report: dict, figures: Sequence[str] = (), notes: Sequence[str] = ()) -> str:
+    s = report["summary"]
+    lines = [
+        f"# Verification report — suite `{report['suite']}`, seed {report['seed']}",
+        "",
+        f"**{s['pass']} pass, {s['fail']} fail, {s['inconclusive']} inconclusive** "
+        f"out of {len(report['checks'])} checks. A check passes when the whole confidence "
+        "interval of the measurement is on the side the theory predicts, fails when the whole "
+        "interval is on the other side, and is inconclusive when the interval straddles the "
+        "line (THEORY.md §5).",
+        "",
+    ]
+    if "total_runtime_s" in report:
+        lines += [f"Wall time: {_fmt(report['total_runtime_s'], 3)} s"
+                  f" (backend: {report.get('backend', 'local')}).", ""]
+    lines += ["| check | kind | verdict | measured [CI] | relation | predicted | runtime (s) |",
+              "|---|---|---|---|---|---|---|"]
+    for c in report["checks"]:
+        ci = c.get("measured_ci")
+        ci_text = f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
+        lines.append(
+            f"| `{c['name']}` | {c['kind']} | {_MARK.get(c['verdict'], c['verdict'])} | "
+            f"{_fmt(c['measured'])}{ci_text} | {c.get('relation', '')} | {_fmt(c['predicted'])} | "
+            f"{_fmt(c['runtime_s'], 3)} |")
+    lines.append("")
+    for c in report["checks"]:
+        lines += [f"## `{c['name']}` — {c['verdict']}", "", f"**Claim.** {c['claim']}", ""]
+        if c.get("claim_latex"):
+            lines += [f"$$ {c['claim_latex']} $$", ""]
+        summary = (c.get("details") or {}).get("summary")
+        if summary:
+            lines += [str(summary), ""]
+        params = c.get("parameters") or {}
+        if params:
+            shown = ", ".join(f"{k}={_fmt(v) if not isinstance(v, (list, dict)) else v}" for k, v in params.items())
+            lines += [f"Parameters: {shown}; seed {c.get('seed')}.", ""]
+    if figures:
+        lines += ["## Figures", ""]
+        for f in figures:
+            lines += [f"![{Path(f).stem}]({f})", ""]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(lines)
+
+
+def write_report(out: str | Path, report: dict, figures: bool = True,
+                 notes: Sequence[str] = ()) -> list[str]:
+    """Write ``report.json``, the figures and ``report.md`` under ``out``; return figure paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    made: list[str] = []
+    fig_notes = list(notes)
+    if figures:
+        from verify.figures import make_figures
+
+        made, problems = make_figures(report, out / "figures")
+        fig_notes += problems
+        made = [str(Path("figures") / Path(p).name) for p in made]
+    report = dict(report)
+    report["figures"] = made
+    write_text_atomic(out / "report.json", to_json(report))
+    write_text_atomic(out / "report.md", render_markdown(report, made, fig_notes))
+    return made
