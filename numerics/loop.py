@@ -15,6 +15,7 @@ never change the numbers (see :mod:`numerics.rng`).
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -49,13 +50,14 @@ class NoiseFeed:
         if self.count == 0:
             return None
         if self.block is None or self.pos >= self.block.shape[1]:
-            probe = self.model.draw_noise(self.streams, self.count, 1, purpose=self.purpose)
-            if probe is None:
+            # A zero-generation draw reveals the per-generation noise shape without
+            # consuming any random numbers.
+            empty = self.model.draw_noise(self.streams, self.count, 0, purpose=self.purpose)
+            if empty is None:
                 return None
-            per_gen = max(1, probe[:, 0].size)
-            chunk = int(max(1, min(self.left - 1, NOISE_BUDGET // per_gen)))
-            rest = self.model.draw_noise(self.streams, self.count, chunk, purpose=self.purpose) if self.left > 1 else None
-            self.block = probe if rest is None else np.concatenate([probe, rest], axis=1)
+            per_gen = max(1, int(np.prod(empty.shape[2:], dtype=np.int64)) * empty.shape[0])
+            chunk = int(max(1, min(self.left, NOISE_BUDGET // per_gen)))
+            self.block = self.model.draw_noise(self.streams, self.count, chunk, purpose=self.purpose)
             self.pos = 0
         out = self.block[:, self.pos]
         self.pos += 1
@@ -64,15 +66,16 @@ class NoiseFeed:
 
 
 def iterate(model: Model, scheme: Scheme, generations: int, streams: ReplicateStreams,
-            s0: np.ndarray | None = None) -> Iterator[tuple[int, object, np.ndarray, SchemeState]]:
+            s0: np.ndarray | None = None, keep_train: bool = True) -> Iterator[tuple[int, object, np.ndarray, SchemeState]]:
     """Yield ``(j, θ_j, S̃_j, state)`` for ``j = 0 .. generations`` (one chain per replicate).
 
     The building block of :func:`run_loop` and the estimators; ``s0`` overrides the
-    real sample (estimators pass neighbouring datasets).
+    real sample (estimators pass neighbouring datasets); ``keep_train=False`` lets
+    ``accumulate`` skip storing its pool (``S̃_j`` is then ``None`` for it).
     """
     if s0 is None:
         s0 = model.draw_real(streams, scheme.n, purpose="real")
-    state = scheme.start(model, s0, streams)
+    state = scheme.start(model, s0, streams, keep_train=keep_train)
     yield 0, state.params, state.train, state
     feed = NoiseFeed(model, streams, scheme.n_s, generations)
     for j in range(1, generations + 1):
@@ -109,8 +112,13 @@ def run_loop(model: Model | str, scheme: Scheme | str, n: int, lam: float, gener
     total = generations + 1
     values = {m: np.empty((replicates, total)) for m in names}
     need_train = "gen_gap" in names
-    for j, params, train, _ in iterate(model, scheme, generations, streams):
-        got = model.metrics(params, train if need_train else None, streams)
+    try:
+        pass_names = "names" in inspect.signature(model.metrics).parameters
+    except (TypeError, ValueError):
+        pass_names = False
+    extra = {"names": names} if pass_names else {}
+    for j, params, train, _ in iterate(model, scheme, generations, streams, keep_train=need_train):
+        got = model.metrics(params, train if need_train else None, streams, **extra)
         for m in names:
             values[m][:, j] = got[m]
         if progress is not None:

@@ -81,13 +81,23 @@ class ReplicateStreams:
             out[k] = draw(g, shape)
         return out
 
+    def _fill(self, purpose: str, fill, shape: Sequence[int], dtype) -> np.ndarray:
+        # Same numbers as _stack, written straight into the block (no temporary + copy).
+        shape = tuple(int(s) for s in shape)
+        if not shape:  # a scalar per replicate: out[k] would not be a view
+            return self._stack(purpose, lambda g, s: fill(g, np.empty(1, dtype=dtype))[0], shape, dtype)
+        out = np.empty((self.replicates, *shape), dtype=dtype)
+        for k, g in enumerate(self.generators(purpose)):
+            fill(g, out[k])
+        return out
+
     def normal(self, purpose: str, shape: Sequence[int], dtype=np.float64) -> np.ndarray:
         """Standard normal block, shape ``(replicates, *shape)``."""
-        return self._stack(purpose, lambda g, s: g.standard_normal(s, dtype=dtype), shape, dtype)
+        return self._fill(purpose, lambda g, o: g.standard_normal(dtype=dtype, out=o), shape, dtype)
 
     def uniform(self, purpose: str, shape: Sequence[int], dtype=np.float64) -> np.ndarray:
         """Uniform [0, 1) block, shape ``(replicates, *shape)``."""
-        return self._stack(purpose, lambda g, s: g.random(s, dtype=dtype), shape, dtype)
+        return self._fill(purpose, lambda g, o: g.random(dtype=dtype, out=o), shape, dtype)
 
     def integers(self, purpose: str, high: int, shape: Sequence[int]) -> np.ndarray:
         """Integers in ``[0, high)``, shape ``(replicates, *shape)``."""

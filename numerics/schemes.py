@@ -41,6 +41,28 @@ from numerics.rng import ReplicateStreams
 SCHEMES = ("mix", "replace", "fresh", "accumulate", "accumulate-subsample")
 
 
+class _Pool:
+    """A growing dataset along axis 1 with amortised doubling (no quadratic re-copying)."""
+
+    def __init__(self, first: np.ndarray):
+        self.buf = np.array(first, copy=True)
+        self.size = first.shape[1]
+
+    def append(self, part: np.ndarray) -> None:
+        need = self.size + part.shape[1]
+        if need > self.buf.shape[1]:
+            grown = np.empty((self.buf.shape[0], max(need, 2 * self.buf.shape[1])) + self.buf.shape[2:],
+                             dtype=self.buf.dtype)
+            grown[:, : self.size] = self.buf[:, : self.size]
+            self.buf = grown
+        self.buf[:, self.size : need] = part
+        self.size = need
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.buf[:, : self.size]
+
+
 def _concat(parts):
     parts = [p for p in parts if p is not None and p.shape[1] > 0]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
@@ -62,9 +84,13 @@ class Scheme:
         return self.n_r if self.name == "fresh" else 0
 
     def start(self, model: Model, s0: np.ndarray, streams: ReplicateStreams | None = None,
-              subsample_purpose: str = "subsample") -> "SchemeState":
-        """State of one chain after generation 0 (which is ``fit(S_0)``)."""
-        return SchemeState(self, model, s0, streams, subsample_purpose)
+              subsample_purpose: str = "subsample", keep_train: bool = True) -> "SchemeState":
+        """State of one chain after generation 0 (which is ``fit(S_0)``).
+
+        With ``keep_train=False`` the ``accumulate`` scheme on a model with sufficient
+        statistics keeps no pool at all and ``step`` returns ``train=None``.
+        """
+        return SchemeState(self, model, s0, streams, subsample_purpose, keep_train)
 
     def describe(self) -> dict[str, Any]:
         return {"scheme": self.name, "n": self.n, "lam": self.lam, "n_r": self.n_r, "n_s": self.n_s}
@@ -91,15 +117,18 @@ def get_scheme(name: str, n: int, lam: float) -> Scheme:
 class SchemeState:
     """One chain's training-set state; see the module docstring for each scheme."""
 
-    def __init__(self, scheme: Scheme, model: Model, s0: np.ndarray, streams, subsample_purpose: str):
+    def __init__(self, scheme: Scheme, model: Model, s0: np.ndarray, streams, subsample_purpose: str,
+                 keep_train: bool = True):
         self.scheme = scheme
         self.model = model
         self.streams = streams
         self.subsample_purpose = subsample_purpose
         self.generation = 0
         self.real = s0[:, : scheme.n_r] if scheme.name == "mix" else None
-        self.pool = s0 if scheme.name.startswith("accumulate") else None
         self.stats = model.suff_stats(s0) if scheme.name == "accumulate" else None
+        needs_pool = scheme.name == "accumulate-subsample" or (
+            scheme.name == "accumulate" and (keep_train or self.stats is None))
+        self._pool = _Pool(s0) if needs_pool else None
         self.params = model.fit(s0, streams=streams)
         self.train = s0
 
@@ -116,9 +145,10 @@ class SchemeState:
                 raise ValueError("fresh scheme needs n_r new real points each generation")
             train = _concat([real, synthetic])
         else:
-            self.pool = _concat([self.pool, synthetic])
+            if self._pool is not None:
+                self._pool.append(synthetic)
             if sch.name == "accumulate":
-                train = self.pool
+                train = self._pool.data if self._pool is not None else None
                 if self.stats is not None:
                     # Running sums: O(n) per generation instead of refitting the pool.
                     self.stats = model.add_stats(self.stats, model.suff_stats(synthetic))
@@ -127,15 +157,20 @@ class SchemeState:
                     self.generation += 1
                     return self.params, train
             else:
-                size = self.pool.shape[1]
-                keys = self.streams.uniform(self.subsample_purpose, (size,))
+                pool = self._pool.data
+                keys = self.streams.uniform(self.subsample_purpose, (pool.shape[1],))
                 idx = np.argsort(keys, axis=1, kind="stable")[:, : sch.n]
-                idx = idx.reshape(idx.shape + (1,) * (self.pool.ndim - 2))
-                train = np.take_along_axis(self.pool, idx, axis=1)
+                idx = idx.reshape(idx.shape + (1,) * (pool.ndim - 2))
+                train = np.take_along_axis(pool, idx, axis=1)
         self.params = model.fit(train, streams=self.streams, warm=warm)
         self.train = train
         self.generation += 1
         return self.params, train
+
+    @property
+    def pool(self) -> np.ndarray | None:
+        """The accumulated pool (``None`` for other schemes or when not kept)."""
+        return None if self._pool is None else self._pool.data
 
     def mixture(self, history: list) -> list[tuple[float, Any]]:
         """``D̃_j``: the law a point of the next training set is drawn from, given the

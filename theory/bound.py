@@ -15,6 +15,7 @@ d_tv*(i + 1)
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -309,8 +310,8 @@ def _to_sympy(value: Any, name: str) -> sp.Expr:
         from theory.parsing import parse_expression  # text goes through the safe parser
 
         expr = parse_expression(value, argument=name)
-    elif isinstance(value, int):
-        expr = sp.Integer(value)
+    elif isinstance(value, numbers.Rational):  # int, fractions.Fraction: keep exact
+        expr = sp.Rational(value.numerator, value.denominator)
     elif isinstance(value, float):
         if math.isnan(value):
             raise AssumptionError(name, "nan", "a number (NaN is not one)")

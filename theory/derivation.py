@@ -23,19 +23,41 @@ from theory import symbols as S
 from theory.bound import Bound
 
 
+#: What a step's relation is. ``identity`` steps hold for every value of their symbols
+#: and ``limit`` steps equate a ``Limit`` with its value; the tests check both at random
+#: points. ``claim`` covers definitions, substitutions and inequalities of the proof.
+STEP_KINDS = ("claim", "identity", "limit")
+
+
 @dataclass(frozen=True)
 class Step:
-    """One step: a sympy relation and why it holds."""
+    """One step: a sympy relation, why it holds, and its kind (see STEP_KINDS)."""
 
     relation: sp.Basic
     reason: str
+    kind: str = "claim"
+
+    def __post_init__(self) -> None:
+        if self.kind not in STEP_KINDS:
+            raise ValueError(f"step kind must be one of {STEP_KINDS}, got {self.kind!r}")
 
     def latex(self) -> str:
         # order="none" keeps sums in the order the derivation wrote them
         return S.to_latex(self.relation, order="none")
 
     def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Step:
-        return replace(self, relation=self.relation.subs(values))
+        """The step with ``values`` substituted, for display.
+
+        A general step can become undefined at a special value (0/0 at λ = 0); it is then
+        shown in its general form, since the result itself is specialized separately.
+        """
+        try:
+            relation = self.relation.subs(values)
+        except (TypeError, ValueError, ZeroDivisionError, NotImplementedError):
+            return self
+        if relation.has(sp.S.NaN) or relation.has(sp.zoo):
+            return self
+        return replace(self, relation=relation)
 
 
 @dataclass(frozen=True)

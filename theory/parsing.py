@@ -5,7 +5,7 @@ on their input, so they are never called on user text. Instead the text is parse
 Python's :mod:`ast` (which only builds a tree, it executes nothing) and the tree is
 walked against a whitelist; every sympy object is built here, node by node.
 
-Allowed: numbers, ``+ - * / **`` (and ``^`` as a power), unary minus/plus,
+Allowed: numbers, ``+ - * / **``, unary minus/plus,
 parentheses, the public symbol names of DESIGN.md, the constants ``pi``, ``E``,
 ``oo``, and calls of the functions in :data:`FUNCTIONS`. Everything else (attribute
 access, subscripts, strings, lambdas, keywords, dunder names, unknown names) is refused.
@@ -164,7 +164,10 @@ class _Builder:
             if right == 0:
                 raise self.refuse("division by zero")
             return left / right
-        if isinstance(op, (ast.Pow, ast.BitXor)):
+        if isinstance(op, ast.BitXor):
+            # Python gives ^ a lower precedence than *, so a*n^2 would mean (a*n)^2
+            raise self.refuse("^ (write powers as **)")
+        if isinstance(op, ast.Pow):
             if right.is_number and right.is_finite and abs(float(right)) > MAX_EXPONENT:
                 raise self.refuse(f"an exponent larger than {MAX_EXPONENT}")
             return left ** right
@@ -185,6 +188,17 @@ class _Builder:
             raise self.refuse(str(exc)) from None
 
 
+def _paren_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
 def parse_expression(text: str, *, argument: str = "expression",
                      symbols: Mapping[str, sp.Symbol] | None = None) -> sp.Expr:
     """Parse ``text`` into a sympy expression, allowing only whitelisted constructs.
@@ -200,6 +214,8 @@ def parse_expression(text: str, *, argument: str = "expression",
         raise builder.refuse(f"longer than {MAX_LENGTH} characters")
     if not text.strip():
         raise builder.refuse("an empty expression")
+    if _paren_depth(text) > MAX_DEPTH:
+        raise builder.refuse(f"parentheses nested deeper than {MAX_DEPTH}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 # --- public symbols (THEORY.md section 0; names are the --subs contract) -------------
 n = sp.Symbol("n", positive=True, integer=True)
@@ -67,7 +68,11 @@ class _Sequence(sp.Function):
     """
 
     latex_base = ""
+    text_base = ""
     superscript = False
+
+    def _sympystr(self, printer):
+        return f"{self.text_base}[{printer._print(self.args[0])}]"
 
     def _latex(self, printer, exp=None):
         index = printer._print(self.args[0])
@@ -81,6 +86,7 @@ class a_shift(_Sequence):
 
     nargs = 1
     latex_base = "a"
+    text_base = "a"
 
 
 class gamma_seq(_Sequence):
@@ -88,6 +94,7 @@ class gamma_seq(_Sequence):
 
     nargs = 1
     latex_base = r"\gamma_{n}"
+    text_base = "gamma_n"
     superscript = True
 
 
@@ -96,6 +103,7 @@ class expected_gen(_Sequence):
 
     nargs = 1
     latex_base = r"\mathbb{E}\,\mathrm{gen}"
+    text_base = "E_gen"
 
 
 class gen_error(_Sequence):
@@ -103,6 +111,7 @@ class gen_error(_Sequence):
 
     nargs = 1
     latex_base = r"\mathrm{gen}"
+    text_base = "gen"
 
 
 a_seq = a_shift
@@ -113,6 +122,7 @@ risk_parent = sp.Symbol("R_P", real=True)
 emp_real = sp.Symbol("Rhat_R", real=True)
 emp_syn = sp.Symbol("Rhat_syn", real=True)
 bound_t = sp.Function("B")  # T3 objective as a function of t
+tv_gauss = sp.Symbol("d_TV_gauss", nonnegative=True)  # d_TV(N(a, s^2), N(b, s^2)), T2
 
 #: Contract name -> symbol (DESIGN.md "Symbol names"). Only these reach ``--subs``.
 PUBLIC: MappingProxyType = MappingProxyType({
@@ -141,6 +151,8 @@ LATEX_NAMES: MappingProxyType = MappingProxyType({
     n_cat: "K", sigma: r"\sigma", R_z: "R_{z}", c_theta: r"c_{\theta}", dim: "d",
     risk_real: r"R_{D_{0}}(\theta_{i})", risk_parent: r"R_{P_{\theta_{i-1}}}(\theta_{i})",
     emp_real: r"\hat{R}_{R}(\theta_{i})", emp_syn: r"\hat{R}_{\mathrm{syn}}(\theta_{i})",
+    tv_gauss: r"d_{\mathrm{TV}}\left(\mathcal{N}(a_{1}, \sigma_{s}^{2}), "
+              r"\mathcal{N}(b_{1}, \sigma_{s}^{2})\right)",
 })
 
 #: Short meaning of each public symbol, for help texts and error messages.
@@ -163,9 +175,29 @@ MEANING: MappingProxyType = MappingProxyType({
 })
 
 
+class _TheoryLatexPrinter(LatexPrinter):
+    """sympy's LaTeX printer with logarithms written ``\\log\\left(x\\right)``.
+
+    sympy's default ``\\log{\\left(x \\right)}`` wraps the argument in braces, and
+    LaTeX parsers then read ``\\log{(n)} \\cdot \\log{(1/δ)}`` as one logarithm of a
+    product; the brace-free form is unambiguous and typesets the same.
+    """
+
+    def _print_log(self, expr, exp=None):
+        argument = self._print(expr.args[0])
+        head = r"\log" if exp is None else rf"\log^{{{exp}}}"
+        return rf"{head}\left({argument}\right)"
+
+
 def to_latex(expr: sp.Basic, **settings) -> str:
-    """LaTeX of ``expr`` with the theory's typeset symbol names (sympy's printer)."""
-    return sp.latex(expr, symbol_names=dict(LATEX_NAMES), **settings)
+    """LaTeX of ``expr`` with the theory's typeset symbol names (sympy's printer).
+
+    Products are written with ``\\cdot``: ``n \\left(1 - \\lambda\\right)`` would read
+    as a function application to LaTeX parsers (and to some readers).
+    """
+    settings.setdefault("mul_symbol", "dot")
+    settings["symbol_names"] = dict(LATEX_NAMES)
+    return _TheoryLatexPrinter(settings).doprint(expr)
 
 
 def public_name(symbol: sp.Symbol) -> str:

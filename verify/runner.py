@@ -7,7 +7,7 @@ recomputed; stored files that cannot be trusted are reported and recomputed.
 
 >>> from verify.suites import resolve
 >>> from verify.backends import LocalBackend
->>> run = run_checks(resolve(["smoke-verdict-logic"]), seed=0, backend=LocalBackend(1))
+>>> run = run_checks(resolve(["smoke-optimum"]), seed=0, backend=LocalBackend(1))
 >>> [r.verdict for r in run.results]
 ['pass']
 """

@@ -5,11 +5,15 @@ well). ``on_page_markdown`` replaces each marker with Markdown produced from the
 
 ``<!-- stl:derivation NAME -->``
     every step of ``theory.results.get(NAME)`` (reason + relation) and its result.
+``<!-- stl:definition CODE -->``
+    the defining inequality of D1-D4 from ``theory.definitions``.
 ``<!-- stl:bound NAME [subs="k=v; ..."] [limit="sym=val"] [lhs="..."] -->``
     the bound of derivation ``NAME`` as one displayed formula, optionally after
     substituting values (parsed by the toolkit's own safe parser) and taking a limit.
 ``<!-- stl:extra NAME EXTRA -->``
     one named by-product of a derivation (``rho``, ``lambda_c``, ``n_s_opt``...).
+``<!-- stl:constant MODEL NAME [lhs="..."] -->``
+    a constant or closed form of ``theory.models.MODEL.constants()``.
 ``<!-- stl:terms NAME -->``
     a table of the named terms of that bound.
 ``<!-- stl:rate NAME symbol=SYM [subs=...] [limit=...] -->``
@@ -20,6 +24,9 @@ well). ``on_page_markdown`` replaces each marker with Markdown produced from the
     the reference of every ``stl`` command (or one), taken from ``build_parser()``.
 ``<!-- stl:models -->``
     per model: its ``--param`` keys, defaults and ranges, metric names and loss bound.
+``<!-- stl:closed-form FORMULA MODEL METRIC n=N generations=G ... -->``
+    runs a closed-form check of ``verify.checks.closed_forms`` and tabulates simulated
+    against exact values per generation.
 ``<!-- stl:run stl ARGS ... [status=N] [head=K] -->``
     runs ``stl ARGS`` and shows the command and its real output (the markers of one page
     share a scratch directory, so a later ``cat`` can show a file an earlier command wrote).
@@ -58,18 +65,23 @@ _cache: dict[tuple, str] = {}
 # --------------------------------------------------------------------------- helpers
 
 
-#: The ``key=value`` options a marker understands; any other token is positional
+#: The ``key=value`` options each marker kind understands; any other token is positional
 #: (so ``stl simulate ... --param k=5`` keeps ``k=5`` as a command argument).
-MARKER_OPTIONS = {"subs", "limit", "lhs", "symbol", "level", "status", "head"}
+MARKER_OPTIONS = {
+    "run": {"status", "head"},
+    "closed-form": {"n", "generations", "replicates", "margin", "scheme", "seed"},
+}
+DEFAULT_OPTIONS = {"subs", "limit", "lhs", "symbol"}
 
 
-def parse_marker_args(text: str) -> tuple[list[str], dict[str, str]]:
-    """Split marker arguments into positionals and ``key=value`` options."""
+def parse_marker_args(text: str, kind: str = "run") -> tuple[list[str], dict[str, str]]:
+    """Split marker arguments into positionals and the ``key=value`` options of ``kind``."""
+    known = MARKER_OPTIONS.get(kind, DEFAULT_OPTIONS)
     positional: list[str] = []
     options: dict[str, str] = {}
     for token in shlex.split(text):
         key, sep, value = token.partition("=")
-        if sep and key in MARKER_OPTIONS:
+        if sep and key in known:
             options[key] = value
         else:
             positional.append(token)
@@ -136,27 +148,23 @@ def render_derivation(args: list[str], opts: dict[str, str]) -> str:
     deriv = _derivation(name)
     out: list[str] = []
     for k, step in enumerate(deriv.steps, start=1):
-        out.append(f"{k}. {_md_inline(step.reason)}")
-        out.append(_indent(display(step.latex())))
+        out.append(f"*Step {k}.* {_md_inline(step.reason)}")
+        out.append(display(step.latex()))
     bound = deriv.result
     out.append(f"**Result ({deriv.source}).**" + (" The constant $c_0$ is the unspecified absolute constant."
                                                   if bound.hides_constants else ""))
     out.append(display(_statement(bound, opts.get("lhs"))))
     for cond in _conditions(bound):
-        out.append(f"valid when ${cond}$.")
+        out.append(f"\nvalid when ${cond}$.\n")
     for case in bound.special_cases:
         out.append(f"Special case ${_sym_latex(case.symbol)} = {_sym_latex(case.value)}$ "
                    f"({_md_inline(case.reason)}):")
         out.append(display(case.bound.statement_latex()))
     if deriv.extras:
-        out.append("By-products:")
+        out.append("\nBy-products:")
         for extra, expr in deriv.extras:
             out.append(display(f"{_extra_name(extra)} = {_sym_latex(expr)}"))
     return "\n" + "\n".join(out) + "\n"
-
-
-def _indent(text: str) -> str:
-    return "\n".join(("    " + line) if line.strip() else line for line in text.splitlines())
 
 
 def _md_inline(text: str) -> str:
@@ -185,13 +193,43 @@ _EXTRA_NAMES = {
 
 
 def _extra_name(name: str) -> str:
-    return _EXTRA_NAMES.get(name, r"\text{" + name.replace("_", r"\_") + "}")
+    from theory.symbols import ALL
+
+    if name in _EXTRA_NAMES:
+        return _EXTRA_NAMES[name]
+    if name in ALL:
+        return _sym_latex(ALL[name])
+    return r"\text{" + name.replace("_", r"\_") + "}"
 
 
 def render_extra(args: list[str], opts: dict[str, str]) -> str:
     """One named by-product of a derivation, e.g. ``lambda_c`` of ``recursive-stability``."""
     name, extra = args
     return display(f"{_extra_name(extra)} = {_sym_latex(_derivation(name).extra(extra))}")
+
+
+def render_constant(args: list[str], opts: dict[str, str]) -> str:
+    """A constant or closed form of a concrete model: ``theory.models.MODEL.constants()``.
+
+    ``NAME`` is ``beta_n``, ``tau_n``, ``M``, ``d_tv`` or one of the model's ``extras``.
+    """
+    import importlib
+
+    model, name = args
+    consts = importlib.import_module(f"theory.models.{model}").constants()
+    expr = getattr(consts, name) if name in ("beta_n", "tau_n", "M", "d_tv") else consts.extra(name)
+    if expr is None:
+        raise ValueError(f"{model} has no closed form for {name}")
+    lhs = opts.get("lhs")
+    return display(f"{lhs} = {_sym_latex(expr)}" if lhs else _sym_latex(expr))
+
+
+def render_definition(args: list[str], opts: dict[str, str]) -> str:
+    """The defining inequality of ``theory.definitions.BY_CODE[CODE]`` (D1-D4)."""
+    from theory.definitions import BY_CODE
+
+    (code,) = args
+    return display(BY_CODE[code].latex())
 
 
 def render_bound(args: list[str], opts: dict[str, str]) -> str:
@@ -289,7 +327,8 @@ def _options_table(parser: argparse.ArgumentParser) -> str:
         if action.nargs in ("*", "+") or isinstance(action, argparse._AppendAction):
             value += " (repeatable)"
         default = action.default
-        shown = "" if default in (None, argparse.SUPPRESS, False) or action.nargs == 0 else f"`{default}`"
+        empty = default in (None, argparse.SUPPRESS, False) or default == [] or action.nargs == 0
+        shown = "" if empty else f"`{default}`"
         meaning = (action.help or "") if action.help != argparse.SUPPRESS else ""
         meaning = meaning.replace("%(default)s", str(default)).replace("%%", "%")
         rows.append(f"| {name} | {value} | {shown} | {_md_escape(meaning)} |")
@@ -320,39 +359,87 @@ def render_cli(args: list[str], opts: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-def _model_classes() -> dict[str, Any]:
-    """Registered model name -> its class (or factory), without building torch models."""
-    import importlib
+def _rest_inline(text: str) -> str:
+    """``code`` and :role:`target` (reST, as written in docstrings) -> Markdown code."""
+    text = re.sub(r":(?:py:)?[a-z]+:`~?([^`]+)`", lambda m: f"`{m.group(1)}`", text)
+    return re.sub(r"``(.+?)``", lambda m: f"`{m.group(1)}`", text)
 
-    from numerics.models import registry
 
-    out = {}
-    for name, target in registry.FACTORIES.items():
-        module_name, _, attr = target.partition(":")
-        out[name] = getattr(importlib.import_module(module_name), attr)
-    return out
+def _first_paragraph(doc: str | None) -> str:
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
+
+
+def _summary(model: Any) -> str:
+    """The model class's first docstring paragraph, or its module's when the class defers."""
+    text = _first_paragraph(type(model).__doc__)
+    if not text or "module docstring" in text:
+        text = _first_paragraph(sys.modules[type(model).__module__].__doc__)
+    return text
 
 
 def render_models(args: list[str], opts: dict[str, str]) -> str:
-    """Per model: its ``--param`` keys (with defaults and ranges), metrics and loss bound."""
+    """Per model: its ``--param`` keys (with defaults and ranges), metrics and loss bound.
+
+    Each model is built with its default parameters (the torch models on the CPU), so the
+    metric names are those a default run records.
+    """
     from numerics.models import registry
 
     parts = []
     for name in registry.model_names():
-        model = _model_classes()[name]
-        if not hasattr(model, "metric_names"):  # a factory function (torch models)
-            model = registry.get_model(name, {}, device="cpu")
-        parts += [f"### `{name}`", ""]
-        doc = (getattr(model, "__doc__", "") or "").strip().splitlines()
-        if doc:
-            parts += [doc[0], ""]
+        model = registry.get_model(name, {}, device="cpu")
+        parts += [f"### `{name}`", "", _rest_inline(_summary(model)), ""]
         parts += ["| `--param` | default | allowed | meaning |", "|---|---|---|---|"]
         for spec in model.param_specs:
             default = "" if spec.default is None else f"`{spec.default}`"
             parts.append(f"| `{spec.name}` | {default} | {_md_escape(spec.allowed)} | {_md_escape(spec.help)} |")
         metrics = ", ".join(f"`{m}`" for m in model.metric_names)
-        parts += ["", f"Metrics: {metrics}. Loss bound $M = {float(model.loss_bound):g}$.", ""]
+        parts += ["", f"Metrics (default parameters): {metrics}. Loss bound $M = {float(model.loss_bound):g}$.", ""]
     return "\n" + "\n".join(parts) + "\n"
+
+
+def render_closed_form(args: list[str], opts: dict[str, str]) -> str:
+    """Run ``verify.checks.closed_forms.closed_form_check`` and tabulate it.
+
+    ``<!-- stl:closed-form FORMULA MODEL METRIC n=N generations=G [replicates=R]
+    [scheme=replace] [margin=0.03] [seed=0] [--param K=V ...] -->``
+    """
+    from verify.checks.closed_forms import closed_form_check
+
+    formula, model, metric, *rest = args
+    params: dict[str, str] = {}
+    while rest:
+        flag, pair, *rest = rest
+        if flag != "--param" or "=" not in pair:
+            raise ValueError(f"expected --param K=V, got {flag} {pair}")
+        key, _, value = pair.partition("=")
+        params[key] = value
+    scheme = opts.get("scheme", "replace")
+    margin = float(opts.get("margin", 0.03))
+    replicates = int(opts.get("replicates", 2000))
+    seed = int(opts.get("seed", 0))
+    check = closed_form_check(
+        name=formula, formula=formula, model=model, params=params, metric=metric,
+        n=int(opts["n"]), generations=int(opts["generations"]), scheme=scheme,
+        margin=margin, replicates=replicates,
+    )
+    result = check.run(seed=seed)
+    table = ["| generation $i$ | simulated mean | confidence interval | closed form | relative error |",
+             "|---:|---:|---:|---:|---:|"]
+    for row in result.details["rows"]:
+        table.append(f"| {row['generation']} | {row['measured']:.5g} | [{row['ci_low']:.5g}, {row['ci_high']:.5g}] "
+                     f"| {row['exact']:.5g} | {row['relative_error']:+.2%} |")
+    call = (f"check = closed_form_check(\n    name={formula!r}, formula={formula!r}, model={model!r}, params={params!r},\n"
+            f"    metric={metric!r}, n={opts['n']}, generations={opts['generations']}, scheme={scheme!r},\n"
+            f"    margin={margin}, replicates={replicates},\n)\n"
+            f"result = check.run(seed={seed})")
+    return "\n".join([
+        "", "```python", "from verify.checks.closed_forms import closed_form_check", call, "```", "",
+        f"Verdict: **{result.verdict}** — {_md_inline(result.details['summary'])} "
+        f"({replicates} replicates, seed {seed}; intervals are 95 % family-wise over the "
+        "generations; computed when this page was built.)",
+        "", *table, "",
+    ])
 
 
 #: Commands a ``stl:run`` marker may run besides ``stl`` (to show files a command wrote).
@@ -403,6 +490,8 @@ RENDERERS: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "derivation": render_derivation,
     "bound": render_bound,
     "extra": render_extra,
+    "definition": render_definition,
+    "constant": render_constant,
     "terms": render_terms,
     "rate": render_rate,
     "symbols": render_symbols,
@@ -410,6 +499,7 @@ RENDERERS: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "cli-command": render_cli_command,
     "models": render_models,
     "run": render_run,
+    "closed-form": render_closed_form,
 }
 
 
@@ -425,7 +515,7 @@ def expand(markdown: str, where: str = "<string>") -> str:
         if renderer is None:
             raise PluginError(f"{where}: unknown marker stl:{kind} (known: {', '.join(RENDERERS)})")
         try:
-            args, opts = parse_marker_args(raw)
+            args, opts = parse_marker_args(raw, kind)
             text = renderer(args, opts)
         except PluginError:
             raise

@@ -58,7 +58,6 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
     s0 = model.draw_real(streams, scheme.n, purpose="real")
     s0b = s0.copy()
     s0b[:, 0] = model.draw_real(streams, 1, purpose="neighbour")[:, 0]
-    twin.generators("real")  # (unused by B; kept for symmetry of purposes)
     a = scheme.start(model, s0, streams)
     b = scheme.start(model, s0b, twin)
 

@@ -55,8 +55,10 @@ def estimate_tau(model: Model, n: int, replicates: int, seed: int, first: int = 
     _check(n, replicates, neighbours)
     streams = ReplicateStreams(seed, replicates, first)
     s, s_nb, _, _ = neighbour_pairs(model, streams, n, neighbours)
-    rows = _row_streams(streams, neighbours)
-    a, b = model.fit(s, streams=rows), model.fit(s_nb, streams=rows)
+    # Equal, separate streams for the two fits: a random learner (initialisation,
+    # minibatches) then makes the same choices on S and S', so only the data differ.
+    rows, twin = _row_streams(streams, neighbours), _row_streams(streams, neighbours)
+    a, b = model.fit(s, streams=rows), model.fit(s_nb, streams=twin)
     tv = model.tv([(1.0, a)], [(1.0, b)], rows).reshape(replicates, neighbours)
     how = "exact TV" if model.tv_exact else f"Monte Carlo TV ({model.probe_size} draws)"
     method = (f"tau_n: mean over {replicates} real datasets of the largest {how} between the fits "
@@ -77,8 +79,10 @@ def estimate_beta(model: Model, n: int, replicates: int, seed: int, first: int =
         raise InputError("probes", probes, "an integer >= 1")
     streams = ReplicateStreams(seed, replicates, first)
     s, s_nb, old, new = neighbour_pairs(model, streams, n, neighbours)
-    rows = _row_streams(streams, neighbours)
-    a, b = model.fit(s, streams=rows), model.fit(s_nb, streams=rows)
+    # Equal, separate streams for the two fits: a random learner (initialisation,
+    # minibatches) then makes the same choices on S and S', so only the data differ.
+    rows, twin = _row_streams(streams, neighbours), _row_streams(streams, neighbours)
+    a, b = model.fit(s, streams=rows), model.fit(s_nb, streams=twin)
     z = model.draw_real(streams, probes, purpose="probe")
     z = np.repeat(z, neighbours, axis=0)
     z = np.concatenate([z, old, new], axis=1)

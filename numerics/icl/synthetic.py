@@ -29,6 +29,7 @@ prompts it gives is an upper estimate of the prompt-level TV, which THEORY.md D3
 
 >>> import torch
 >>> from numerics.icl import lsa
+>>> from numerics.icl.prompts import prompt_noise_size
 >>> z = torch.randn(2, 3, prompt_noise_size(2, 4), dtype=torch.float64)
 >>> g = {"gamma": torch.eye(2, dtype=torch.float64).expand(2, 2, 2)}
 >>> p = synthesize(lsa.predict, g, z, dim=2, length=4, seed_labels=2, noise=0.1, label_noise=0.2)

@@ -22,6 +22,8 @@ from numerics.icl.prompts import Prompts
 Predictor = Callable[[dict, torch.Tensor, torch.Tensor], torch.Tensor]
 
 OPTIMIZERS = ("sgd", "adam")
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
 
 
 def squared_errors(predict: Predictor, params: dict, p: Prompts, loss_from: int) -> torch.Tensor:
@@ -31,25 +33,37 @@ def squared_errors(predict: Predictor, params: dict, p: Prompts, loss_from: int)
 
 
 def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *, steps: int,
-          lr: float, order: torch.Tensor | None, optimizer: str = "adam",
+          lr: float | torch.Tensor, order: torch.Tensor | None, optimizer: str = "adam",
           loss_from: int = 0) -> dict[str, torch.Tensor]:
     """Train every replicate's model on its own prompts; returns detached parameters.
 
     ``order`` ``(R, steps, B)`` holds each replicate's minibatch indices (drawn from the
     replicate streams, so two trainings can share the exact batch sequence, as the
-    TV-stability estimate needs); ``None`` means full-batch gradient descent.
+    TV-stability estimate needs); ``None`` means full-batch gradient descent. ``lr`` may
+    be a tensor broadcasting against every parameter (a step size per replicate).
     """
     if optimizer not in OPTIMIZERS:
         raise InputError("optimizer", optimizer, ", ".join(OPTIMIZERS))
     params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-    opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls(list(params.values()), lr=lr)
+    names = list(params)
+    # Hand-written updates (torch.optim's first step imports the compiler stack, seconds
+    # of start-up for a CLI run); both rules are elementwise, hence per replicate.
+    m1 = {k: torch.zeros_like(params[k]) for k in names} if optimizer == "adam" else None
+    m2 = {k: torch.zeros_like(params[k]) for k in names} if optimizer == "adam" else None
     for step in range(steps):
         batch = data if order is None else data.take(order[:, step])
         err = squared_errors(predict, params, batch, loss_from)
         # Sum over replicates of per-replicate means: see the module docstring.
         loss = err.mean(dim=(1, 2)).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        grads = torch.autograd.grad(loss, [params[k] for k in names])
+        with torch.no_grad():
+            for k, g in zip(names, grads):
+                if optimizer == "sgd":
+                    params[k] -= lr * g
+                    continue
+                m1[k].mul_(ADAM_BETAS[0]).add_(g, alpha=1 - ADAM_BETAS[0])
+                m2[k].mul_(ADAM_BETAS[1]).addcmul_(g, g, value=1 - ADAM_BETAS[1])
+                c1 = 1 - ADAM_BETAS[0] ** (step + 1)
+                c2 = 1 - ADAM_BETAS[1] ** (step + 1)
+                params[k] -= lr * (m1[k] / c1) / ((m2[k] / c2).sqrt() + ADAM_EPS)
     return {k: v.detach() for k, v in params.items()}

@@ -215,8 +215,10 @@ class Model(abc.ABC):
     def metrics(self, params: Params, train: np.ndarray | None, streams: ReplicateStreams) -> dict[str, np.ndarray]:
         """Every name in ``metric_names`` → ``(R,)`` values for these parameters.
 
-        ``train`` is the generation's training set (for ``gen_gap``); ``streams`` feeds
-        Monte Carlo metrics (purpose ``"probe"``).
+        ``train`` is the generation's training set (for ``gen_gap``; ``None`` means skip
+        ``gen_gap``); ``streams`` feeds Monte Carlo metrics (purpose ``"probe"``).
+        A model may also accept a keyword ``names`` (the metrics wanted, ``None`` = all)
+        to skip work; ``run_loop`` passes it only when the signature has it.
         """
 
     # -- optional hooks with defaults ---------------------------------------------

@@ -84,7 +84,7 @@ class KDEModel(Model):
             return -0.5 * (self.d * LOG_2PI + (data * data).sum(axis=-1))
         c = params.centres
         # ‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖², batched as one matrix product per replicate.
-        sq = ((data * data).sum(-1)[:, :, None] - 2.0 * np.einsum("rad,rbd->rab", data, c)
+        sq = ((data * data).sum(-1)[:, :, None] - 2.0 * (data @ np.swapaxes(c, 1, 2))
               + (c * c).sum(-1)[:, None, :])
         logk = -0.5 * np.maximum(sq, 0.0) / self.h ** 2
         top = logk.max(axis=2, keepdims=True)

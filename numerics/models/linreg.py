@@ -91,12 +91,12 @@ class LinRegModel(Model):
     def fit(self, data, *, streams=None, warm=None) -> LinRegParams:
         x, y = data[..., : self.d], data[..., self.d]
         n = np.full(data.shape[0], float(data.shape[1]))
-        return LinRegParams(self._solve(np.einsum("rni,rnj->rij", x, x), np.einsum("rni,rn->ri", x, y), n))
+        return LinRegParams(self._solve((np.swapaxes(x, 1, 2) @ x), np.einsum("rni,rn->ri", x, y), n))
 
     def suff_stats(self, data):
         x, y = data[..., : self.d], data[..., self.d]
         return {"count": np.full(data.shape[0], float(data.shape[1])),
-                "xtx": np.einsum("rni,rnj->rij", x, x), "xty": np.einsum("rni,rn->ri", x, y)}
+                "xtx": (np.swapaxes(x, 1, 2) @ x), "xty": np.einsum("rni,rn->ri", x, y)}
 
     def fit_stats(self, stats, *, warm=None) -> LinRegParams:
         return LinRegParams(self._solve(stats["xtx"], stats["xty"], stats["count"]))

@@ -73,6 +73,26 @@ def test_every_marker_names_a_known_renderer() -> None:
             assert m.group("kind") in hook.RENDERERS, f"{page}: stl:{m.group('kind')}"
 
 
+#: Markers that only need sympy or argparse: cheap enough for the default (fast) test run.
+FAST_KINDS = {"derivation", "bound", "extra", "definition", "constant", "terms", "rate", "symbols",
+              "cli", "cli-command"}
+
+
+@pytest.mark.parametrize("page", sorted(DOCS.rglob("*.md")), ids=lambda p: str(p.relative_to(DOCS)))
+def test_formula_and_cli_markers_expand(page: Path) -> None:
+    """Every theory formula and CLI table regenerates from the code (the slow build does the rest)."""
+    hook = _hook()
+    text = page.read_text(encoding="utf-8")
+    fast = [m.group(0) for m in hook.MARKER.finditer(text) if m.group("kind") in FAST_KINDS]
+    if not fast:
+        pytest.skip("no formula or CLI markers")
+    out = hook.expand("\n\n".join(fast), str(page))
+    assert "<!-- stl:" not in out
+
+
 def test_marker_arguments_keep_command_assignments() -> None:
-    args, opts = _hook().parse_marker_args("stl simulate categorical --param k=5 head=10")
-    assert args == ["stl", "simulate", "categorical", "--param", "k=5"] and opts == {"head": "10"}
+    hook = _hook()
+    args, opts = hook.parse_marker_args("stl simulate categorical --param k=5 --n 50 head=10", "run")
+    assert args == ["stl", "simulate", "categorical", "--param", "k=5", "--n", "50"] and opts == {"head": "10"}
+    args, opts = hook.parse_marker_args("stl derive shift --subs n=100", "run")
+    assert "n=100" in args and opts == {}

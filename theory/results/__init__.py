@@ -11,22 +11,12 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from types import MappingProxyType
-
+from theory.catalog import FACTORIES, NAMES
 from theory.derivation import Derivation
 from theory.errors import InputError
 
-#: ``stl derive`` name -> module whose ``derivation()`` builds it (imported on demand).
-FACTORIES = MappingProxyType({
-    "shift": "theory.results.shift",
-    "recursive-stability": "theory.results.recursive_stability",
-    "theorem1": "theory.results.theorem1",
-    "theorem1-rate": "theory.results.theorem1_rate",
-    "corollary": "theory.results.corollary",
-    "theorem2": "theory.results.theorem2",
-    "optimal-size": "theory.results.optimal_size",
-})
-NAMES = tuple(FACTORIES)
+__all__ = ["FACTORIES", "NAMES", "get"]
+
 
 
 @cache

@@ -106,11 +106,11 @@ def derivation() -> Derivation:
              "parametric learnability: d_TV(n) = a n^{-1/2}"),
         Step(finite.statement(), "T1 with L2's bound on γ_n^{i-1} and the three rates"),
         Step(sp.Eq(sp.Limit(finite.rhs(), i, sp.oo), limit.rhs(), evaluate=False),
-             "i -> oo with (1-λ) c < 1 and λ > 0: both geometric factors vanish"),
+             "i -> oo with (1-λ) c < 1 and λ > 0: both geometric factors vanish", kind="limit"),
         Step(sp.Order(limit.expr, (n, sp.oo)),
              "leading order in n: O(n^{-1/2}) uniformly in the number of generations"),
         Step(sp.Eq(sp.Limit(finite.term("shift"), lam, 0, "+"), collapse, evaluate=False),
-             "λ = 0: the shift term grows linearly in i (collapse)"),
+             "λ = 0: the shift term grows linearly in i (collapse)", kind="limit"),
         Step(sp.Eq(lam_c, critical_proportion(), evaluate=False),
              "λ > λ_c keeps ρ = (1-λ) c < 1; below it the stability term grows like ρ^i"),
     )

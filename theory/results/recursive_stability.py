@@ -104,9 +104,9 @@ def derivation() -> Derivation:
         Step(sp.Eq(g_seq(i), gamma_in_rho(False), evaluate=False),
              "λ = 0: the kept real subset is empty, the recurrence is γ_n^j <= ρ γ_n^{j-1}"),
         Step(sp.Eq(sp.Limit(general, rho, 1), linear, evaluate=False),
-             "ρ = 1 is the boundary: linear growth in i"),
+             "ρ = 1 is the boundary: linear growth in i", kind="limit"),
         Step(sp.Eq(sp.Limit(general, i, sp.oo), limit_below_one(general), evaluate=False),
-             "ρ < 1: γ_n^i stays O(τ_n) for all i; ρ > 1 grows like ρ^i"),
+             "ρ < 1: γ_n^i stays O(τ_n) for all i; ρ > 1 grows like ρ^i", kind="limit"),
         Step(sp.Eq(lam_c, critical_proportion(), evaluate=False),
              "with τ_n = c/n, ρ = (1-λ) c equals 1 at the critical real proportion"),
     )

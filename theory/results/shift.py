@@ -75,10 +75,10 @@ def derivation() -> Derivation:
              "solving the recurrence with equality (sympy rsolve); the solution of the "
              "equality dominates any sequence satisfying the inequality because 1-λ >= 0"),
         Step(sp.Eq(_solved(), closed, evaluate=False),
-             "the same closed form written as a geometric series sum"),
+             "the same closed form written as a geometric series sum", kind="identity"),
         Step(sp.Eq(sp.Limit(closed, lam, 0, "+"), sp.limit(closed, lam, 0, "+"),
                    evaluate=False),
-             "λ -> 0 (no real data): the shift grows linearly in i, the collapse regime"),
+             "λ -> 0 (no real data): the shift grows linearly in i, the collapse regime", kind="limit"),
         Step(sp.LessThan(closed, d_tv / lam, evaluate=False),
              "any constant λ > 0 keeps the shift below d_TV(n)/λ for every i"),
     )

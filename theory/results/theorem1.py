@@ -91,7 +91,7 @@ def derivation() -> Derivation:
     steps = (
         Step(sp.Eq(risk_real - emp_mix, split, evaluate=False),
              "split the empirical risk of the mixed training set into its real and "
-             "synthetic parts and add and subtract the parent's risk"),
+             "synthetic parts and add and subtract the parent's risk", kind="identity"),
         Step(sp.LessThan(lam * sp.Abs(risk_real - emp_real), real_part, evaluate=False),
              "(a) in expectation: renaming one real point changes the training set in "
              "1 + n_s γ_n^{i-1} points under the recursive coupling, β_n each (D1, D3)"),
@@ -104,13 +104,13 @@ def derivation() -> Derivation:
                          evaluate=False),
              "(c) in expectation: synthetic points are i.i.d. given the parent (D1)"),
         Step(sp.Eq(real_part + synthetic_part, stability_term(), evaluate=False),
-             "(a) + (c)"),
+             "(a) + (c)", kind="identity"),
         Step(sp.Eq(n_s, N_S, evaluate=False), "n_s = (1-λ) n synthetic points"),
         Step(bound.statement(), "T1: sum of (a), (b), (c)"),
         Step(sp.LessThan(sp.Abs(gen(0)), beta_n, evaluate=False),
              "generation 0 sees real data only: D1"),
         Step(sp.Eq(sp.Limit(shift, lam, 0, "+"), sp.limit(shift, lam, 0, "+"), evaluate=False),
-             "λ -> 0: the shift term grows linearly in i"),
+             "λ -> 0: the shift term grows linearly in i", kind="limit"),
     )
     return Derivation(
         name="theorem1", title="Generalization error of a self-consuming training loop",

@@ -29,6 +29,20 @@ def build_model(model: str, params: Mapping[str, str]):
     return get_model(model, {k: str(v) for k, v in dict(params).items()}, device="cpu")
 
 
+def param_texts(model) -> dict[str, str]:
+    """A built model's scalar parameters as ``--param`` strings (defaults included).
+
+    Arrays (e.g. the categorical ``probs``) and unset values are left out: theory's
+    constants take the scalar parameters (``k``, ``dim``, ...).
+    """
+    out = {}
+    for key, value in model.params.items():
+        if value is None or isinstance(value, (np.ndarray, list, tuple)):
+            continue
+        out[key] = str(value)
+    return out
+
+
 def loop_block(model: str, params: Mapping[str, str], scheme: str, n: int, lam: float,
                generations: int, seed: int, first: int, count: int,
                metrics: Sequence[str] | None = None) -> dict[str, np.ndarray]:

@@ -20,8 +20,9 @@ OUT_SUFFIXES = (".json", ".csv", ".parquet")
 
 #: --param names of the torch models (DESIGN.md); their defaults are in numerics.icl.
 _ICL_PARAMS = {
-    "lsa": "dim, context, noise, seed_labels, label_noise, steps, lr, batch",
-    "transformer": "dim, context, noise, seed_labels, label_noise, layers, width, heads, steps, lr, batch",
+    "lsa": "dim, context, noise, seed_labels, label_noise, steps, lr, batch, warm_start, clip, probes",
+    "transformer": "dim, context, noise, seed_labels, label_noise, layers, width, heads, steps, lr, batch, "
+                   "warm_start, clip, probes",
 }
 
 
@@ -40,7 +41,7 @@ def models_help() -> str:
                 default = "" if spec.default is None else f"default {spec.default}; "
                 lines.append(f"    {spec.name:<10} {spec.help} ({default}{spec.allowed})")
         else:
-            lines.append(f"  {name}: {_ICL_PARAMS.get(name, '')} (torch; defaults in numerics.icl)")
+            lines.append(f"  {name}: {_ICL_PARAMS.get(name, '')} (torch; defaults in numerics.icl.model)")
     return "\n".join(lines)
 
 

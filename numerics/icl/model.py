@@ -1,0 +1,356 @@
+"""The ``lsa`` and ``transformer`` models behind the engine's :class:`Model` protocol.
+
+Data are prompts packed as ``(R, n, T, d + 1)`` NumPy arrays (``T = context + 1``, label
+in the last channel; see :mod:`numerics.icl.prompts`); ``--n`` counts prompts. Fitting
+trains one model per replicate, all replicates as one batched torch computation;
+sampling writes synthetic prompts as in THEORY.md T2 (:mod:`numerics.icl.synthetic`).
+
+Parameters (``--param K=V``; DESIGN.md names first)
+
+=================  ===========================================================  ===========
+``dim``            input dimension ``d``                                        5
+``context``        labelled examples ``m`` before the query (``T = m + 1``)     10
+``noise``          σ of real labels                                             0.1
+``seed_labels``    ``k_0``: labels of a synthetic prompt taken from its task    2
+``label_noise``    σ_s of the parent-written synthetic labels                   0.1
+``steps``          optimiser steps per generation                               lsa 100, transformer 400
+``lr``             lsa: gradient-descent step as a fraction of ``1/L`` (the     lsa 1.0, transformer 0.003
+                   loss curvature, < 2); transformer: Adam learning rate
+``batch``          prompts per minibatch, 0 = full batch                        lsa 0, transformer 32
+``layers``         transformer blocks                                           2
+``width``          transformer width                                            16
+``heads``          attention heads (divides ``width``)                          2
+``warm_start``     1: generation ``j`` starts from its parent's weights;        0
+                   0: every generation is trained from a fresh initialisation
+``clip``           ``M``: the loss for ``gen_gap`` is ``min(squared error, M)``  10
+``probes``         real prompts per replicate for ``icl_risk`` and baselines    1000
+=================  ===========================================================  ===========
+
+Training minimises the plain mean squared error (clipping would zero the gradient of
+large errors); ``gen_gap`` uses the clipped loss ``ℓ ∈ [0, M]`` that T1 needs. The
+transformer scores every position (``ŷ_k`` from the prefix); ``lsa`` scores the query,
+as in the trained-linear-transformer literature (:mod:`numerics.icl.lsa`).
+
+Metrics: ``icl_risk`` (mean squared error on the query label after ``context`` real
+examples, fresh real prompts, purpose ``"probe"``), ``gen_gap``, the baselines on the
+same prompts ``icl_risk_ls``, ``icl_risk_ridge`` (Bayes-optimal), ``icl_risk_avg``;
+``lsa`` adds ``icl_risk_exact`` (closed-form risk of the trained ``Γ``) and
+``gamma_scale`` (``tr Γ / d``, whose optimum is ``c*``).
+
+Randomness: purposes ``"init"`` (transformer weights) and ``"batches"`` (minibatch
+indices) are read by ``fit``; two fits given equal streams share both, so neighbouring
+datasets differ only in the data (what τ̂_n and γ̂_n^i need).
+
+>>> from numerics.rng import ReplicateStreams
+>>> m = lsa_model({"dim": "3", "context": "6"}, device="cpu")
+>>> s = ReplicateStreams(0, 2)
+>>> data = m.draw_real(s, 200)
+>>> data.shape
+(2, 200, 7, 4)
+>>> theta = m.fit(data, streams=s)
+>>> m.sample(theta, s, 5).shape
+(2, 5, 7, 4)
+>>> sorted(m.metrics(theta, data, s))[:3]
+['gamma_scale', 'gen_gap', 'icl_risk']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+
+from numerics.errors import InputError
+from numerics.icl import lsa as lsa_mod
+from numerics.icl import transformer as tf_mod
+from numerics.icl._torch import as_tensor, resolve_device, to_numpy
+from numerics.icl.baselines import baseline_risks
+from numerics.icl.prompts import (Prompts, check_prompt_params, prompt_noise_size,
+                                  prompts_from_noise, split_prompt_noise, unpack)
+from numerics.icl.synthetic import check_synthetic_params, synthesize, synthesize_coupled
+from numerics.icl.training import squared_errors, train
+from numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in, parse_params
+from numerics.rng import ReplicateStreams
+
+
+def _common_specs(steps: str, lr: str, batch: str) -> tuple[ParamSpec, ...]:
+    return (
+        ParamSpec("dim", int_in(1, 256), "5", "an integer in [1, 256]", "input dimension d"),
+        ParamSpec("context", int_in(1, 512), "10", "an integer in [1, 512]", "examples m before the query"),
+        ParamSpec("noise", float_in(0.0), "0.1", "a float >= 0", "sigma of real labels"),
+        ParamSpec("seed_labels", int_in(0), "2", "an integer in [0, context + 1]", "k_0: task labels per synthetic prompt"),
+        ParamSpec("label_noise", float_in(0.0), "0.1", "a float >= 0", "sigma_s of synthetic labels"),
+        ParamSpec("steps", int_in(0, 10_000_000), steps, "an integer >= 0", "optimiser steps per generation"),
+        ParamSpec("lr", float_in(0.0, low_open=True), lr, "a float > 0 (lsa: < 2)", "learning rate"),
+        ParamSpec("batch", int_in(0), batch, "an integer >= 0 (0 = full batch)", "minibatch size"),
+        ParamSpec("warm_start", choice_of("0", "1"), "0", "0 or 1", "1: start from the parent's weights"),
+        ParamSpec("clip", float_in(0.0, low_open=True), "10", "a float > 0", "M: clip level of the loss"),
+        ParamSpec("probes", int_in(1, 1_000_000), "1000", "an integer >= 1", "real prompts for icl_risk"),
+    )
+
+
+@dataclass(frozen=True)
+class ICLParams:
+    """Fitted weights of ``R`` replicates (tensors with a leading replicate axis)."""
+
+    tensors: dict[str, torch.Tensor]
+
+    @property
+    def replicates(self) -> int:
+        return next(iter(self.tensors.values())).shape[0]
+
+
+class ICLModel(Model):
+    """Shared machinery of the two in-context-learning models (see the module docstring)."""
+
+    tv_exact = False
+    # Sequential reflection coupling: each synthetic label is maximally coupled given its
+    # chain's past (THEORY.md D3); per prompt it is a valid coupling whose differing
+    # fraction upper-estimates the prompt-level TV, which D3 allows.
+    has_maximal_coupling = True
+    dtype = torch.float32
+    #: Positions scored by training and by the loss: ``k >= loss_from(T)``.
+    score_query_only = False
+
+    def __init__(self, params: Mapping[str, Any], device: str = "auto"):
+        super().__init__(params)
+        p = self.params
+        check_prompt_params(p["dim"], p["context"], p["noise"])
+        self.dim, self.context, self.noise = p["dim"], p["context"], p["noise"]
+        self.length = self.context + 1
+        check_synthetic_params(self.length, p["seed_labels"], p["label_noise"])
+        self.seed_labels, self.label_noise = p["seed_labels"], p["label_noise"]
+        self.steps, self.lr, self.batch = p["steps"], p["lr"], p["batch"]
+        self.warm_start = p["warm_start"] == "1"
+        self.loss_bound = float(p["clip"])
+        self.probe_size = int(p["probes"])
+        self.device = resolve_device(device)
+        self.noise_size = prompt_noise_size(self.dim, self.length)
+
+    # -- model-specific ------------------------------------------------------------
+    predict_fn: Callable
+
+    def init_tensors(self, replicates: int, streams: ReplicateStreams) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def optimizer(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def loss_from(self) -> int:
+        return self.length - 1 if self.score_query_only else 0
+
+    # -- conversion ----------------------------------------------------------------
+    def _prompts(self, data: np.ndarray) -> Prompts:
+        data = np.asarray(data)
+        if data.ndim != 4 or data.shape[2:] != (self.length, self.dim + 1):
+            raise InputError("prompts", data.shape, f"an array (R, n, {self.length}, {self.dim + 1})")
+        return unpack(data, device=self.device, dtype=self.dtype)
+
+    def _noise_tensor(self, z: np.ndarray) -> torch.Tensor:
+        return as_tensor(z, self.device, self.dtype)
+
+    # -- protocol ------------------------------------------------------------------
+    def draw_real(self, streams: ReplicateStreams, count: int, purpose: str = "real") -> np.ndarray:
+        z = streams.normal(purpose, (count, self.noise_size))
+        p = prompts_from_noise(self._noise_tensor(z), self.dim, self.length, self.noise)
+        return to_numpy(p.pack())
+
+    def fit(self, data: np.ndarray, *, streams: ReplicateStreams | None = None,
+            warm: ICLParams | None = None) -> ICLParams:
+        prompts = self._prompts(data)
+        R, n = prompts.replicates, prompts.count
+        if streams is None:
+            # A learner with randomness needs a stream; without one the fit is seeded by
+            # 0 so that it stays a deterministic function of the data.
+            streams = ReplicateStreams(0, R)
+        if streams.replicates != R:
+            raise InputError("streams", streams.replicates, f"{R} replicates (the data's leading axis)")
+        init = self.init_tensors(R, streams)   # always drawn: keeps the init stream aligned
+        if self.warm_start and warm is not None:
+            init = {k: v.clone() for k, v in warm.tensors.items()}
+        order = None
+        # Minibatches (with replacement) unless batch = 0, or gradient descent would
+        # see the whole set anyway (batch >= n): then full-batch, deterministic GD.
+        if self.batch and not (self.batch >= n and self.optimizer() == "sgd"):
+            idx = streams.integers("batches", n, (self.steps, self.batch))
+            order = torch.as_tensor(idx, device=self.device)
+        return ICLParams(self.train_tensors(init, prompts, order))
+
+    def train_tensors(self, init: dict, prompts: Prompts, order: torch.Tensor | None) -> dict:
+        return train(init, self.predict_fn, prompts, steps=self.steps, lr=self.lr, order=order,
+                     optimizer=self.optimizer(), loss_from=self.loss_from)
+
+    def draw_noise(self, streams: ReplicateStreams, count: int, generations: int,
+                   purpose: str = "synthetic") -> np.ndarray:
+        return streams.normal(purpose, (generations, count, self.noise_size))
+
+    def _synth_kwargs(self):
+        return dict(dim=self.dim, length=self.length, seed_labels=self.seed_labels,
+                    noise=self.noise, label_noise=self.label_noise)
+
+    def sample(self, params: ICLParams, streams: ReplicateStreams, count: int, *,
+               noise: np.ndarray | None = None, purpose: str = "synthetic") -> np.ndarray:
+        if noise is None:
+            noise = streams.normal(purpose, (count, self.noise_size))
+        z = self._noise_tensor(noise)
+        p = synthesize(self.predict_fn, params.tensors, z, **self._synth_kwargs())
+        return to_numpy(p.pack())
+
+    def sample_coupled(self, params_a: ICLParams, params_b: ICLParams, streams: ReplicateStreams,
+                       count: int, purpose: str = "coupling"):
+        z = self._noise_tensor(streams.normal(purpose, (count, self.noise_size)))
+        u = self._noise_tensor(streams.uniform(purpose + "-accept", (count, self.length)))
+        c = synthesize_coupled(self.predict_fn, params_a.tensors, self.predict_fn, params_b.tensors,
+                               z, u, **self._synth_kwargs())
+        return to_numpy(c.a.pack()), to_numpy(c.b.pack()), c.differ.cpu().numpy()
+
+    @torch.no_grad()
+    def _errors(self, params: ICLParams, prompts: Prompts) -> torch.Tensor:
+        return squared_errors(self.predict_fn, params.tensors, prompts, self.loss_from)
+
+    def loss(self, params: ICLParams, data: np.ndarray) -> np.ndarray:
+        err = self._errors(params, self._prompts(data))
+        # Clip each squared error at M, then average over the scored positions: in [0, M].
+        return to_numpy(err.clamp(max=self.loss_bound).mean(-1))
+
+    def metrics(self, params: ICLParams, train: np.ndarray | None, streams: ReplicateStreams) -> dict[str, np.ndarray]:
+        z = streams.normal("probe", (self.probe_size, self.noise_size))
+        probe = prompts_from_noise(self._noise_tensor(z), self.dim, self.length, self.noise)
+        with torch.no_grad():
+            err = squared_errors(self.predict_fn, params.tensors, probe, 0)
+        out = {"icl_risk": to_numpy(err[..., -1].mean(-1))}
+        risk = to_numpy(err[..., self.loss_from:].clamp(max=self.loss_bound).mean((-1, -2)))
+        out["gen_gap"] = risk - self.loss(params, train).mean(1) if train is not None else np.full(risk.shape, np.nan)
+        # Baselines in float64: the normal equations of small prompts are ill-conditioned.
+        p64 = Prompts(probe.x.double(), probe.y.double())
+        for name, value in baseline_risks(p64, self.noise).items():
+            out[f"icl_risk_{name}"] = to_numpy(value)
+        out.update(self.extra_metrics(params))
+        return {k: out[k] for k in self.metric_names}
+
+    def extra_metrics(self, params: ICLParams) -> dict[str, np.ndarray]:
+        return {}
+
+    # -- densities and TV ------------------------------------------------------------
+    def _label_logpdf_parent(self, params: ICLParams, p: Prompts) -> torch.Tensor:
+        # log N(y_k; TF_θ(prefix), σ_s²) summed over the parent-written labels k >= k_0.
+        k0 = self.seed_labels
+        if k0 >= self.length:
+            return p.y.new_zeros(p.y.shape[:2])
+        if self.label_noise == 0:
+            raise InputError("label_noise", 0, "> 0 (a density of synthetic prompts needs label noise)")
+        with torch.no_grad():
+            mean = self.predict_fn(params.tensors, p.x, p.y)[..., k0:]
+        r = (p.y[..., k0:] - mean) / self.label_noise
+        return (-0.5 * r ** 2 - math.log(self.label_noise * math.sqrt(2 * math.pi))).sum(-1)
+
+    def _task_logpdf(self, p: Prompts, upto: int) -> torch.Tensor:
+        # Labels y_{<upto} with the task integrated out: N(0, X Xᵀ/d + σ² I).
+        if upto == 0:
+            return p.y.new_zeros(p.y.shape[:2])
+        X = p.x[..., :upto, :].double()
+        y = p.y[..., :upto].double()
+        cov = X @ X.transpose(-1, -2) / self.dim
+        cov = cov + self.noise ** 2 * torch.eye(upto, dtype=cov.dtype, device=cov.device)
+        try:
+            L = torch.linalg.cholesky(cov)
+        except RuntimeError:
+            raise InputError("noise", self.noise, "> 0 (the real label law is singular at 0)") from None
+        sol = torch.linalg.solve_triangular(L, y.unsqueeze(-1), upper=False).squeeze(-1)
+        logdet = 2 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)
+        return (-0.5 * (sol ** 2).sum(-1) - 0.5 * logdet - 0.5 * upto * math.log(2 * math.pi)).to(p.y.dtype)
+
+    def log_density(self, params: ICLParams | None, data: np.ndarray) -> np.ndarray:
+        """``log`` density of packed prompts under ``P_θ`` (``params=REAL``: ``D_0``)."""
+        p = self._prompts(data)
+        logx = (-0.5 * p.x ** 2 - 0.5 * math.log(2 * math.pi)).sum((-1, -2))
+        if params is REAL:
+            return to_numpy(logx + self._task_logpdf(p, self.length))
+        return to_numpy(logx + self._task_logpdf(p, self.seed_labels) + self._label_logpdf_parent(params, p))
+
+    def tv(self, p, q, streams: ReplicateStreams, *, samples: int | None = None) -> np.ndarray:
+        """``d_TV`` between laws; two fitted parents use only the label likelihood ratio.
+
+        Inputs, task and the first ``k_0`` labels have the same law under every parent,
+        so ``q/p`` is the ratio of the parent-written labels' Gaussian likelihoods: the
+        unbiased estimate ``E_{P}(1 − q/p)_+`` needs no marginal over tasks.
+        """
+        if len(p) == 1 and len(q) == 1 and p[0][1] is not REAL and q[0][1] is not REAL:
+            m = samples or self.probe_size
+            a, b = p[0][1], q[0][1]
+            x = self._prompts(self.sample(a, streams, m, purpose="tv"))
+            ratio = self._label_logpdf_parent(b, x) - self._label_logpdf_parent(a, x)
+            return to_numpy((1.0 - torch.exp(ratio.clamp(max=0.0))).clamp(0.0, 1.0).mean(1))
+        return super().tv(p, q, streams, samples=samples)
+
+
+class LSAModel(ICLModel):
+    """One-layer linear self-attention (:mod:`numerics.icl.lsa`), float64, query loss."""
+
+    name = "lsa"
+    param_specs = _common_specs("100", "1.0", "0")
+    metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg",
+                    "icl_risk_exact", "gamma_scale")
+    dtype = torch.float64
+    score_query_only = True
+    predict_fn = staticmethod(lsa_mod.predict)
+
+    def init_tensors(self, replicates, streams):
+        return lsa_mod.init_params(replicates, self.dim, device=self.device, dtype=self.dtype)
+
+    def optimizer(self):
+        return "sgd"
+
+    def train_tensors(self, init, prompts, order):
+        # Step lr / L with L the loss curvature per replicate (lsa.curvature): stable on
+        # synthetic prompts whose label scale the parent sets.
+        g = lsa_mod.train_lsa(prompts, steps=self.steps, lr=self.lr, order=order, warm=init)
+        return {"gamma": g}
+
+    def extra_metrics(self, params):
+        g = params.tensors["gamma"]
+        return {"icl_risk_exact": to_numpy(lsa_mod.population_risk(g, self.context, self.dim, self.noise)),
+                "gamma_scale": to_numpy(torch.diagonal(g, dim1=-2, dim2=-1).mean(-1))}
+
+
+class TransformerModel(ICLModel):
+    """Small GPT-style decoder (:mod:`numerics.icl.transformer`), float32, Adam, all positions."""
+
+    name = "transformer"
+    param_specs = _common_specs("400", "0.003", "32") + (
+        ParamSpec("layers", int_in(1, 64), "2", "an integer in [1, 64]", "transformer blocks"),
+        ParamSpec("width", int_in(1, 4096), "16", "an integer in [1, 4096]", "model width"),
+        ParamSpec("heads", int_in(1, 64), "2", "an integer in [1, 64] dividing width", "attention heads"),
+    )
+    metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
+
+    def __init__(self, params, device="auto"):
+        super().__init__(params, device)
+        p = self.params
+        self.config = tf_mod.TransformerConfig(self.dim, self.length, p["layers"], p["width"], p["heads"])
+        self.predict_fn = tf_mod.predictor(self.config)
+
+    def init_tensors(self, replicates, streams):
+        return tf_mod.init_params(self.config, streams, device=self.device, dtype=self.dtype)
+
+    def optimizer(self):
+        return "adam"
+
+
+def _build(cls, params: Mapping[str, str], device: str) -> ICLModel:
+    typed = parse_params(cls.name, cls.param_specs, dict(params or {}))
+    return cls(typed, device=device)
+
+
+def lsa_model(params: Mapping[str, str] | None = None, device: str = "auto") -> LSAModel:
+    """The ``lsa`` model from ``--param`` strings (THEORY.md T2; see module docstring)."""
+    return _build(LSAModel, params or {}, device)
+
+
+def transformer_model(params: Mapping[str, str] | None = None, device: str = "auto") -> TransformerModel:
+    """The ``transformer`` model from ``--param`` strings (THEORY.md T2; see module docstring)."""
+    return _build(TransformerModel, params or {}, device)

@@ -1,0 +1,65 @@
+"""Symbols: the contract names of DESIGN.md, LaTeX through sympy, cheap import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sympy as sp
+
+from theory import catalog, symbols as S
+
+CONTRACT = ["n", "lam", "i", "delta", "M", "beta_n", "tau_n", "gamma", "d_tv", "n_r", "n_s",
+            "c_0", "a", "b", "c"]
+
+
+def test_public_names_are_the_design_contract():
+    assert list(S.PUBLIC) == CONTRACT
+    assert list(catalog.PUBLIC_NAMES) == CONTRACT
+    for name, symbol in S.PUBLIC.items():
+        assert symbol.name == name
+
+
+def test_every_symbol_defined_once():
+    symbols = list(S.ALL.values())
+    assert len({s.name for s in symbols}) == len(symbols)
+    for symbol in symbols:
+        assert symbol in S.LATEX_NAMES
+
+
+def test_latex_goes_through_sympys_printer():
+    text = S.to_latex(S.beta_n * (1 + S.lam * S.gamma))
+    assert r"\beta_{n}" in text and r"\lambda" in text and r"\gamma_{n}^{i-1}" in text
+    # a power of a symbol whose name already has a superscript gets parentheses
+    assert r"\left(\gamma_{n}^{i-1}\right)^{2}" == S.to_latex(S.gamma ** 2)
+
+
+def test_lookup_refuses_internal_names_for_users():
+    import pytest
+
+    from theory.errors import InputError
+
+    assert S.lookup("lam") is S.lam
+    with pytest.raises(InputError):
+        S.lookup("rho")
+    assert S.lookup("rho", public_only=False) is S.rho
+
+
+def test_import_theory_pulls_neither_torch_nor_numpy():
+    code = ("import sys, theory, theory.results; theory.get('theorem1'); "
+            "print('torch' in sys.modules, 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == "False"  # torch never
+    # sympy may pull numpy in if present; theory itself must not need it, which the
+    # cheap, lazily-loaded package import below checks
+    cheap = subprocess.run([sys.executable, "-c",
+                            "import sys, theory, theory.catalog; print('sympy' in sys.modules)"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert cheap == "False"
+
+
+def test_srepr_round_trips_with_plain_sympy():
+    expr = S.d_tv * (1 - (1 - S.lam) ** (S.i + 1)) / S.lam
+    rebuilt = sp.parse_expr(sp.srepr(expr), local_dict={})  # trusted text: our own output
+    assert rebuilt == expr

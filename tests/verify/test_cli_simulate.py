@@ -1,0 +1,108 @@
+"""``stl simulate``: DESIGN.md JSON contract, Wright–Fisher decay, files, user errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from verify.cli.main import main
+
+
+def run_json(capsys, *argv):
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_simulate_categorical_json_follows_wright_fisher(capsys):
+    """λ = 0 is Wright–Fisher: E H_j = (1 − Σp²)(1 − 1/n)^(j+1) (see
+    tests/numerics/test_closed_forms.py for the derivation); each generation's mean must
+    be within 4 of its own standard errors."""
+    n, g = 50, 20
+    out = run_json(capsys, "simulate", "categorical", "--scheme", "replace", "--n", str(n), "--generations", str(g),
+                   "--replicates", "3000", "--param", "k=4", "--format", "json", "--quiet")
+    assert set(out) == {"config", "records"}
+    assert out["config"]["scheme"] == "replace" and out["config"]["n"] == n
+    recs = [r for r in out["records"] if r["metric"] == "heterozygosity"]
+    assert [r["generation"] for r in recs] == list(range(g + 1))
+    p = np.array(out["config"]["params"]["probs"])
+    assert np.allclose(p, (1 / np.arange(1, 5)) / np.sum(1 / np.arange(1, 5)))  # default Zipf
+    for r in recs:
+        exact = (1 - np.sum(p ** 2)) * (1 - 1 / n) ** (r["generation"] + 1)
+        assert abs(r["mean"] - exact) <= 4 * r["stderr"]
+        assert r["n_replicates"] == 3000
+    metrics = {r["metric"] for r in out["records"]}
+    assert metrics == {"heterozygosity", "tv_to_real", "support_size", "gen_gap"}
+
+
+@pytest.mark.parametrize("model,params,metrics", [
+    ("gaussian", ["dim=1"], {"variance", "mean_error", "kl_to_real", "tv_to_real", "gen_gap"}),
+    ("gaussian", ["dim=3", "estimator=unbiased"], {"variance", "mean_error", "kl_to_real", "gen_gap"}),
+    ("linreg", ["dim=2", "noise=0.5", "ridge=0.1"], {"test_error", "gen_gap"}),
+    ("kde", ["bandwidth=0.5"], {"tv_to_real", "variance", "gen_gap"}),
+])
+def test_simulate_metric_names(capsys, model, params, metrics):
+    argv = ["simulate", model, "--n", "12", "--generations", "2", "--replicates", "4", "--format", "json"]
+    for p in params:
+        argv += ["--param", p]
+    out = run_json(capsys, *argv)
+    assert {r["metric"] for r in out["records"]} == metrics
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".parquet"])
+def test_simulate_writes_files(tmp_path, capsys, suffix):
+    path = tmp_path / f"run{suffix}"
+    assert main(["simulate", "gaussian", "--n", "10", "--generations", "2", "--replicates", "3",
+                 "--out", str(path), "--format", "json", "--quiet"]) == 0
+    assert path.exists() and not list(tmp_path.glob(".*.tmp"))
+    if suffix == ".json":
+        assert len(json.loads(path.read_text())["records"]) == 3 * 5
+    elif suffix == ".csv":
+        assert path.read_text().splitlines()[0] == "generation,metric,mean,stderr,n_replicates"
+    else:
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(path).num_rows == 15
+
+
+def test_simulate_pretty_output(capsys):
+    assert main(["simulate", "categorical", "--n", "10", "--generations", "30", "--replicates", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "heterozygosity" in text and "scheme=mix" in text
+    assert len(text.splitlines()) <= 2 + 2 + 12  # header, params, table head, rule, 12 sampled rows
+
+
+@pytest.mark.parametrize("argv,arg", [
+    (["simulate", "nope"], "MODEL"),
+    (["simulate", "gaussian", "--param", "dimm=2"], "--param dimm"),
+    (["simulate", "gaussian", "--param", "dim=-1"], "--param dim"),
+    (["simulate", "gaussian", "--param", "dim"], "--param"),
+    (["simulate", "gaussian", "--lam", "2"], "--lam"),
+    (["simulate", "gaussian", "--n", "0"], "--n"),
+    (["simulate", "gaussian", "--scheme", "bogus"], "--scheme"),
+    (["simulate", "gaussian", "--replicates", "0"], "--replicates"),
+    (["simulate", "gaussian", "--generations", "-2"], "--generations"),
+    (["simulate", "gaussian", "--out", "x.txt"], "--out"),
+])
+def test_simulate_user_errors_exit_2_with_one_line(capsys, argv, arg):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"stl simulate: error: {arg}")
+
+
+def test_simulate_help_lists_params_and_example(capsys):
+    assert main(["simulate", "--help"]) == 0
+    text = capsys.readouterr().out
+    for needle in ("estimator", "bandwidth", "ridge", "probs", "default mle", "examples:", "stl simulate categorical"):
+        assert needle in text
+
+
+def test_simulate_classical_does_not_import_torch():
+    code = ("import sys; from verify.cli.main import main\n"
+            "main(['simulate', 'gaussian', '--n', '5', '--generations', '1', '--replicates', '2', '--format', 'json'])\n"
+            "print('TORCH' if 'torch' in sys.modules else 'CLEAN', file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().endswith("CLEAN")

@@ -1,0 +1,59 @@
+"""Result store: atomic per-check files, checksum and fingerprint, corruption detection."""
+
+import json
+
+import pytest
+
+from verify.checks.core import CheckResult, Measurement
+from verify.store import FORMAT, ResultStore, fingerprint
+
+
+def result(name="c1", verdict="pass"):
+    return CheckResult(name, "validity", "claim", "", {"n": 10}, Measurement.exact(0.1), 0.2, "<=",
+                       verdict, 0.5, 7, {"summary": "s"})
+
+
+def test_save_and_load(tmp_path):
+    store = ResultStore(tmp_path)
+    fp = fingerprint("c1", "validity", {"n": 10}, 7)
+    store.save(result(), fp)
+    doc = json.loads((tmp_path / "checks" / "c1.json").read_text())
+    assert doc["format"] == FORMAT and len(doc["sha256"]) == 64
+    assert store.load("c1", fp).to_dict() == result().to_dict()
+    assert store.load("absent", fp) is None
+
+
+@pytest.mark.parametrize("damage,problem", [
+    (lambda t: t[: len(t) // 2], "corrupt"),                                   # truncated
+    (lambda t: t.replace('"verdict": "pass"', '"verdict": "fail"'), "corrupt"),  # edited
+    (lambda t: json.dumps({"hello": "world"}), "foreign"),                     # someone else's file
+    (lambda t: "not json at all", "corrupt"),
+])
+def test_damaged_files_are_reported_not_trusted(tmp_path, damage, problem):
+    store = ResultStore(tmp_path)
+    fp = fingerprint("c1", "validity", {"n": 10}, 7)
+    store.save(result(), fp)
+    path = tmp_path / "checks" / "c1.json"
+    path.write_text(damage(path.read_text()))
+    got, issue = store.lookup("c1", fp)
+    assert got is None
+    assert issue is not None and issue.problem == problem
+    assert "recomputing" in issue.line()
+
+
+def test_other_seed_or_parameters_is_stale(tmp_path):
+    store = ResultStore(tmp_path)
+    store.save(result(), fingerprint("c1", "validity", {"n": 10}, 7))
+    got, issue = store.lookup("c1", fingerprint("c1", "validity", {"n": 10}, 8))
+    assert got is None and issue.problem == "stale"
+    got, issue = store.lookup("c1", fingerprint("c1", "validity", {"n": 11}, 7))
+    assert got is None and issue.problem == "stale"
+
+
+def test_out_must_be_a_directory(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    from verify.errors import InputError
+
+    with pytest.raises(InputError):
+        ResultStore(f)

@@ -1,0 +1,86 @@
+"""T2, transformers doing in-context learning inside the loop.
+
+The Gaussian label noise turns a parameter change into a TV change (exact TV derived by
+integration in :mod:`theory.models.gaussian`, then its linear bound); the transformer's
+parameter-Lipschitz constant and its optimizer's stability give ``τ_n = c/n`` with
+``c = m κ (1+Γ)^L c_A / (σ_s √(2π))`` (:mod:`theory.models.transformer`). T1 and the
+Corollary then apply with that ``c``.
+
+>>> bound = theorem2_bound()                                     # THEORY.md T2
+>>> bound.source
+'T2'
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory.bound import Bound
+from theory.derivation import Derivation, Step
+from theory.models import transformer
+from theory.models.gaussian import gaussian_tv, tv_linear_bound
+from theory.results.corollary import corollary_bound
+from theory.results.theorem1 import theorem1_bound
+from theory.symbols import Delta_n, Lip, c, lam_c, n, sigma_s, tau_n, tv_gauss
+
+_a, _b = sp.symbols("a_1 b_1", real=True)
+
+
+def transformer_c() -> sp.Expr:
+    """``c = n τ_n`` for the transformer (T2's architecture constant)."""
+    return transformer.constants().rate_coefficients()["c"]
+
+
+def critical_proportion() -> sp.Expr:
+    """``λ_c = 1 - 1/c`` with the transformer's ``c``: deeper nets need more real data."""
+    return 1 - 1 / transformer_c()
+
+
+def theorem2_bound() -> Bound:
+    """The Corollary's limit bound with ``c`` set to the transformer constant."""
+    limit = corollary_bound().subs(c=transformer_c())
+    return Bound(limit.terms, "T2", lhs=limit.lhs, assumptions=limit.assumptions,
+                 conditions=limit.conditions, description="T1 and the Corollary with "
+                 "transformer constants, as the number of generations grows")
+
+
+def theorem2_finite_bound() -> Bound:
+    """T1 at generation ``i`` with ``γ`` from L2 and ``τ_n`` of the transformer."""
+    bound = theorem1_bound(recursive=True).subs(tau_n=transformer.constants().tau_n)
+    return Bound(bound.terms, "T2", lhs=bound.lhs, assumptions=bound.assumptions,
+                 special_cases=bound.special_cases, description="T1 with transformer τ_n")
+
+
+def derivation() -> Derivation:
+    exact = gaussian_tv(_a, _b, sigma_s)
+    linear = tv_linear_bound(sp.Abs(_a - _b), sigma_s)
+    consts = transformer.constants()
+    tau_generic = transformer.tau_from(Lip, Delta_n)
+    steps = (
+        Step(sp.Eq(tv_gauss, exact, evaluate=False),
+             "exact TV of N(a, σ_s²) and N(b, σ_s²), derived by integrating the density "
+             "difference left of the midpoint; equals 2Φ(|a-b|/(2σ_s)) - 1"),
+        Step(sp.LessThan(exact, linear, evaluate=False),
+             "the TV is concave in |a-b| with slope 1/(σ_s √(2π)) at 0"),
+        Step(sp.LessThan(tau_n, tau_generic, evaluate=False),
+             "m labels per synthetic prompt, each Gaussian around a prediction that moves "
+             "by at most Lip_θ(TF) Δ_n; TV of a chain <= sum of the per-step TVs"),
+        Step(sp.LessThan(Lip, transformer.LIPSCHITZ, evaluate=False),
+             "parameter-Lipschitz constant with a (1+Γ)^L depth factor"),
+        Step(sp.LessThan(Delta_n, transformer.PARAMETER_STABILITY, evaluate=False),
+             "a stable optimizer moves the parameters by O(1/n) per changed prompt"),
+        Step(sp.LessThan(tau_n, consts.tau_n, evaluate=False), "so τ_n = c/n"),
+        Step(sp.Eq(c, transformer_c(), evaluate=False), "the architecture constant"),
+        Step(sp.Eq(lam_c, critical_proportion(), evaluate=False),
+             "critical real proportion (L2): grows towards 1 with depth L"),
+        Step(theorem2_finite_bound().statement(), "T1 with L2 and the transformer τ_n"),
+        Step(theorem2_bound().statement(),
+             "Corollary: i -> oo with (1-λ) c < 1; O(n^{-1/2}) when λ > λ_c"),
+    )
+    return Derivation(
+        name="theorem2", title="Transformers in in-context learning", source="T2",
+        statement="A constant proportion of real data above λ_c keeps the ICL loop stable; "
+                  "λ_c grows with depth.",
+        steps=steps, result=theorem2_bound(),
+        extras=(("tau_n", consts.tau_n), ("c", transformer_c()),
+                ("lambda_c", critical_proportion()), ("rate_n", theorem2_bound().rate(n))))

@@ -1,0 +1,49 @@
+"""``stl latex NAME``: LaTeX of a result, ready to paste (theorem, align, equation, inline).
+
+Only :mod:`theory` (sympy) is imported, and only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from theory.catalog import NAMES, PUBLIC_NAMES, SUMMARIES
+from verify.cli.cmd_derive import add_result_options, load
+from verify.cli.common import emit
+
+ENVIRONMENTS = ("theorem", "align", "equation", "inline")
+
+EPILOG = """results:
+{results}
+
+symbols for --subs: {symbols}
+
+A theorem block compiles in an article whose preamble has only amsmath, amssymb, amsthm
+and \\newtheorem lines for theorem, lemma, corollary and definition.
+
+examples:
+  stl latex theorem1 --env theorem
+  stl latex corollary --subs lam=1/2 --env align
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "latex", help="LaTeX of a result, ready to paste",
+        description="Print a result of the theory as LaTeX.",
+        epilog=EPILOG.format(results="\n".join(f"  {name:20s} {SUMMARIES[name]}"
+                                               for name in NAMES),
+                             symbols=", ".join(PUBLIC_NAMES)),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_result_options(parser)
+    parser.add_argument("--env", default="theorem", choices=ENVIRONMENTS,
+                        help="theorem (default; lemma/corollary where that is the kind), "
+                             "align, equation or inline")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from theory.latex import render
+
+    emit(render(load(args), args.env) + "\n")
+    return 0

@@ -1,0 +1,150 @@
+"""Adapter: the analytic constants of :mod:`theory.models` as numbers for a numeric model.
+
+``theory.models.<model>.constants(...)`` returns sympy expressions in ``n`` and the
+model's parameters; the numeric models take ``--param`` strings. This module joins the
+two: it passes the model parameters that the theory function accepts (by name, or by
+the aliases in :data:`PARAM_ALIASES`) and evaluates the constants at a given ``n``.
+
+>>> c = analytic_constants("categorical", {"k": "10"}, n=100)
+>>> c.tau_n, c.M
+(0.01, 2.0)
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+#: numeric ``--param`` name → keyword of ``theory.models.<model>.constants`` when they differ.
+PARAM_ALIASES: Mapping[str, Mapping[str, str]] = {
+    "categorical": {"k": "k"},
+    "gaussian": {"dim": "dim"},
+    "linreg": {"dim": "dim"},
+    "kde": {"bandwidth": "bandwidth", "dim": "dim"},
+}
+
+
+@dataclass(frozen=True)
+class NumericConstants:
+    """``β_n``, ``τ_n``, ``M``, ``d_TV(n)`` as floats (``None`` where theory has no value)."""
+
+    model: str
+    n: int
+    beta_n: float | None
+    tau_n: float | None
+    M: float | None
+    d_tv: float | None
+    notes: Mapping[str, str] = field(default_factory=dict)
+    source: object = None  # the ModelConstants, for building T1
+
+    @property
+    def complete(self) -> bool:
+        """All four constants known: T1 can be evaluated with analytic constants alone."""
+        return None not in (self.beta_n, self.tau_n, self.M, self.d_tv)
+
+    def missing(self) -> list[str]:
+        return [k for k in ("beta_n", "tau_n", "M", "d_tv") if getattr(self, k) is None]
+
+
+def model_constants(model: str, params: Mapping[str, str] | None = None):
+    """The theory's ``ModelConstants`` with the given model parameters fixed, or ``None``.
+
+    ``None`` means theory has no module for this model (not an error: the check then
+    relies on estimated constants and says so).
+    """
+    try:
+        module = importlib.import_module(f"theory.models.{model}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("theory.models"):
+            return None
+        raise
+    fn = getattr(module, "constants", None)
+    if fn is None:
+        return None
+    accepted = set(inspect.signature(fn).parameters)
+    aliases = PARAM_ALIASES.get(model, {})
+    kwargs: dict[str, Any] = {}
+    for key, value in dict(params or {}).items():
+        name = aliases.get(key, key)
+        if name in accepted:
+            kwargs[name] = _typed(value)
+    return fn(**kwargs)
+
+
+def _typed(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        f = float(value)
+    except ValueError:
+        return value
+    return int(f) if f.is_integer() and "." not in value and "e" not in value.lower() else f
+
+
+def analytic_constants(model: str, params: Mapping[str, str] | None, n: int) -> NumericConstants:
+    """The theory's constants of ``model`` evaluated at ``n`` (``None`` entries if unknown)."""
+    consts = model_constants(model, params)
+    if consts is None:
+        return NumericConstants(model, n, None, None, None, None,
+                                {"all": f"theory.models has no constants for {model!r}"})
+    from theory.symbols import PUBLIC
+
+    def value(expr):
+        if expr is None:
+            return None
+        e = expr.subs(PUBLIC["n"], n)
+        if e.free_symbols:
+            return None
+        v = float(e)
+        return v if math.isfinite(v) else None
+
+    notes = dict(consts.notes)
+    out = {k: value(getattr(consts, k)) for k in ("beta_n", "tau_n", "M", "d_tv")}
+    for k, v in out.items():
+        if v is None and getattr(consts, k) is not None:
+            notes[k] = (notes.get(k, "") + "; still depends on "
+                        + ", ".join(sorted(s.name for s in getattr(consts, k).free_symbols))).strip("; ")
+    return NumericConstants(model, n, **out, notes=notes, source=consts)
+
+
+def rate_coefficients(model: str, params: Mapping[str, str] | None = None) -> dict[str, float]:
+    """``M`` and the rate coefficients ``a``, ``b``, ``c`` the theory knows, as floats."""
+    consts = model_constants(model, params)
+    if consts is None:
+        return {}
+    out: dict[str, float] = {}
+    try:
+        m = float(consts.M)
+        out["M"] = m
+    except (TypeError, ValueError):
+        pass
+    for name, expr in consts.rate_coefficients().items():
+        if not expr.free_symbols:
+            out[name] = float(expr)
+    return out
+
+
+def t1_analytic(model: str, params: Mapping[str, str] | None):
+    """T1 with the model's analytic constants and L2's γ, as a numpy function of ``n, lam, i``.
+
+    Returns ``(total, stability, shift)`` functions, or ``None`` when a constant is missing.
+    """
+    consts = model_constants(model, params)
+    if consts is None or None in (consts.beta_n, consts.tau_n, consts.d_tv):
+        return None
+    bound = consts.theorem1(recursive=True)
+    leftover = {s.name for s in bound.free_symbols} - {"n", "lam", "i"}
+    if leftover:
+        return None
+    return bound.lambdify(), bound.lambdify("stability"), bound.lambdify("shift")
+
+
+def t1_general():
+    """T1 (THEORY.md) in ``beta_n, gamma, lam, n, M, d_tv, i``: ``(total, stability, shift)``."""
+    from theory.results.theorem1 import theorem1_bound
+
+    b = theorem1_bound()
+    return b.lambdify(), b.lambdify("stability"), b.lambdify("shift")

@@ -1,0 +1,239 @@
+"""Suites: named lists of checks, defined as data.
+
+A suite is a tuple of :class:`Factory` entries — a check-building function with its
+keyword arguments — so a suite can be read, extended and filtered without executing
+anything. ``quick`` represents every kind of THEORY.md §5 and finishes in a few minutes
+on two CPU cores (it is the README's main job); ``full`` is ``quick`` plus larger grids,
+more models and the transformer (T2) claims; ``smoke`` is a seconds-long subset used by
+the fast test suite. Any single check can be run by its name.
+
+>>> [c.name for c in resolve(["smoke"])][:2]
+['smoke-t1-validity-categorical', 'smoke-phase-transition']
+>>> resolve(["no-such-thing"])
+Traceback (most recent call last):
+...
+verify.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full) or a check name (see `stl verify --list`)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from verify.checks.core import Check, FrozenDict
+from verify.errors import InputError
+
+
+@dataclass(frozen=True)
+class Factory:
+    """``build(**kwargs)`` makes one :class:`Check`; ``name`` is the check's name."""
+
+    name: str
+    build: Callable[..., Check]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "kwargs", FrozenDict(self.kwargs))
+
+    def make(self) -> Check:
+        check = self.build(name=self.name, **dict(self.kwargs))
+        if check.name != self.name:  # pragma: no cover - a programming error in a suite table
+            raise RuntimeError(f"factory {self.name!r} built check {check.name!r}")
+        return check
+
+
+def _validity(**kw):
+    from verify.checks.validity import t1_validity_check
+    return t1_validity_check(**kw)
+
+
+def _tightness(**kw):
+    from verify.checks.validity import t1_tightness_check
+    return t1_tightness_check(**kw)
+
+
+def _exponent(**kw):
+    from verify.checks.rates import exponent_check
+    return exponent_check(**kw)
+
+
+def _growth(**kw):
+    from verify.checks.rates import growth_shape_check
+    return growth_shape_check(**kw)
+
+
+def _phase(**kw):
+    from verify.checks.phase import phase_transition_check
+    return phase_transition_check(**kw)
+
+
+def _attained(**kw):
+    from verify.checks.phase import l2_attained_check
+    return l2_attained_check(**kw)
+
+
+def _closed(**kw):
+    from verify.checks.closed_forms import closed_form_check
+    return closed_form_check(**kw)
+
+
+def _optimum(**kw):
+    from verify.checks.optimum import optimum_check
+    return optimum_check(**kw)
+
+
+def _t2(**kw):
+    from verify.checks.icl import t2_check
+    return t2_check(**kw)
+
+
+def _t2_depth(**kw):
+    from verify.checks.icl import t2_depth_check
+    return t2_depth_check(**kw)
+
+
+CAT = {"k": "10"}
+
+SMOKE: tuple[Factory, ...] = (
+    Factory("smoke-t1-validity-categorical", _validity,
+            dict(model="categorical", params={"k": "4"}, n=50, lam=0.5, generations=3,
+                 replicates=200, est_replicates=40, block=100)),
+    Factory("smoke-phase-transition", _phase,
+            dict(n=10_000, generations=3, replicates=300, lams=(0.2, 0.8), cs=(0.5, 3.0), block=150)),
+    Factory("smoke-closed-form-wright-fisher", _closed,
+            dict(formula="wright_fisher_heterozygosity", model="categorical", params={"k": "4"},
+                 metric="heterozygosity", n=50, generations=4, replicates=1000, block=500, margin=0.05)),
+    Factory("smoke-optimum", _optimum, dict(n_r=50, simulate_model=None)),
+)
+
+QUICK: tuple[Factory, ...] = (
+    Factory("t1-validity-categorical", _validity,
+            dict(model="categorical", params=CAT, n=100, lam=0.5, generations=10,
+                 replicates=1000, est_replicates=200, block=500)),
+    Factory("t1-validity-categorical-replace", _validity,
+            dict(model="categorical", params=CAT, n=100, lam=0.0, generations=10,
+                 replicates=1000, est_replicates=200, block=500)),
+    Factory("t1-validity-gaussian", _validity,
+            dict(model="gaussian", params={"dim": "1"}, n=100, lam=0.5, generations=5,
+                 replicates=400, est_replicates=60, block=200)),
+    Factory("t1-validity-linreg", _validity,
+            dict(model="linreg", params={"dim": "5"}, n=100, lam=0.5, generations=5,
+                 replicates=400, est_replicates=60, block=200)),
+    Factory("t1-validity-kde", _validity,
+            dict(model="kde", params={"bandwidth": "0.3"}, n=50, lam=0.5, generations=3,
+                 replicates=120, est_replicates=30, block=60)),
+    Factory("t1-tightness-categorical", _tightness,
+            dict(model="categorical", params=CAT, ns=(50, 200), lams=(0.2, 0.8), generations=6,
+                 replicates=1000, block=1000)),
+    Factory("rate-gen-gap-categorical", _exponent,
+            dict(model="categorical", params=CAT, metric="gen_gap", ns=(50, 100, 200, 400, 800),
+                 expected=-1.0, margin=0.1, replicates=2000, block=1000,
+                 claim="T1 at i = 0: |E gen_0| ≤ β_n = O(1/n); the fitted exponent of E gen_0 in n is −1 (±0.1).")),
+    Factory("rate-dtv-categorical", _exponent,
+            dict(model="categorical", params=CAT, metric="tv_to_real", ns=(100, 200, 400, 800, 1600),
+                 expected=-0.5, margin=0.05, replicates=2000, block=1000,
+                 claim="D4's rate: E d_TV(P_θ0, D_0) ∝ n^{-1/2}; the fitted exponent is −0.5 (±0.05).")),
+    Factory("growth-shape-categorical", _growth,
+            dict(model="categorical", params=CAT, metric="tv_to_real", n=100, lams=(0.0, 0.5),
+                 generations=20, replicates=1000, plateau_margin=0.05)),
+    Factory("phase-transition-gain-learner", _phase,
+            dict(n=1_000_000, generations=5, replicates=1000, lams=(0.2, 0.5, 0.8), cs=(0.5, 1.5, 3.0))),
+    Factory("l2-attained-gain-learner", _attained,
+            dict(n=100_000, generations=6, replicates=4000, cells=((0.5, 1.5), (0.5, 3.0)), margin=0.05)),
+    Factory("closed-form-wright-fisher", _closed,
+            dict(formula="wright_fisher_heterozygosity", model="categorical", params=CAT,
+                 metric="heterozygosity", n=100, generations=10, replicates=2000, margin=0.03)),
+    Factory("closed-form-gaussian-variance", _closed,
+            dict(formula="gaussian_variance", model="gaussian", params={"dim": "1"}, metric="variance",
+                 n=100, generations=10, replicates=4000, margin=0.05)),
+    Factory("closed-form-linreg-replace", _closed,
+            dict(formula="linreg_replace", model="linreg", params={"dim": "5"}, metric="test_error",
+                 n=50, generations=10, replicates=4000, margin=0.05)),
+    Factory("optimal-synthetic-size", _optimum,
+            dict(n_r=100, simulate_model="categorical", simulate_params=CAT, generations=10,
+                 replicates=300, block=300)),
+)
+
+FULL_EXTRA: tuple[Factory, ...] = (
+    Factory("t1-validity-categorical-grid", _validity,
+            dict(model="categorical", params={"k": "20"}, n=400, lam=0.2, generations=20,
+                 replicates=2000, est_replicates=400, block=500)),
+    Factory("t1-validity-gaussian-2d", _validity,
+            dict(model="gaussian", params={"dim": "2"}, n=200, lam=0.3, generations=10,
+                 replicates=1000, est_replicates=200, block=250)),
+    Factory("t1-validity-linreg-ridge", _validity,
+            dict(model="linreg", params={"dim": "5", "ridge": "0.1"}, n=200, lam=0.3, generations=10,
+                 replicates=1000, est_replicates=200, block=250)),
+    Factory("t1-validity-kde-full", _validity,
+            dict(model="kde", params={"bandwidth": "0.3"}, n=100, lam=0.5, generations=8,
+                 replicates=400, est_replicates=80, block=100)),
+    Factory("t1-tightness-categorical-grid", _tightness,
+            dict(model="categorical", params=CAT, ns=(50, 100, 200, 400, 800), lams=(0.1, 0.3, 0.5, 0.7, 0.9),
+                 generations=20, replicates=2000, block=1000)),
+    Factory("growth-shape-gaussian-mean", _growth,
+            dict(model="gaussian", params={"dim": "1"}, metric="mean_error", n=100, lams=(0.0, 0.3, 0.7),
+                 generations=30, replicates=4000, plateau_margin=0.05, block=1000)),
+    Factory("phase-transition-gain-learner-grid", _phase,
+            dict(n=1_000_000, generations=8, replicates=4000,
+                 lams=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), cs=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
+                 block=1000)),
+    Factory("l2-attained-gain-learner-long", _attained,
+            dict(n=1_000_000, generations=10, replicates=20000,
+                 cells=((0.5, 1.5), (0.3, 1.2), (0.7, 3.0), (0.0, 2.0)), margin=0.05, block=5000)),
+    Factory("closed-form-gaussian-unbiased-variance", _closed,
+            dict(formula="gaussian_variance", model="gaussian", params={"dim": "1", "estimator": "unbiased"},
+                 metric="variance", n=100, generations=10, replicates=20000, margin=0.05, block=5000)),
+    Factory("closed-form-gaussian-mean-error", _closed,
+            dict(formula="gaussian_mean_error", model="gaussian", params={"dim": "2"}, metric="mean_error",
+                 n=100, generations=10, replicates=20000, margin=0.05, block=5000)),
+    Factory("closed-form-wright-fisher-long", _closed,
+            dict(formula="wright_fisher_heterozygosity", model="categorical", params={"k": "5"},
+                 metric="heterozygosity", n=50, generations=50, replicates=10000, margin=0.03, block=5000)),
+    Factory("optimal-synthetic-size-gaussian", _optimum,
+            dict(n_r=100, a=0.2, simulate_model="gaussian", simulate_params={"dim": "1"}, generations=10,
+                 replicates=1000, block=500)),
+)
+
+SUITES: Mapping[str, tuple[Factory, ...]] = FrozenDict({
+    "smoke": SMOKE,
+    "quick": QUICK,
+    "full": QUICK + FULL_EXTRA,
+})
+
+
+def all_factories() -> dict[str, Factory]:
+    """Every check of every suite, by name (names are unique across suites)."""
+    out: dict[str, Factory] = {}
+    for suite in SUITES.values():
+        for f in suite:
+            out.setdefault(f.name, f)
+    return out
+
+
+def check_names() -> tuple[str, ...]:
+    return tuple(all_factories())
+
+
+def resolve(names: Sequence[str]) -> list[Check]:
+    """Checks for suite and/or check names, in order, without duplicates.
+
+    Unknown names raise :class:`~verify.errors.InputError` listing what is allowed.
+    """
+    if not names:
+        names = ["quick"]
+    table = all_factories()
+    picked: list[Factory] = []
+    for name in names:
+        if name in SUITES:
+            picked.extend(SUITES[name])
+        elif name in table:
+            picked.append(table[name])
+        else:
+            raise InputError("--suite", repr(name),
+                             f"a suite ({', '.join(SUITES)}) or a check name (see `stl verify --list`)")
+    seen, out = set(), []
+    for f in picked:
+        if f.name not in seen:
+            seen.add(f.name)
+            out.append(f.make())
+    return out
