@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -30,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from numerics.loop import run_loop  # noqa: E402
-from numerics.models.registry import get_model  # noqa: E402
+from numerics.loop import run_loop
+from numerics.models.registry import get_model
 
 W1 = {"dim": 10, "n": 100, "generations": 100, "replicates": 100}
 
@@ -104,6 +105,7 @@ def main(argv=None) -> int:
               f"{row['speedup_vs_naive']:>9.1f}x{row['batched_over_raw']:>8.2f}x")
     result = {"workload": w, "repeat": args.repeat, "python": sys.version.split()[0],
               "numpy": np.__version__, "machine": platform.machine(), "processor": platform.processor(),
+              "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
               "results": rows}
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -16,7 +16,7 @@ never change the numbers (see :mod:`numerics.rng`).
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 

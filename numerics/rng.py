@@ -25,7 +25,7 @@ True
 from __future__ import annotations
 
 import zlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -109,7 +109,7 @@ class ReplicateStreams:
             return np.argsort(g.random(s), axis=-1)
         return self._stack(purpose, draw, (count, size), np.int64)
 
-    def split(self, start: int, stop: int) -> "ReplicateStreams":
+    def split(self, start: int, stop: int) -> ReplicateStreams:
         """Fresh streams for the replicate sub-range ``[start, stop)`` of this run."""
         if not 0 <= start < stop <= self.replicates:
             raise InputError("replicate range", (start, stop), f"0 <= start < stop <= {self.replicates}")

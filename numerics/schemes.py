@@ -84,7 +84,7 @@ class Scheme:
         return self.n_r if self.name == "fresh" else 0
 
     def start(self, model: Model, s0: np.ndarray, streams: ReplicateStreams | None = None,
-              subsample_purpose: str = "subsample", keep_train: bool = True) -> "SchemeState":
+              subsample_purpose: str = "subsample", keep_train: bool = True) -> SchemeState:
         """State of one chain after generation 0 (which is ``fit(S_0)``).
 
         With ``keep_train=False`` the ``accumulate`` scheme on a model with sufficient
@@ -106,7 +106,7 @@ def get_scheme(name: str, n: int, lam: float) -> Scheme:
         raise InputError("--lam", lam, "a number in [0, 1]")
     n = int(n)
     if name in ("mix", "fresh"):
-        n_r = int(math.floor(lam * n + 0.5))
+        n_r = math.floor(lam * n + 0.5)
         return Scheme(name, n, n_r / n, n_r, n - n_r)
     if name == "replace":
         return Scheme(name, n, 0.0, 0, n)

@@ -22,8 +22,9 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -122,7 +123,7 @@ class Trajectory:
         return data
 
     @staticmethod
-    def concat(parts: Sequence["Trajectory"]) -> "Trajectory":
+    def concat(parts: Sequence[Trajectory]) -> Trajectory:
         """Pool replicate blocks (same metrics and generations), ordered by replicate id."""
         if not parts:
             raise ValueError("nothing to concatenate")

@@ -97,14 +97,23 @@ class Bound:
         return None
 
     def only(self, name: str) -> Bound:
-        """The bound made of the single term ``name`` (special cases follow along)."""
+        """The bound made of the single term ``name``.
+
+        Special cases follow along where they change this term (T1's ``i = 0`` changes
+        ``stability``; it leaves T1''s ``concentration`` alone, which then does not
+        depend on ``i``).
+        """
         expr = self.term(name)
-        cases = tuple(
-            replace(case, bound=case.bound.only(name) if name in case.bound.term_names
-                    else case.bound._zero(name))
-            for case in self.special_cases)
-        return Bound(((name, expr),), self.source, self.lhs, self.assumptions,
-                     self.conditions, self.hides_constants, cases, self.description, True)
+        cases = []
+        for case in self.special_cases:
+            other = (case.bound.only(name) if name in case.bound.term_names
+                     else case.bound._zero(name))
+            if case.symbol in expr.free_symbols or sp.simplify(other.expr - expr) != 0:
+                cases.append(replace(case, bound=other))
+        keep = expr.free_symbols | {case.symbol for case in cases}
+        doms = tuple(d for d in self.assumptions if d.symbol in keep)
+        return Bound(((name, expr),), self.source, self.lhs, doms, self.conditions,
+                     self.hides_constants, tuple(cases), self.description, True)
 
     def _zero(self, name: str) -> Bound:
         return Bound(((name, sp.Integer(0)),), self.source, self.lhs, self.assumptions,
@@ -216,13 +225,9 @@ class Bound:
         if sym not in self.free_symbols:
             return sp.Integer(1)
         inner, back = _interior(self.expr, exclude={sym}, domains=self.assumptions)
-        try:
-            order = sp.Order(inner, (sym, sp.oo))
-        except (NotImplementedError, ValueError, TypeError) as exc:
-            raise InputError("--rate", sym.name, f"a symbol sympy can expand in ({exc})") from None
-        lead = sp.expand_log(sp.powsimp(order.expr.subs(back), force=True), force=True)
-        lead = sp.powdenest(lead, force=True)
-        _, dependent = lead.as_independent(sym, as_Add=False)
+        lead = _leading_factor(inner, sym)
+        lead = sp.expand_log(sp.powsimp(lead.subs(back), force=True), force=True)
+        _, dependent = sp.powdenest(lead, force=True).as_independent(sym, as_Add=False)
         return _normal_power(dependent, sym)
 
     # --- numbers ----------------------------------------------------------------------
@@ -241,10 +246,16 @@ class Bound:
         fast = sp.lambdify(symbols, target.expr, modules="numpy")
         special = {case.symbol.name: float(case.value) for case in target.special_cases}
 
+        accepted = {s.name for s in self.known_symbols()}  # a term takes the bound's columns
+
         def function(**arrays: Any) -> Any:
-            if set(arrays) != set(names):
+            missing = [name for name in names if name not in arrays]
+            unknown = sorted(set(arrays) - accepted)
+            if missing or unknown:
                 raise InputError("lambdify", ", ".join(sorted(arrays)),
-                                 "exactly the symbols " + ", ".join(names))
+                                 "values for " + ", ".join(names)
+                                 + (" (and optionally " + ", ".join(sorted(accepted - set(names)))
+                                    + ")" if accepted - set(names) else ""))
             columns = [np.asarray(arrays[name], dtype=float) for name in names]
             columns = np.broadcast_arrays(*columns)
             for symbol, column in zip(symbols, columns):
@@ -416,6 +427,32 @@ def _clean(expr: sp.Expr) -> bool:
     return not (expr.has(sp.Limit) or expr.has(sp.sign) or expr.has(sp.AccumBounds)
                 or _bad(expr) or any(isinstance(e, sp.exp) and e.args[0].has(sp.oo)
                                      for e in sp.preorder_traversal(expr)))
+
+
+def _leading_factor(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """The fastest-growing ``symbol``-dependent factor among the terms of ``expr``.
+
+    Each additive term contributes its ``symbol``-dependent factor; the leader is the one
+    every other factor is ``O`` of (a finite limit of the ratio). sympy's ``Order`` is
+    the fallback when a ratio's limit cannot be decided.
+    """
+    factors = []
+    for term in sp.Add.make_args(sp.expand(expr)):
+        _, dependent = term.as_independent(symbol, as_Add=False)
+        if dependent not in factors:
+            factors.append(dependent)
+    try:
+        for candidate in factors:
+            ratios = (sp.limit(other / candidate, symbol, sp.oo) for other in factors)
+            if all(r.is_finite for r in ratios):
+                return candidate
+    except (NotImplementedError, ValueError, TypeError):
+        pass
+    try:
+        return sp.Order(expr, (symbol, sp.oo)).expr
+    except (NotImplementedError, ValueError, TypeError) as exc:
+        raise InputError("--rate", symbol.name,
+                         f"a symbol in which the order can be decided ({exc})") from None
 
 
 def _normal_power(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:

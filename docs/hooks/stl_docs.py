@@ -38,6 +38,7 @@ the marker, so the site never shows stale or hand-written formulas.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import shlex
@@ -45,10 +46,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 from mkdocs.exceptions import PluginError
+
+log = logging.getLogger("mkdocs.hooks.stl_docs")
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -514,6 +518,7 @@ def expand(markdown: str, where: str = "<string>") -> str:
         renderer = RENDERERS.get(kind)
         if renderer is None:
             raise PluginError(f"{where}: unknown marker stl:{kind} (known: {', '.join(RENDERERS)})")
+        start = time.perf_counter()
         try:
             args, opts = parse_marker_args(raw, kind)
             text = renderer(args, opts)
@@ -521,6 +526,7 @@ def expand(markdown: str, where: str = "<string>") -> str:
             raise
         except Exception as exc:  # any failure is a build failure, with its context
             raise PluginError(f"{where}: marker 'stl:{kind} {raw}' failed: {type(exc).__name__}: {exc}") from exc
+        log.debug("%s: stl:%s %s (%.2f s)", where, kind, raw, time.perf_counter() - start)
         _cache[key] = text
         return text
 

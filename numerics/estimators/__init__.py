@@ -9,4 +9,4 @@ from numerics.estimators.learnability import estimate_dtv
 from numerics.estimators.recursive import estimate_gamma
 from numerics.estimators.stability import estimate_beta, estimate_tau
 
-__all__ = ["Estimate", "estimate_beta", "estimate_tau", "estimate_gamma", "estimate_dtv"]
+__all__ = ["Estimate", "estimate_beta", "estimate_dtv", "estimate_gamma", "estimate_tau"]

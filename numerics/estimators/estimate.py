@@ -15,8 +15,9 @@ per-replicate values are kept so estimates over replicate blocks pool exactly
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.stats import norm
@@ -50,7 +51,7 @@ class Estimate:
 
     @staticmethod
     def from_replicates(name: str, values: np.ndarray, replicate_ids: np.ndarray, method: str, *,
-                        confidence: float = 0.95, proxy: bool = False, details: dict | None = None) -> "Estimate":
+                        confidence: float = 0.95, proxy: bool = False, details: dict | None = None) -> Estimate:
         """Mean over axis 0 of ``values`` with its normal CI."""
         values = np.asarray(values, dtype=np.float64)
         r = values.shape[0]
@@ -81,7 +82,7 @@ class Estimate:
         return out
 
     @staticmethod
-    def concat(parts: Sequence["Estimate"]) -> "Estimate":
+    def concat(parts: Sequence[Estimate]) -> Estimate:
         """Pool replicate blocks of the same estimator exactly (ordered by replicate id)."""
         first = parts[0]
         ids = np.concatenate([p.replicate_ids for p in parts])

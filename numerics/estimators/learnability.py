@@ -16,7 +16,7 @@ unbiased Monte Carlo estimate of :meth:`Model.tv`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def estimate_dtv(model: Model, scheme: Scheme | str, n: int, lam: float, generat
         history.append(params)
         if progress:
             progress(j + 1, generations + 1)
-    how = "exact TV" if model.tv_exact else f"Monte Carlo TV ({model.probe_size} draws)"
+    how = "exact TV (closed form or quadrature)" if model.tv_exact else f"Monte Carlo TV ({model.probe_size} draws)"
     method = (f"d_tv: {how} between the fit of generation j and the law of its training points "
               f"(D_0 at j=0, then the scheme's mixture of D_0 and the parents), scheme {scheme.name}")
     return Estimate.from_replicates("d_tv", out, streams.replicate_ids, method, confidence=confidence)

@@ -27,7 +27,7 @@ fraction of differing synthetic draws actually used (the quantity T1 needs).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -91,15 +91,14 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
         if progress:
             progress(j + 1, total)
 
-    if maximal and exact:
-        how = "exact d_TV between the two chains' fitted laws"
+    if exact:
+        how = "exact d_TV (closed form or quadrature) between the two chains' fitted laws"
     elif maximal:
         how = f"fraction of differing pairs in {measure_draws} maximally coupled draws (unbiased for E d_TV)"
     else:
-        how = "d_TV between the chains' fits"
-    coupling = "recursive maximal coupling" if maximal else "PROXY: synchronous coupling (same noise), not the maximal coupling of D3"
-    if not maximal and not exact:
         how = f"fraction of differing pairs in {measure_draws} synchronously coupled draws"
+    coupling = ("recursive maximal coupling" if maximal
+                else "PROXY: synchronous coupling (same noise), not the maximal coupling of D3")
     method = (f"gamma: {how}, chains from S_0 and S_0 with point 0 replaced, {coupling}, "
               f"scheme {scheme.name}, n={scheme.n}, n_s={scheme.n_s}")
     return Estimate.from_replicates("gamma", gamma, streams.replicate_ids, method, confidence=confidence,

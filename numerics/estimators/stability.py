@@ -60,7 +60,7 @@ def estimate_tau(model: Model, n: int, replicates: int, seed: int, first: int = 
     rows, twin = _row_streams(streams, neighbours), _row_streams(streams, neighbours)
     a, b = model.fit(s, streams=rows), model.fit(s_nb, streams=twin)
     tv = model.tv([(1.0, a)], [(1.0, b)], rows).reshape(replicates, neighbours)
-    how = "exact TV" if model.tv_exact else f"Monte Carlo TV ({model.probe_size} draws)"
+    how = "exact TV (closed form or quadrature)" if model.tv_exact else f"Monte Carlo TV ({model.probe_size} draws)"
     method = (f"tau_n: mean over {replicates} real datasets of the largest {how} between the fits "
               f"on S and on S with point 0 replaced by each of {neighbours} fresh real points "
               f"(a lower estimate of the supremum in D2)")

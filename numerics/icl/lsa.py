@@ -47,7 +47,6 @@ import math
 import torch
 
 from numerics.icl.prompts import Prompts
-from numerics.icl.training import train
 
 
 def prefix_means(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -63,7 +62,7 @@ def predict(params: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``ŷ_k`` for every position of prompts ``(R, N, T, d)``: ``(R, N, T)``."""
     h = prefix_means(x, y)
     gamma = params["gamma"]
-    return torch.einsum("rntd,rde,rnte->rnt", x, gamma, h)
+    return ((x @ gamma.unsqueeze(1)) * h).sum(-1)
 
 
 def init_params(replicates: int, dim: int, *, device="cpu", dtype=torch.float64) -> dict:
@@ -72,21 +71,24 @@ def init_params(replicates: int, dim: int, *, device="cpu", dtype=torch.float64)
     return {"gamma": torch.zeros(replicates, dim, dim, device=device, dtype=dtype)}
 
 
-def curvature(data: Prompts, iterations: int = 30) -> torch.Tensor:
+def query_features(data: Prompts) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(x_q, h_m, y_q)``: the query input, the context mean ``h_m`` and the query label."""
+    return data.x[..., -1, :], prefix_means(data.x, data.y)[..., -1, :], data.y[..., -1]
+
+
+def curvature(xq: torch.Tensor, h: torch.Tensor, iterations: int = 30) -> torch.Tensor:
     """Largest Hessian eigenvalue ``L`` ``(R,)`` of the query loss in ``Γ``, by power iteration.
 
     The loss ``mean (x_qᵀΓh − y_q)²`` is quadratic in ``Γ`` with Hessian-vector product
     ``V ↦ 2·mean x_q (x_qᵀ V h) hᵀ``; gradient descent with step ``lr/L`` converges for
     ``lr < 2`` whatever the scale of the (possibly synthetic) labels.
     """
-    h = prefix_means(data.x, data.y)[..., -1, :]
-    xq = data.x[..., -1, :]
-    R, d = data.replicates, data.dim
+    R, n, d = xq.shape
     v = torch.eye(d, dtype=h.dtype, device=h.device).expand(R, d, d) / math.sqrt(d)
     lam = torch.ones(R, dtype=h.dtype, device=h.device)
     for _ in range(iterations):
-        s = torch.einsum("rni,rij,rnj->rn", xq, v, h)
-        hv = 2.0 * torch.einsum("rn,rni,rnj->rij", s, xq, h) / data.count
+        s = ((xq @ v) * h).sum(-1, keepdim=True)                    # (R, n, 1)
+        hv = 2.0 * (xq * s).transpose(1, 2) @ h / n                  # (R, d, d)
         lam = hv.flatten(1).norm(dim=1)
         v = hv / lam.clamp(min=1e-300).view(R, 1, 1)
     return lam
@@ -97,13 +99,28 @@ def train_lsa(data: Prompts, *, steps: int, lr: float, order: torch.Tensor | Non
     """Gradient descent on the query loss with step ``lr / L`` (:func:`curvature`): ``Γ`` ``(R, d, d)``.
 
     ``order`` ``(R, steps, B)`` gives minibatch indices (SGD); ``None`` is full-batch GD.
+    Gradients come from autograd on the query features (``x_q``, ``h_m``), computed once:
+    the loss only scores the query, so the other positions need not be recomputed.
     """
     start = warm if warm is not None else init_params(data.replicates, data.dim,
                                                       device=data.x.device, dtype=data.x.dtype)
-    step = (lr / curvature(data).clamp(min=1e-12)).view(-1, 1, 1)
-    out = train(start, predict, data, steps=steps, lr=step, order=order, optimizer="sgd",
-                loss_from=data.length - 1)
-    return out["gamma"]
+    xq, h, yq = query_features(data)
+    step = (lr / curvature(xq, h).clamp(min=1e-12)).view(-1, 1, 1)
+    gamma = start["gamma"].detach().clone().requires_grad_(True)
+    rows = torch.arange(data.replicates, device=xq.device).unsqueeze(1)
+    for t in range(steps):
+        if order is None:
+            a, b, c = xq, h, yq
+        else:
+            idx = order[:, t]
+            a, b, c = xq[rows, idx], h[rows, idx], yq[rows, idx]
+        pred = ((a @ gamma) * b).sum(-1)
+        # Sum of per-replicate means: each replicate's slice gets its own gradient.
+        loss = ((pred - c) ** 2).mean(1).sum()
+        (grad,) = torch.autograd.grad(loss, gamma)
+        with torch.no_grad():
+            gamma -= step * grad
+    return gamma.detach()
 
 
 def second_moment(context: int, dim: int, noise: float) -> float:

@@ -56,8 +56,9 @@ Minimal example (the categorical model implements the protocol):
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -173,7 +174,8 @@ class Model(abc.ABC):
     metric_names: tuple[str, ...] = ()
     #: ``M``: the loss used for ``gen_gap`` lies in ``[0, M]``.
     loss_bound: float = 1.0
-    #: Whether :meth:`tv` is exact (True) or a Monte Carlo estimate (False).
+    #: Whether :meth:`tv` is deterministic — closed form or quadrature — (True) or a
+    #: Monte Carlo estimate (False).
     tv_exact: bool = False
     #: Whether :meth:`sample_coupled` is the exact maximal coupling of THEORY.md D3.
     has_maximal_coupling: bool = False

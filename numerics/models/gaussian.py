@@ -34,7 +34,6 @@ from scipy.special import ndtr
 from numerics.errors import InputError
 from numerics.models._batched import ragged_draws
 from numerics.models.base import REAL, Mixture, Model, ParamSpec, choice_of, float_in, int_in
-from numerics.rng import ReplicateStreams
 
 LOG_2PI = math.log(2.0 * math.pi)
 NLL_CLIP = 5.0
@@ -192,9 +191,16 @@ class GaussianModel(Model):
         with np.errstate(divide="ignore", invalid="ignore"):
             sol = np.linalg.solve(cov[:, None], diff[..., None])[..., 0] if np.all(sign > 0) else None
         if sol is None:
+            # Some fit is singular (n <= d or collapsed): its law lives on the range of Σ,
+            # with density +inf there and 0 elsewhere. Regular fits keep the usual formula.
             pinv = np.linalg.pinv(cov, hermitian=True)
             sol = np.einsum("rij,rnj->rni", pinv, diff)
-            logdet = np.where(sign > 0, logdet, -np.inf)
+            on_range = np.einsum("rij,rnj->rni", cov, sol)
+            off = ((diff - on_range) ** 2).sum(-1) > 1e-9 * (1.0 + (diff * diff).sum(-1))
+            singular = (sign <= 0)[:, None]
+            quad = np.einsum("rni,rni->rn", diff, sol)
+            regular = -0.5 * (d * LOG_2PI + np.where(sign > 0, logdet, 0.0)[:, None] + quad)
+            return np.where(singular, np.where(off, -np.inf, np.inf), regular)
         quad = np.einsum("rni,rni->rn", diff, sol)
         return -0.5 * (d * LOG_2PI + logdet[:, None] + quad)
 

@@ -62,6 +62,7 @@ class KDEModel(Model):
         super().__init__(params)
         self.h = float(self.params["bandwidth"])
         self.d = int(self.params["dim"])
+        self.tv_exact = self.d == 1  # quadrature in 1-D, Monte Carlo otherwise
 
     def draw_real(self, streams, count, purpose="real"):
         return streams.normal(purpose, (count, self.d))

@@ -32,9 +32,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
-from numerics.errors import InputError
 from numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)

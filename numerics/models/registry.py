@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Mapping
+from collections.abc import Mapping
 
 from numerics.errors import InputError
 from numerics.models.base import Model, ParamSpec

@@ -32,7 +32,7 @@ def test_scheme_sizes_and_rounding():
 
 
 def test_mix_keeps_the_same_real_subset():
-    model, steps = chain("gaussian", {"dim": "2"}, "mix")
+    _, steps = chain("gaussian", {"dim": "2"}, "mix")
     s0 = steps[0][2]
     n_r = get_scheme("mix", 10, 0.4).n_r
     for j, _, train, _ in steps[1:]:
@@ -42,7 +42,7 @@ def test_mix_keeps_the_same_real_subset():
 
 
 def test_fresh_draws_new_real_points():
-    model, steps = chain("gaussian", {"dim": "2"}, "fresh")
+    _, steps = chain("gaussian", {"dim": "2"}, "fresh")
     seen = [steps[0][2]]
     for j, _, train, _ in steps[1:]:
         assert train.shape == seen[0].shape
@@ -51,7 +51,7 @@ def test_fresh_draws_new_real_points():
 
 
 def test_replace_trains_on_synthetic_only():
-    model, steps = chain("gaussian", {"dim": "1"}, "replace")
+    _, steps = chain("gaussian", {"dim": "1"}, "replace")
     s0 = steps[0][2]
     for _, _, train, _ in steps[1:]:
         assert train.shape == s0.shape and not np.any(np.isin(train, s0))
@@ -106,7 +106,7 @@ def test_seed_reproducibility():
 
 
 def test_noise_chunking_does_not_change_results(monkeypatch):
-    import numerics.loop as loop
+    from numerics import loop
 
     model = get_model("gaussian", {"dim": "2"})
     a = run_loop(model, "replace", 10, 0.0, 6, 4, seed=3)

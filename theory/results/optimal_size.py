@@ -18,6 +18,7 @@ from functools import cache
 
 import sympy as sp
 
+from theory.assumptions import domain_of
 from theory.bound import Bound
 from theory.derivation import Derivation, Step
 from theory.results.corollary import RATES
@@ -113,15 +114,25 @@ def optimal_synthetic_size_public() -> sp.Expr:
 
 def optimal_size_value(n_real: float, c0: float, loss_bound: float, delta_: float,
                        a_: float) -> float:
-    """``n_s*`` as a float for numbers (assumptions checked, as for every bound)."""
-    bound = optimal_size_bound()
-    values = bound.subs({n_r: n_real, c_0: c0, M: loss_bound, delta: delta_, a: a_})
-    del values  # the checks above are the point; the value comes from the closed form
-    expr = optimal_synthetic_size_public().subs(
-        {n_r: n_real, c_0: c0, M: loss_bound, delta: delta_, a: a_})
-    return float(expr)
+    """``n_s*`` as a float for numbers; each number is checked against its domain.
+
+    >>> round(optimal_size_value(100, 1, 1, 0.01, 0.25), 2)          # THEORY.md T3
+    658.39
+    """
+    values = {n_r: n_real, c_0: c0, M: loss_bound, delta: delta_, a: a_}
+    for symbol, value in values.items():
+        domain_of(symbol).check(value)
+    big_a = float(A_VALUE.subs({c_0: c0, M: loss_bound, delta: delta_}))
+    big_c = float(C_VALUE.subs({M: loss_bound, a: a_}))
+    return float(_optimum_function()(big_a, big_c, float(n_real)))
 
 
+@cache
+def _optimum_function():
+    return sp.lambdify((A, C, n_r), optimal_synthetic_size(), modules="math")
+
+
+@cache
 def optimal_size_bound() -> Bound:
     """T3's objective as a bound in ``n_s`` (terms ``concentration`` and ``shift``)."""
     rate = theorem1_rate_bound()

@@ -13,7 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from verify.cli.common import TerminalProgress, add_simulation_options, emit, parse_assignments, to_json
+from verify.cli.common import (
+    TerminalProgress,
+    add_simulation_options,
+    emit,
+    parse_assignments,
+    to_json,
+)
 from verify.errors import InputError
 
 OUT_SUFFIXES = (".json", ".csv", ".parquet")

@@ -47,7 +47,7 @@ def run(args) -> int:
     g = args.generations
     total = 2 * (g + 1) + 2
     progress = TerminalProgress("stability: steps", quiet=args.quiet)
-    common = dict(confidence=args.confidence)
+    common = {"confidence": args.confidence}
     beta = estimate_beta(model, scheme.n, args.replicates, args.seed, neighbours=args.neighbours,
                          probes=args.probes, **common)
     progress(1, total)

@@ -1,0 +1,69 @@
+"""τ̂_n, ĉ, λ_c and γ̂_n^i for the ICL models (THEORY.md T2, L2, D3)."""
+
+import numpy as np
+import pytest
+
+from numerics.errors import InputError
+from numerics.icl.stability import (CriticalProportion, estimate_icl_gamma, estimate_icl_tau,
+                                    l2_recursion)
+from numerics.models.registry import get_model
+from numerics.rng import ReplicateStreams
+
+LSA = {"dim": "2", "context": "4", "steps": "30", "probes": "400", "label_noise": "0.2"}
+
+
+def test_same_data_same_streams_is_the_same_fit():
+    # "All other randomness shared": a refit with equal streams reproduces the weights, so
+    # τ̂ measures the data change only.
+    m = get_model("transformer", {"dim": "2", "context": "3", "width": "8", "layers": "1",
+                                  "steps": "10", "batch": "4"}, device="cpu")
+    data = m.draw_real(ReplicateStreams(0, 2), 20)
+    a = m.fit(data, streams=ReplicateStreams(1, 2))
+    b = m.fit(data, streams=ReplicateStreams(1, 2))
+    assert np.all(m.tv([(1.0, a)], [(1.0, b)], ReplicateStreams(2, 2)) == 0)
+
+
+def test_tau_shrinks_with_n_and_c_is_n_tau():
+    m = get_model("lsa", LSA, device="cpu")
+    small = estimate_icl_tau(m, n=40, replicates=12, seed=3)
+    large = estimate_icl_tau(m, n=320, replicates=12, seed=3)
+    assert small.c.value == pytest.approx(40 * small.tau.value)
+    # One prompt in 320 moves the fit less than one in 40 (confidence intervals apart).
+    assert large.tau.ci_high < small.tau.ci_low
+    assert 0 <= small.lambda_c.value < 1
+
+
+def test_critical_proportion_mapping():
+    from numerics.estimators import Estimate
+    c = Estimate.from_replicates("c", np.array([3.0, 5.0]), np.arange(2), "demo")
+    lam = CriticalProportion.from_c(c)
+    assert lam.value == pytest.approx(1 - 1 / 4.0)
+    assert lam.ci_low <= lam.value <= lam.ci_high
+    small = CriticalProportion.from_c(Estimate.from_replicates("c", np.array([0.2, 0.4]), np.arange(2), "d"))
+    assert small.value == 0.0
+
+
+def test_l2_recursion_matches_iterating_the_recurrence():
+    tau, n, lam, G = 0.004, 200, 0.3, 6
+    g = [tau]
+    for _ in range(G):
+        g.append(tau * (1 + (1 - lam) * n * g[-1]))
+    np.testing.assert_allclose(l2_recursion(tau, n, lam, G), np.minimum(1, g), rtol=1e-12)
+    g0 = [tau]
+    for _ in range(G):
+        g0.append(n * tau * g0[-1])
+    np.testing.assert_allclose(l2_recursion(tau, n, 0.0, G), np.minimum(1, g0), rtol=1e-12)
+
+
+def test_gamma_under_the_coupling():
+    m = get_model("lsa", LSA, device="cpu")
+    e = estimate_icl_gamma(m, "mix", n=40, lam=0.5, generations=2, replicates=6, seed=1)
+    assert e.value.shape == (3,) and not e.proxy
+    assert np.all((e.value >= 0) & (e.value <= 1))
+    differ = e.details["synthetic_differ"]
+    assert np.isnan(differ[:, 0]).all() and np.all((differ[:, 1:] >= 0) & (differ[:, 1:] <= 1))
+
+
+def test_non_icl_model_is_refused():
+    with pytest.raises(InputError):
+        estimate_icl_tau(get_model("categorical", {"k": "3"}), n=10, replicates=2, seed=0)

@@ -1,0 +1,177 @@
+"""``stl derive``: JSON contract, exit codes and refusal of hostile or bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+from theory.catalog import NAMES
+from theory.symbols import PUBLIC
+from verify.cli.main import main
+
+REQUIRED = {"name", "expr", "latex", "terms", "assumptions", "hides_constants", "steps"}
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def derive_json(capsys, *argv):
+    code, out, err = run(capsys, "derive", *argv, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def rebuild(text: str) -> sp.Expr:
+    # srepr text produced by this toolkit (trusted), rebuilt with plain sympy
+    return sp.sympify(text)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_json_schema_for_every_result(capsys, name):
+    data = derive_json(capsys, name)
+    assert REQUIRED <= set(data)
+    assert data["name"] == name
+    expr = rebuild(data["expr"])
+    terms = {key: rebuild(value) for key, value in data["terms"].items()}
+    assert sp.simplify(expr - sum(terms.values())) == 0
+    assert isinstance(data["hides_constants"], bool)
+    assert isinstance(data["latex"], str) and data["latex"]
+    for item in data["assumptions"]:
+        assert {"symbols", "statement", "latex"} <= set(item)
+    assert data["steps"]
+    for step in data["steps"]:
+        assert {"relation", "latex", "reason", "kind"} <= set(step)
+        assert step["reason"] and isinstance(rebuild(step["relation"]), sp.Basic)
+
+
+def test_shift_expr_is_the_contract_formula(capsys):
+    expr = rebuild(derive_json(capsys, "shift")["expr"])
+    d, lam, i = PUBLIC["d_tv"], PUBLIC["lam"], PUBLIC["i"]
+    assert sp.simplify(expr - d * (1 - (1 - lam) ** (i + 1)) / lam) == 0
+
+
+@pytest.mark.parametrize("name, subs", [
+    ("shift", ["lam=1/2", "d_tv=1/10", "i=3"]),
+    ("recursive-stability", ["lam=1/2", "n=10", "tau_n=1/20", "i=4"]),
+    ("theorem1", ["beta_n=4/n", "lam=1/4", "n=100", "gamma=1/50", "M=2", "d_tv=1/10",
+                  "i=5"]),
+    ("theorem1-rate", ["beta_n=1/100", "lam=1/2", "n=50", "gamma=1/10", "M=1",
+                       "d_tv=1/10", "i=2", "c_0=1", "delta=1/20"]),
+    ("corollary", ["b=1", "c=1", "lam=1/2", "M=2", "a=1", "n=400"]),
+    ("optimal-size", ["c_0=1", "M=1", "delta=1/100", "a=1/4", "n_r=100", "n_s=300"]),
+])
+def test_all_symbols_substituted_gives_a_number(capsys, name, subs):
+    args = [token for pair in subs for token in ("--subs", pair)]
+    data = derive_json(capsys, name, *args)
+    expr = rebuild(data["expr"])
+    assert expr.is_number and not expr.free_symbols
+    assert data["value"] == pytest.approx(float(expr), rel=1e-12)
+
+
+def test_lambda_zero_and_limits(capsys):
+    data = derive_json(capsys, "shift", "--subs", "lam=0")
+    d, i = PUBLIC["d_tv"], PUBLIC["i"]
+    assert sp.expand(rebuild(data["expr"]) - d * (i + 1)) == 0
+    data = derive_json(capsys, "theorem1", "--limit", "i=oo")
+    assert PUBLIC["i"] not in rebuild(data["expr"]).free_symbols
+    assert data["limit"] == {"symbol": "i", "value": "oo"}
+    data = derive_json(capsys, "corollary", "--rate", "n")
+    assert rebuild(data["rate"]["expr"]) == 1 / sp.sqrt(PUBLIC["n"])
+    data = derive_json(capsys, "theorem1", "--subs", "lam=0", "--rate", "i")
+    assert rebuild(data["rate"]["expr"]) == PUBLIC["i"]
+
+
+@pytest.mark.parametrize("fmt", ["pretty", "latex"])
+def test_readable_formats(capsys, fmt):
+    code, out, _ = run(capsys, "derive", "theorem1", "--format", fmt)
+    assert code == 0 and "beta" in out
+
+
+HOSTILE = [
+    "beta_n=__import__('os')",
+    "beta_n=__import__('os').system('echo owned')",
+    "beta_n=().__class__",
+    "beta_n=a.b",
+    "beta_n=" + "1+" * 400 + "1",
+    "__import__('os')=1",
+    "rho=1",
+    "x=1",
+    "beta_n=lambda: 1",
+    "beta_n=open('/etc/passwd')",
+    "beta_n=9**9**9",
+    "beta_n=[1]",
+    "beta_n=",
+    "beta_n",
+    "lam=1/2=3",
+]
+
+
+@pytest.mark.parametrize("pair", HOSTILE)
+def test_hostile_subs_refused_with_one_line(capsys, pair):
+    code, out, err = run(capsys, "derive", "theorem1", "--subs", pair)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("stl derive: error:")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name, pair, argument", [
+    ("theorem1", "lam=1.5", "lam"),
+    ("theorem1", "lam=-1/2", "lam"),
+    ("theorem1-rate", "delta=0", "delta"),
+    ("theorem1-rate", "delta=1", "delta"),
+    ("theorem1", "n=0", "n"),
+    ("theorem1", "n=5/2", "n"),
+    ("theorem1", "lam=nan", "lam"),
+    ("theorem1", "lam=0/0", "lam"),
+    ("theorem1", "i=-1", "i"),
+    ("corollary", "lam=0", "lam"),
+])
+def test_bad_numbers_refused(capsys, name, pair, argument):
+    code, _, err = run(capsys, "derive", name, "--subs", pair)
+    assert code == 2 and err.count("\n") == 1
+    assert argument in err and "allowed:" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["derive", "no-such-result"],
+    ["derive", "theorem1", "--limit", "rho=oo"],
+    ["derive", "theorem1", "--limit", "i"],
+    ["derive", "theorem1", "--limit", "i=__import__('os')"],
+    ["derive", "theorem1", "--rate", "x"],
+    ["derive", "theorem1", "--format", "yaml"],
+    ["derive", "shift", "--subs", "lam=1/2", "--subs", "lam=1/3"],
+])
+def test_usage_errors_exit_2(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_help_has_an_example(capsys):
+    code, out, _ = run(capsys, "derive", "--help")
+    assert code == 0 and "stl derive theorem1" in out and "optimal-size" in out
+
+
+def test_command_stays_light():
+    code = (
+        "import argparse, sys\n"
+        "from verify.cli import cmd_derive, cmd_latex\n"
+        "parser = argparse.ArgumentParser(); sub = parser.add_subparsers()\n"
+        "cmd_derive.register(sub); cmd_latex.register(sub)\n"
+        "light = 'sympy' not in sys.modules\n"
+        "args = parser.parse_args(['derive', 'theorem1', '--format', 'json'])\n"
+        "import io, contextlib\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    args.handler(args)\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'dask', 'cvxpy') if m in sys.modules]\n"
+        "print(light, heavy)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "True []"

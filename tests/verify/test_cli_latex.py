@@ -1,0 +1,51 @@
+"""``stl latex``: environments, substitutions, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from theory.catalog import NAMES
+from verify.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_theorem_environment_for_every_result(capsys, name):
+    code, out, err = run(capsys, "latex", name, "--env", "theorem")
+    assert code == 0, err
+    assert out.startswith("\\begin{") and "\\end{" in out and "Assume" in out
+
+
+@pytest.mark.parametrize("env, start", [("align", "\\begin{align}"),
+                                        ("equation", "\\begin{equation}"), ("inline", "$")])
+def test_other_environments(capsys, env, start):
+    code, out, _ = run(capsys, "latex", "theorem1", "--env", env)
+    assert code == 0 and out.startswith(start)
+
+
+def test_default_is_theorem_and_subs_apply(capsys):
+    code, out, _ = run(capsys, "latex", "theorem1")
+    assert code == 0 and out.startswith("\\begin{theorem}")
+    code, out, _ = run(capsys, "latex", "theorem1", "--subs", "lam=1/2", "--env", "inline")
+    assert code == 0 and "\\lambda" not in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["latex", "theorem1", "--env", "figure"],
+    ["latex", "nothing"],
+    ["latex", "theorem1", "--subs", "beta_n=().__class__"],
+    ["latex", "theorem1", "--subs", "lam=2"],
+])
+def test_errors_exit_2_with_one_line(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_help_has_an_example(capsys):
+    code, out, _ = run(capsys, "latex", "--help")
+    assert code == 0 and "stl latex theorem1 --env theorem" in out
