@@ -28,7 +28,20 @@ _EXPORTS = {
     "theorem1_bound": "theory.results.theorem1",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [  # noqa: RUF022 - same order as _EXPORTS
+    "Bound",
+    "Derivation",
+    "Step",
+    "AssumptionError",
+    "ExpressionError",
+    "InputError",
+    "TheoryError",
+    "parse_expression",
+    "NAMES",
+    "get",
+    "PUBLIC",
+    "theorem1_bound",
+]
 
 
 def __getattr__(name: str):

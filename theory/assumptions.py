@@ -127,7 +127,7 @@ class Condition:
 
 def _show(value: object) -> str:
     # sympy prints Float(1.5) as 1.50000000000000; users typed 1.5
-    if isinstance(value, sp.Float) or isinstance(value, float):
+    if isinstance(value, (sp.Float, float)):
         return format(float(value), "g")
     return str(value)
 

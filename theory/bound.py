@@ -209,8 +209,7 @@ class Bound:
         remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()
         doms = tuple(d for d in self.assumptions if d.symbol in remaining)
         conds = tuple(c for c in self.conditions if sym not in c.relation.free_symbols)
-        lhs = None if self.lhs is None else sp.Limit(self.lhs, sym, target, dir=dirn
-                                                     if dirn != "+-" else "+-")
+        lhs = None if self.lhs is None else sp.Limit(self.lhs, sym, target, dir=dirn)
         return Bound(terms, self.source, lhs, doms, conds, self.hides_constants, (),
                      self.description)
 
@@ -273,9 +272,8 @@ class Bound:
             redo = ~np.isfinite(out)
             for name, value in special.items():
                 redo |= columns[names.index(name)] == value
-            for index in zip(*np.nonzero(redo)) if out.ndim else ([()] if redo else []):
-                point = {name: float(col[index]) for name, col in zip(names, columns)}
-                out[index] = target.evaluate(**point)
+            if redo.any():
+                _redo_exactly(target, names, columns, out, redo, special)
             return out if out.ndim else float(out)
 
         function.__doc__ = f"{target.source} bound as a numpy function of {', '.join(names)}"
@@ -310,6 +308,47 @@ class Bound:
 
     def __str__(self) -> str:
         return str(self.statement())
+
+
+def _redo_exactly(bound: Bound, names: list[str], columns: list, out, redo, special) -> None:
+    """Recompute the points where the closed form failed, grouped by their special values.
+
+    Points that share the same values at domain ends or special cases (e.g. every
+    generation of a ``lam = 0`` run) get one exact symbolic substitution, lambdified
+    once; anything still undefined is evaluated point by point.
+    """
+    import numpy as np
+
+    def special_key(index) -> tuple:
+        key = []
+        for name, column in zip(names, columns):
+            value = float(column[index])
+            dom = bound.domain(S.lookup(name, public_only=False))
+            at_end = dom is not None and value in (float(dom.low), float(dom.high))
+            if at_end or special.get(name) == value:
+                key.append((name, value))
+        return tuple(key)
+
+    groups: dict[tuple, list] = {}
+    indices = list(zip(*np.nonzero(redo))) if out.ndim else ([()] if redo else [])
+    for index in indices:
+        groups.setdefault(special_key(index), []).append(index)
+    for key, members in groups.items():
+        left = members
+        if key:
+            exact = {name: sp.Integer(int(v)) if float(v).is_integer() else sp.Float(v)
+                     for name, v in key}
+            reduced = bound.subs(exact)
+            symbols = sorted(reduced.free_symbols, key=lambda s: s.name)
+            fast = sp.lambdify(symbols, reduced.expr, modules="numpy")
+            for index in members:
+                args = [float(columns[names.index(s.name)][index]) for s in symbols]
+                with np.errstate(all="ignore"):
+                    out[index] = float(fast(*args))
+            left = [index for index in members if not np.isfinite(out[index])]
+        for index in left:
+            point = {name: float(col[index]) for name, col in zip(names, columns)}
+            out[index] = bound.evaluate(**point)
 
 
 def _to_sympy(value: Any, name: str) -> sp.Expr:
@@ -405,7 +444,8 @@ def _limit(expr: sp.Expr, symbol: sp.Symbol, value: sp.Expr, direction: str,
     result = _try_limit(inner, symbol, value, direction)
     if result is None or not _clean(result):
         raise InputError("limit", f"{symbol.name} -> {value}",
-                         "a limit sympy can take in closed form")
+                         "a limit sympy can take in closed form (substitute numbers for "
+                         "the other symbols first, e.g. --subs lam=1/2)")
     return sp.factor(sp.simplify(result.subs(back)))
 
 
@@ -445,7 +485,7 @@ def _leading_factor(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
         for candidate in factors:
             ratios = (sp.limit(other / candidate, symbol, sp.oo) for other in factors)
             if all(r.is_finite for r in ratios):
-                return candidate
+                return _as_power(candidate, symbol)
     except (NotImplementedError, ValueError, TypeError):
         pass
     try:
@@ -453,6 +493,26 @@ def _leading_factor(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     except (NotImplementedError, ValueError, TypeError) as exc:
         raise InputError("--rate", symbol.name,
                          f"a symbol in which the order can be decided ({exc})") from None
+
+
+def _as_power(factor: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """``symbol**p`` when ``factor`` is asymptotically a constant times it, else ``factor``.
+
+    ``n_s/sqrt(n_r + n_s)`` becomes ``sqrt(n_s)``; ``log(n)/n`` and ``2**i`` stay as
+    they are (no power of the symbol captures them).
+    """
+    if factor.is_number:
+        return factor
+    try:
+        power = sp.limit(sp.log(factor) / sp.log(symbol), symbol, sp.oo)
+        if not (power.is_real and power.is_finite):
+            return factor
+        ratio = sp.limit(factor / symbol ** power, symbol, sp.oo)
+    except (NotImplementedError, ValueError, TypeError):
+        return factor
+    if ratio.is_finite and ratio.is_nonzero and ratio.is_positive:
+        return symbol ** power
+    return factor
 
 
 def _normal_power(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:

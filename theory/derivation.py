@@ -22,7 +22,6 @@ import sympy as sp
 from theory import symbols as S
 from theory.bound import Bound
 
-
 #: What a step's relation is. ``identity`` steps hold for every value of their symbols
 #: and ``limit`` steps equate a ``Limit`` with its value; the tests check both at random
 #: points. ``claim`` covers definitions, substitutions and inequalities of the proof.

@@ -13,8 +13,8 @@ optional and imported only when chosen.
 
 >>> from verify.checks.core import Task
 >>> from verify.backends import LocalBackend
->>> sorted(i for i, _ in LocalBackend(1).imap_unordered([Task(abs, {"x": -1}), Task(abs, {"x": 2})]))
-[0, 1]
+>>> [out for _, (out, secs) in LocalBackend(1).imap_unordered([Task(dict, {"a": 1}), Task(dict, {"b": 2})])]
+[{'a': 1}, {'b': 2}]
 """
 
 from __future__ import annotations

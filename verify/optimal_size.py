@@ -154,14 +154,22 @@ def objective(problem: Problem):
             ns = np.asarray(ns, dtype=float)
             return f(**_fill(f.symbols, p, ns))
         return value
-    f = T3.finite_generation_bound().lambdify()
-    i_value = p.i if p.i != math.inf else 10**6
+    # T1' at generation i with L2's γ_n^{i-1} (theory's bounds, evaluated per point)
+    from theory.results.recursive_stability import recursive_stability_bound
+    from theory.results.theorem1_rate import theorem1_rate_bound
+
+    rate = theorem1_rate_bound().lambdify()
+    l2 = recursive_stability_bound().lambdify()
+    i_value = float(p.i if p.i != math.inf else 10**6)
 
     def value(ns):
         ns = np.asarray(ns, dtype=float)
-        kw = _fill(f.symbols, p, ns)
-        kw["i"] = float(i_value)
-        return f(**kw)
+        t = p.n_r + ns
+        lam = p.n_r / t
+        gamma = np.asarray(l2(n=np.round(t), lam=lam, i=i_value - 1, tau_n=np.minimum(p.c / t, 1.0)),
+                           dtype=float)
+        return rate(n=np.round(t), lam=lam, i=i_value, M=p.M, beta_n=p.b / t, gamma=np.minimum(gamma, 1.0),
+                    d_tv=np.minimum(p.a / np.sqrt(t), 1.0), c_0=p.c_0, delta=p.delta)
     return value
 
 

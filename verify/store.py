@@ -62,8 +62,11 @@ def digest(obj: Any) -> str:
 
 
 def fingerprint(name: str, kind: str, parameters: Mapping[str, Any], seed: int) -> str:
-    """What identifies a check's result: name, kind, parameters, seed and store format."""
-    return digest({"format": FORMAT, "name": name, "kind": kind,
+    """What identifies a check's result: name, kind, parameters, seed, store format and the
+    toolkit version (a new version recomputes rather than trusting old numbers)."""
+    from verify import __version__
+
+    return digest({"format": FORMAT, "version": __version__, "name": name, "kind": kind,
                    "parameters": thaw(parameters), "seed": int(seed)})
 
 

@@ -331,7 +331,8 @@ def _options_table(parser: argparse.ArgumentParser) -> str:
         if action.nargs in ("*", "+") or isinstance(action, argparse._AppendAction):
             value += " (repeatable)"
         default = action.default
-        empty = default in (None, argparse.SUPPRESS, False) or default == [] or action.nargs == 0
+        empty = default is None or default is False or default == [] or default == argparse.SUPPRESS \
+            or action.nargs == 0
         shown = "" if empty else f"`{default}`"
         meaning = (action.help or "") if action.help != argparse.SUPPRESS else ""
         meaning = meaning.replace("%(default)s", str(default)).replace("%%", "%")
@@ -339,27 +340,41 @@ def _options_table(parser: argparse.ArgumentParser) -> str:
     return "\n".join(rows)
 
 
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, argparse.ArgumentParser]]:
+    """Every (sub)command under ``parser``, depth first: ``[("derive", p), ("optimize synthetic-size", q)]``."""
+    out = []
+    for name, sub in _subparsers(parser).items():
+        full = f"{prefix} {name}".strip()
+        out.append((full, sub))
+        out += _commands(sub, full)
+    return out
+
+
 def render_cli_command(args: list[str], opts: dict[str, str]) -> str:
-    (name,) = args
-    sub = _subparsers(_parser())
-    if name not in sub:
-        raise ValueError(f"no command {name!r}; the CLI has: {', '.join(sub)}")
-    return _command_section(name, sub[name], opts.get("level", "##"))
+    name = " ".join(args)
+    table = dict(_commands(_parser()))
+    if name not in table:
+        raise ValueError(f"no command {name!r}; the CLI has: {', '.join(table)}")
+    return _command_section(name, table[name], "##")
 
 
 def _command_section(name: str, parser: argparse.ArgumentParser, level: str) -> str:
     parts = [f"{level} `stl {name}`", ""]
     if parser.description:
-        parts += [textwrap.dedent(parser.description).strip(), ""]
-    parts += [_options_table(parser), "", "Full `--help` output:", "", "```text", _help_text(parser).rstrip(), "```", ""]
+        parts += [_rest_inline(textwrap.dedent(parser.description).strip()), ""]
+    if _subparsers(parser):
+        parts += ["Subcommands: " + ", ".join(f"`stl {name} {sub}`" for sub in _subparsers(parser)) + ".", ""]
+    else:
+        parts += [_options_table(parser), ""]
+    parts += ["Full `--help` output:", "", "```text", _help_text(parser).rstrip(), "```", ""]
     return "\n".join(parts)
 
 
 def render_cli(args: list[str], opts: dict[str, str]) -> str:
     parser = _parser()
     parts = ["```text", _help_text(parser).rstrip(), "```", ""]
-    for name, sub in _subparsers(parser).items():
-        parts.append(_command_section(name, sub, "##"))
+    for name, sub in _commands(parser):
+        parts.append(_command_section(name, sub, "##" if " " not in name else "###"))
     return "\n".join(parts)
 
 

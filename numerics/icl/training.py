@@ -44,26 +44,36 @@ def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *,
     """
     if optimizer not in OPTIMIZERS:
         raise InputError("optimizer", optimizer, ", ".join(OPTIMIZERS))
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
     names = list(params)
-    # Hand-written updates (torch.optim's first step imports the compiler stack, seconds
-    # of start-up for a CLI run); both rules are elementwise, hence per replicate.
-    m1 = {k: torch.zeros_like(params[k]) for k in names} if optimizer == "adam" else None
-    m2 = {k: torch.zeros_like(params[k]) for k in names} if optimizer == "adam" else None
+    R = next(iter(params.values())).shape[0]
+    shapes = [params[k].shape[1:] for k in names]
+    sizes = [int(torch.Size(sh).numel()) for sh in shapes]
+    # One flat (R, P) leaf holds every weight: the update is then a handful of tensor ops
+    # instead of a few per weight tensor, which dominates the cost of small models. The
+    # update rules are hand-written (torch.optim's first step imports the compiler stack,
+    # seconds of start-up for a CLI run); both are elementwise, hence per replicate.
+    flat = torch.cat([params[k].detach().reshape(R, -1) for k in names], dim=1).clone().requires_grad_(True)
+
+    def unflatten(t):
+        return {k: piece.reshape(R, *sh) for k, piece, sh in zip(names, t.split(sizes, dim=1), shapes)}
+
+    if isinstance(lr, torch.Tensor):
+        lr = lr.reshape(R, 1) if lr.numel() == R else lr
+    if optimizer == "adam":
+        m1, m2 = torch.zeros_like(flat), torch.zeros_like(flat)
     for step in range(steps):
         batch = data if order is None else data.take(order[:, step])
-        err = squared_errors(predict, params, batch, loss_from)
+        err = squared_errors(predict, unflatten(flat), batch, loss_from)
         # Sum over replicates of per-replicate means: see the module docstring.
         loss = err.mean(dim=(1, 2)).sum()
-        grads = torch.autograd.grad(loss, [params[k] for k in names])
+        (g,) = torch.autograd.grad(loss, flat)
         with torch.no_grad():
-            for k, g in zip(names, grads):
-                if optimizer == "sgd":
-                    params[k] -= lr * g
-                    continue
-                m1[k].mul_(ADAM_BETAS[0]).add_(g, alpha=1 - ADAM_BETAS[0])
-                m2[k].mul_(ADAM_BETAS[1]).addcmul_(g, g, value=1 - ADAM_BETAS[1])
-                c1 = 1 - ADAM_BETAS[0] ** (step + 1)
-                c2 = 1 - ADAM_BETAS[1] ** (step + 1)
-                params[k] -= lr * (m1[k] / c1) / ((m2[k] / c2).sqrt() + ADAM_EPS)
-    return {k: v.detach() for k, v in params.items()}
+            if optimizer == "sgd":
+                flat -= lr * g
+                continue
+            m1.mul_(ADAM_BETAS[0]).add_(g, alpha=1 - ADAM_BETAS[0])
+            m2.mul_(ADAM_BETAS[1]).addcmul_(g, g, value=1 - ADAM_BETAS[1])
+            c1 = 1 - ADAM_BETAS[0] ** (step + 1)
+            c2 = 1 - ADAM_BETAS[1] ** (step + 1)
+            flat -= lr * (m1 / c1) / ((m2 / c2).sqrt() + ADAM_EPS)
+    return {k: v.detach().clone() for k, v in unflatten(flat.detach()).items()}

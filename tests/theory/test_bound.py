@@ -109,10 +109,10 @@ def test_lambdify_matches_evaluate_including_special_points(points):
     function = bound.lambdify()
     rows = []
     for _ in range(60):
-        rows.append(dict(beta_n=points.uniform(0, 0.1), lam=points.uniform(0, 1),
-                         n=points.integer(1, 500), gamma=points.uniform(0, 0.05),
-                         M=points.uniform(0.5, 3), d_tv=points.uniform(0, 0.3),
-                         i=points.integer(0, 25)))
+        rows.append({"beta_n": points.uniform(0, 0.1), "lam": points.uniform(0, 1),
+                         "n": points.integer(1, 500), "gamma": points.uniform(0, 0.05),
+                         "M": points.uniform(0.5, 3), "d_tv": points.uniform(0, 0.3),
+                         "i": points.integer(0, 25)})
     rows += [dict(rows[0], lam=0.0), dict(rows[1], i=0), dict(rows[2], lam=1.0)]
     columns = {key: np.array([row[key] for row in rows]) for key in rows[0]}
     fast = function(**columns)
@@ -125,7 +125,7 @@ def test_lambdify_matches_evaluate_including_special_points(points):
 
 def test_lambdify_checks_domains_and_names():
     function = theorem1_bound().lambdify()
-    good = dict(beta_n=0.1, lam=0.5, n=10, gamma=0.1, M=1, d_tv=0.1, i=2)
+    good = {"beta_n": 0.1, "lam": 0.5, "n": 10, "gamma": 0.1, "M": 1, "d_tv": 0.1, "i": 2}
     assert function(**good) > 0
     with pytest.raises(AssumptionError):
         function(**dict(good, lam=np.array([0.5, 1.2])))
@@ -153,3 +153,12 @@ def test_hand_made_bound_gets_default_domains():
 def test_repr_latex_renders_statement():
     text = theorem1_bound()._repr_latex_()
     assert text.startswith("$") and text.endswith("$") and r"\leq" in text
+
+
+def test_lambdify_handles_a_whole_replace_run():
+    """lam = 0 at every generation: the removable singularity is resolved for all rows."""
+    function = theorem1_bound().lambdify()
+    generations = np.arange(0, 40)
+    values = function(beta_n=0.01, lam=0.0, n=100, gamma=0.02, M=2.0, d_tv=0.05, i=generations)
+    # T1 at lam = 0: beta_n + M d_tv i for i >= 1, beta_n at i = 0 (THEORY.md T1)
+    np.testing.assert_allclose(values, 0.01 + 2.0 * 0.05 * generations, rtol=1e-12)

@@ -9,7 +9,11 @@ import sympy as sp
 
 from theory.errors import AssumptionError
 from theory.results.corollary import (
-    corollary_bound, derivation, finite_i_bound, limit_of_terms, structured_limit,
+    corollary_bound,
+    derivation,
+    finite_i_bound,
+    limit_of_terms,
+    structured_limit,
 )
 from theory.symbols import M, a, b, c, i, lam, n
 
@@ -23,8 +27,8 @@ def theory_formula(b_, c_, lam_, m, a_, n_):
 def _stable_point(points):
     lam_value = points.uniform(0.02, 0.98)
     c_value = points.uniform(0.01, 0.99) / (1 - lam_value)  # (1 - lam) c < 1
-    return dict(b=points.uniform(0.1, 5), c=c_value, lam=lam_value, M=points.uniform(0.5, 3),
-                a=points.uniform(0.1, 2), n=points.integer(1, 10 ** 5))
+    return {"b": points.uniform(0.1, 5), "c": c_value, "lam": lam_value, "M": points.uniform(0.5, 3),
+                "a": points.uniform(0.1, 2), "n": points.integer(1, 10 ** 5)}
 
 
 def test_limit_matches_the_stated_formula(points):

@@ -89,6 +89,6 @@ def test_theorem_environments_compile(tmp_path):
                                for d in DEFINITIONS)
     (tmp_path / "check.tex").write_text(document(body))
     result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                             "check.tex"], cwd=tmp_path, capture_output=True, text=True,
+                             "check.tex"], check=False, cwd=tmp_path, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stdout[-2000:]

@@ -81,7 +81,8 @@ def test_gaussian_tv_of_mean_fit_is_exact(points):
         # E[2 Phi(|G|/(2 sigma)) - 1] with G ~ N(0, sigma^2/size), by quadrature (sigma = 1)
         scale = 1 / math.sqrt(size)
         value, _ = integrate.quad(
-            lambda g: (2 * stats.norm.cdf(abs(g) / 2) - 1) * stats.norm.pdf(g, 0, scale),
+            lambda g, scale=scale: (2 * stats.norm.cdf(abs(g) / 2) - 1)
+            * stats.norm.pdf(g, 0, scale),
             -12 * scale, 12 * scale, epsabs=1e-13, points=[0])
         assert math.isclose(d_tv(size), value, rel_tol=1e-8)
         assert math.isclose(d_tv(size), 2 * math.atan(1 / (2 * math.sqrt(size))) / math.pi,

@@ -10,9 +10,19 @@ import sympy as sp
 from scipy.optimize import minimize_scalar
 
 from theory.results.optimal_size import (
-    A_VALUE, C_VALUE, derivation, finite_generation_bound, geometric_program,
-    objective_in_ns, objective_in_t, optimal_ratio, optimal_size_bound, optimal_size_value,
-    optimal_synthetic_size, optimal_synthetic_size_public, stationary_point,
+    A_VALUE,
+    C_VALUE,
+    derivation,
+    finite_generation_bound,
+    geometric_program,
+    objective_in_ns,
+    objective_in_t,
+    optimal_ratio,
+    optimal_size_bound,
+    optimal_size_value,
+    optimal_synthetic_size,
+    optimal_synthetic_size_public,
+    stationary_point,
 )
 from theory.symbols import A, C, M, a, c_0, delta, n_r, n_s, t
 
@@ -37,9 +47,9 @@ def test_public_objective_matches_the_bound_object(points):
     objective = sp.lambdify((n_s, n_r, A, C), objective_in_t().subs(t, n_r + n_s))
     function = bound.lambdify()
     for _ in range(50):
-        row = dict(n_s=points.uniform(0, 1e4), n_r=points.uniform(1, 1e3),
-                   c_0=points.uniform(0.1, 5), M=points.uniform(0.1, 5),
-                   delta=points.uniform(1e-6, 0.9), a=points.uniform(0.05, 3))
+        row = {"n_s": points.uniform(0, 1e4), "n_r": points.uniform(1, 1e3),
+                   "c_0": points.uniform(0.1, 5), "M": points.uniform(0.1, 5),
+                   "delta": points.uniform(1e-6, 0.9), "a": points.uniform(0.05, 3)}
         big_a = row["c_0"] * row["M"] * math.sqrt(math.log(1 / row["delta"]))
         big_c = row["M"] * row["a"]
         assert math.isclose(function(**row), objective(row["n_s"], row["n_r"], big_a, big_c),
@@ -56,7 +66,7 @@ def test_closed_form_optimum_matches_brute_force(points):
         big_a = big_c * points.uniform(0.5, 8)
         closed = optimum(big_a, big_c, n_real)
         upper = max(10 * closed, 10 * n_real)
-        result = minimize_scalar(lambda x: objective(x, n_real, big_a, big_c),
+        result = minimize_scalar(objective, args=(n_real, big_a, big_c),
                                  bounds=(0, upper), method="bounded",
                                  options={"xatol": 1e-10 * upper})
         grid = np.linspace(0, upper, 20001)
@@ -108,7 +118,7 @@ def test_geometric_program_form(points):
 def test_finite_generation_bound_is_minimizable(points):
     bound = finite_generation_bound()
     function = bound.lambdify()
-    fixed = dict(n_r=100, i=50, c_0=1.0, M=1.0, delta=0.05, b=0.5, c=0.5, a=0.3)
+    fixed = {"n_r": 100, "i": 50, "c_0": 1.0, "M": 1.0, "delta": 0.05, "b": 0.5, "c": 0.5, "a": 0.3}
     grid = np.linspace(0, 5000, 5001)
     values = function(n_s=grid, **fixed)
     assert np.all(np.isfinite(values)) and np.all(values > 0)
@@ -121,3 +131,8 @@ def test_finite_generation_bound_is_minimizable(points):
 def test_derivation_extras():
     extras = dict(derivation().extras)
     assert set(extras) == {"n_s_opt", "t_opt"}
+
+
+def test_rate_in_the_synthetic_size():
+    # concentration falls like n_s^{-1/2}, the shift grows like n_s^{1/2}: the bound grows
+    assert optimal_size_bound().rate(n_s) == sp.sqrt(n_s)

@@ -7,7 +7,12 @@ from fractions import Fraction
 import sympy as sp
 
 from theory.results.recursive_stability import (
-    RHO, critical_proportion, derivation, gamma_in_rho, gamma_sum, recursive_stability_bound,
+    RHO,
+    critical_proportion,
+    derivation,
+    gamma_in_rho,
+    gamma_sum,
+    recursive_stability_bound,
 )
 from theory.symbols import c, i, lam, n, rho, tau_n
 

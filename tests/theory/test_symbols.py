@@ -7,7 +7,8 @@ import sys
 
 import sympy as sp
 
-from theory import catalog, symbols as S
+from theory import catalog
+from theory import symbols as S
 
 CONTRACT = ["n", "lam", "i", "delta", "M", "beta_n", "tau_n", "gamma", "d_tv", "n_r", "n_s",
             "c_0", "a", "b", "c"]

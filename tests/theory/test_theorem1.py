@@ -39,9 +39,9 @@ def test_bound_equals_the_sum_of_proof_pieces(points):
     bound = theorem1_bound()
     function = bound.lambdify()
     for _ in range(300):
-        row = dict(beta_n=points.uniform(0, 0.2), lam=points.uniform(0.001, 1),
-                   n=points.integer(1, 1000), gamma=points.uniform(0, 1),
-                   M=points.uniform(0.1, 5), d_tv=points.uniform(0, 1), i=points.integer(1, 60))
+        row = {"beta_n": points.uniform(0, 0.2), "lam": points.uniform(0.001, 1),
+                   "n": points.integer(1, 1000), "gamma": points.uniform(0, 1),
+                   "M": points.uniform(0.1, 5), "d_tv": points.uniform(0, 1), "i": points.integer(1, 60)}
         expected = t1_from_pieces(row["beta_n"], row["lam"], row["n"], row["gamma"], row["M"],
                                   row["d_tv"], row["i"])
         assert math.isclose(function(**row), expected, rel_tol=1e-10)
@@ -83,8 +83,8 @@ def test_recursive_form_matches_l2_recurrence(points):
         n_value = points.integer(1, 300)
         tau = points.uniform(0, 1) / n_value
         k = points.integer(1, 30)
-        row = dict(beta_n=points.uniform(0, 0.1), lam=lam_value, n=n_value, tau_n=tau,
-                   M=1.0, d_tv=points.uniform(0, 0.5), i=k)
+        row = {"beta_n": points.uniform(0, 0.1), "lam": lam_value, "n": n_value, "tau_n": tau,
+                   "M": 1.0, "d_tv": points.uniform(0, 0.5), "i": k}
         gamma_prev = gamma_by_recurrence(tau, (1 - lam_value) * n_value * tau, k - 1, True)
         expected = t1_from_pieces(row["beta_n"], lam_value, n_value, gamma_prev, 1.0,
                                   row["d_tv"], k)

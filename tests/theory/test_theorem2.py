@@ -11,7 +11,11 @@ from theory.models import transformer
 from theory.models.gaussian import gaussian_tv, tv_linear_bound
 from theory.results.corollary import corollary_bound
 from theory.results.theorem2 import (
-    critical_proportion, derivation, theorem2_bound, theorem2_finite_bound, transformer_c,
+    critical_proportion,
+    derivation,
+    theorem2_bound,
+    theorem2_finite_bound,
+    transformer_c,
 )
 from theory.symbols import Gamma, L, c, c_A, kappa, m, n, sigma_s, tau_n
 

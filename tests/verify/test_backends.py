@@ -34,6 +34,19 @@ def test_local_dask_cluster_gives_identical_results(sequential):
     assert got == sequential
 
 
+def test_dask_client_by_address_gives_identical_results(sequential, monkeypatch):
+    """The path users take with a running cluster: connect a Client to a scheduler address."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        monkeypatch.setenv("STL_DASK_ADDRESS", cluster.scheduler_address)
+        with make_backend("dask") as backend:
+            assert backend.workers == 2
+            got = _numbers(run_checks(resolve(NAMES), seed=11, backend=backend))
+    assert got == sequential
+
+
 def test_process_pool_gives_identical_results(sequential):
     with LocalBackend(2) as backend:
         got = _numbers(run_checks(resolve(NAMES), seed=11, backend=backend))

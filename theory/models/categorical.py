@@ -116,12 +116,12 @@ def constants(k: int | None = None) -> ModelConstants:
         d_tv=tv_learnability(),
         parameters=(n_cat,),
         notes=(
-            ("beta_n", "exact worst case of the Brier loss change over all data sets, "
-                       "queries and moved samples (n >= 2); below 4/n + 2/n^2"),
+            ("beta_n", ("exact worst case of the Brier loss change over all data sets, "
+                       "queries and moved samples (n >= 2); below 4/n + 2/n^2")),
             ("tau_n", "exact: moving one count changes two frequencies by 1/n"),
             ("M", "exact maximum of the Brier loss over the simplex"),
-            ("d_tv", "bound (Jensen and Cauchy-Schwarz), treating the kept real subset as a "
-                     "sample of its law; the sqrt(2) covers a mixed training set"),
+            ("d_tv", ("bound (Jensen and Cauchy-Schwarz), treating the kept real subset as a "
+                     "sample of its law; the sqrt(2) covers a mixed training set")),
         ),
     )
     return result if k is None else result.with_parameters(K=k)

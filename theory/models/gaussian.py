@@ -10,7 +10,7 @@ negative log-likelihood (the NLL minus its constant, clipped at ``M``).
 >>> gaussian_tv(0, 1, 1)                                     # THEORY.md T2
 erf(sqrt(2)/4)
 >>> constants().d_tv                                         # exact for generation 0
-(pi - 2*atan(2*sqrt(n)))/pi
+2*atan(1/(2*sqrt(n)))/pi
 """
 
 from __future__ import annotations
@@ -117,13 +117,13 @@ def constants(std: sp.Expr | None = None, radius: sp.Expr | None = None) -> Mode
         d_tv=expected_tv_of_mean_fit().subs(_s, sigma),
         parameters=(sigma, R_z),
         notes=(
-            ("beta_n", "bound: Lipschitz constant sqrt(2M)/sigma of the clipped loss in the "
-                       "mean times the worst mean shift 2R_z/n (data in [-R_z, R_z])"),
-            ("tau_n", "exact worst case for data in [-R_z, R_z]: erf(R_z/(sqrt(2) sigma n)); "
-                      "the linear bound is in extras['tau_n_linear']"),
+            ("beta_n", ("bound: Lipschitz constant sqrt(2M)/sigma of the clipped loss in the "
+                       "mean times the worst mean shift 2R_z/n (data in [-R_z, R_z])")),
+            ("tau_n", ("exact worst case for data in [-R_z, R_z]: erf(R_z/(sqrt(2) sigma n)); "
+                      "the linear bound is in extras['tau_n_linear']")),
             ("M", "the clip level of the loss"),
-            ("d_tv", "exact for generation 0 with Gaussian (unclipped) data; at most "
-                     "1/(pi sqrt(n))"),
+            ("d_tv", ("exact for generation 0 with Gaussian (unclipped) data; at most "
+                     "1/(pi sqrt(n))")),
         ),
         extras=(
             ("tau_n_linear", tv_linear_bound(shift, sigma)),

@@ -66,8 +66,8 @@ def constants() -> ModelConstants:
             ("beta_n", "unknown: OLS with Gaussian inputs is not uniformly stable; estimate it"),
             ("tau_n", "bound, given a parameter stability ||dtheta|| <= c_theta/n of the fit"),
             ("M", "the clip level of the squared error"),
-            ("d_tv", "unknown for mixed generations (the mixture is not a linear-Gaussian law); "
-                     "extras['d_tv_generation0'] bounds generation 0 (Jensen, n > d + 1)"),
+            ("d_tv", ("unknown for mixed generations (the mixture is not a linear-Gaussian law); "
+                     "extras['d_tv_generation0'] bounds generation 0 (Jensen, n > d + 1)")),
         ),
         extras=(
             ("d_tv_generation0", generation0),

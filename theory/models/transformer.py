@@ -40,8 +40,8 @@ def constants() -> ModelConstants:
         parameters=(m, kappa, Gamma, L, sigma_s, c_A),
         notes=(
             ("beta_n", "unknown in closed form; estimate it"),
-            ("tau_n", "bound: m labels, linear Gaussian TV bound, Lip <= kappa (1+Gamma)^L, "
-                      "Delta_n = c_A/n"),
+            ("tau_n", ("bound: m labels, linear Gaussian TV bound, Lip <= kappa (1+Gamma)^L, "
+                      "Delta_n = c_A/n")),
             ("M", "the clip level of the squared prediction error"),
             ("d_tv", "unknown in closed form; estimate it"),
         ),

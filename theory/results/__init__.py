@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+
 from theory.catalog import FACTORIES, NAMES
 from theory.derivation import Derivation
 from theory.errors import InputError

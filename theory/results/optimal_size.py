@@ -223,7 +223,7 @@ def derivation() -> Derivation:
                   "bound in the regime of negligible stability terms and many generations.",
         steps=steps, result=optimal_size_bound(),
         extras=(("n_s_opt", optimal_synthetic_size_public()),
-                ("t_opt", t_star.subs({A: A_VALUE, C: C_VALUE}))),
+                ("t_opt", sp.cancel(t_star.subs({A: A_VALUE, C: C_VALUE})))),
     )
 
 

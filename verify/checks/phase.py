@@ -32,8 +32,8 @@ Checks built here (THEORY.md L2 and §5 "phase transition"):
 >>> rows = gain_learner_block(n=1000, lam=0.5, c=1.0, generations=3, seed=0, first=0, count=50)
 >>> rows.shape
 (50, 4)
->>> float(rows[:, 0].max()) == 1.0 / 1000
-True
+>>> round(float(rows[:, 0].max()) * 1000, 9)   # Δ_0 = τ_n = c/n
+1.0
 """
 
 from __future__ import annotations

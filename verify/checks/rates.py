@@ -13,8 +13,8 @@
   (:func:`~verify.checks.verdicts.at_least` 0), and negligible — within a stated fraction
   of its level — for ``λ > 0`` (:func:`~verify.checks.verdicts.equivalent`).
 
->>> chk = exponent_check("demo-rate", "categorical", {"k": "4"}, "gen_gap", ns=(50, 100, 200, 400),
-...                      expected=-1.0, margin=0.2, replicates=1000)
+>>> chk = exponent_check("demo-rate", "categorical", {"k": "4"}, "gen_gap", ns=(50, 100, 200, 400, 800),
+...                      expected=-1.0, margin=0.2, replicates=4000)
 >>> chk.run(seed=0).verdict
 'pass'
 """

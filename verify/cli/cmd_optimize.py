@@ -92,6 +92,8 @@ def handler(args: argparse.Namespace) -> int:
     notes = disagreements(problem, results)
     prob = {k: (v if not (isinstance(v, float) and math.isinf(v)) else "oo")
             for k, v in problem.__dict__.items() if v is not None}
+    if prob["i"] != "oo":
+        prob["i"] = int(prob["i"])
     prob.update({"A": problem.A, "C": problem.C, "closed_form_regime": problem.closed_form_regime})
     doc = {"methods": results, "problem": prob, "notes": notes}
     if args.format == "json":

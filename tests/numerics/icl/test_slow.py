@@ -1,0 +1,93 @@
+"""Statistical and training tests of THEORY.md T2 claims (run with ``pytest -m slow``; GPU: ``-m gpu``)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from numerics.icl.baselines import baseline_risks
+from numerics.icl.lsa import optimal_risk
+from numerics.icl.prompts import sample_prompts
+from numerics.icl.training import train
+from numerics.icl.transformer import TransformerConfig, init_params, predictor
+from numerics.icl.stability import estimate_icl_tau
+from numerics.loop import run_loop
+from numerics.models.registry import get_model
+from numerics.rng import ReplicateStreams
+
+
+def _learns_icl(device, dim, context, width, layers, steps, n, R, probes):
+    s = ReplicateStreams(0, R)
+    sigma = 0.1
+    cfg = TransformerConfig(dim, context + 1, layers=layers, width=width, heads=2)
+    data = sample_prompts(s, "real", n, dim, context, sigma, device=device)
+    order = torch.as_tensor(s.integers("batches", n, (steps, 64)), device=device)
+    params = train(init_params(cfg, s, device=device), predictor(cfg), data, steps=steps, lr=3e-3,
+                   order=order)
+    probe = sample_prompts(s, "probe", probes, dim, context, sigma, device=device, dtype=torch.float64)
+    with torch.no_grad():
+        pred = predictor(cfg)(params, probe.x.float(), probe.y.float()).double()[..., -1]
+    err = ((pred - probe.y[..., -1]) ** 2).flatten()
+    base = baseline_risks(probe, sigma)
+    risk, se = err.mean().item(), err.std().item() / math.sqrt(err.numel())
+    ls, avg = base["ls"].mean().item(), base["avg"].mean().item()
+    lsa = optimal_risk(context, dim, sigma)
+    # Context ≥ dim: least squares is near the noise floor. "Close to LS" is asked in
+    # relative terms of the gap that averaging leaves: the trained model must close most
+    # of it, and beat the best one-layer linear attention (a model that cannot).
+    assert risk + 3 * se < lsa
+    assert risk - ls < 0.25 * (avg - ls) + 3 * se
+    return risk, ls, avg
+
+
+@pytest.mark.slow
+def test_transformer_learns_icl_cpu():
+    _learns_icl("cpu", dim=2, context=6, width=32, layers=2, steps=3000, n=20000, R=1, probes=4000)
+
+
+@pytest.mark.slow
+def test_replace_degrades_while_mix_above_critical_stays_bounded():
+    # THEORY.md T2 (i)/(ii) with the LSA model: under `replace` the risk keeps growing over
+    # generations (the fits shrink towards 0), under `mix` with λ above the measured λ_c
+    # it settles. Tolerances are standard errors over replicates.
+    params = {"probes": "200", "steps": "50"}
+    m = get_model("lsa", params, device="cpu")
+    n, G, R = 100, 30, 16
+    lam_c = estimate_icl_tau(m, n=n, replicates=16, seed=7).lambda_c
+    lam = 0.5
+    assert lam_c.ci_high < lam
+    mix = run_loop(m, "mix", n, lam, G, R, 0, metrics=["icl_risk_exact"]).values["icl_risk_exact"]
+    rep = run_loop(m, "replace", n, 0.0, G, R, 0, metrics=["icl_risk_exact"]).values["icl_risk_exact"]
+
+    def late(v):  # per-replicate mean over the last third of the generations
+        return v[:, 2 * G // 3:].mean(1)
+
+    def se(v):
+        return v.std(ddof=1) / math.sqrt(len(v))
+
+    d = late(rep) - late(mix)
+    assert d.mean() > 4 * se(d)                                  # replace ends worse than mix
+    grow = late(rep) - rep[:, 1]
+    assert grow.mean() > 3 * se(grow)                            # and keeps degrading after gen 1
+    drift = late(mix) - mix[:, 1:G // 3 + 1].mean(1)
+    assert abs(drift.mean()) < 4 * se(drift) + 0.02              # mix settles: no trend
+    assert late(mix).mean() < 1.0                                # below the trivial predictor (1 + σ²)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_transformer_learns_icl_gpu():
+    _learns_icl("cuda", dim=5, context=20, width=64, layers=4, steps=8000, n=200000, R=4, probes=8000)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_transformer_loop_contrast_gpu():
+    p = {"dim": "5", "context": "20", "width": "64", "layers": "4", "steps": "3000", "batch": "64",
+         "probes": "2000"}
+    m = get_model("transformer", p, device="cuda")
+    mix = run_loop(m, "mix", 4000, 0.5, 5, 4, 0, metrics=["icl_risk"]).values["icl_risk"]
+    rep = run_loop(m, "replace", 4000, 0.0, 5, 4, 0, metrics=["icl_risk"]).values["icl_risk"]
+    d = rep[:, -1] - mix[:, -1]
+    assert d.mean() > 3 * d.std(ddof=1) / math.sqrt(len(d))

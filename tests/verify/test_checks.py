@@ -1,0 +1,72 @@
+"""The model-based checks can pass and, given a wrong claim, fail."""
+
+import numpy as np
+import pytest
+
+from verify.checks.closed_forms import closed_form_check
+from verify.checks.phase import gain_learner_block, l2_value, phase_transition_check
+from verify.checks.rates import exponent_check
+from verify.checks.validity import t1_validity_check
+
+
+def test_gain_learner_split_invariance():
+    whole = gain_learner_block(n=1000, lam=0.5, c=2.0, generations=3, seed=4, first=0, count=20)
+    parts = np.concatenate([gain_learner_block(n=1000, lam=0.5, c=2.0, generations=3, seed=4, first=0, count=7),
+                            gain_learner_block(n=1000, lam=0.5, c=2.0, generations=3, seed=4, first=7, count=13)])
+    assert np.array_equal(whole, parts)
+
+
+def test_l2_value_matches_theory():
+    from theory.results.recursive_stability import recursive_stability_bound
+
+    f = recursive_stability_bound().lambdify()
+    for lam, c in ((0.5, 1.5), (0.2, 0.5), (0.0, 2.0)):
+        n = 100
+        rho = (1 - lam) * c
+        for i in range(4):
+            assert l2_value(c / n, rho, i, lam > 0) == pytest.approx(f(n=n, lam=lam, i=i, tau_n=c / n))
+
+
+def test_phase_check_passes_on_both_sides_of_rho_1():
+    res = phase_transition_check(n=10_000, generations=3, replicates=300, lams=(0.2, 0.8), cs=(0.5, 3.0),
+                                 block=150).run(seed=2)
+    regimes = {c["regime"] for c in res.details["cells"]}
+    assert regimes == {"stable", "unstable"} and res.verdict == "pass"
+
+
+def test_validity_fails_when_the_bound_is_too_small(monkeypatch):
+    import verify.constants as vc
+
+    real = vc.t1_general
+
+    def shrunk():
+        total, stab, shift = real()
+        return (lambda **kw: 0.01 * total(**kw)), stab, shift
+
+    monkeypatch.setattr(vc, "t1_general", shrunk)
+    monkeypatch.setattr(vc, "t1_analytic", lambda *a, **k: None)
+    res = t1_validity_check("categorical", {"k": "4"}, n=50, lam=0.5, generations=2, replicates=300,
+                            est_replicates=30, name="shrunk").run(seed=0)
+    assert res.verdict == "fail"
+
+
+def test_closed_form_detects_the_wrong_formula():
+    # the MLE variance-collapse formula does not describe the unbiased estimator
+    chk = closed_form_check("wrong", "gaussian_variance", "gaussian", {"dim": "1", "estimator": "unbiased"},
+                            "variance", n=20, generations=4, replicates=2000, margin=0.15)
+    from verify.checks import closed_forms as cf
+
+    res_right = chk.run(seed=0)
+    assert res_right.verdict == "pass"  # the formula module knows the unbiased case
+    orig = cf.FORMULAS["gaussian_variance"]
+    try:
+        cf.FORMULAS["gaussian_variance"] = lambda n, generations, scale=1.0, **_: orig(n, generations, scale, "mle")
+        assert chk.run(seed=0).verdict == "fail"
+    finally:
+        cf.FORMULAS["gaussian_variance"] = orig
+
+
+def test_rate_check_fails_for_a_wrong_exponent():
+    chk = exponent_check("wrong-rate", "categorical", {"k": "4"}, "tv_to_real", ns=(100, 200, 400, 800),
+                         expected=-1.0, margin=0.05, replicates=1000)
+    assert chk.run(seed=0).verdict == "fail"

@@ -1,0 +1,95 @@
+"""``stl verify``, ``stl bound``, ``stl optimize``: outputs, exit codes, one-line errors."""
+
+import json
+
+import pytest
+
+from verify.cli.main import main
+from verify.report import validate_report
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
+    out = tmp_path / "rep"
+    code, stdout, err = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet")
+    doc = json.loads((out / "report.json").read_text())
+    assert validate_report(doc) == []
+    assert code == (1 if doc["summary"]["fail"] else 0)
+    assert doc["summary"]["fail"] == 0
+    assert (out / "report.md").exists() and list((out / "figures").glob("*.png"))
+    assert sorted(p.stem for p in (out / "checks").glob("*.json")) == sorted(c["name"] for c in doc["checks"])
+    # resume: everything reused, same numbers
+    code2, stdout2, _ = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet", "--format", "json")
+    doc2 = json.loads(stdout2)
+    assert set(doc2["reused"]) == {c["name"] for c in doc["checks"]}
+    assert [c["measured"] for c in doc2["checks"]] == [c["measured"] for c in doc["checks"]]
+
+
+def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
+    import verify.checks.closed_forms as cf
+
+    monkeypatch.setitem(cf.FORMULAS, "wright_fisher_heterozygosity",
+                        lambda n, generations, probs, **_: 1.5 * cf.wright_fisher_heterozygosity(n, generations, probs))
+    code, stdout, _ = run(capsys, "verify", "--suite", "smoke-closed-form-wright-fisher", "--quiet")
+    assert code == 1 and "fail" in stdout
+
+
+@pytest.mark.parametrize("argv,arg", [
+    (["verify", "--suite", "nope"], "--suite"),
+    (["verify", "--workers", "0", "--suite", "smoke-optimum"], "--workers"),
+    (["verify", "--backend", "spark", "--suite", "smoke-optimum"], "--backend"),
+    (["verify", "--seed", "-1"], "--seed"),
+    (["bound", "categorical", "--lam", "1.5"], "lam"),
+    (["bound", "categorical", "--scheme", "accumulate"], "--scheme"),
+    (["bound", "nomodel"], "MODEL"),
+    (["optimize", "synthetic-size", "--n-real", "-3"], "--n-real"),
+    (["optimize", "synthetic-size", "--n-real", "10", "--method", "magic"], "--method"),
+    (["optimize", "synthetic-size", "--n-real", "10", "--subs", "delta=2"], "delta"),
+    (["optimize", "synthetic-size", "--n-real", "10", "--model", "nomodel"], "MODEL"),
+])
+def test_bad_inputs_exit_2_with_one_line(capsys, argv, arg):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and arg in lines[0] and "Traceback" not in err
+
+
+def test_list_names_every_suite(capsys):
+    code, out, _ = run(capsys, "verify", "--list")
+    assert code == 0 and "quick:" in out and "full:" in out and "t1-validity-categorical" in out
+
+
+def test_bound_json_records(capsys):
+    code, out, _ = run(capsys, "bound", "categorical", "--param", "k=4", "--n", "40", "--generations", "2",
+                       "--replicates", "200", "--est-replicates", "30", "--format", "json", "--quiet")
+    assert code == 0
+    doc = json.loads(out)
+    metrics = {r["metric"] for r in doc["records"]}
+    assert {"gen_gap", "bound_analytic", "bound_estimated", "term_stability", "term_shift"} <= metrics
+    for r in doc["records"]:
+        assert set(r) == {"generation", "metric", "mean", "stderr", "n_replicates"}
+    by = {(r["generation"], r["metric"]): r["mean"] for r in doc["records"]}
+    for g in range(3):
+        assert by[(g, "bound_analytic")] == pytest.approx(by[(g, "term_stability")] + by[(g, "term_shift")])
+        assert abs(by[(g, "gen_gap")]) <= by[(g, "bound_analytic")]
+    assert doc["config"]["terms_from"] == "analytic"
+
+
+def test_optimize_json_contract(capsys):
+    code, out, _ = run(capsys, "optimize", "synthetic-size", "--n-real", "100", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc["methods"]) == {"sympy", "scipy", "cvxpy", "simulate"}
+    assert doc["methods"]["sympy"]["n_s"] == doc["methods"]["scipy"]["n_s"] == doc["methods"]["cvxpy"]["n_s"]
+    assert "reason" in doc["methods"]["simulate"]
+
+
+def test_optimize_pretty_explains(capsys):
+    code, out, _ = run(capsys, "optimize", "synthetic-size", "--n-real", "50", "--subs", "b=1", "--subs", "i=5",
+                       "--method", "all")
+    assert code == 0 and "does not apply" in out and "disagree" in out

@@ -1,0 +1,61 @@
+"""report.json follows the DESIGN.md contract; report.md and figures are written."""
+
+import json
+
+from verify.checks.core import CheckResult, Measurement
+from verify.report import CHECK_FIELDS, build_report, validate_report, write_report
+
+
+def results():
+    fig = {"type": "series", "title": "t", "x": [0, 1, 2],
+           "series": [{"label": "m", "y": [1, 2, 3], "lo": [0.5, 1.5, 2.5], "hi": [1.5, 2.5, 3.5]},
+                      {"label": "b", "y": [4, 5, 6], "style": "bound"}]}
+    heat = {"type": "heatmap", "x": [0.2, 0.5], "y": [1, 2], "z": [[0.1, 0.2], [0.3, None]],
+            "curve": {"x": [0.2, 0.5], "y": [1.2, 2.0], "label": "λ_c"}}
+    ratios = {"type": "ratios", "labels": ["a", "b"], "values": [2.0, None], "lo": [1.5, 1.2], "hi": [2.5, None]}
+    return [
+        CheckResult("a", "validity", "E gen ≤ B", "x", {"n": 1}, Measurement(0.1, 0.01, 0.08, 0.12, 10),
+                    0.2, "<=", "pass", 0.5, 0, {"figures": [fig, heat, ratios], "summary": "ok"}),
+        CheckResult("b", "closed-form", "E h = f", "", {}, None, None, "==", "inconclusive", 0.1, 0),
+        CheckResult("c", "rates", "slope", "", {}, Measurement(float("nan"), 0, 0, 0, 0), float("inf"), "==",
+                    "fail", 0.1, 0),
+    ]
+
+
+def test_report_json_schema(tmp_path):
+    rep = build_report("quick", 3, results(), total_runtime_s=1.0)
+    assert validate_report(rep) == []
+    write_report(tmp_path, rep)
+    doc = json.loads((tmp_path / "report.json").read_text())  # strict JSON: NaN/inf became null
+    assert validate_report(doc) == []
+    assert list(doc)[:4] == ["suite", "seed", "checks", "summary"]
+    assert doc["summary"] == {"pass": 1, "fail": 1, "inconclusive": 1}
+    for entry in doc["checks"]:
+        assert list(entry)[: len(CHECK_FIELDS)] == list(CHECK_FIELDS)
+    assert doc["checks"][2]["measured"] is None and doc["checks"][2]["predicted"] is None
+
+
+def test_markdown_and_figures(tmp_path):
+    rep = build_report("quick", 3, results())
+    figs = write_report(tmp_path, rep)
+    assert len(figs) == 3
+    for f in figs:
+        data = (tmp_path / f).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (tmp_path / "report.md").read_text()
+    assert "1 pass, 1 fail, 1 inconclusive" in md and "![" in md
+
+
+def test_validate_report_catches_problems():
+    rep = build_report("quick", 0, results())
+    rep["summary"]["pass"] = 5
+    del rep["checks"][0]["verdict"]
+    problems = validate_report(rep)
+    assert any("verdict" in p for p in problems) and any("summary" in p for p in problems)
+
+
+def test_broken_figure_is_a_note_not_a_crash(tmp_path):
+    bad = CheckResult("x", "validity", "c", "", {}, None, None, "<=", "pass", 0.0, 0,
+                      {"figures": [{"type": "nonsense"}]})
+    write_report(tmp_path, build_report("s", 0, [bad]))
+    assert "not drawn" in (tmp_path / "report.md").read_text()
