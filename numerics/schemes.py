@@ -19,7 +19,9 @@ the caller draws both, so two coupled chains (``estimate_gamma``) can share them
                            replacement to ``n`` points each generation
 =========================  =====================================================
 
-``round`` is half-up: ``n_r = floor(λn + 1/2)``.
+``round`` is half-up on the decimal value the user gave: ``n_r = floor(λn + 1/2)``
+computed exactly from ``repr(λ)`` (``λ = 0.29``, ``n = 50`` gives ``n_r = 15``; the
+binary float product ``0.29 * 50 = 14.499999999999998`` would give 14).
 
 >>> s = get_scheme("mix", n=10, lam=0.25)
 >>> (s.n_r, s.n_s, s.lam)
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -106,12 +109,26 @@ def get_scheme(name: str, n: int, lam: float) -> Scheme:
         raise InputError("--lam", lam, "a number in [0, 1]")
     n = int(n)
     if name in ("mix", "fresh"):
-        n_r = math.floor(lam * n + 0.5)
+        n_r = real_count(lam, n)
         return Scheme(name, n, n_r / n, n_r, n - n_r)
     if name == "replace":
         return Scheme(name, n, 0.0, 0, n)
     # accumulate: S_0 stays, each generation adds n synthetic points.
     return Scheme(name, n, float(lam), n, n)
+
+
+def real_count(lam: float, n: int) -> int:
+    """``n_r = round(λn)``, half-up, exact for the decimal ``λ`` as written.
+
+    ``Fraction(repr(λ))`` is the shortest decimal that round-trips to the float, i.e. the
+    number the user typed; multiplying the binary float instead loses ties
+    (``0.29 * 50 = 14.499999999999998``).
+
+    >>> real_count(0.29, 50), real_count(0.25, 10), real_count(4 / 7, 7)
+    (15, 3, 4)
+    """
+    exact = Fraction(repr(float(lam))) * int(n)
+    return math.floor(exact + Fraction(1, 2))
 
 
 class SchemeState:

@@ -200,10 +200,16 @@ class Bound:
             raise InputError("limit", sym.name, "a symbol of this result: "
                              + ", ".join(sorted(s.name for s in self.known_symbols())))
         target = _to_sympy(value, sym.name)
+        dom = self.domain(sym)
         if target.is_number and target.is_finite:
-            dom = self.domain(sym)
             if dom is not None:
                 dom.check(target)
+        elif target.is_number and dom is not None and not (
+                (target == sp.oo and dom.high == sp.oo)
+                or (target == -sp.oo and dom.low == -sp.oo)):
+            # an infinite end the symbol's domain does not reach (i -> -oo, lam -> oo)
+            raise InputError("limit", f"{sym.name} -> {target}",
+                             "a point of " + dom.describe() + " or an infinite end of it")
         dirn = direction or _direction(self.domain(sym), target)
         terms = tuple((name, _limit(expr, sym, target, dirn, self)) for name, expr in self.terms)
         remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()

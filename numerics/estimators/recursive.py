@@ -8,6 +8,11 @@ each generation the two synthetic sets are drawn from ``model.sample_coupled``, 
 for models with ``has_maximal_coupling`` is the exact maximal coupling, so
 ``P(x ≠ x') = d_TV(P_{θ_{j−1}}, P_{θ'_{j−1}})``.
 
+The neighbour is a *random* one (a fresh real point replaces point 0), not the worst:
+the estimate is the expectation over neighbours that T1's proof (a) needs, and a lower
+estimate of D3's supremum over ``S_0 ≃ S_0'`` (for the categorical model it is smaller
+by the factor ``1 − Σp²``, the chance that the fresh point has another symbol).
+
 ``γ̂_n^i`` is the mean over replicates of ``d_TV(P_{θ_i}, P_{θ'_i})``: computed exactly
 (closed form or quadrature) when the model has it, otherwise estimated without bias as
 the fraction of differing pairs in a separate maximally coupled sample. Models without
@@ -99,7 +104,9 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
         how = f"fraction of differing pairs in {measure_draws} synchronously coupled draws"
     coupling = ("recursive maximal coupling" if maximal
                 else "PROXY: synchronous coupling (same noise), not the maximal coupling of D3")
-    method = (f"gamma: {how}, chains from S_0 and S_0 with point 0 replaced, {coupling}, "
-              f"scheme {scheme.name}, n={scheme.n}, n_s={scheme.n_s}")
+    method = (f"gamma: {how}, chains from S_0 and S_0 with point 0 replaced by a fresh real point, "
+              f"{coupling}, scheme {scheme.name}, n={scheme.n}, n_s={scheme.n_s}; the neighbour is "
+              f"random, so this is the expectation over neighbours that T1's proof uses and a lower "
+              f"estimate of the supremum over S_0 ~ S_0' in D3")
     return Estimate.from_replicates("gamma", gamma, streams.replicate_ids, method, confidence=confidence,
                                     proxy=not maximal, details={"synthetic_differ": differ})

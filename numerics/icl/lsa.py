@@ -73,7 +73,10 @@ def init_params(replicates: int, dim: int, *, device="cpu", dtype=torch.float64)
 
 def query_features(data: Prompts) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x_q, h_m, y_q)``: the query input, the context mean ``h_m`` and the query label."""
-    return data.x[..., -1, :], prefix_means(data.x, data.y)[..., -1, :], data.y[..., -1]
+    # Only the query's prefix mean is needed: (1/m) Σ_{j<m} y_j x_j as one reduction.
+    ctx_x, ctx_y = data.x[..., :-1, :], data.y[..., :-1]
+    h = (ctx_y.unsqueeze(-2) @ ctx_x).squeeze(-2) / ctx_x.shape[-2]
+    return data.x[..., -1, :], h, data.y[..., -1]
 
 
 def curvature(xq: torch.Tensor, h: torch.Tensor, iterations: int = 30) -> torch.Tensor:

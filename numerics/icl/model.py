@@ -26,6 +26,13 @@ Parameters (``--param K=V``; DESIGN.md names first)
 ``probes``         real prompts per replicate for ``icl_risk`` and baselines    1000
 =================  ===========================================================  ===========
 
+Sizing on a CPU: the defaults are chosen so that ``stl simulate transformer --n 500
+--replicates 4 --generations 5`` takes a few minutes on two cores; with fewer than a few
+hundred prompts or steps the decoder does not get past the plateau where it predicts
+about 0 (``icl_risk ≈ 1 + σ²``). The CLI's default ``--replicates 200`` is meant for the
+classical models: pass a handful of replicates here (they are batched, so the cost grows
+sublinearly, see ``benchmarks/icl_batched.py``).
+
 Training minimises the plain mean squared error (clipping would zero the gradient of
 large errors); ``gen_gap`` uses the clipped loss ``ℓ ∈ [0, M]`` that T1 needs. The
 transformer scores every position (``ŷ_k`` from the prefix); ``lsa`` scores the query,
@@ -57,8 +64,9 @@ datasets differ only in the data (what τ̂_n and γ̂_n^i need).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -68,8 +76,13 @@ from numerics.icl import lsa as lsa_mod
 from numerics.icl import transformer as tf_mod
 from numerics.icl._torch import as_tensor, resolve_device, to_numpy
 from numerics.icl.baselines import baseline_risks
-from numerics.icl.prompts import (Prompts, check_prompt_params, prompt_noise_size,
-                                  prompts_from_noise, split_prompt_noise, unpack)
+from numerics.icl.prompts import (
+    Prompts,
+    check_prompt_params,
+    prompt_noise_size,
+    prompts_from_noise,
+    unpack,
+)
 from numerics.icl.synthetic import check_synthetic_params, synthesize, synthesize_coupled
 from numerics.icl.training import squared_errors, train
 from numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in, parse_params
@@ -189,8 +202,8 @@ class ICLModel(Model):
         return streams.normal(purpose, (generations, count, self.noise_size))
 
     def _synth_kwargs(self):
-        return dict(dim=self.dim, length=self.length, seed_labels=self.seed_labels,
-                    noise=self.noise, label_noise=self.label_noise)
+        return {"dim": self.dim, "length": self.length, "seed_labels": self.seed_labels,
+                    "noise": self.noise, "label_noise": self.label_noise}
 
     def sample(self, params: ICLParams, streams: ReplicateStreams, count: int, *,
                noise: np.ndarray | None = None, purpose: str = "synthetic") -> np.ndarray:

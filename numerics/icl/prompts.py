@@ -61,14 +61,11 @@ class Prompts:
         """``(R, N, T, d + 1)``: inputs then the label in the last channel."""
         return torch.cat([self.x, self.y.unsqueeze(-1)], dim=-1)
 
-    def take(self, index: torch.Tensor) -> "Prompts":
+    def take(self, index: torch.Tensor) -> Prompts:
         """Per-replicate selection: ``index`` ``(R, B)`` of prompt indices → ``B`` prompts each."""
         rows = torch.arange(self.replicates, device=index.device).unsqueeze(1)
         w = None if self.w is None else self.w[rows, index]
         return Prompts(self.x[rows, index], self.y[rows, index], w)
-
-    def with_labels(self, y: torch.Tensor) -> "Prompts":
-        return Prompts(self.x, y, self.w)
 
 
 def unpack(data: torch.Tensor | np.ndarray, *, device: torch.device | None = None,

@@ -44,7 +44,7 @@ class CriticalProportion:
     ci_high: float
 
     @staticmethod
-    def from_c(c: Estimate) -> "CriticalProportion":
+    def from_c(c: Estimate) -> CriticalProportion:
         def lam(x):
             return max(0.0, 1.0 - 1.0 / x) if x > 0 else 0.0
         se = c.stderr / c.value ** 2 if c.value > 1 else 0.0

@@ -11,7 +11,7 @@ floating-point reassociation in batched kernels).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

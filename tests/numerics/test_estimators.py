@@ -114,6 +114,19 @@ def test_maximal_coupling_marginals_and_differ_rate(name, params):
     assert abs(dv.mean()) <= 4 * dv.std(ddof=1) / np.sqrt(dv.size) + 1e-12
 
 
+def test_gamma_at_generation_zero_is_the_random_neighbour_expectation():
+    """γ̂^0 for the categorical model: the fresh point has another symbol with probability
+    1 − Σp², and then d_TV = 1/n exactly; so E γ̂^0 = (1 − Σp²)/n, below D3's supremum
+    τ_n = 1/n. The method text must say it is a lower estimate of that supremum."""
+    model = get_model("categorical", {"k": "4"})
+    n = 20
+    e = estimate_gamma(model, "mix", n, 0.5, 0, 4000, seed=3)
+    exact = (1 - np.sum(model.p ** 2)) / n
+    assert abs(e.value[0] - exact) <= 4 * e.stderr[0]
+    assert e.ci_high[0] < 1 / n
+    assert "lower estimate of the supremum" in e.method and "random" in e.method
+
+
 def test_kde_gamma_is_labelled_proxy():
     e = estimate_gamma(get_model("kde", {}), "mix", 20, 0.5, 2, 20, seed=0)
     assert e.proxy and "PROXY" in e.method

@@ -31,6 +31,23 @@ def test_scheme_sizes_and_rounding():
     assert (a.n, a.n_s) == (10, 10)
 
 
+def test_real_count_rounds_the_typed_decimal_half_up():
+    """n_r = round(λn) half-up on the decimal λ the user typed, checked against exact
+    decimal arithmetic on a grid: the float product 0.29 * 50 = 14.499999999999998
+    must still give 15. Re-sizing with the effective λ := n_r/n gives n_r back."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    assert get_scheme("mix", 50, 0.29).n_r == 15
+    assert get_scheme("fresh", 100, 0.145).n_r == 15
+    for n in range(1, 121):
+        for k in range(0, 201):
+            lam = k / 200
+            want = int((Decimal(repr(lam)) * n).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            s = get_scheme("mix", n, lam)
+            assert (s.n_r, s.n_s) == (want, n - want), (lam, n)
+            assert get_scheme("mix", n, s.lam).n_r == s.n_r
+
+
 def test_mix_keeps_the_same_real_subset():
     _, steps = chain("gaussian", {"dim": "2"}, "mix")
     s0 = steps[0][2]

@@ -104,6 +104,16 @@ def test_limit_in_i_and_rate(points):
     assert shift_bound().limit("lam", 0).expr == d_tv * (i + 1)
 
 
+@pytest.mark.parametrize("symbol, target", [("i", "-oo"), ("lam", "oo"), ("lam", "-oo"),
+                                            ("n", "-oo"), ("d_tv", "oo")])
+def test_limit_to_an_infinite_end_outside_the_domain_is_refused(symbol, target):
+    """i >= 0, lam in [0, 1], n >= 1, d_tv in [0, 1]: a limit there is meaningless (i -> -oo
+    used to print |E gen_i| <= -oo); only the infinite ends a domain has are allowed."""
+    with pytest.raises(InputError, match="limit"):
+        theorem1_bound().limit(symbol, target)
+    assert theorem1_bound().limit("i", "oo").term("stability") == theorem1_bound().term("stability")
+
+
 def test_lambdify_matches_evaluate_including_special_points(points):
     bound = theorem1_bound()
     function = bound.lambdify()

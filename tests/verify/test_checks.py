@@ -70,3 +70,13 @@ def test_rate_check_fails_for_a_wrong_exponent():
     chk = exponent_check("wrong-rate", "categorical", {"k": "4"}, "tv_to_real", ns=(100, 200, 400, 800),
                          expected=-1.0, margin=0.05, replicates=1000)
     assert chk.run(seed=0).verdict == "fail"
+
+
+def test_clip_is_flagged_and_only_shrinks_delta():
+    both = gain_learner_block(n=100, lam=0.0, c=3.0, generations=6, seed=0, first=0, count=200, with_clip=True)
+    delta, clip = both[:, 0, :], both[:, 1, :]
+    assert clip[:, -1].mean() > 0.5                     # an unstable loop with small n reaches the clip
+    assert np.all(np.diff(clip, axis=1) >= 0)            # "has clipped" never switches back off
+    assert np.array_equal(delta, gain_learner_block(n=100, lam=0.0, c=3.0, generations=6, seed=0, first=0,
+                                                    count=200))
+    assert delta[:, -1].mean() < l2_value(3.0 / 100, 3.0, 6, kept_real=False)

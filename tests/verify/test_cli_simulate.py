@@ -93,6 +93,57 @@ def test_simulate_user_errors_exit_2_with_one_line(capsys, argv, arg):
     assert len(err) == 1 and err[0].startswith(f"stl simulate: error: {arg}")
 
 
+def test_simulate_unwritable_out_is_a_user_error_before_any_work(tmp_path, capsys):
+    """--out under a regular file (no folder can be made there, even as root), or an
+    existing directory: one line, exit 2, and the loop never runs."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for out in (blocker / "run.json", blocker / "deeper" / "run.csv", tmp_path):
+        argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "2",
+                "--quiet", "--out", str(out)]
+        assert main(argv) == 2, out
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("stl simulate: error: --out"), err
+
+
+def test_simulate_write_failure_is_a_user_error(tmp_path, capsys, monkeypatch):
+    """An OSError while writing (full disk, read-only file system) is one line, exit 2."""
+    import verify.atomic
+
+    def refuse(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(verify.atomic, "write_bytes_atomic", refuse)
+    monkeypatch.setattr(verify.atomic, "write_text_atomic", lambda p, t: refuse(p, t.encode()))
+    import verify.cli.common
+
+    monkeypatch.setattr(verify.cli.common, "write_text_atomic", lambda p, t: refuse(p, t.encode()))
+    for suffix in (".json", ".parquet"):
+        argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "2",
+                "--quiet", "--out", str(tmp_path / f"run{suffix}")]
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "No space left" in err[0], err
+
+
+def test_simulate_huge_n_is_refused(capsys):
+    assert main(["simulate", "categorical", "--n", str(10 ** 20), "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("stl simulate: error: --n")
+
+
+@pytest.mark.parametrize("scheme", ["accumulate", "accumulate-subsample"])
+def test_simulate_accumulate_reports_no_single_real_proportion(capsys, scheme):
+    """accumulate ignores --lam (the real share of the pool is 1/(j+1)); the config must not
+    claim the given λ as the effective proportion."""
+    out = run_json(capsys, "simulate", "categorical", "--scheme", scheme, "--lam", "0.3", "--n", "10",
+                   "--generations", "1", "--replicates", "2", "--format", "json", "--quiet")
+    assert out["config"]["lam"] == 0.3 and out["config"]["lam_effective"] is None
+    assert "1/(j+1)" in out["config"]["real_proportion"]
+    mix = run_json(capsys, "simulate", "categorical", "--lam", "0.29", "--n", "50", "--generations", "0",
+                   "--replicates", "2", "--format", "json", "--quiet")["config"]
+    assert (mix["n_r"], mix["n_s"]) == (15, 35) and mix["lam_effective"] == 15 / 50
+
+
 def test_simulate_help_lists_params_and_example(capsys):
     assert main(["simulate", "--help"]) == 0
     text = capsys.readouterr().out

@@ -57,8 +57,14 @@ def test_stability_kde_marks_proxy(capsys):
 @pytest.mark.parametrize("argv,arg", [
     (["--replicates", "1"], "--replicates"),
     (["--confidence", "1.5"], "--confidence"),
-    (["--neighbours", "0"], "neighbours"),
+    (["--neighbours", "0"], "--neighbours"),
+    (["--probes", "0"], "--probes"),
     (["--lam", "-1"], "--lam"),
+    (["--lam", "nan"], "--lam"),
+    (["--confidence", "nan"], "--confidence"),
+    (["--generations", "-1"], "--generations"),
+    (["--param", "k=abc"], "--param k"),
+    (["--out", "s.txt"], "--out"),
 ])
 def test_stability_user_errors(capsys, argv, arg):
     assert main(["stability", "categorical", "--quiet", *argv]) == 2

@@ -108,7 +108,7 @@ def evaluate_config(cfg: Mapping[str, Any], outputs: Sequence[Any], z_const: flo
         beta_vals = pool_rows([o["values"] for o in pieces["beta"]])
         dtv_vals = pool_rows([o["values"] for o in pieces["dtv"]])
         gam = pieces["gamma"][0]
-        exact_gamma = not gam["proxy"] and "exact" in gam["method"]
+        exact_gamma = bool(gam.get("maximal")) and bool(gam.get("tv_exact"))
         if exact_gamma:
             gvals = pool_rows([o["values"] for o in pieces["gamma"]])   # γ^j, j = 0..G
             g_prev = np.concatenate([[0.0], _upper(gvals, z_const)[:-1]])  # γ^{i-1}; unused at i=0
@@ -147,7 +147,8 @@ def _estimator_block_with_differ(estimator: str, **kw) -> dict:
     est = E.estimate_gamma(m, kw["scheme"], kw["n"], kw["lam"], kw["generations"], kw["count"],
                            kw["seed"], kw["first"])
     return {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy),
-            "differ": np.asarray(est.details["synthetic_differ"])}
+            "differ": np.asarray(est.details["synthetic_differ"]),
+            "maximal": bool(m.has_maximal_coupling), "tv_exact": bool(m.tv_exact)}
 
 
 def _plan_configs(configs: Sequence[Mapping[str, Any]], seed: int) -> list[Task]:

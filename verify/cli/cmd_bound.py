@@ -101,7 +101,8 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
     outputs = [{"gen_gap": traj.values["gen_gap"]},
                {"values": beta.per_replicate, "method": beta.method, "proxy": beta.proxy},
                {"values": gam.per_replicate, "method": gam.method, "proxy": gam.proxy,
-                "differ": gam.details["synthetic_differ"]},
+                "differ": gam.details["synthetic_differ"], "maximal": bool(model.has_maximal_coupling),
+                "tv_exact": bool(model.tv_exact)},
                {"values": dtv.per_replicate, "method": dtv.method, "proxy": dtv.proxy}]
     ev = evaluate_config(cfg, outputs)
     mean = traj.mean("gen_gap")

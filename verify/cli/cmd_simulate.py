@@ -9,6 +9,8 @@ the ``lsa``/``transformer`` models.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,10 +81,26 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+#: Largest ``--n`` accepted: beyond it one replicate's dataset alone exceeds any memory.
+MAX_N = 10 ** 9
+
+
 def check_out(out: str | None) -> None:
-    """Refuse an ``--out`` whose suffix is not a supported format, before any work."""
-    if out and Path(out).suffix.lower() not in OUT_SUFFIXES:
+    """Refuse a bad ``--out`` before any work: unknown suffix, a directory, or a place
+    where no file can be created (a parent that is a file, or not writable)."""
+    if not out:
+        return
+    path = Path(out)
+    if path.suffix.lower() not in OUT_SUFFIXES:
         raise InputError("--out", out, "a file ending in .json, .csv or .parquet")
+    if path.is_dir():
+        raise InputError("--out", out, "a file path, not a directory")
+    # The writer creates missing parent folders: check the nearest one that exists.
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError("--out", out, f"a path in a writable folder ({parent} is not one)")
 
 
 def build(args) -> tuple[Any, Any, dict[str, Any]]:
@@ -94,6 +112,8 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
     params = parse_assignments(args.param, "--param")
     model = get_model(args.model, params, device=args.device)
     scheme = get_scheme(args.scheme, args.n, args.lam)
+    if args.n > MAX_N:
+        raise InputError("--n", args.n, f"an integer in [1, {MAX_N}]")
     for name, value, low in (("--generations", args.generations, 0), ("--replicates", args.replicates, 1),
                              ("--seed", args.seed, 0)):
         if value < low:
@@ -103,6 +123,10 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
               "scheme": scheme.name, "n": scheme.n, "lam": args.lam, "lam_effective": scheme.lam,
               "n_r": scheme.n_r, "n_s": scheme.n_s, "generations": args.generations,
               "replicates": args.replicates, "seed": args.seed, "device": args.device}
+    if scheme.name.startswith("accumulate"):
+        # --lam is not used: the real share of the pool is 1/(j + 1) at generation j.
+        config["lam_effective"] = None
+        config["real_proportion"] = "1/(j+1) at generation j (S_0 within the accumulated pool)"
     return model, scheme, config
 
 
@@ -112,12 +136,15 @@ def write_records(out: str, config: dict, records: list[dict]) -> None:
     from verify.atomic import write_bytes_atomic
 
     suffix = Path(out).suffix.lower()
-    if suffix == ".json":
-        emit(to_json({"config": config, "records": records}), out)
-    elif suffix == ".csv":
-        emit(records_to_csv(records), out)
-    else:
-        write_bytes_atomic(out, records_to_parquet(records, config))
+    try:
+        if suffix == ".json":
+            emit(to_json({"config": config, "records": records}), out)
+        elif suffix == ".csv":
+            emit(records_to_csv(records), out)
+        else:
+            write_bytes_atomic(out, records_to_parquet(records, config))
+    except OSError as exc:  # a full disk, a vanished folder, a read-only file system
+        raise InputError("--out", out, f"a writable file path ({exc.strerror or exc})") from None
 
 
 def pretty_table(config: dict, records: list[dict], max_rows: int = 12) -> str:
@@ -179,6 +206,17 @@ def run(args) -> int:
 
     model, scheme, config = build(args)
     progress = TerminalProgress("simulate: generations", quiet=args.quiet)
-    traj = run_loop(model, scheme, scheme.n, scheme.lam, args.generations, args.replicates, args.seed,
-                    progress=progress)
+    with out_of_memory_as_input_error():
+        traj = run_loop(model, scheme, scheme.n, scheme.lam, args.generations, args.replicates, args.seed,
+                        progress=progress)
     return finish(args, config, traj.to_records())
+
+
+@contextlib.contextmanager
+def out_of_memory_as_input_error():
+    """Turn a ``MemoryError`` of a run too large for this machine into a one-line user error."""
+    try:
+        yield
+    except MemoryError:
+        raise InputError("--n/--replicates/--generations", "a run too large for memory",
+                         "smaller sizes (or fewer replicates per run)") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from verify.cli.cmd_simulate import _lazy_help, build, finish
+from verify.cli.cmd_simulate import _lazy_help, build, finish, out_of_memory_as_input_error
 from verify.cli.common import TerminalProgress, add_simulation_options
 from verify.errors import InputError
 
@@ -37,17 +37,33 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from numerics.estimators import estimate_beta, estimate_dtv, estimate_gamma, estimate_tau
-
     model, scheme, config = build(args)
     if args.replicates < 2:
         raise InputError("--replicates", args.replicates, "an integer >= 2 (a CI needs two replicates)")
+    for name, value in (("--neighbours", args.neighbours), ("--probes", args.probes)):
+        if value < 1:
+            raise InputError(name, value, "an integer >= 1")
     if not 0.0 < args.confidence < 1.0:
         raise InputError("--confidence", args.confidence, "a number in (0, 1)")
-    g = args.generations
-    total = 2 * (g + 1) + 2
     progress = TerminalProgress("stability: steps", quiet=args.quiet)
     common = {"confidence": args.confidence}
+    with out_of_memory_as_input_error():
+        beta, tau, gamma, dtv = _estimate(args, model, scheme, progress, common)
+    records = beta.to_records("beta_n") + tau.to_records("tau_n") + gamma.to_records("gamma") + dtv.to_records("d_tv")
+    config["methods"] = {"beta_n": beta.method, "tau_n": tau.method, "gamma": gamma.method, "d_tv": dtv.method}
+    config["gamma_proxy"] = gamma.proxy
+    config["confidence"] = args.confidence
+    config["neighbours"] = args.neighbours
+    config["probes"] = args.probes
+    return finish(args, config, records)
+
+
+def _estimate(args, model, scheme, progress, common):
+    """The four estimates, in the order the records list them."""
+    from numerics.estimators import estimate_beta, estimate_dtv, estimate_gamma, estimate_tau
+
+    g = args.generations
+    total = 2 * (g + 1) + 2
     beta = estimate_beta(model, scheme.n, args.replicates, args.seed, neighbours=args.neighbours,
                          probes=args.probes, **common)
     progress(1, total)
@@ -57,10 +73,4 @@ def run(args) -> int:
                            progress=lambda d, t: progress(2 + d, total), **common)
     dtv = estimate_dtv(model, scheme, scheme.n, scheme.lam, g, args.replicates, args.seed,
                        progress=lambda d, t: progress(2 + g + 1 + d, total), **common)
-    records = beta.to_records("beta_n") + tau.to_records("tau_n") + gamma.to_records("gamma") + dtv.to_records("d_tv")
-    config["methods"] = {"beta_n": beta.method, "tau_n": tau.method, "gamma": gamma.method, "d_tv": dtv.method}
-    config["gamma_proxy"] = gamma.proxy
-    config["confidence"] = args.confidence
-    config["neighbours"] = args.neighbours
-    config["probes"] = args.probes
-    return finish(args, config, records)
+    return beta, tau, gamma, dtv

@@ -8,7 +8,7 @@ from numerics.icl import lsa
 from numerics.icl.prompts import sample_prompts
 from numerics.rng import ReplicateStreams
 
-F64 = dict(dtype=torch.float64)
+F64 = {"dtype": torch.float64}
 
 
 def test_prediction_sees_only_the_prefix():

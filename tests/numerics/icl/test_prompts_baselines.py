@@ -2,16 +2,15 @@
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
 from numerics.errors import InputError
 from numerics.icl.baselines import baseline_risks, task_estimate
-from numerics.icl.prompts import Prompts, sample_prompts, unpack
+from numerics.icl.prompts import sample_prompts, unpack
 from numerics.rng import ReplicateStreams
 
-F64 = dict(dtype=torch.float64)
+F64 = {"dtype": torch.float64}
 
 
 def test_shapes_and_pack_roundtrip():
@@ -41,9 +40,9 @@ def test_task_prior_scale():
     assert abs(sq.mean().item() - 1.0) < 4 * sq.std().item() / math.sqrt(sq.numel())
 
 
-@pytest.mark.parametrize("bad", [dict(dim=0), dict(context=0), dict(noise=-1.0), dict(noise=float("nan"))])
+@pytest.mark.parametrize("bad", [{"dim": 0}, {"context": 0}, {"noise": -1.0}, {"noise": float("nan")}])
 def test_bad_sizes_are_input_errors(bad):
-    kw = dict(dim=2, context=3, noise=0.1) | bad
+    kw = {"dim": 2, "context": 3, "noise": 0.1} | bad
     with pytest.raises(InputError):
         sample_prompts(ReplicateStreams(0, 1), "real", 3, **kw)
 

@@ -4,8 +4,12 @@ import numpy as np
 import pytest
 
 from numerics.errors import InputError
-from numerics.icl.stability import (CriticalProportion, estimate_icl_gamma, estimate_icl_tau,
-                                    l2_recursion)
+from numerics.icl.stability import (
+    CriticalProportion,
+    estimate_icl_gamma,
+    estimate_icl_tau,
+    l2_recursion,
+)
 from numerics.models.registry import get_model
 from numerics.rng import ReplicateStreams
 

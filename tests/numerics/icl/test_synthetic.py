@@ -11,7 +11,7 @@ from numerics.icl.prompts import prompt_noise_size, split_prompt_noise
 from numerics.icl.synthetic import gaussian_tv, synthesize, synthesize_coupled
 from numerics.rng import ReplicateStreams
 
-F64 = dict(dtype=torch.float64)
+F64 = {"dtype": torch.float64}
 D, T = 3, 7
 
 
@@ -48,7 +48,7 @@ def test_all_task_labels_when_seed_labels_is_full():
 
 def test_identical_parents_never_separate_and_chain_a_is_the_plain_sample():
     z, u = _noise(2, 50)
-    kw = dict(dim=D, length=T, seed_labels=2, noise=0.1, label_noise=0.2)
+    kw = {"dim": D, "length": T, "seed_labels": 2, "noise": 0.1, "label_noise": 0.2}
     c = synthesize_coupled(lsa.predict, _gamma(0.7), lsa.predict, _gamma(0.7), z, u, **kw)
     assert not c.differ.any() and torch.equal(c.a.y, c.b.y) and float(c.hazard.abs().max()) == 0.0
     plain = synthesize(lsa.predict, _gamma(0.7), z, **kw)
@@ -60,7 +60,7 @@ def test_coupling_separation_rate_and_exact_marginal_of_chain_b():
     # (the hazard), and chain b's label must be exactly N(b, σ_s²).
     z, u = _noise(3, 20000, R=1)
     sig_s = 0.25
-    kw = dict(dim=D, length=T, seed_labels=T - 1, noise=0.1, label_noise=sig_s)
+    kw = {"dim": D, "length": T, "seed_labels": T - 1, "noise": 0.1, "label_noise": sig_s}
     ga, gb = _gamma(0.5, 1), _gamma(0.8, 1)
     c = synthesize_coupled(lsa.predict, ga, lsa.predict, gb, z, u, **kw)
     diff = c.differ.double().flatten()
