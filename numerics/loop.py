@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from numerics.errors import InputError
+from numerics.errors import InputError, check_int
 from numerics.models.base import Model
 from numerics.rng import ReplicateStreams
 from numerics.schemes import Scheme, SchemeState, get_scheme
@@ -28,12 +28,6 @@ from numerics.trajectory import Trajectory
 
 #: Upper bound on pre-drawn noise elements held at once (about 64 MB of float64).
 NOISE_BUDGET = 8_000_000
-
-
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InputError(name, value, f"an integer >= {low}")
-    return int(value)
 
 
 class NoiseFeed:
@@ -100,8 +94,8 @@ def run_loop(model: Model | str, scheme: Scheme | str, n: int, lam: float, gener
     if isinstance(model, str):
         from numerics.models.registry import get_model
         model = get_model(model, {})
-    generations = _check_int("--generations", generations, 0)
-    replicates = _check_int("--replicates", replicates, 1)
+    generations = check_int("--generations", generations, 0)
+    replicates = check_int("--replicates", replicates, 1)
     if not isinstance(scheme, Scheme):
         scheme = get_scheme(scheme, n, lam)
     names = tuple(model.metric_names) if metrics is None else tuple(metrics)

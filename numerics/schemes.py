@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.errors import InputError
+from numerics.errors import InputError, check_int
 from numerics.models.base import REAL, Model
 from numerics.rng import ReplicateStreams
 
@@ -103,8 +103,7 @@ def get_scheme(name: str, n: int, lam: float) -> Scheme:
     """Validate and size a scheme (``InputError`` for bad names or values)."""
     if name not in SCHEMES:
         raise InputError("--scheme", repr(name), " | ".join(SCHEMES))
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError("--n", n, "an integer >= 1")
+    check_int("--n", n, 1)
     if not isinstance(lam, (int, float, np.floating)) or not math.isfinite(lam) or not 0.0 <= lam <= 1.0:
         raise InputError("--lam", lam, "a number in [0, 1]")
     n = int(n)
@@ -158,7 +157,7 @@ class SchemeState:
         elif sch.name == "replace":
             train = synthetic
         elif sch.name == "fresh":
-            if real is None or real.shape[1] != sch.n_r:
+            if sch.n_r and (real is None or real.shape[1] != sch.n_r):
                 raise ValueError("fresh scheme needs n_r new real points each generation")
             train = _concat([real, synthetic])
         else:

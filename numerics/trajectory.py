@@ -118,8 +118,7 @@ class Trajectory:
         """The records as Parquet bytes (written to ``path`` too when given); needs pyarrow."""
         data = records_to_parquet(self.to_records(), self.config)
         if path is not None:
-            with open(path, "wb") as fh:
-                fh.write(data)
+            _write_atomic(path, data)
         return data
 
     @staticmethod
@@ -137,6 +136,24 @@ class Trajectory:
             raise ValueError("replicate ids overlap")
         values = {m: np.concatenate([p.values[m] for p in parts], axis=0)[order] for m in metrics}
         return Trajectory(values, ids[order], dict(parts[0].config))
+
+
+def _write_atomic(path, data: bytes) -> None:
+    """Temporary file in the same folder, then a rename: readers never see half a file
+    (DESIGN.md; :mod:`verify.atomic` does the same for the CLI, which numerics may not import)."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".trajectory.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def records_to_csv(records: Iterable[Mapping[str, Any]]) -> str:

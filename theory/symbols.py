@@ -200,11 +200,6 @@ def to_latex(expr: sp.Basic, **settings) -> str:
     return _TheoryLatexPrinter(settings).doprint(expr)
 
 
-def public_name(symbol: sp.Symbol) -> str:
-    """Contract name of ``symbol`` (its sympy name)."""
-    return symbol.name
-
-
 def lookup(name: str, *, public_only: bool = True) -> sp.Symbol:
     """The symbol called ``name``; raises :class:`theory.errors.InputError` otherwise.
 

@@ -2,10 +2,12 @@
 
 A suite is a tuple of :class:`Factory` entries — a check-building function with its
 keyword arguments — so a suite can be read, extended and filtered without executing
-anything. ``quick`` represents every kind of THEORY.md §5 and finishes in a few minutes
-on two CPU cores (it is the README's main job); ``full`` is ``quick`` plus larger grids,
-more models and the transformer (T2) claims; ``smoke`` is a seconds-long subset used by
-the fast test suite. Any single check can be run by its name.
+anything. ``quick`` represents every kind of THEORY.md §5 (validity, tightness, rates,
+phase transition, closed forms, optimum) and finishes in well under five minutes on two
+CPU cores (it is the README's main job); ``full`` is ``quick`` plus larger grids, more
+models and the T2 claims for the in-context learners, which train one network per
+replicate and generation and are too slow for ``quick`` on a CPU; ``smoke`` is a
+seconds-long subset used by the fast test suite. Any single check can be run by its name.
 
 >>> [c.name for c in resolve(["smoke"])][:2]
 ['smoke-t1-validity-categorical', 'smoke-phase-transition']
@@ -149,6 +151,9 @@ QUICK: tuple[Factory, ...] = (
     Factory("closed-form-linreg-replace", _closed,
             dict(formula="linreg_replace", model="linreg", params={"dim": "5"}, metric="test_error",
                  n=50, generations=10, replicates=4000, margin=0.05)),
+    Factory("closed-form-linreg-accumulate", _closed,
+            dict(formula="linreg_accumulate", model="linreg", params={"dim": "5"}, metric="test_error",
+                 n=50, generations=10, scheme="accumulate", replicates=4000, margin=0.05)),
     Factory("optimal-synthetic-size", _optimum,
             dict(n_r=100, simulate_model="categorical", simulate_params=CAT, generations=10,
                  replicates=300, block=300)),
@@ -191,7 +196,7 @@ FULL_EXTRA: tuple[Factory, ...] = (
                  metric="heterozygosity", n=50, generations=50, replicates=20000, margin=0.05, block=5000)),
     Factory("t2-icl-lsa", _t2,
             dict(model="lsa", params={"dim": "2", "context": "6", "steps": "100"}, ns=(50, 400), lam=0.5,
-                 generations=5, replicates=60, margin=0.1, block=20)),
+                 generations=6, replicates=80, margin=0.1, block=20)),
     Factory("t2-depth-transformer", _t2_depth,
             dict(params={"dim": "2", "context": "4", "width": "8", "heads": "2", "steps": "100"},
                  layers=(1, 3), n=64, replicates=8, neighbours=4, block=4)),

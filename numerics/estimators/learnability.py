@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from numerics.errors import InputError
+from numerics.errors import check_int
 from numerics.estimators.estimate import Estimate
 from numerics.loop import iterate
 from numerics.models.base import REAL, Model
@@ -34,10 +34,8 @@ def estimate_dtv(model: Model, scheme: Scheme | str, n: int, lam: float, generat
     """``d̂_TV(n)`` at generations ``0 .. generations`` (arrays), with per-generation CIs."""
     if not isinstance(scheme, Scheme):
         scheme = get_scheme(scheme, n, lam)
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
-        raise InputError("--replicates", replicates, "an integer >= 2")
-    if isinstance(generations, bool) or not isinstance(generations, (int, np.integer)) or generations < 0:
-        raise InputError("--generations", generations, "an integer >= 0")
+    check_int("--replicates", replicates, 2)
+    check_int("--generations", generations, 0)
     streams = ReplicateStreams(seed, replicates, first)
     out = np.empty((replicates, generations + 1))
     history: list = []

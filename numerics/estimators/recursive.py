@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from numerics.errors import InputError
+from numerics.errors import check_int
 from numerics.estimators.estimate import Estimate
 from numerics.models.base import Model
 from numerics.rng import ReplicateStreams
@@ -52,10 +52,8 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
     """``γ̂_n^i`` for ``i = 0 .. generations`` (arrays), with per-generation CIs."""
     if not isinstance(scheme, Scheme):
         scheme = get_scheme(scheme, n, lam)
-    if isinstance(generations, bool) or not isinstance(generations, (int, np.integer)) or generations < 0:
-        raise InputError("--generations", generations, "an integer >= 0")
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
-        raise InputError("--replicates", replicates, "an integer >= 2")
+    check_int("--generations", generations, 0)
+    check_int("--replicates", replicates, 2)
     streams = ReplicateStreams(seed, replicates, first)
     # Chain B gets its own copy of the streams: every purpose it reads (subsampling keys,
     # a learner's randomness) then yields the same numbers as for chain A.

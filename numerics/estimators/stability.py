@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.errors import InputError
+from numerics.errors import check_int
 from numerics.estimators.estimate import Estimate
 from numerics.models.base import Model
 from numerics.rng import ReplicateStreams
 
 
 def _check(n, replicates, neighbours):
-    for name, v, low in (("--n", n, 1), ("--replicates", replicates, 2), ("neighbours", neighbours, 1)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-            raise InputError(name, v, f"an integer >= {low}")
+    for name, v, low in (("--n", n, 1), ("--replicates", replicates, 2), ("--neighbours", neighbours, 1)):
+        check_int(name, v, low)
 
 
 def neighbour_pairs(model: Model, streams: ReplicateStreams, n: int, neighbours: int):
@@ -75,8 +74,7 @@ def estimate_beta(model: Model, n: int, replicates: int, seed: int, first: int =
     and the inserted point (where a single swap changes the loss most).
     """
     _check(n, replicates, neighbours)
-    if isinstance(probes, bool) or not isinstance(probes, (int, np.integer)) or probes < 1:
-        raise InputError("probes", probes, "an integer >= 1")
+    check_int("--probes", probes, 1)
     streams = ReplicateStreams(seed, replicates, first)
     s, s_nb, old, new = neighbour_pairs(model, streams, n, neighbours)
     # Equal, separate streams for the two fits: a random learner (initialisation,

@@ -63,6 +63,7 @@ datasets differ only in the data (what τ̂_n and γ̂_n^i need).
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -146,11 +147,13 @@ class ICLModel(Model):
     # -- model-specific ------------------------------------------------------------
     predict_fn: Callable
 
+    @abc.abstractmethod
     def init_tensors(self, replicates: int, streams: ReplicateStreams) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """Initial weights ``(R, ...)`` (read from ``streams["init"]`` when random)."""
 
+    @abc.abstractmethod
     def optimizer(self) -> str:
-        raise NotImplementedError
+        """``"sgd"`` or ``"adam"`` (see :mod:`numerics.icl.training`)."""
 
     @property
     def loss_from(self) -> int:

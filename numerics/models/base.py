@@ -335,7 +335,3 @@ def _plain(value: Any) -> Any:
         return value.item()
     return value
 
-
-def as_mixture(params_or_real: Params) -> list[tuple[float, Any]]:
-    """A single law as a one-component mixture."""
-    return [(1.0, params_or_real)]

@@ -37,6 +37,8 @@ from numerics.models.base import REAL, Mixture, Model, ParamSpec, choice_of, flo
 
 LOG_2PI = math.log(2.0 * math.pi)
 NLL_CLIP = 5.0
+#: Most residual candidates one replicate draws per round of the maximal coupling.
+RESIDUAL_BLOCK = 1 << 14
 
 
 def _parse_vector(text: str) -> np.ndarray:
@@ -53,6 +55,11 @@ class GaussianParams:
     mean: np.ndarray
     cov: np.ndarray
     chol: np.ndarray = field(repr=False)
+
+
+def _take(params: GaussianParams, rows: np.ndarray) -> GaussianParams:
+    """The replicates ``rows`` of batched parameters."""
+    return GaussianParams(params.mean[rows], params.cov[rows], params.chol[rows])
 
 
 def _factor(cov: np.ndarray) -> np.ndarray:
@@ -268,27 +275,34 @@ class GaussianModel(Model):
             while np.any(filled < need):
                 left = np.where(filled < need, need - filled, 0)
                 # Expected acceptances per candidate are TV; ask for twice what is needed.
+                # A replicate's block size depends only on its own state (split invariance)
+                # and is capped, so a tiny TV costs rounds, not memory.
                 sizes = np.where(left > 0, np.ceil(2.0 * left / tv + 8).astype(np.int64), 0)
-                sizes = np.minimum(sizes, 1_000_000)
+                sizes = np.minimum(sizes, RESIDUAL_BLOCK)
                 blocks = ragged_draws(streams, purpose + "-residual", sizes,
                                       lambda g, m: (g.standard_normal((m, self.d)), g.random(m)))
+                rows_on = np.nonzero(sizes > 0)[0]  # only replicates still filling
                 cap = int(sizes.max())
-                z = np.zeros((r, cap, self.d))
-                w = np.ones((r, cap))  # padding; masked out by `valid`
-                valid = np.arange(cap)[None, :] < sizes[:, None]
-                for k, (zk, wk) in enumerate(blocks):  # part of the block draw: pad to one array
+                z = np.zeros((rows_on.size, cap, self.d))
+                w = np.ones((rows_on.size, cap))  # padding; masked out by `valid`
+                valid = np.arange(cap)[None, :] < sizes[rows_on, None]
+                for k, row in enumerate(rows_on):  # part of the block draw: pad to one array
+                    zk, wk = blocks[row]
                     z[k, : zk.shape[0]] = zk
                     w[k, : wk.shape[0]] = wk
-                cand = self.sample(params_b, streams, cap, noise=z)
-                lb_c, la_c = self.log_density(params_b, cand), self.log_density(params_a, cand)
+                sub_a, sub_b = _take(params_a, rows_on), _take(params_b, rows_on)
+                cand = self.sample(sub_b, streams, cap, noise=z)
+                lb_c, la_c = self.log_density(sub_b, cand), self.log_density(sub_a, cand)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     accept = valid & (np.log(w) + lb_c > la_c)
-                rank = np.cumsum(accept, axis=1) - 1 + filled[:, None]
-                use = accept & (rank < need[:, None])
-                rows, cols = np.nonzero(use)
-                targets = order[rows, rank[rows, cols]]
-                y[rows, targets] = cand[rows, cols]
-                filled = filled + use.sum(axis=1)
+                got = filled[rows_on]
+                rank = np.cumsum(accept, axis=1) - 1 + got[:, None]
+                use = accept & (rank < need[rows_on, None])
+                sub_rows, cols = np.nonzero(use)
+                rows = rows_on[sub_rows]
+                targets = order[rows, rank[sub_rows, cols]]
+                y[rows, targets] = cand[sub_rows, cols]
+                filled[rows_on] = got + use.sum(axis=1)
         return x, y, pending
 
     def _coupling_tv(self, a, b, la, lb):

@@ -37,6 +37,7 @@ LOG_2PI = math.log(2.0 * math.pi)
 NLL_CLIP = 5.0
 GRID = 801  # 1-D TV grid points on [-GRID_HALF, GRID_HALF] around the data
 GRID_HALF = 8.0
+GRID_BLOCK_ELEMENTS = 4_000_000  # kernel-matrix entries held at once by the 1-D TV quadrature
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,19 @@ class KDEModel(Model):
         return np.clip(nll, 0.0, NLL_CLIP)
 
     def _grid_density(self, mix: Mixture, r: int, grid: np.ndarray) -> np.ndarray:
-        x = np.broadcast_to(grid[None, :, None], (r, grid.size, 1))
-        out = 0.0
-        for w, c in mix:
-            out = out + w * np.exp(self.log_density(c, x))
-        return np.broadcast_to(out, (r, grid.size))
+        # The kernel matrix is (R, grid, centres): evaluate it in grid blocks so that
+        # memory stays near GRID_BLOCK_ELEMENTS floats whatever n and R are.
+        centres = max([1] + [c.centres.shape[1] for _, c in mix if c is not REAL])
+        step = max(1, GRID_BLOCK_ELEMENTS // (r * centres))
+        out = np.empty((r, grid.size))
+        for start in range(0, grid.size, step):
+            part = grid[start:start + step]
+            x = np.broadcast_to(part[None, :, None], (r, part.size, 1))
+            dens = 0.0
+            for w, c in mix:
+                dens = dens + w * np.exp(self.log_density(c, x))
+            out[:, start:start + part.size] = dens
+        return out
 
     def tv(self, p: Mixture, q: Mixture, streams=None, *, samples=None):
         if self.d == 1:

@@ -127,6 +127,53 @@ def test_gamma_at_generation_zero_is_the_random_neighbour_expectation():
     assert "lower estimate of the supremum" in e.method and "random" in e.method
 
 
+def test_categorical_coupling_marginals_are_exact_per_symbol():
+    """Stronger than the moment check: every symbol's frequency on each side of the
+    categorical maximal coupling against the parent's exact probability. Per replicate
+    the frequency of s has mean p_s and variance p_s(1 − p_s)/m; pooled over replicates
+    the standardized deviation must be within 4 for every symbol and side."""
+    model = get_model("categorical", {"k": "6"})
+    st = ReplicateStreams(seed=21, replicates=500)
+    a = model.fit(model.draw_real(st, 7))
+    b = model.fit(model.draw_real(st, 7))
+    m = 300
+    xa, xb, differ = model.sample_coupled(a, b, st, m)
+    for x, probs in ((xa, a.probs), (xb, b.probs)):
+        freq = np.stack([(x == s).mean(axis=1) for s in range(model.k)], axis=1)
+        dev = (freq - probs).sum(axis=0)
+        se = np.sqrt((probs * (1 - probs) / m).sum(axis=0))
+        z = np.where(se > 0, dev / np.where(se > 0, se, 1), dev)
+        assert np.all(np.abs(z) <= 4), z
+    # the flag is exact: flagged pairs differ (disjoint residual supports), others agree
+    assert np.all(xa[~differ] == xb[~differ]) and np.all(xa[differ] != xb[differ])
+
+
+@pytest.mark.parametrize("dim", ["1", "2"])
+def test_gaussian_coupling_with_small_residual_blocks(monkeypatch, dim):
+    """The residual step of the Gaussian maximal coupling draws capped blocks per round
+    (memory stays bounded when TV is tiny) and only for replicates still filling. With a
+    cap of 4 candidates it needs many rounds; the coupling must stay exact: x' has the
+    law P_b (first two moments within 4 se of a reference sample) and P(x != x') = TV."""
+    from numerics.models import gaussian
+
+    monkeypatch.setattr(gaussian, "RESIDUAL_BLOCK", 4)
+    model = get_model("gaussian", {"dim": dim})
+    st = ReplicateStreams(seed=13, replicates=300)
+    a = model.fit(model.draw_real(st, 8))
+    b = model.fit(model.draw_real(st, 8))
+    m = 200
+    xa, xb, differ = model.sample_coupled(a, b, st, m)
+    ref = model.sample(b, st, m, purpose="ref-b").reshape(300, m, -1)
+    got = xb.reshape(300, m, -1)
+    for stat in (lambda z: z.mean(axis=1), lambda z: (z ** 2).mean(axis=1)):
+        dv = (stat(got) - stat(ref)).ravel()
+        assert abs(dv.mean()) <= 4 * dv.std(ddof=1) / np.sqrt(dv.size)
+    assert np.array_equal(differ, (xa != xb).any(axis=2))
+    tv = model.tv([(1.0, a)], [(1.0, b)], st, samples=4000)
+    dv = differ.mean(axis=1) - tv
+    assert abs(dv.mean()) <= 4 * dv.std(ddof=1) / np.sqrt(dv.size) + 1e-12
+
+
 def test_kde_gamma_is_labelled_proxy():
     e = estimate_gamma(get_model("kde", {}), "mix", 20, 0.5, 2, 20, seed=0)
     assert e.proxy and "PROXY" in e.method
@@ -142,6 +189,19 @@ def test_dtv_generation_zero_is_distance_to_real_and_categorical_exact():
     t = run_loop(model, "mix", 30, 0.5, 3, 200, seed=2)
     assert np.allclose(e.per_replicate[:, 0], t.values["tv_to_real"][:, 0])
     assert e.value.shape == (4,) and np.all(e.ci_low <= e.ci_high)
+
+
+def test_dtv_under_replace_is_the_same_at_every_generation():
+    """1-D Gaussian, ``replace``: D̃_j = P_{θ_{j−1}} = N(μ, σ²) and θ_j is the MLE of n
+    draws from it. TV is invariant under affine maps, and (μ̂ − μ)/σ ~ N(0, 1/n),
+    σ̂²/σ² ~ χ²_{n−1}/n whatever (μ, σ), independently of the past: so d_TV(P_{θ_j}, D̃_j)
+    has the same law at every generation, that of generation 0 against D_0. (Measuring
+    against D_0 instead of the parent would make it grow.)"""
+    e = estimate_dtv(get_model("gaussian", {}), "replace", 10, 0.0, 4, 2000, seed=4)
+    base, base_se = e.value[0], e.stderr[0]
+    assert np.all(np.abs(e.value[1:] - base) <= 4 * np.hypot(e.stderr[1:], base_se))
+    t = estimate_dtv(get_model("gaussian", {}), "mix", 10, 0.5, 0, 2000, seed=4)
+    assert np.array_equal(t.per_replicate[:, 0], e.per_replicate[:, 0])  # same S_0, same D_0
 
 
 def test_estimators_split_invariant():

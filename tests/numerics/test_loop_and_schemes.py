@@ -40,7 +40,7 @@ def test_real_count_rounds_the_typed_decimal_half_up():
     assert get_scheme("mix", 50, 0.29).n_r == 15
     assert get_scheme("fresh", 100, 0.145).n_r == 15
     for n in range(1, 121):
-        for k in range(0, 201):
+        for k in range(201):
             lam = k / 200
             want = int((Decimal(repr(lam)) * n).quantize(Decimal(1), rounding=ROUND_HALF_UP))
             s = get_scheme("mix", n, lam)
@@ -113,6 +113,22 @@ def test_replicate_split_invariance(name, params, scheme):
         assert np.array_equal(joined.values[m], whole.values[m], equal_nan=True), m
 
 
+@pytest.mark.parametrize("name,params", MODELS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("lam", [0.0, 1.0, 0.04])
+def test_every_scheme_runs_at_the_ends_of_lambda(name, params, scheme, lam):
+    """λ = 0, λ = 1 and a λ that rounds n_r to 0 (0.04 · 10 = 0.4): no real or no
+    synthetic part. ``fresh`` with n_r = 0 used to refuse its own (empty) real draw."""
+    model = get_model(name, params)
+    t = run_loop(model, scheme, 10, lam, 2, 2, seed=0)
+    assert t.values[model.metric_names[0]].shape == (2, 3)
+    if scheme in ("mix", "fresh") and lam != 1.0:
+        # no real point at all: the fresh and mix loops are the replace loop
+        r = run_loop(model, "replace", 10, 0.0, 2, 2, seed=0)
+        m = model.metric_names[0]
+        assert np.array_equal(t.values[m], r.values[m])
+
+
 def test_seed_reproducibility():
     model = get_model("categorical", {})
     a = run_loop(model, "mix", 20, 0.5, 4, 10, seed=1)
@@ -172,6 +188,23 @@ def test_trajectory_outputs(tmp_path):
     vals = t.values[rec["metric"]][:, 0]
     assert rec["mean"] == pytest.approx(vals.mean())
     assert rec["stderr"] == pytest.approx(vals.std(ddof=1) / 2)
+
+
+def test_trajectory_parquet_is_written_atomically(tmp_path, monkeypatch):
+    """A failure half-way leaves the previous file intact and no temporary behind."""
+    import os
+
+    t = run_loop(get_model("categorical", {}), "mix", 10, 0.5, 1, 2, seed=0)
+    path = tmp_path / "t.parquet"
+    path.write_bytes(b"old")
+
+    def fail(src, dst):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        t.to_parquet(path)
+    assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
 
 
 def test_trajectory_concat_rejects_overlap():

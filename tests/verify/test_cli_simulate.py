@@ -109,15 +109,13 @@ def test_simulate_unwritable_out_is_a_user_error_before_any_work(tmp_path, capsy
 def test_simulate_write_failure_is_a_user_error(tmp_path, capsys, monkeypatch):
     """An OSError while writing (full disk, read-only file system) is one line, exit 2."""
     import verify.atomic
+    import verify.cli.common
 
     def refuse(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(verify.atomic, "write_bytes_atomic", refuse)
-    monkeypatch.setattr(verify.atomic, "write_text_atomic", lambda p, t: refuse(p, t.encode()))
-    import verify.cli.common
-
-    monkeypatch.setattr(verify.cli.common, "write_text_atomic", lambda p, t: refuse(p, t.encode()))
+    monkeypatch.setattr(verify.atomic, "write_bytes_atomic", refuse)  # .parquet
+    monkeypatch.setattr(verify.cli.common, "write_text_atomic", refuse)  # .json/.csv via emit
     for suffix in (".json", ".parquet"):
         argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "2",
                 "--quiet", "--out", str(tmp_path / f"run{suffix}")]

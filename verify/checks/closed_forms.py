@@ -19,6 +19,16 @@ a relative margin, Bonferroni-widened over generations:
     each generation adds an independent OLS error of expected squared norm
     ``σ² d/(n − d − 1)`` (inverse-Wishart mean): ``E test_error_i = (i+1) σ² d/(n − d − 1)``.
 
+``linreg_accumulate`` (OLS, ``accumulate``, Gerstgrasser et al. 2024)
+    with ``P_j = Σ_{k≤j} X_kᵀX_k`` the pooled fit obeys ``δ_j = δ_{j−1} + P_j⁻¹X_jᵀε_j``
+    (``δ = θ̂ − θ*``); the increments are uncorrelated and, by exchangeability of the
+    ``j + 1`` Wishart parts of ``P_j``, ``E‖P_j⁻¹X_jᵀε_j‖² = σ² d/((j+1)((j+1)n − d − 1))``:
+    ``E test_error_i = σ² d Σ_{k=1}^{i+1} 1/(k(kn − d − 1))`` — bounded by ``(π²/6)`` times
+    the generation-0 error, where ``replace`` grows linearly.
+
+The same formulas are derived in ``tests/numerics/test_closed_forms.py`` (numerics keeps
+them in its tests, not in an importable module, so they are restated here).
+
 >>> round(float(wright_fisher_heterozygosity(n=10, generations=1, probs=[0.5, 0.5])[1]), 6)
 0.405
 """
@@ -62,12 +72,20 @@ def linreg_replace(n: int, generations: int, dim: int = 5, noise: float = 1.0, *
     return (np.arange(generations + 1) + 1) * noise ** 2 * dim / (n - dim - 1.0)
 
 
+def linreg_accumulate(n: int, generations: int, dim: int = 5, noise: float = 1.0, **_) -> np.ndarray:
+    if n <= dim + 1:
+        raise ValueError("the OLS closed form needs n > d + 1")
+    k = np.arange(generations + 1) + 1.0
+    return noise ** 2 * dim * np.cumsum(1.0 / (k * (k * n - dim - 1.0)))
+
+
 #: Formula name → function(n, generations, **model parameters) → E metric per generation.
 FORMULAS = {
     "wright_fisher_heterozygosity": wright_fisher_heterozygosity,
     "gaussian_variance": gaussian_variance,
     "gaussian_mean_error": gaussian_mean_error,
     "linreg_replace": linreg_replace,
+    "linreg_accumulate": linreg_accumulate,
 }
 
 

@@ -6,9 +6,10 @@ tasks):
 
 :func:`t2_check`
     (ii) with ``λ = 0`` the ICL risk on real prompts degrades: ``E icl_risk_G − E icl_risk_0 > 0``
-    (paired within replicates); (i) with a constant ``λ > 0`` it stays bounded — its growth
-    over the ``G`` generations is at most ``margin`` times its generation-0 level — and it
-    decreases with ``n``: ``E icl_risk_G(n_1) − E icl_risk_G(n_2) > 0`` for ``n_1 < n_2``.
+    (paired within replicates); (i) with a constant ``λ > 0`` it stays bounded — it has
+    levelled off: the paired change between generations ``G/2`` and ``G`` lies within
+    ``±margin`` times its level (equivalence test) — and it decreases with ``n``:
+    ``E icl_risk_G(n_1) − E icl_risk_G(n_2) > 0`` for ``n_1 < n_2``.
 :func:`t2_depth_check`
     (iii) the measured architecture constant ``c = n τ̂_n`` grows with depth ``L``:
     ``c(L_max) − c(L_min) > 0``.
@@ -27,7 +28,7 @@ import numpy as np
 from verify.checks.blocks import pool_rows, replicate_blocks
 from verify.checks.core import Check, Measurement, Outcome, Task
 from verify.checks.loops import build_model, loop_block
-from verify.checks.verdicts import at_least, at_most, combine, family_z
+from verify.checks.verdicts import at_least, combine, equivalent, family_z
 
 
 def _runs(p: Mapping[str, Any]) -> list[tuple[str, float, int]]:
@@ -48,21 +49,22 @@ def _t2_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Out
     z = family_z(3)
     risks = [pool_rows([o["icl_risk"] for o in outputs[k * blocks:(k + 1) * blocks]]) for k in range(3)]
     r0, rl1, rl2 = risks
+    half = G // 2
     degrade = Measurement.from_samples(r0[:, G] - r0[:, 0], z)
-    growth = Measurement.from_samples(rl1[:, G] - rl1[:, 0], z)
-    level = float(np.mean(rl1[:, 0]))
+    growth = Measurement.from_samples(rl1[:, G] - rl1[:, half], z)
+    level = float(np.mean(rl1[:, half]))
     by_n = Measurement.from_samples(rl1[:, G] - rl2[:, G], z)  # replicate r shares its seed stream
     v_degrade = at_least(degrade, 0.0)
     if degrade.ci_low <= 0 < degrade.ci_high:
         v_degrade = "inconclusive"
-    v_bounded = at_most(growth, p["margin"] * level)
+    v_bounded = equivalent(growth, 0.0, p["margin"] * level)
     v_n = at_least(by_n, 0.0)
     if by_n.ci_low <= 0 < by_n.ci_high:
         v_n = "inconclusive"
     rows = [
         {"claim": "(ii) λ=0 degrades: E risk_G − E risk_0 > 0", "measured": degrade.value,
          "ci": [degrade.ci_low, degrade.ci_high], "verdict": v_degrade},
-        {"claim": f"(i) λ={p['lam']:g} bounded: E risk_G − E risk_0 ≤ {p['margin']:g}·E risk_0 = {p['margin'] * level:.4g}",
+        {"claim": f"(i) λ={p['lam']:g} bounded: |E risk_G − E risk_{half}| ≤ {p['margin']:g}·E risk_{half} = {p['margin'] * level:.4g}",
          "measured": growth.value, "ci": [growth.ci_low, growth.ci_high], "verdict": v_bounded},
         {"claim": f"(i) decreases with n: E risk_G(n={p['ns'][0]}) − E risk_G(n={p['ns'][1]}) > 0",
          "measured": by_n.value, "ci": [by_n.ci_low, by_n.ci_high], "verdict": v_n},
@@ -91,10 +93,11 @@ def t2_check(name: str = "t2-icl-lsa", model: str = "lsa", params: Mapping[str, 
     return Check(
         name=name, kind="t2",
         claim=(f"T2 on the {model} model: with λ = 0 the ICL risk on real prompts degrades over "
-               f"{generations} generations; with λ = {lam:g} it stays within {margin:.0%} of its "
-               f"generation-0 level and is lower for n = {ns[1]} than for n = {ns[0]}."),
+               f"{generations} generations; with λ = {lam:g} it has levelled off by generation "
+               f"{generations // 2} (later change within ±{margin:.0%} of its level) and is lower for "
+               f"n = {ns[1]} than for n = {ns[0]}."),
         claim_latex=(r"\lambda=0:\ \mathbb{E}R_G > \mathbb{E}R_0;\quad \lambda>\lambda_c:\ "
-                     r"\mathbb{E}R_G - \mathbb{E}R_0 \le \epsilon\,\mathbb{E}R_0,\ R_G(n_1) > R_G(n_2)"),
+                     r"|\mathbb{E}R_G - \mathbb{E}R_{G/2}| \le \epsilon\,\mathbb{E}R_{G/2},\ R_G(n_1) > R_G(n_2)"),
         parameters={"name": name, "model": model, "params": params, "ns": [int(ns[0]), int(ns[1])],
                     "lam": float(lam), "generations": int(generations), "replicates": int(replicates),
                     "margin": float(margin), "block": int(block)},

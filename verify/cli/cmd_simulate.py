@@ -65,12 +65,26 @@ def _lazy_help(parser: argparse.ArgumentParser, examples: str) -> None:
     parser.format_help = format_help  # type: ignore[method-assign]
 
 
+def _paragraphs(*texts: str) -> str:
+    """Paragraphs wrapped for a raw-description help (which does not wrap by itself)."""
+    import textwrap
+
+    return "\n\n".join(textwrap.fill(text, 88) for text in texts)
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="run a self-consuming training loop and report its metrics per generation",
-        description="Run a self-consuming training loop batched over replicates and report every "
-                    "metric of the model per generation (mean and standard error).",
+        description=_paragraphs(
+                    "Run a self-consuming training loop batched over replicates and report every "
+                    "metric of the model per generation (mean and standard error). Generation 0 is "
+                    "the fit to the real sample S_0.",
+                    "schemes: mix keeps a fixed real subset of S_0 of n_r = round(lam*n) points "
+                    "(half up; lam is then n_r/n, reported as lam_effective) plus n - n_r synthetic "
+                    "points; fresh draws its n_r real points anew each generation; replace is lam = 0; "
+                    "accumulate trains on S_0 plus every synthetic set so far (n per generation) and "
+                    "accumulate-subsample subsamples that pool to n; both ignore --lam."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_simulation_options(parser)

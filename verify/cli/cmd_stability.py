@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from verify.cli.cmd_simulate import _lazy_help, build, finish, out_of_memory_as_input_error
+from verify.cli.cmd_simulate import (
+    _lazy_help,
+    _paragraphs,
+    build,
+    finish,
+    out_of_memory_as_input_error,
+)
 from verify.cli.common import TerminalProgress, add_simulation_options
 from verify.errors import InputError
 
@@ -19,9 +25,15 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "stability",
         help="estimate beta_n, tau_n, gamma_n^i and d_TV(n) with confidence intervals",
-        description="Estimate the constants of the STL bound for a model: uniform stability beta_n and "
-                    "TV-stability tau_n (from neighbouring real datasets), recursive stability gamma_n^i "
-                    "under the recursive maximal coupling, and learnability d_TV(n) per generation.",
+        description=_paragraphs(
+            "Estimate the constants of the STL bound for a model: uniform stability beta_n and "
+            "TV-stability tau_n (from neighbouring real datasets), recursive stability gamma_n^i "
+            "under the recursive maximal coupling, and learnability d_TV(n) per generation.",
+            "beta_n, tau_n and gamma are suprema over neighbouring datasets (and, for beta_n, over "
+            "loss arguments): each estimate is the mean over replicates of the largest change "
+            "found over a few random neighbours and probes, so it is a lower estimate of the "
+            "supremum; its CI (ci_low, ci_high: two-sided normal interval, mean +- z stderr) is "
+            "for that mean. config.methods says how each number was computed."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_simulation_options(parser)

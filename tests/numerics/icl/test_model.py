@@ -80,3 +80,18 @@ def test_sample_coupled_protocol():
     same = ~differ
     np.testing.assert_array_equal(xa[same], xb[same])
     assert (xa[differ] != xb[differ]).any(axis=(-1, -2)).all()
+
+
+def test_warm_start_option():
+    # warm_start=1 starts generation j from its parent's weights; 0 from a fresh init.
+    base = {**SMALL_TF, "steps": "0"}
+    s = ReplicateStreams(4, 2)
+    cold = get_model("transformer", base, device="cpu")
+    warm = get_model("transformer", {**base, "warm_start": "1"}, device="cpu")
+    data = cold.draw_real(s, 10)
+    parent = get_model("transformer", {**SMALL_TF, "steps": "5"}, device="cpu").fit(data, streams=s)
+    kept = warm.fit(data, streams=ReplicateStreams(5, 2), warm=parent)
+    fresh = cold.fit(data, streams=ReplicateStreams(5, 2), warm=parent)
+    for k in parent.tensors:
+        assert np.array_equal(kept.tensors[k].numpy(), parent.tensors[k].numpy())
+    assert not np.array_equal(fresh.tensors["w_qkv"].numpy(), parent.tensors["w_qkv"].numpy())
