@@ -140,10 +140,10 @@ def make_figures(report: Mapping, out_dir: Path) -> tuple[list[str], list[str]]:
     for check in report.get("checks", []):
         specs = (check.get("details") or {}).get("figures") or []
         for k, spec in enumerate(specs):
-            if not specs:
-                continue
             out_dir.mkdir(parents=True, exist_ok=True)
-            stem = spec.get("name") or f"{check['name']}-{k}"
+            # every file name starts with its check's name, so checks never overwrite each other
+            name = str(spec.get("name") or k)
+            stem = name if name.startswith(check["name"]) else f"{check['name']}-{name}"
             path = out_dir / f"{stem}.png"
             try:
                 _draw(spec, path)

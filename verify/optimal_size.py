@@ -34,7 +34,7 @@ synthetic samples than the bound. :func:`disagreements` spells this out.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -125,6 +125,7 @@ def problem_from_subs(n_r: int, subs: Mapping[str, str], model: str | None = Non
 
 def _number(key: str, text: str) -> float:
     import sympy as sp
+
     from theory.parsing import parse_expression
 
     expr = parse_expression(text)
@@ -196,6 +197,7 @@ def by_sympy(p: Problem) -> dict[str, Any]:
         return {"reason": ("the closed form needs negligible stability terms (b = 0) and i → ∞; "
                            f"here b = {p.b:g}, i = {p.i:g}")}
     import sympy as sp
+
     from theory.results import optimal_size as T3
     from theory.symbols import PUBLIC
 

@@ -1,7 +1,10 @@
 """The value object every estimator returns: a value with its standard error and CI.
 
-Confidence intervals are normal-approximation intervals ``mean ± z·stderr`` over
-independent replicates (``z = Φ⁻¹((1 + confidence)/2)``, 1.96 for 95 %). Per-generation
+Confidence intervals are two-sided Student-t intervals ``mean ± q·stderr`` over ``R``
+independent replicates (``q`` the ``(1 + confidence)/2`` quantile of ``t_{R−1}``: 12.7 for
+two replicates, 2.09 for 20, 1.96 in the limit), clipped to the range the quantity can
+take when the estimator gives one (``[0, 1]`` for a TV, ``[0, M]`` for a loss change):
+the mean lies in that range, so clipping never loses coverage. Per-generation
 estimators (``gamma``, ``d_tv``) hold arrays over generations ``0..G``. The raw
 per-replicate values are kept so estimates over replicate blocks pool exactly
 (:meth:`Estimate.concat`).
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import t as student_t
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Estimate:
     replicate_ids: np.ndarray | None = field(default=None, repr=False)
     proxy: bool = False
     details: dict = field(default_factory=dict, repr=False)
+    bounds: tuple[float, float] | None = None
 
     @property
     def per_generation(self) -> bool:
@@ -51,17 +55,20 @@ class Estimate:
 
     @staticmethod
     def from_replicates(name: str, values: np.ndarray, replicate_ids: np.ndarray, method: str, *,
-                        confidence: float = 0.95, proxy: bool = False, details: dict | None = None) -> Estimate:
-        """Mean over axis 0 of ``values`` with its normal CI."""
+                        confidence: float = 0.95, proxy: bool = False, details: dict | None = None,
+                        bounds: tuple[float, float] | None = None) -> Estimate:
+        """Mean over axis 0 of ``values`` with its Student-t CI (clipped to ``bounds``)."""
         values = np.asarray(values, dtype=np.float64)
         r = values.shape[0]
         mean = values.mean(axis=0)
         se = values.std(axis=0, ddof=1) / math.sqrt(r) if r > 1 else np.full(np.shape(mean), np.nan)
-        z = float(norm.ppf(0.5 + confidence / 2))
-        lo, hi = mean - z * se, mean + z * se
+        q = float(student_t.ppf(0.5 + confidence / 2, r - 1)) if r > 1 else math.nan
+        lo, hi = mean - q * se, mean + q * se
+        if bounds is not None:
+            lo, hi = np.clip(lo, *bounds), np.clip(hi, *bounds)
         conv = (lambda a: float(a)) if values.ndim == 1 else (lambda a: np.asarray(a))
         return Estimate(name, conv(mean), conv(se), conv(lo), conv(hi), r, method, confidence,
-                        values, np.asarray(replicate_ids), proxy, dict(details or {}))
+                        values, np.asarray(replicate_ids), proxy, dict(details or {}), bounds)
 
     def at(self, generation: int) -> tuple[float, float, float, float]:
         """``(value, stderr, ci_low, ci_high)`` at one generation (or the scalar)."""
@@ -92,4 +99,5 @@ class Estimate:
                    for k, v in first.details.items() if isinstance(v, np.ndarray) and v.ndim >= 1
                    and v.shape[0] == first.n_replicates}
         return Estimate.from_replicates(first.name, values, ids[order], first.method,
-                                        confidence=first.confidence, proxy=first.proxy, details=details)
+                                        confidence=first.confidence, proxy=first.proxy, details=details,
+                                        bounds=first.bounds)

@@ -48,4 +48,5 @@ def estimate_dtv(model: Model, scheme: Scheme | str, n: int, lam: float, generat
     how = "exact TV (closed form or quadrature)" if model.tv_exact else f"Monte Carlo TV ({model.probe_size} draws)"
     method = (f"d_tv: {how} between the fit of generation j and the law of its training points "
               f"(D_0 at j=0, then the scheme's mixture of D_0 and the parents), scheme {scheme.name}")
-    return Estimate.from_replicates("d_tv", out, streams.replicate_ids, method, confidence=confidence)
+    return Estimate.from_replicates("d_tv", out, streams.replicate_ids, method, confidence=confidence,
+                                    bounds=(0.0, 1.0))

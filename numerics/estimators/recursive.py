@@ -107,4 +107,5 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
               f"random, so this is the expectation over neighbours that T1's proof uses and a lower "
               f"estimate of the supremum over S_0 ~ S_0' in D3")
     return Estimate.from_replicates("gamma", gamma, streams.replicate_ids, method, confidence=confidence,
-                                    proxy=not maximal, details={"synthetic_differ": differ})
+                                    proxy=not maximal, details={"synthetic_differ": differ},
+                                    bounds=(0.0, 1.0))

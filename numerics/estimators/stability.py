@@ -63,7 +63,8 @@ def estimate_tau(model: Model, n: int, replicates: int, seed: int, first: int = 
     method = (f"tau_n: mean over {replicates} real datasets of the largest {how} between the fits "
               f"on S and on S with point 0 replaced by each of {neighbours} fresh real points "
               f"(a lower estimate of the supremum in D2)")
-    return Estimate.from_replicates("tau_n", tv.max(axis=1), streams.replicate_ids, method, confidence=confidence)
+    return Estimate.from_replicates("tau_n", tv.max(axis=1), streams.replicate_ids, method, confidence=confidence,
+                                    bounds=(0.0, 1.0))
 
 
 def estimate_beta(model: Model, n: int, replicates: int, seed: int, first: int = 0, *,
@@ -89,4 +90,4 @@ def estimate_beta(model: Model, n: int, replicates: int, seed: int, first: int =
               f"{neighbours} neighbours (point 0 replaced by a fresh real point) and {probes} real "
               f"probe points plus the swapped points (a lower estimate of the supremum in D1)")
     return Estimate.from_replicates("beta_n", change.max(axis=1), streams.replicate_ids, method,
-                                    confidence=confidence)
+                                    confidence=confidence, bounds=(0.0, float(model.loss_bound)))

@@ -204,6 +204,30 @@ def test_dtv_under_replace_is_the_same_at_every_generation():
     assert np.array_equal(t.per_replicate[:, 0], e.per_replicate[:, 0])  # same S_0, same D_0
 
 
+def test_estimate_ci_is_student_t_and_respects_the_range():
+    """CI = mean ± q·se with q the t_{R−1} quantile (a z quantile under-covers for few
+    replicates: 1.96 instead of 12.71 for R = 2), clipped to the range of the quantity
+    (a TV cannot have a negative lower limit); the clipping survives ``concat``."""
+    from scipy.stats import t as student_t
+
+    e = Estimate.from_replicates("x", np.array([0.1, 0.3]), np.arange(2), "demo")
+    q = student_t.ppf(0.975, 1)
+    assert e.ci_high == pytest.approx(0.2 + q * 0.1) and e.ci_low == pytest.approx(0.2 - q * 0.1)
+    b = Estimate.from_replicates("x", np.array([0.0, 0.0, 0.02]), np.arange(3), "demo", bounds=(0.0, 1.0))
+    assert b.ci_low == 0.0 and 0.0 < b.ci_high <= 1.0
+    parts = [Estimate.from_replicates("x", np.array([[0.0, 0.01]]), np.array([0]), "d", bounds=(0.0, 1.0)),
+             Estimate.from_replicates("x", np.array([[0.0, 0.0]]), np.array([1]), "d", bounds=(0.0, 1.0))]
+    assert np.all(Estimate.concat(parts).ci_low >= 0)
+    # every estimator of a TV or a loss change reports a CI inside its range
+    model = get_model("categorical", {"k": "3"})
+    g = estimate_gamma(model, "mix", 10, 0.5, 2, 5, seed=0)
+    d = estimate_dtv(model, "mix", 10, 0.5, 2, 5, seed=0)
+    for est in (g, d):
+        assert np.all(est.ci_low >= 0) and np.all(est.ci_high <= 1)
+    beta = estimate_beta(model, 10, 3, seed=0, neighbours=2, probes=4)
+    assert 0 <= beta.ci_low and beta.ci_high <= model.loss_bound
+
+
 def test_estimators_split_invariant():
     model = get_model("gaussian", {"dim": "2"})
     whole = estimate_gamma(model, "mix", 12, 0.5, 2, 6, seed=4)

@@ -106,6 +106,19 @@ def test_public_optimum_and_value_helper(points):
         optimal_size_value(100, 1, 1, 0, 0.5)  # delta = 0 is refused
 
 
+def test_zero_real_samples_is_refused():
+    """T3 fixes n_r > 0 real samples (λ = n_r/n and B carries C/n_r); n_r = 0 used to
+    pass the domain check and fail later as an unrelated 'limit' error."""
+    from theory.errors import AssumptionError
+
+    for bound in (optimal_size_bound(), finite_generation_bound()):
+        with pytest.raises(AssumptionError, match="n_r"):
+            bound.subs(n_r=0)
+    with pytest.raises(AssumptionError, match="n_r"):
+        optimal_size_value(0, 1, 1, 0.01, 0.25)
+    assert optimal_size_bound().subs(n_r=sp.Rational(1, 2)).free_symbols  # any n_r > 0 is fine
+
+
 def test_geometric_program_form(points):
     program = geometric_program()
     assert sp.simplify(program.expr() - objective_in_t()) == 0

@@ -68,11 +68,38 @@ def test_shift_expr_is_the_contract_formula(capsys):
     ("optimal-size", ["c_0=1", "M=1", "delta=1/100", "a=1/4", "n_r=100", "n_s=300"]),
 ])
 def test_all_symbols_substituted_gives_a_number(capsys, name, subs):
+    """The number is THEORY.md's formula evaluated by hand (independently of theory/)."""
     args = [token for pair in subs for token in ("--subs", pair)]
     data = derive_json(capsys, name, *args)
     expr = rebuild(data["expr"])
     assert expr.is_number and not expr.free_symbols
     assert data["value"] == pytest.approx(float(expr), rel=1e-12)
+    assert data["value"] == pytest.approx(BY_HAND[name], rel=1e-12)
+
+
+def _by_hand() -> dict:
+    import math
+
+    log = math.log
+    # L1: d (1 - (1-lam)^(i+1)) / lam with lam = 1/2, d = 1/10, i = 3
+    shift = 0.1 * (1 - 0.5 ** 4) / 0.5
+    # L2: tau (1 - rho^(i+1)) / (1 - rho), rho = (1-lam) n tau = 1/2 * 10 * 1/20, i = 4
+    rho = 0.5 * 10 * 0.05
+    gamma = 0.05 * (1 - rho ** 5) / (1 - rho)
+    # T1: beta (1 + lam n_s gamma) + M (1-lam) d (1 - (1-lam)^i)/lam, n_s = (1-lam) n
+    t1 = 0.04 * (1 + 0.25 * 75 * 0.02) + 2 * 0.75 * 0.1 * (1 - 0.75 ** 5) / 0.25
+    # T1': c0 beta (1 + lam n_s gamma) log n log(1/delta) + c0 M sqrt(log(1/delta)/n) + shift
+    t1r = (0.01 * (1 + 0.5 * 25 * 0.1) * log(50) * log(20) + math.sqrt(log(20) / 50)
+           + 1 * 0.5 * 0.1 * (1 - 0.5 ** 2) / 0.5)
+    # Corollary: (b/n)(1 + lam(1-lam)c/(1-(1-lam)c)) + M (1-lam) a/(lam sqrt n)
+    cor = (1 / 400) * (1 + 0.25 / 0.5) + 2 * 0.5 * 1 / (0.5 * 20)
+    # T3: A t^(-1/2) + (C/n_r)(t - n_r) t^(-1/2), A = c0 M sqrt(log(1/delta)), C = M a
+    t3 = math.sqrt(log(100)) / 20 + (0.25 / 100) * 300 / 20
+    return {"shift": shift, "recursive-stability": gamma, "theorem1": t1, "theorem1-rate": t1r,
+            "corollary": cor, "optimal-size": t3}
+
+
+BY_HAND = _by_hand()
 
 
 def test_lambda_zero_and_limits(capsys):

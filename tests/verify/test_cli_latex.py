@@ -49,3 +49,17 @@ def test_errors_exit_2_with_one_line(capsys, argv):
 def test_help_has_an_example(capsys):
     code, out, _ = run(capsys, "latex", "--help")
     assert code == 0 and "stl latex theorem1 --env theorem" in out
+
+
+def test_inline_latex_with_numbers_is_the_theory_value(capsys):
+    """Every symbol of T1 substituted: the pasted LaTeX, parsed back, is THEORY.md's T1
+    evaluated by hand: β(1 + λ n_s γ) + M(1−λ)d(1 − (1−λ)^i)/λ with n_s = (1−λ)n."""
+    from sympy.parsing.latex import parse_latex
+
+    subs = ["lam=1/4", "n=100", "gamma=1/50", "M=2", "d_tv=1/10", "i=5", "beta_n=4/n"]
+    argv = ["latex", "theorem1", "--env", "inline"] + [t for s in subs for t in ("--subs", s)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out.strip().strip("$")
+    rhs = text.split(r"\leq", 1)[1]
+    by_hand = 0.04 * (1 + 0.25 * 75 * 0.02) + 2 * 0.75 * 0.1 * (1 - 0.75 ** 5) / 0.25
+    assert float(parse_latex(rhs)) == pytest.approx(by_hand, rel=1e-12)

@@ -16,7 +16,7 @@ def run(capsys, *argv):
 
 def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
     out = tmp_path / "rep"
-    code, stdout, err = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet")
+    code, _, _ = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet")
     doc = json.loads((out / "report.json").read_text())
     assert validate_report(doc) == []
     assert code == (1 if doc["summary"]["fail"] else 0)
@@ -24,7 +24,7 @@ def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
     assert (out / "report.md").exists() and list((out / "figures").glob("*.png"))
     assert sorted(p.stem for p in (out / "checks").glob("*.json")) == sorted(c["name"] for c in doc["checks"])
     # resume: everything reused, same numbers
-    code2, stdout2, _ = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet", "--format", "json")
+    _, stdout2, _ = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet", "--format", "json")
     doc2 = json.loads(stdout2)
     assert set(doc2["reused"]) == {c["name"] for c in doc["checks"]}
     assert [c["measured"] for c in doc2["checks"]] == [c["measured"] for c in doc["checks"]]
@@ -53,7 +53,7 @@ def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
     (["optimize", "synthetic-size", "--n-real", "10", "--model", "nomodel"], "MODEL"),
 ])
 def test_bad_inputs_exit_2_with_one_line(capsys, argv, arg):
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2
     lines = [l for l in err.splitlines() if l.strip()]
     assert len(lines) == 1 and arg in lines[0] and "Traceback" not in err

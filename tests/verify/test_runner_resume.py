@@ -71,7 +71,7 @@ def test_corrupted_file_is_recomputed_and_reported(tmp_path):
     again = run_checks(checks, 0, LocalBackend(1), store)
     assert again.reused == ()
     assert len(again.issues) == 1 and again.issues[0].problem == "corrupt"
-    strip = lambda d: {k: v for k, v in d.items() if k != "runtime_s"}  # noqa: E731
+    strip = lambda d: {k: v for k, v in d.items() if k != "runtime_s"}
     assert strip(again.results[0].to_dict()) == strip(first.results[0].to_dict())
     assert run_checks(checks, 0, LocalBackend(1), store).reused == ("a",)  # repaired file trusted
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-from verify.checks.core import KINDS
 from verify.errors import InputError
 from verify.suites import QUICK, SUITES, check_names, resolve
 
@@ -41,8 +40,9 @@ def test_building_a_suite_imports_no_torch():
 
 @pytest.mark.slow
 def test_quick_suite_passes_or_is_inconclusive(tmp_path):
-    from verify.cli.main import main
     import json
+
+    from verify.cli.main import main
 
     code = main(["verify", "--suite", "quick", "--out", str(tmp_path / "q"), "--quiet"])
     doc = json.loads((tmp_path / "q" / "report.json").read_text())

@@ -1,5 +1,6 @@
 """Verdict rules on synthetic measurements (THEORY.md §5: pass / fail / inconclusive)."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from verify.checks.core import Check, CheckResult, Measurement, Outcome, Task
 from verify.checks.stats import slope_fit
-from verify.checks.verdicts import (RULES, at_least, at_most, combine, decide, equivalent, family_z)
+from verify.checks.verdicts import RULES, at_least, at_most, combine, decide, equivalent, family_z
 
 
 def m(value, half, n=100):
@@ -113,7 +114,7 @@ def test_results_are_immutable_and_round_trip():
     chk = Check("synthetic", "validity", "x ≤ b", "", {"value": 1.0, "se": 0.1, "bound": 2.0},
                 _plan, _conclude)
     res = chk.run(seed=3)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         res.verdict = "fail"  # type: ignore[misc]
     with pytest.raises(TypeError):
         res.parameters["value"] = 5  # type: ignore[index]

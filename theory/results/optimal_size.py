@@ -18,7 +18,7 @@ from functools import cache
 
 import sympy as sp
 
-from theory.assumptions import domain_of
+from theory.assumptions import Domain, domain_of
 from theory.bound import Bound
 from theory.derivation import Derivation, Step
 from theory.results.corollary import RATES
@@ -50,6 +50,8 @@ A_VALUE = c_0 * M * sp.sqrt(sp.log(1 / delta))
 C_VALUE = M * a
 #: n and λ as functions of the sizes (THEORY.md T3).
 SIZES = {n: t, lam: n_r / t}
+#: T3 fixes a positive number of real samples (λ = n_r/n, and B has C/n_r): n_r > 0.
+N_R_POSITIVE = Domain(n_r, sp.Integer(0), sp.oo, low_open=True)
 
 
 def in_sizes(expr: sp.Expr, total: sp.Expr = n_r + n_s) -> sp.Expr:
@@ -121,7 +123,7 @@ def optimal_size_value(n_real: float, c0: float, loss_bound: float, delta_: floa
     """
     values = {n_r: n_real, c_0: c0, M: loss_bound, delta: delta_, a: a_}
     for symbol, value in values.items():
-        domain_of(symbol).check(value)
+        (N_R_POSITIVE if symbol == n_r else domain_of(symbol)).check(value)
     big_a = float(A_VALUE.subs({c_0: c0, M: loss_bound, delta: delta_}))
     big_c = float(C_VALUE.subs({M: loss_bound, a: a_}))
     return float(_optimum_function()(big_a, big_c, float(n_real)))
@@ -140,7 +142,7 @@ def optimal_size_bound() -> Bound:
     shift = in_sizes(rate.only("shift").limit(i, sp.oo).expr.subs(d_tv, RATES[d_tv]))
     return Bound((("concentration", concentration), ("shift", shift)), "T3",
                  lhs=sp.Limit(sp.Abs(gen_error(i)), i, sp.oo),
-                 hides_constants=True,
+                 assumptions=(N_R_POSITIVE,), hides_constants=True,
                  description="T1' as i -> oo without stability terms, as a function of n_s")
 
 
@@ -159,6 +161,7 @@ def finite_generation_bound() -> Bound:
                                                            tau_n: RATES[tau_n]})
         terms.append((name, in_sizes(expr)))
     return Bound(tuple(terms), "T3", lhs=sp.Abs(gen_error(i)), hides_constants=True,
+                 assumptions=(N_R_POSITIVE,),
                  description="T1' at generation i as a function of n_s")
 
 

@@ -15,8 +15,18 @@ Suites are in :mod:`verify.suites`, the runner in :mod:`verify.runner`.
 'pass'
 """
 
-from verify.checks.core import (KINDS, VERDICTS, Check, CheckResult, Measurement, Outcome, Task,
-                                execute, freeze, thaw)
+from verify.checks.core import (
+                                KINDS,
+                                VERDICTS,
+                                Check,
+                                CheckResult,
+                                Measurement,
+                                Outcome,
+                                Task,
+                                execute,
+                                freeze,
+                                thaw,
+)
 from verify.checks.verdicts import RULES, at_least, at_most, combine, decide, equivalent, family_z
 
 __all__ = [

@@ -76,7 +76,7 @@ class FrozenDict(Mapping):
     def __len__(self) -> int:
         return len(self._data)
 
-    def __setattr__(self, name, value):  # noqa: D401
+    def __setattr__(self, name, value):
         raise AttributeError("FrozenDict is immutable")
 
     def __reduce__(self):

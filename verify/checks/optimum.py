@@ -22,8 +22,16 @@ import numpy as np
 
 from verify.checks.blocks import replicate_blocks
 from verify.checks.core import Check, Measurement, Outcome, Task
-from verify.optimal_size import (Problem, by_cvxpy, by_scipy, by_sympy, disagreements, objective,
-                                 simulate_summary, simulate_tasks)
+from verify.optimal_size import (
+    Problem,
+    by_cvxpy,
+    by_scipy,
+    by_sympy,
+    disagreements,
+    objective,
+    simulate_summary,
+    simulate_tasks,
+)
 
 
 def _bound_methods(problem: Mapping[str, Any]) -> dict:

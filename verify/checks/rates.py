@@ -46,10 +46,8 @@ def _exp_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Ou
     xs, ys, ses, rows = [], [], [], []
     for k, n in enumerate(p["ns"]):
         vals = pool_rows([o[p["metric"]] for o in outputs[k * blocks:(k + 1) * blocks]])[:, p["generation"]]
-        if p.get("absolute"):
-            vals = vals  # the mean is taken first; |E X| below
         m = Measurement.from_samples(vals, z)
-        mean = abs(m.value) if p.get("absolute") else m.value
+        mean = abs(m.value) if p.get("absolute") else m.value  # the rate of |E X|
         ly, lse = log_mean(Measurement(mean, m.stderr, 0, 0, m.n, z))
         xs.append(math.log(n))
         ys.append(ly)
@@ -120,12 +118,12 @@ def _shape_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
         level = float(np.mean(vals[:, half]))
         if lam == 0:
             v = at_least(change, 0.0)
-            target, relation = 0.0, "> 0 (keeps growing)"
+            relation = "> 0 (keeps growing)"
             if change.ci_low <= 0 < change.ci_high:
                 v = "inconclusive"
         else:
             v = equivalent(change, 0.0, p["plateau_margin"] * level)
-            target, relation = 0.0, f"≈ 0 within ±{p['plateau_margin']:.0%} of the level (bounded)"
+            relation = f"≈ 0 within ±{p['plateau_margin']:.0%} of the level (bounded)"
         verdicts.append(v)
         means = vals.mean(axis=0)
         ses = vals.std(axis=0, ddof=1) / math.sqrt(vals.shape[0])

@@ -82,7 +82,6 @@ def evaluate_config(cfg: Mapping[str, Any], outputs: Sequence[Any], z_const: flo
                     ) -> dict[str, Any]:
     """Measured ``E gen_i`` and both T1 bounds for one configuration (plain numbers)."""
     from numerics.schemes import get_scheme
-
     from verify.constants import t1_analytic, t1_general
 
     loops, est = _n_tasks(cfg)
@@ -140,7 +139,6 @@ def _estimator_block_with_differ(estimator: str, **kw) -> dict:
     if estimator != "gamma":
         return estimator_block(estimator, **kw)
     from numerics import estimators as E
-
     from verify.checks.loops import build_model
 
     m = build_model(kw["model"], kw["params"])

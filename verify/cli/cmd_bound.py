@@ -78,7 +78,6 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
     """Tidy records (DESIGN.md) of ``gen_gap``, both bounds and the terms; plus config notes."""
     from numerics import estimators as E
     from numerics.loop import run_loop
-
     from verify.checks.validity import evaluate_config
 
     if model is None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 from verify.errors import InputError
 
@@ -61,7 +60,7 @@ def _missing_problem() -> int:
 
 def handler(args: argparse.Namespace) -> int:
     from verify.cli.common import emit, parse_assignments, to_json
-    from verify.optimal_size import METHODS, Problem, disagreements, problem_from_subs, solve
+    from verify.optimal_size import METHODS, disagreements, problem_from_subs, solve
 
     if args.n_real < 1:
         raise InputError("--n-real", args.n_real, "an integer >= 1")

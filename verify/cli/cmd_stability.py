@@ -32,8 +32,9 @@ def register(subparsers) -> None:
             "beta_n, tau_n and gamma are suprema over neighbouring datasets (and, for beta_n, over "
             "loss arguments): each estimate is the mean over replicates of the largest change "
             "found over a few random neighbours and probes, so it is a lower estimate of the "
-            "supremum; its CI (ci_low, ci_high: two-sided normal interval, mean +- z stderr) is "
-            "for that mean. config.methods says how each number was computed."),
+            "supremum; its CI (ci_low, ci_high: two-sided Student-t interval, mean +- q stderr, "
+            "clipped to the range of the quantity) is for that mean. config.methods says how "
+            "each number was computed."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_simulation_options(parser)
