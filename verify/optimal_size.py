@@ -46,6 +46,9 @@ METHODS: tuple[str, ...] = ("sympy", "scipy", "cvxpy", "simulate")
 #: The ``--subs`` names this command understands (DESIGN.md symbol names).
 SUBS_NAMES: tuple[str, ...] = ("M", "c_0", "delta", "a", "b", "c", "i")
 
+#: Largest ``--n-real``: sizes beyond this overflow the float search (and no loop runs them).
+MAX_N_REAL: int = 10**9
+
 #: Metric used as "risk on the real distribution" when simulating each model.
 RISK_METRIC: Mapping[str, str] = {
     "categorical": "tv_to_real", "gaussian": "kl_to_real", "linreg": "test_error",
@@ -68,8 +71,8 @@ class Problem:
     n_s_max: int | None = None
 
     def __post_init__(self):
-        if not isinstance(self.n_r, (int, np.integer)) or self.n_r < 1:
-            raise InputError("--n-real", self.n_r, "an integer >= 1")
+        if not isinstance(self.n_r, (int, np.integer)) or not 1 <= self.n_r <= MAX_N_REAL:
+            raise InputError("--n-real", self.n_r, f"an integer in [1, {MAX_N_REAL}]")
         for name in ("c_0", "M", "a"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
@@ -128,7 +131,11 @@ def _number(key: str, text: str) -> float:
 
     from theory.parsing import parse_expression
 
-    expr = parse_expression(text)
+    try:
+        expr = parse_expression(text)
+    except ValueError as exc:  # theory's InputError names "expression": name the option instead
+        allowed = getattr(exc, "allowed", None) or str(exc)
+        raise InputError(f"--subs {key}", text, allowed) from None
     if expr in (sp.oo, sp.zoo) or expr == sp.oo:
         return math.inf
     if expr.free_symbols:

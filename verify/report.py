@@ -6,7 +6,10 @@
      "measured", "predicted", "runtime_s", ...}], "summary": {"pass", "fail", "inconclusive"}}
 
 Each check entry carries extra fields (``relation``, ``measured_ci``, ``parameters``,
-``details``...) after the contract ones. Figures come from :mod:`verify.figures`.
+``details``...) after the contract ones; the top level has exactly the four contract
+fields. What describes the run rather than the results (wall time, backend, reused
+checks, store issues, figure paths) goes to ``run.json`` beside it and into
+``report.md``. Figures come from :mod:`verify.figures`.
 
 >>> from verify.checks.core import CheckResult, Measurement
 >>> r = CheckResult("c", "validity", "E gen ≤ B", "", {}, Measurement.exact(0.1), 0.2, "<=", "pass", 0.5, 0)
@@ -37,6 +40,8 @@ def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
 
 
 def build_report(suite: str, seed: int, results: Sequence[CheckResult], **extra: Any) -> dict:
+    """The report in memory: the contract fields, then ``extra`` run information
+    (``total_runtime_s``, ``backend``, ...). :func:`contract_view` is what ``report.json`` holds."""
     report = {
         "suite": suite,
         "seed": int(seed),
@@ -47,14 +52,30 @@ def build_report(suite: str, seed: int, results: Sequence[CheckResult], **extra:
     return report
 
 
-def validate_report(report: Any) -> list[str]:
-    """Problems with a ``report.json`` document (empty list when it follows the contract)."""
+def contract_view(report: dict) -> dict:
+    """The ``report.json`` document: exactly the DESIGN.md top-level fields."""
+    return {key: report[key] for key in TOP_FIELDS}
+
+
+def run_view(report: dict) -> dict:
+    """Everything else in an in-memory report (written to ``run.json``)."""
+    return {key: value for key, value in report.items() if key not in TOP_FIELDS}
+
+
+def validate_report(report: Any, strict: bool = False) -> list[str]:
+    """Problems with a ``report.json`` document (empty list when it follows the contract).
+
+    ``strict``: the top level must hold the contract fields and nothing else, and the
+    summary exactly the three verdict counts (what :func:`write_report` writes).
+    """
     problems: list[str] = []
     if not isinstance(report, dict):
         return ["report is not a JSON object"]
     for key in TOP_FIELDS:
         if key not in report:
             problems.append(f"missing top-level field {key!r}")
+    if strict:
+        problems += [f"unexpected top-level field {key!r}" for key in report if key not in TOP_FIELDS]
     checks = report.get("checks", [])
     if not isinstance(checks, list):
         problems.append("'checks' is not a list")
@@ -77,6 +98,8 @@ def validate_report(report: Any) -> list[str]:
             if v is not None and not isinstance(v, (int, float)):
                 problems.append(f"checks[{i}].{key} is not a number or null")
     summary = report.get("summary")
+    if strict and not (isinstance(summary, dict) and list(summary) == list(VERDICTS)):
+        problems.append(f"summary must have exactly the fields {list(VERDICTS)}")
     if isinstance(summary, dict) and summary != counts:
         problems.append(f"summary {summary} does not match the verdicts {counts}")
     return problems
@@ -155,6 +178,7 @@ def write_report(out: str | Path, report: dict, figures: bool = True,
         made = [str(Path("figures") / Path(p).name) for p in made]
     report = dict(report)
     report["figures"] = made
-    write_text_atomic(out / "report.json", to_json(report))
+    write_text_atomic(out / "report.json", to_json(contract_view(report)))
+    write_text_atomic(out / "run.json", to_json(run_view(report)))
     write_text_atomic(out / "report.md", render_markdown(report, made, fig_notes))
     return made

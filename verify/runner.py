@@ -44,6 +44,8 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
     issues: list[Issue] = []
     done = 0
 
+    if store is not None:
+        issues.extend(store.sweep())
     fps = {c.name: fingerprint(c.name, c.kind, c.parameters, seed) for c in checks}
     pending: list[Check] = []
     for check in checks:

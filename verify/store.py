@@ -79,6 +79,8 @@ class Issue:
     reason: str
 
     def line(self) -> str:
+        if self.problem == "interrupted":
+            return f"{self.path}: {self.problem} ({self.reason})"
         return f"{self.path}: {self.problem} ({self.reason}); recomputing"
 
 
@@ -133,6 +135,25 @@ class ResultStore:
             return self.read(name, fp)
         except FileNotFoundError:
             return None
+
+    def sweep(self) -> list[Issue]:
+        """Remove the temporary files of writes that a kill interrupted (``.NAME.json.*.tmp``).
+
+        An atomic write never leaves a half file under the real name, but a process killed
+        between creating its temporary file and the rename leaves the temporary behind;
+        it is never read as a result. Each one removed is reported.
+        """
+        issues = []
+        if not self.dir.is_dir():
+            return issues
+        for tmp in sorted(self.dir.glob(".*.json.*.tmp")):
+            try:
+                tmp.unlink()
+            except OSError:
+                continue
+            issues.append(Issue(str(tmp), "interrupted",
+                                "temporary file of a write that did not finish; removed"))
+        return issues
 
     def lookup(self, name: str, fp: str) -> tuple[CheckResult | None, Issue | None]:
         """``(result, None)`` to reuse, ``(None, None)`` if absent, ``(None, issue)`` if untrusted."""

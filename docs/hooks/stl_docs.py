@@ -47,8 +47,9 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from mkdocs.exceptions import PluginError
 
@@ -454,9 +455,9 @@ def render_closed_form(args: list[str], opts: dict[str, str]) -> str:
             f"result = check.run(seed={seed})")
     return "\n".join([
         "", "```python", "from verify.checks.closed_forms import closed_form_check", call, "```", "",
-        f"Verdict: **{result.verdict}** — {_md_inline(result.details['summary'])} "
-        f"({replicates} replicates, seed {seed}; intervals are 95 % family-wise over the "
-        "generations; computed when this page was built.)",
+        (f"Verdict: **{result.verdict}** — {_md_inline(result.details['summary'])} "
+         f"({replicates} replicates, seed {seed}; intervals are 95 % family-wise over the "
+         "generations; computed when this page was built.)"),
         "", *table, "",
     ])
 
@@ -488,7 +489,7 @@ def run_command(args: list[str], cwd: str, timeout: float = 180.0) -> tuple[int,
     """Run a documented command in ``cwd``; return (exit status, stdout + stderr)."""
     env = dict(os.environ, COLUMNS=HELP_COLUMNS, MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run(command_argv(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(command_argv(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 

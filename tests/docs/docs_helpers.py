@@ -77,7 +77,7 @@ def run_console(command: str, cwd: Path, timeout: float = 120) -> subprocess.Com
     argv = shlex.split(command)
     if argv and argv[0] == "stl":
         argv = [sys.executable, "-m", "verify.cli.main", *argv[1:]]
-    return subprocess.run(argv, cwd=cwd, env=command_env(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(argv, cwd=cwd, env=command_env(), capture_output=True, text=True, timeout=timeout, check=False)
 
 
 class DocsExampleError(RuntimeError):
@@ -112,7 +112,7 @@ def run_page_isolated(path: Path, workdir: Path, timeout: float = 300) -> subpro
     """``run_page`` in a fresh interpreter, so pages cannot leak state into each other."""
     env = command_env()
     return subprocess.run([sys.executable, __file__, str(path), str(workdir)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The model-based checks can pass and, given a wrong claim, fail."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,80 @@ def test_clip_is_flagged_and_only_shrinks_delta():
     assert np.array_equal(delta, gain_learner_block(n=100, lam=0.0, c=3.0, generations=6, seed=0, first=0,
                                                     count=200))
     assert delta[:, -1].mean() < l2_value(3.0 / 100, 3.0, 6, kept_real=False)
+
+
+def test_closed_form_fails_when_the_formula_is_off_by_less_than_the_margin(monkeypatch):
+    """A formula 3 % off is contradicted by the simulation (the exact value leaves the CI)
+    even though 3 % is inside the 5 % equivalence margin: the check must fail, not pass."""
+    from verify.checks import closed_forms as cf
+
+    chk = closed_form_check("biased", "wright_fisher_heterozygosity", "categorical", {"k": "4"},
+                            "heterozygosity", n=50, generations=3, replicates=2000, margin=0.05)
+    assert chk.run(seed=0).verdict == "pass"
+    orig = cf.FORMULAS["wright_fisher_heterozygosity"]
+    monkeypatch.setitem(cf.FORMULAS, "wright_fisher_heterozygosity", lambda **kw: 1.03 * orig(**kw))
+    res = chk.run(seed=0)
+    assert res.verdict == "fail"
+    assert not res.measured.ci_low <= res.predicted <= res.measured.ci_high
+
+
+def test_closed_forms_have_one_home():
+    """verify uses numerics.closed_forms' functions themselves, not a restatement."""
+    import numerics.closed_forms as home
+    from verify.checks import closed_forms as cf
+
+    assert cf.FORMULAS is home.FORMULAS
+    assert cf.wright_fisher_heterozygosity is home.wright_fisher_heterozygosity
+
+
+def test_formula_latex_comes_from_theory():
+    """Claims print the theory's own expressions (no hand-written LaTeX of T1, L2, T3)."""
+    import sympy as sp
+
+    from theory.results import get
+    from theory.results import optimal_size as T3
+    from theory.results.theorem1 import theorem1_bound
+    from theory.symbols import to_latex
+    from verify.checks.optimum import optimum_check
+    from verify.checks.phase import l2_attained_check
+    from verify.checks.validity import t1_tightness_check
+
+    assert t1_validity_check("categorical", name="x").claim_latex == theorem1_bound().statement_latex()
+    assert to_latex(theorem1_bound().rhs(), order="none") in t1_tightness_check().claim_latex
+    l2 = get("recursive-stability").result
+    assert l2_attained_check().claim_latex.endswith(to_latex(l2.rhs(), order="none"))
+    assert l2.statement_latex() in phase_transition_check().claim_latex
+    assert to_latex(T3.optimal_synthetic_size_public(), order="none") in optimum_check().claim_latex
+
+
+def test_tightness_ratio_interval_brackets_the_ratio():
+    """The reported interval of bound/|E gen_i| is [bound/ci_high, bound/ci_low] — a real
+    interval with a standard error, not [lower limit, point estimate]."""
+    from verify.checks.validity import t1_tightness_check
+
+    res = t1_tightness_check(ns=(50,), lams=(0.5,), generations=1, replicates=300, block=300).run(seed=0)
+    m = res.measured
+    assert m.ci_low < m.value < m.ci_high and math.isfinite(m.stderr) and m.stderr > 0
+    cell = min(res.details["cells"], key=lambda c: c["ratio_low"])
+    assert m.ci_high == pytest.approx(cell["ratio_high"])
+
+
+def test_optimum_row_is_scipy_against_sympy(monkeypatch):
+    """measured = scipy's n_s*, predicted = the sympy closed form; a disagreeing solver fails."""
+    from verify.checks import optimum
+    from verify.optimal_size import Problem, by_sympy
+
+    res = optimum.optimum_check(n_r=50, simulate_model=None, name="opt").run(seed=0)
+    expected = by_sympy(Problem(n_r=50))["n_s"]
+    assert res.verdict == "pass" and expected > 0
+    assert res.predicted == expected and res.measured.value == expected
+    real = optimum.by_scipy
+    monkeypatch.setattr(optimum, "by_scipy", lambda p: {**real(p), "n_s": real(p)["n_s"] + 5})
+    bad = optimum.optimum_check(n_r=50, simulate_model=None, name="opt").run(seed=0)
+    assert bad.verdict == "fail" and bad.measured.value == expected + 5
+
+
+def test_headline_relations_are_comparisons_not_info():
+    res = phase_transition_check(n=10_000, generations=3, replicates=300, lams=(0.2, 0.8), cs=(0.5, 3.0),
+                                 block=150).run(seed=2)
+    assert res.relation in ("<=", ">=", "==")

@@ -18,7 +18,8 @@ def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
     out = tmp_path / "rep"
     code, _, _ = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet")
     doc = json.loads((out / "report.json").read_text())
-    assert validate_report(doc) == []
+    assert validate_report(doc, strict=True) == []
+    assert list(doc) == ["suite", "seed", "checks", "summary"]  # exactly the DESIGN.md fields
     assert code == (1 if doc["summary"]["fail"] else 0)
     assert doc["summary"]["fail"] == 0
     assert (out / "report.md").exists() and list((out / "figures").glob("*.png"))
@@ -26,7 +27,8 @@ def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
     # resume: everything reused, same numbers
     _, stdout2, _ = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet", "--format", "json")
     doc2 = json.loads(stdout2)
-    assert set(doc2["reused"]) == {c["name"] for c in doc["checks"]}
+    assert validate_report(doc2, strict=True) == []
+    assert set(json.loads((out / "run.json").read_text())["reused"]) == {c["name"] for c in doc["checks"]}
     assert [c["measured"] for c in doc2["checks"]] == [c["measured"] for c in doc["checks"]]
 
 
@@ -51,6 +53,12 @@ def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
     (["optimize", "synthetic-size", "--n-real", "10", "--method", "magic"], "--method"),
     (["optimize", "synthetic-size", "--n-real", "10", "--subs", "delta=2"], "delta"),
     (["optimize", "synthetic-size", "--n-real", "10", "--model", "nomodel"], "MODEL"),
+    # found in review: a huge --n-real crashed with a traceback; a malformed --subs value
+    # named "expression" instead of the option and key
+    (["optimize", "synthetic-size", "--n-real", "99999999999999999999"], "--n-real"),
+    (["optimize", "synthetic-size", "--n-real", "10", "--subs", "M=x"], "--subs M"),
+    (["optimize", "synthetic-size", "--n-real", "10", "--subs", "a=__import__('os')"], "--subs a"),
+    (["verify", "--suite", "smoke-optimum", "--out", __file__], "--out"),
 ])
 def test_bad_inputs_exit_2_with_one_line(capsys, argv, arg):
     code, _, err = run(capsys, *argv)

@@ -27,8 +27,10 @@ def test_report_json_schema(tmp_path):
     assert validate_report(rep) == []
     write_report(tmp_path, rep)
     doc = json.loads((tmp_path / "report.json").read_text())  # strict JSON: NaN/inf became null
-    assert validate_report(doc) == []
-    assert list(doc)[:4] == ["suite", "seed", "checks", "summary"]
+    assert validate_report(doc, strict=True) == []
+    assert list(doc) == ["suite", "seed", "checks", "summary"]   # exactly the contract's top level
+    assert json.loads((tmp_path / "run.json").read_text())["total_runtime_s"] == 1.0
+    assert "total_runtime_s" in (tmp_path / "report.md").read_text() or "Wall time" in (tmp_path / "report.md").read_text()
     assert doc["summary"] == {"pass": 1, "fail": 1, "inconclusive": 1}
     for entry in doc["checks"]:
         assert list(entry)[: len(CHECK_FIELDS)] == list(CHECK_FIELDS)
@@ -52,6 +54,8 @@ def test_validate_report_catches_problems():
     del rep["checks"][0]["verdict"]
     problems = validate_report(rep)
     assert any("verdict" in p for p in problems) and any("summary" in p for p in problems)
+    extra = build_report("quick", 0, results()[:1], total_runtime_s=1.0)
+    assert validate_report(extra) == [] and any("unexpected" in p for p in validate_report(extra, strict=True))
 
 
 def test_broken_figure_is_a_note_not_a_crash(tmp_path):

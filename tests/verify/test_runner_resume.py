@@ -101,8 +101,11 @@ def test_killed_cli_run_resumes_to_the_same_report(tmp_path):
                                "--format", "json"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     resumed = json.loads(done.stdout)
-    assert set(resumed["reused"]) == {Path(n).stem for n in stored_before}
-    assert resumed["store_issues"] == []
+    run_info = json.loads((out / "run.json").read_text())
+    assert set(run_info["reused"]) == {Path(n).stem for n in stored_before}
+    assert run_info["store_issues"] == []
+    # no check lost or duplicated by the kill
+    assert [c["name"] for c in resumed["checks"]] == suite
     clean = subprocess.run(_stl("verify", "--suite", *suite, "--out", str(tmp_path / "clean"), "--quiet",
                                 "--no-figures", "--format", "json"), capture_output=True, text=True)
     fresh = json.loads(clean.stdout)

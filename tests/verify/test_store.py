@@ -57,3 +57,32 @@ def test_out_must_be_a_directory(tmp_path):
 
     with pytest.raises(InputError):
         ResultStore(f)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """mkstemp files are 0600; an atomic write must not make reports private."""
+    import os
+
+    from verify.atomic import write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "r.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_leftover_temporary_of_a_killed_write_is_swept_and_reported(tmp_path):
+    from verify.backends import LocalBackend
+    from verify.runner import run_checks
+    from verify.suites import resolve
+
+    store = ResultStore(tmp_path)
+    store.dir.mkdir(parents=True)
+    tmp = store.dir / ".smoke-optimum.json.abc123.tmp"
+    tmp.write_text('{"format": "stl-verify-ch')   # a write cut off by kill -9
+    run = run_checks(resolve(["smoke-optimum"]), seed=0, backend=LocalBackend(1), store=store)
+    assert not tmp.exists()
+    assert [i.problem for i in run.issues] == ["interrupted"]
+    assert [r.name for r in run.results] == ["smoke-optimum"]

@@ -127,3 +127,31 @@ def test_invalid_verdict_or_kind_rejected():
         Outcome(None, None, "<=", "maybe")
     with pytest.raises(ValueError):
         Check("x", "nonsense", "", "", {}, _plan, _conclude)
+
+
+def test_agrees_fails_on_a_significant_deviation_inside_the_margin():
+    """An exact formula contradicted by the data must fail even when the deviation is
+    smaller than the equivalence margin (`equivalent` alone would call it a pass)."""
+    from verify.checks.verdicts import agrees
+
+    tight = Measurement(1.02, 0.001, 1.018, 1.022, 10**6)
+    assert equivalent(tight, 1.0, margin=0.05) == "pass"
+    assert agrees(tight, 1.0, margin=0.05) == "fail"
+    assert agrees(m(1.0, 0.01), 1.0, margin=0.05) == "pass"
+    assert agrees(m(1.0, 0.5), 1.0, margin=0.05) == "inconclusive"
+    assert agrees(Measurement(math.nan, math.nan, math.nan, math.nan, 0), 1.0, margin=0.1) == "inconclusive"
+
+
+def test_slope_interval_uses_student_t_when_the_scale_is_estimated():
+    """Five points scattering more than their errors: the scale comes from 3 residual
+    degrees of freedom, so the interval must use t_3 (≈3.18 for 95 %), not 1.96."""
+    from scipy.stats import t as student_t
+
+    x = np.log([50.0, 100, 200, 400, 800])
+    y = -x + np.array([0.0, 0.05, -0.05, 0.05, -0.05])
+    fit = slope_fit(x, y, np.full(5, 0.001), z=1.959963984540054)
+    assert fit.z == pytest.approx(student_t.ppf(0.975, 3))
+    assert fit.ci_high - fit.value == pytest.approx(fit.z * fit.stderr)
+    # points within their errors: the given z is kept (the scale is not estimated)
+    quiet = slope_fit(x, -x, np.full(5, 0.1), z=1.959963984540054)
+    assert quiet.z == pytest.approx(1.959963984540054)

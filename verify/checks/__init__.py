@@ -27,9 +27,9 @@ from verify.checks.core import (
                                 freeze,
                                 thaw,
 )
-from verify.checks.verdicts import RULES, at_least, at_most, combine, decide, equivalent, family_z
+from verify.checks.verdicts import RULES, agrees, at_least, at_most, combine, decide, equivalent, family_z
 
 __all__ = [
     "KINDS", "VERDICTS", "Check", "CheckResult", "Measurement", "Outcome", "Task", "execute", "freeze",
-    "thaw", "RULES", "at_least", "at_most", "combine", "decide", "equivalent", "family_z",
+    "thaw", "RULES", "agrees", "at_least", "at_most", "combine", "decide", "equivalent", "family_z",
 ]

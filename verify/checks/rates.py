@@ -132,15 +132,21 @@ def _shape_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
                      "means": means.tolist()})
         series.append({"label": f"λ={lam:g}", "y": means.tolist(), "lo": (means - 1.96 * ses).tolist(),
                        "hi": (means + 1.96 * ses).tolist()})
-        if lam == 0:
-            head = change
+        # headline: the worst verdict (a failing λ first), ties to λ = 0's growth
+        rank = ({"fail": 2, "inconclusive": 1}.get(v, 0), lam == 0)
+        if head is None or rank > head[0]:
+            head = (rank, change, 0.0 if lam == 0 else p["plateau_margin"] * level,
+                    ">=" if lam == 0 else "==")
     fig = {"type": "series", "name": p["name"], "x": list(range(G + 1)), "x_label": "generation i",
            "y_label": f"E {p['metric']}", "title": f"growth in i: {p['model']} n={p['n']}",
            "series": series}
     summary = "; ".join(f"λ={r['lam']:g}: change from generation {half} to {G} = {r['change']:.4g} "
                         f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}], claim {r['relation']} → {r['verdict']}"
                         for r in rows)
-    return Outcome(measured=head, predicted=0.0, relation="info", verdict=combine(verdicts),
+    _, head_m, head_pred, head_rel = head
+    if head_rel == "==":  # report |change| against the plateau margin it must stay within
+        head_m, head_rel = head_m.absolute(), "<="
+    return Outcome(measured=head_m, predicted=head_pred, relation=head_rel, verdict=combine(verdicts),
                    details={"summary": summary, "rows": rows, "figures": [fig]})
 
 

@@ -32,7 +32,15 @@ def slope_fit(x, y, y_stderr, z: float) -> Measurement:
 
     Weights are ``1/stderr²``. When the points scatter more than their standard errors
     allow (reduced χ² > 1, e.g. a rate that is only asymptotic), the slope's standard
-    error is inflated by ``sqrt(χ²/dof)`` so the interval stays honest.
+    error is inflated by ``sqrt(χ²/dof)`` so the interval stays honest — and because that
+    scale is then estimated from only ``dof = points − 2`` residuals, the interval uses the
+    Student-t quantile with ``dof`` degrees of freedom at the coverage ``z`` stands for
+    (e.g. 3.18 instead of 1.96 for five points), not the normal one.
+
+    >>> x = np.log([50., 100, 200, 400, 800]); y = -x + np.array([0, .05, -.05, .05, -.05])
+    >>> fit = slope_fit(x, y, np.full(5, 0.001), z=1.959963984540054)
+    >>> round(fit.z, 2)
+    3.18
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -50,6 +58,12 @@ def slope_fit(x, y, y_stderr, z: float) -> Measurement:
     dof = x.size - 2
     chi2 = float(np.sum(w * resid**2) / dof)
     se = math.sqrt(1.0 / sxx) * math.sqrt(max(chi2, 1.0))
+    if chi2 > 1.0:
+        from statistics import NormalDist
+
+        from scipy.stats import t as student_t
+
+        z = float(student_t.ppf(NormalDist().cdf(z), dof))
     return Measurement.from_mean(slope, se, x.size, z)
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from verify.checks.blocks import pool_rows, replicate_blocks
 from verify.checks.core import Check, Measurement, Outcome, Task
+from verify.checks.formulas import t1_latex, t1_tightness_latex
 from verify.checks.loops import estimator_block, loop_block
 from verify.checks.stats import column_measurements
 from verify.checks.verdicts import at_most, combine, family_z
@@ -185,6 +186,10 @@ def _compare(ev: Mapping[str, Any], z: float) -> tuple[list[dict], list[str]]:
                 row[key.replace("bound", "verdict")] = v
                 row[key.replace("bound", "ratio")] = b / m.value if m.value > 0 else math.inf
                 row[key.replace("bound", "ratio_low")] = b / m.ci_high if m.ci_high > 0 else math.inf
+                # the interval of b/|E gen_i| is [b/ci_high, b/ci_low] (unbounded when |E gen_i| may be 0)
+                row[key.replace("bound", "ratio_high")] = b / m.ci_low if m.ci_low > 0 else math.inf
+                row[key.replace("bound", "ratio_stderr")] = (b * m.stderr / m.value ** 2 if m.value > 0
+                                                             else math.inf)
         rows.append(row)
     return rows, verdicts
 
@@ -280,8 +285,7 @@ def t1_validity_check(model: str, params: Mapping[str, str] | None = None, n: in
         claim=(f"T1 holds for the {model} model (n={n}, λ={lam:g}, generations 0..{generations}): the upper "
                "confidence limit of |E gen_i| stays below the T1 bound with analytic constants (where "
                "theory has them) and with estimated constants at their upper confidence limits."),
-        claim_latex=(r"|\mathbb{E}\,\mathrm{gen}_i| \le \beta_n(1+\lambda n_s\gamma_n^{i-1}) + "
-                     r"M(1-\lambda)\,d_{TV}(n)\,\frac{1-(1-\lambda)^i}{\lambda}"),
+        claim_latex=t1_latex(),
         parameters={"configs": [cfg], "figure_prefix": name},
         plan=lambda p, seed: _plan_configs(p["configs"], seed),
         conclude=_validity_conclude)
@@ -299,7 +303,7 @@ def t1_tightness_check(model: str = "categorical", params: Mapping[str, str] | N
         claim=(f"Tightness of T1 on the {model} model over n ∈ {list(ns)}, λ ∈ {list(lams)}, "
                f"i ∈ 0..{generations}: the ratio bound / |E gen_i| is at least 1 everywhere (its lower "
                "confidence limit), and the report gives how far above 1 it is."),
-        claim_latex=r"\frac{B_{T1}(n,\lambda,i)}{|\mathbb{E}\,\mathrm{gen}_i|} \ge 1",
+        claim_latex=t1_tightness_latex(),
         parameters={"configs": configs, "figure_prefix": name},
         plan=lambda p, seed: _plan_configs(p["configs"], seed),
         conclude=_tightness_conclude)
@@ -313,6 +317,8 @@ def _tightness_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any])
             if "ratio_analytic" in row:
                 cells.append({"n": cfg["n"], "lam": cfg["lam"], "generation": row["generation"],
                               "ratio": row["ratio_analytic"], "ratio_low": row["ratio_low_analytic"],
+                              "ratio_high": row["ratio_high_analytic"],
+                              "ratio_stderr": row["ratio_stderr_analytic"],
                               "measured": row["measured"], "bound": row["bound_analytic"]})
     if not cells:
         return Outcome(None, None, ">=", "inconclusive",
@@ -321,13 +327,15 @@ def _tightness_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any])
     lows = np.array([c["ratio_low"] for c in cells])
     k = int(np.argmin(lows))
     z = base.details["z"]
-    worst = Measurement(float(ratios[k]), math.nan, float(lows[k]), float(ratios[k]), 0, z)
+    worst = Measurement(float(ratios[k]), float(cells[k]["ratio_stderr"]), float(lows[k]),
+                        float(cells[k]["ratio_high"]), int(p["configs"][0]["replicates"]), z)
     finite = ratios[np.isfinite(ratios)]
     fig = {"type": "ratios", "name": f"{p['figure_prefix']}-ratios",
            "title": "T1 tightness: bound / |E gen_i| (analytic constants)",
            "labels": [f"n={c['n']},λ={c['lam']:g},i={c['generation']}" for c in cells],
            "values": [float(x) if math.isfinite(x) else None for x in ratios],
-           "lo": [float(x) for x in lows], "hi": [float(x) if math.isfinite(x) else None for x in ratios],
+           "lo": [float(x) for x in lows],
+           "hi": [float(c["ratio_high"]) if math.isfinite(c["ratio_high"]) else None for c in cells],
            "y_label": "bound / measured"}
     summary = (f"{len(cells)} cells; ratio bound/measured: min {finite.min():.3g}, median "
                f"{np.median(finite):.3g}, max {finite.max():.3g} (lower CI limit of the smallest: "

@@ -75,6 +75,30 @@ def equivalent(m: Measurement, exact: float, margin: float) -> str:
     return "inconclusive"
 
 
+def agrees(m: Measurement, exact: float, margin: float) -> str:
+    """An exact formula against a simulation: within Monte Carlo error *and* a margin.
+
+    Stricter than :func:`equivalent`, for claims that a value is exact (a closed form, a
+    bound that is attained): a confidence interval that excludes ``exact`` is a
+    significant deviation, which contradicts the claim however small it is, so the
+    verdict is ``fail`` even inside the margin. pass: ``exact`` is inside the interval
+    and the interval inside ``[exact − margin, exact + margin]``; inconclusive: ``exact``
+    is inside the interval but the interval is too wide to show agreement to ``margin``.
+
+    >>> agrees(Measurement(1.02, 0.001, 1.018, 1.022, 10**6), 1.0, margin=0.05)
+    'fail'
+    >>> agrees(Measurement(1.0, 0.01, 0.98, 1.02, 100), 1.0, margin=0.05)
+    'pass'
+    >>> agrees(Measurement(1.0, 0.1, 0.8, 1.2, 10), 1.0, margin=0.05)
+    'inconclusive'
+    """
+    if not (math.isfinite(m.ci_low) and math.isfinite(m.ci_high) and math.isfinite(exact)):
+        return "inconclusive"
+    if exact < m.ci_low or exact > m.ci_high:
+        return "fail"
+    return equivalent(m, exact, margin)
+
+
 #: Relation → rule. ``"=="`` rules take a ``margin`` keyword.
 RULES: Mapping[str, Rule] = {"<=": at_most, ">=": at_least, "==": equivalent}
 

@@ -1,5 +1,9 @@
 """``stl verify``: run a suite of checks and write report.json, report.md and figures.
 
+``report.json`` (and ``--format json``) holds exactly the DESIGN.md contract
+(``suite``, ``seed``, ``checks``, ``summary``); ``run.json`` beside it says how the run
+went (wall time, backend, checks reused on resume, stored files that were not trusted).
+
 Exit status 0 only if no check fails (inconclusive checks do not fail the run, and are
 listed as such). With ``--out DIR`` every finished check is stored at once in
 ``DIR/checks/``; running the same command again resumes: finished checks are reused,
@@ -97,7 +101,9 @@ def handler(args: argparse.Namespace) -> int:
     if args.format == "json":
         from verify.cli.common import to_json
 
-        sys.stdout.write(to_json(report))
+        from verify.report import contract_view
+
+        sys.stdout.write(to_json(contract_view(report)))
     else:
         _print_table(report, args.out)
     return 1 if report["summary"]["fail"] else 0

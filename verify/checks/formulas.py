@@ -1,0 +1,81 @@
+"""LaTeX of the theory's formulas that the checks state, printed from the theory objects.
+
+Symbols are defined once (:mod:`theory.symbols`) and formulas once (:mod:`theory.results`);
+a check never restates a formula as a hand-written LaTeX string — it asks this module,
+which prints the theory's own expressions through :func:`theory.symbols.to_latex` (sympy's
+printer with the theory's symbol names). If theory changes a result, the report follows.
+
+>>> t1_latex().startswith(r"\\left|{\\mathbb{E}\\,\\mathrm{gen}_{i}}\\right| \\leq")
+True
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def t1_latex() -> str:
+    """T1 as a statement: ``|E gen_i| ≤ β_n(1 + λ n_s γ_n^{i−1}) + …`` (theory's Bound)."""
+    from theory.results.theorem1 import theorem1_bound
+
+    return theorem1_bound().statement_latex()
+
+
+@lru_cache(maxsize=None)
+def t1_tightness_latex() -> str:
+    """T1 read as a ratio: ``B_T1 / |E gen_i| ≥ 1``, with ``B_T1`` theory's right-hand side."""
+    import sympy as sp
+
+    from theory.results.theorem1 import theorem1_bound
+    from theory.symbols import to_latex
+
+    b = theorem1_bound()
+    return to_latex(sp.GreaterThan(b.rhs() / b.lhs, sp.Integer(1), evaluate=False), order="none")
+
+
+@lru_cache(maxsize=None)
+def l2_latex(equality: bool = False) -> str:
+    """L2 (``γ_n^i ≤ τ_n(1 − ρ^{i+1})/(1 − ρ)``), or the same with ``=`` where it is attained."""
+    import sympy as sp
+
+    from theory.results import get
+    from theory.symbols import to_latex
+
+    bound = get("recursive-stability").result
+    if not equality:
+        return bound.statement_latex()
+    return to_latex(sp.Eq(bound.lhs, bound.rhs(), evaluate=False), order="none")
+
+
+@lru_cache(maxsize=None)
+def phase_latex() -> str:
+    """L2 with its growth factor named: ``ρ = (1 − λ) n τ_n`` and the critical ``λ_c``."""
+    import sympy as sp
+
+    from theory import symbols as S
+    from theory.symbols import to_latex
+
+    rho = sp.Eq(S.rho, (1 - S.lam) * S.n * S.tau_n, evaluate=False)
+    crit = sp.Eq(S.lam_c, 1 - 1 / S.c, evaluate=False)
+    return to_latex(sp.Tuple(l2_statement(), rho, crit), order="none")
+
+
+def l2_statement():
+    from theory.results import get
+
+    return get("recursive-stability").result.statement()
+
+
+@lru_cache(maxsize=None)
+def optimum_latex() -> str:
+    """T3: ``n_s* = n_r(A/C − 2)`` for ``A > 2C`` (else 0), with ``A`` and ``C`` spelled out."""
+    import sympy as sp
+
+    from theory.results import optimal_size as T3
+    from theory.symbols import to_latex
+
+    star = sp.Symbol(r"n_{s}^{\star}")
+    return to_latex(sp.Tuple(sp.Eq(star, T3.optimal_synthetic_size_public(), evaluate=False),
+                             sp.Eq(T3.A, T3.A_VALUE, evaluate=False),
+                             sp.Eq(T3.C, T3.C_VALUE, evaluate=False)), order="none")
