@@ -1,8 +1,9 @@
 """Benchmark: R small ICL transformers trained as one batched computation vs a loop.
 
 Workload (THEORY.md T2 sizes, CPU-sized): ``R`` replicates, each a ``layers``-block
-decoder of width ``width`` trained for ``steps`` Adam steps on its own ``n`` prompts
-(dim 5, context 10, minibatch 32). *Batched*: every weight has a leading replicate axis
+decoder of width ``width`` (the model's defaults: linear attention, width 32, 2 layers)
+trained for ``steps`` Adam steps on its own ``n`` prompts (dim 5, context 10, minibatch
+32) with the model's schedule (5 % warm-up, cosine decay, per-replicate clipping at 1). *Batched*: every weight has a leading replicate axis
 and one training run handles all replicates (``numerics.icl.training.train``). *Loop*:
 the same code called once per replicate with ``R = 1`` slices — how per-model training
 scripts are usually written. Both runs start from identical weights and minibatch
@@ -41,11 +42,12 @@ def bench_transformer(R, steps, layers, width, n=512, batch=32, dim=5, context=1
     data = sample_prompts(s, "real", n, dim, context, 0.1)
     order = torch.as_tensor(s.integers("batches", n, (steps, batch)))
     t0 = time.perf_counter()
-    together = train(params, f, data, steps=steps, lr=3e-3, order=order)
+    kw = {"lr": 3e-3, "order": order, "schedule": "cosine", "clip": 1.0}
+    together = train(params, f, data, steps=steps, **kw)
     t_batched = time.perf_counter() - t0
     t0 = time.perf_counter()
     alone = [train(_slice(params, r), f, Prompts(data.x[r:r + 1], data.y[r:r + 1]), steps=steps,
-                   lr=3e-3, order=order[r:r + 1]) for r in range(R)]
+                   **{**kw, "order": order[r:r + 1]}) for r in range(R)]
     t_loop = time.perf_counter() - t0
     err = max(float((together[k][r] - alone[r][k][0]).abs().max()) for r in range(R) for k in together)
     return {"workload": f"transformer L={layers} width={width} steps={steps} n={n} batch={batch}",
@@ -72,7 +74,7 @@ def main(argv=None):
     ap.add_argument("--replicates", type=int, default=16)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--width", type=int, default=32)
     ap.add_argument("--json", action="store_true", help="print JSON only")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)

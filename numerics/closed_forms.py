@@ -17,7 +17,7 @@ otherwise; they are equalities for the expectation, not bounds.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -148,4 +148,5 @@ FORMULAS = {
     "linreg_accumulate": linreg_accumulate,
 }
 
-__all__ = ["FORMULAS", *FORMULAS]
+__all__ = ["FORMULAS", "gaussian_mean_error", "gaussian_variance", "linreg_accumulate", "linreg_replace",
+           "wright_fisher_heterozygosity"]

@@ -27,10 +27,18 @@ from verify.errors import InputError
 
 BACKENDS: tuple[str, ...] = ("local", "dask", "ray")
 
+#: Most workers one may ask for: a larger number would start that many processes here.
+MAX_WORKERS: int = 256
+
 #: Environment variable read for the Dask scheduler address when no option is given.
 DASK_ADDRESS_ENV = "STL_DASK_ADDRESS"
 
 TaskResult = tuple[Any, float]
+
+
+def _check_workers(workers) -> None:
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS:
+        raise InputError("--workers", workers, f"an integer in [1, {MAX_WORKERS}]")
 
 
 class Backend:
@@ -62,8 +70,7 @@ class LocalBackend(Backend):
     name = "local"
 
     def __init__(self, workers: int = 1):
-        if not isinstance(workers, int) or workers < 1:
-            raise InputError("--workers", workers, "an integer >= 1")
+        _check_workers(workers)
         self.workers = workers
         self._pool = None
 
@@ -110,8 +117,7 @@ class DaskBackend(Backend):
     name = "dask"
 
     def __init__(self, address: str | None = None, workers: int = 1, processes: bool = True):
-        if not isinstance(workers, int) or workers < 1:
-            raise InputError("--workers", workers, "an integer >= 1")
+        _check_workers(workers)
         try:
             import distributed
         except ImportError:
@@ -122,8 +128,9 @@ class DaskBackend(Backend):
         if address:
             try:
                 self._client = distributed.Client(address, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise InputError("--address", address, f"a reachable Dask scheduler ({exc})") from None
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                raise InputError("--address", address,
+                                 f"a reachable Dask scheduler, e.g. tcp://host:8786 ({exc})") from None
             self.workers = max(len(self._client.scheduler_info().get("workers", {})), 1)
         else:
             self._cluster = distributed.LocalCluster(
@@ -204,8 +211,7 @@ def make_backend(name: str, workers: int = 1, address: str | None = None) -> Bac
     """
     if name not in BACKENDS:
         raise InputError("--backend", name, ", ".join(BACKENDS))
-    if not isinstance(workers, int) or workers < 1:
-        raise InputError("--workers", workers, "an integer >= 1")
+    _check_workers(workers)
     if name == "local":
         if address:
             raise InputError("--address", address, "only with --backend dask or ray")

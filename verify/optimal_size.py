@@ -208,9 +208,10 @@ def by_sympy(p: Problem) -> dict[str, Any]:
     from theory.results import optimal_size as T3
     from theory.symbols import PUBLIC
 
+    # exact rationals of the given floats (nsimplify rounds 1e-300 to 0, and log(1/0) is zoo)
     expr = T3.optimal_synthetic_size_public().subs({
-        PUBLIC["n_r"]: p.n_r, PUBLIC["c_0"]: sp.nsimplify(p.c_0), PUBLIC["M"]: sp.nsimplify(p.M),
-        PUBLIC["delta"]: sp.nsimplify(p.delta), PUBLIC["a"]: sp.nsimplify(p.a)})
+        PUBLIC["n_r"]: p.n_r, PUBLIC["c_0"]: sp.Rational(p.c_0), PUBLIC["M"]: sp.Rational(p.M),
+        PUBLIC["delta"]: sp.Rational(p.delta), PUBLIC["a"]: sp.Rational(p.a)})
     exact = float(sp.N(expr, 30))
     ns = _best_integer(objective(p), exact, _upper_limit(p))
     regime = "A > 2C" if p.A > 2 * p.C else "A <= 2C (boundary optimum n_s = 0)"

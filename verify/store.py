@@ -37,6 +37,12 @@ from verify.checks.core import CheckResult, thaw
 from verify.errors import CorruptResultError, InputError
 
 FORMAT = "stl-verify-check/1"
+
+#: Revision of the conclusion rules (verdicts, intervals, what a row reports). A stored
+#: result computed under older rules must not be reused by a resumed run: bump this
+#: whenever a check's ``conclude`` logic changes (2: exact-value checks fail on a
+#: significant deviation, tightness and slope intervals, the T3 row).
+RULES_REVISION = 2
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -62,11 +68,13 @@ def digest(obj: Any) -> str:
 
 
 def fingerprint(name: str, kind: str, parameters: Mapping[str, Any], seed: int) -> str:
-    """What identifies a check's result: name, kind, parameters, seed, store format and the
-    toolkit version (a new version recomputes rather than trusting old numbers)."""
+    """What identifies a check's result: name, kind, parameters, seed, store format, the
+    toolkit version and :data:`RULES_REVISION` (new rules recompute rather than trusting
+    old verdicts)."""
     from verify import __version__
 
-    return digest({"format": FORMAT, "version": __version__, "name": name, "kind": kind,
+    return digest({"format": FORMAT, "version": __version__, "rules": RULES_REVISION, "name": name,
+                   "kind": kind,
                    "parameters": thaw(parameters), "seed": int(seed)})
 
 
@@ -92,6 +100,17 @@ class ResultStore:
         if self.root.exists() and not self.root.is_dir():
             raise InputError("--out", str(root), "a directory (or a path that does not exist yet)")
         self.dir = self.root / "checks"
+
+    def prepare(self) -> None:
+        """Create ``root/checks`` now, so an unusable ``--out`` is refused before any work."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            probe = self.dir / ".write-probe"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise InputError("--out", str(self.root),
+                             f"a directory that can be created and written ({exc.strerror or exc})") from None
 
     def path(self, name: str) -> Path:
         if not _SAFE_NAME.match(name):

@@ -44,54 +44,29 @@ class Factory:
         return check
 
 
-def _validity(**kw):
-    from verify.checks.validity import t1_validity_check
-    return t1_validity_check(**kw)
+def _lazy(target: str) -> Callable[..., Check]:
+    """A check builder that imports ``module:function`` only when a check is made."""
+    module, _, attr = target.partition(":")
+
+    def build(**kw) -> Check:
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(**kw)
+
+    build.__name__ = build.__qualname__ = attr
+    return build
 
 
-def _tightness(**kw):
-    from verify.checks.validity import t1_tightness_check
-    return t1_tightness_check(**kw)
-
-
-def _exponent(**kw):
-    from verify.checks.rates import exponent_check
-    return exponent_check(**kw)
-
-
-def _growth(**kw):
-    from verify.checks.rates import growth_shape_check
-    return growth_shape_check(**kw)
-
-
-def _phase(**kw):
-    from verify.checks.phase import phase_transition_check
-    return phase_transition_check(**kw)
-
-
-def _attained(**kw):
-    from verify.checks.phase import l2_attained_check
-    return l2_attained_check(**kw)
-
-
-def _closed(**kw):
-    from verify.checks.closed_forms import closed_form_check
-    return closed_form_check(**kw)
-
-
-def _optimum(**kw):
-    from verify.checks.optimum import optimum_check
-    return optimum_check(**kw)
-
-
-def _t2(**kw):
-    from verify.checks.icl import t2_check
-    return t2_check(**kw)
-
-
-def _t2_depth(**kw):
-    from verify.checks.icl import t2_depth_check
-    return t2_depth_check(**kw)
+_validity = _lazy("verify.checks.validity:t1_validity_check")
+_tightness = _lazy("verify.checks.validity:t1_tightness_check")
+_exponent = _lazy("verify.checks.rates:exponent_check")
+_growth = _lazy("verify.checks.rates:growth_shape_check")
+_phase = _lazy("verify.checks.phase:phase_transition_check")
+_attained = _lazy("verify.checks.phase:l2_attained_check")
+_closed = _lazy("verify.checks.closed_forms:closed_form_check")
+_optimum = _lazy("verify.checks.optimum:optimum_check")
+_t2 = _lazy("verify.checks.icl:t2_check")
+_t2_depth = _lazy("verify.checks.icl:t2_depth_check")
 
 
 CAT = {"k": "10"}

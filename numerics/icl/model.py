@@ -13,25 +13,31 @@ Parameters (``--param K=V``; DESIGN.md names first)
 ``noise``          σ of real labels                                             0.1
 ``seed_labels``    ``k_0``: labels of a synthetic prompt taken from its task    2
 ``label_noise``    σ_s of the parent-written synthetic labels                   0.1
-``steps``          optimiser steps per generation                               lsa 100, transformer 400
+``steps``          optimiser steps per generation                               lsa 100, transformer 800
 ``lr``             lsa: gradient-descent step as a fraction of ``1/L`` (the     lsa 1.0, transformer 0.003
-                   loss curvature, < 2); transformer: Adam learning rate
+                   loss curvature, < 2); transformer: peak Adam learning rate
 ``batch``          prompts per minibatch, 0 = full batch                        lsa 0, transformer 32
 ``layers``         transformer blocks                                           2
-``width``          transformer width                                            16
+``width``          transformer width                                            32
 ``heads``          attention heads (divides ``width``)                          2
+``attention``      transformer: ``linear`` or ``softmax`` (see                  linear
+                   :mod:`numerics.icl.transformer`)
 ``warm_start``     1: generation ``j`` starts from its parent's weights;        0
                    0: every generation is trained from a fresh initialisation
 ``clip``           ``M``: the loss for ``gen_gap`` is ``min(squared error, M)``  10
 ``probes``         real prompts per replicate for ``icl_risk`` and baselines    1000
 =================  ===========================================================  ===========
 
-Sizing on a CPU: the defaults are chosen so that ``stl simulate transformer --n 500
---replicates 4 --generations 5`` takes a few minutes on two cores; with fewer than a few
-hundred prompts or steps the decoder does not get past the plateau where it predicts
-about 0 (``icl_risk ≈ 1 + σ²``). The CLI's default ``--replicates 200`` is meant for the
-classical models: pass a handful of replicates here (they are batched, so the cost grows
-sublinearly, see ``benchmarks/icl_batched.py``).
+Sizing on a CPU: the transformer defaults (width 32, 2 layers, linear attention, 800
+Adam steps of 32 prompts, peak lr 0.003 with a 5 % linear warm-up, cosine decay to 0
+and per-replicate gradient clipping at norm 1) and its run defaults ``--n 2000
+--replicates 2`` (``default_n``, ``default_replicates``; ``lsa``: 500 and 32) make ``stl
+simulate transformer --generations 5`` a matter of a few minutes on two cores, with a
+generation-0 ``icl_risk`` far below the averaging baseline (see
+``benchmarks/icl_training.py``). The training set is the generation's fixed ``n``
+prompts, drawn in minibatches with replacement for ``steps`` steps (about ``steps ·
+batch / n`` epochs). Replicates are batched, so the cost grows sublinearly in ``R``
+(``benchmarks/icl_batched.py``).
 
 Training minimises the plain mean squared error (clipping would zero the gradient of
 large errors); ``gen_gap`` uses the clipped loss ``ℓ ∈ [0, M]`` that T1 needs. The
@@ -196,9 +202,14 @@ class ICLModel(Model):
             order = torch.as_tensor(idx, device=self.device)
         return ICLParams(self.train_tensors(init, prompts, order))
 
+    #: Learning-rate schedule and per-replicate gradient clip of :func:`training.train`.
+    schedule = "constant"
+    grad_clip: float | None = None
+
     def train_tensors(self, init: dict, prompts: Prompts, order: torch.Tensor | None) -> dict:
         return train(init, self.predict_fn, prompts, steps=self.steps, lr=self.lr, order=order,
-                     optimizer=self.optimizer(), loss_from=self.loss_from)
+                     optimizer=self.optimizer(), loss_from=self.loss_from, schedule=self.schedule,
+                     clip=self.grad_clip)
 
     def draw_noise(self, streams: ReplicateStreams, count: int, generations: int,
                    purpose: str = "synthetic") -> np.ndarray:
@@ -308,6 +319,8 @@ class LSAModel(ICLModel):
     """One-layer linear self-attention (:mod:`numerics.icl.lsa`), float64, query loss."""
 
     name = "lsa"
+    default_n = 500
+    default_replicates = 32
     param_specs = _common_specs("100", "1.0", "0")
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg",
                     "icl_risk_exact", "gamma_scale")
@@ -337,17 +350,24 @@ class TransformerModel(ICLModel):
     """Small GPT-style decoder (:mod:`numerics.icl.transformer`), float32, Adam, all positions."""
 
     name = "transformer"
-    param_specs = _common_specs("400", "0.003", "32") + (
+    default_n = 2000
+    default_replicates = 2
+    schedule = "cosine"
+    grad_clip = 1.0
+    param_specs = _common_specs("800", "0.003", "32") + (
         ParamSpec("layers", int_in(1, 64), "2", "an integer in [1, 64]", "transformer blocks"),
-        ParamSpec("width", int_in(1, 4096), "16", "an integer in [1, 4096]", "model width"),
+        ParamSpec("width", int_in(1, 4096), "32", "an integer in [1, 4096]", "model width"),
         ParamSpec("heads", int_in(1, 64), "2", "an integer in [1, 64] dividing width", "attention heads"),
+        ParamSpec("attention", choice_of(*tf_mod.ATTENTIONS), "linear", "linear or softmax",
+                  "attention form (linear: causal linear attention)"),
     )
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
 
     def __init__(self, params, device="auto"):
         super().__init__(params, device)
         p = self.params
-        self.config = tf_mod.TransformerConfig(self.dim, self.length, p["layers"], p["width"], p["heads"])
+        self.config = tf_mod.TransformerConfig(self.dim, self.length, p["layers"], p["width"], p["heads"],
+                                              p["attention"])
         self.predict_fn = tf_mod.predictor(self.config)
 
     def init_tensors(self, replicates, streams):

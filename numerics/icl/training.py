@@ -7,10 +7,17 @@ SGD and Adam act elementwise (no global gradient norm), one optimiser over the s
 tensors performs ``R`` independent trainings in one computation: no Python loop over
 replicates, and a replicate's result does not depend on its batch companions (up to
 floating-point reassociation in batched kernels).
+
+Schedule and clipping (both per replicate, so the independence above is kept):
+``schedule="cosine"`` warms the learning rate up linearly over the first
+``warmup`` fraction of the steps and then decays it to 0 along a half cosine;
+``clip = c`` rescales each replicate's gradient to norm at most ``c`` (the norm of that
+replicate's slice of the stacked gradient, never a norm across replicates).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -22,8 +29,24 @@ from numerics.icl.prompts import Prompts
 Predictor = Callable[[dict, torch.Tensor, torch.Tensor], torch.Tensor]
 
 OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("constant", "cosine")
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
+
+
+def lr_factor(step: int, steps: int, schedule: str, warmup: float) -> float:
+    """Multiplier of the base learning rate at ``step`` (0-based) of ``steps``.
+
+    >>> [round(lr_factor(s, 10, "cosine", 0.2), 3) for s in (0, 1, 2, 6, 9)]
+    [0.5, 1.0, 1.0, 0.5, 0.038]
+    """
+    if schedule == "constant":
+        return 1.0
+    n_warm = round(warmup * steps)
+    if step < n_warm:
+        return (step + 1) / n_warm
+    span = max(1, steps - n_warm)
+    return 0.5 * (1.0 + math.cos(math.pi * (step - n_warm) / span))
 
 
 def squared_errors(predict: Predictor, params: dict, p: Prompts, loss_from: int) -> torch.Tensor:
@@ -34,16 +57,22 @@ def squared_errors(predict: Predictor, params: dict, p: Prompts, loss_from: int)
 
 def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *, steps: int,
           lr: float | torch.Tensor, order: torch.Tensor | None, optimizer: str = "adam",
-          loss_from: int = 0) -> dict[str, torch.Tensor]:
+          loss_from: int = 0, schedule: str = "constant", warmup: float = 0.05,
+          clip: float | None = None) -> dict[str, torch.Tensor]:
     """Train every replicate's model on its own prompts; returns detached parameters.
 
     ``order`` ``(R, steps, B)`` holds each replicate's minibatch indices (drawn from the
     replicate streams, so two trainings can share the exact batch sequence, as the
     TV-stability estimate needs); ``None`` means full-batch gradient descent. ``lr`` may
     be a tensor broadcasting against every parameter (a step size per replicate).
+    ``schedule``, ``warmup`` and ``clip``: see the module docstring.
     """
     if optimizer not in OPTIMIZERS:
         raise InputError("optimizer", optimizer, ", ".join(OPTIMIZERS))
+    if schedule not in SCHEDULES:
+        raise InputError("schedule", schedule, ", ".join(SCHEDULES))
+    if clip is not None and not clip > 0:
+        raise InputError("clip", clip, "a float > 0 or None")
     names = list(params)
     R = next(iter(params.values())).shape[0]
     shapes = [params[k].shape[1:] for k in names]
@@ -68,12 +97,16 @@ def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *,
         loss = err.mean(dim=(1, 2)).sum()
         (g,) = torch.autograd.grad(loss, flat)
         with torch.no_grad():
+            if clip is not None:
+                norm = g.norm(dim=1, keepdim=True)          # (R, 1): one norm per replicate
+                g = g * (clip / norm.clamp(min=clip))
+            rate = lr * lr_factor(step, steps, schedule, warmup)
             if optimizer == "sgd":
-                flat -= lr * g
+                flat -= rate * g
                 continue
             m1.mul_(ADAM_BETAS[0]).add_(g, alpha=1 - ADAM_BETAS[0])
             m2.mul_(ADAM_BETAS[1]).addcmul_(g, g, value=1 - ADAM_BETAS[1])
             c1 = 1 - ADAM_BETAS[0] ** (step + 1)
             c2 = 1 - ADAM_BETAS[1] ** (step + 1)
-            flat -= lr * (m1 / c1) / ((m2 / c2).sqrt() + ADAM_EPS)
+            flat -= rate * (m1 / c1) / ((m2 / c2).sqrt() + ADAM_EPS)
     return {k: v.detach().clone() for k, v in unflatten(flat.detach()).items()}

@@ -4,12 +4,23 @@ The prompt ``(x_1, y_1, ..., x_T, y_T)`` becomes ``2T`` interleaved tokens of wi
 ``d + 1``: an input token ``[x_k, 0]`` followed by a label token ``[x_k, y_k]`` (the
 interleaved layout of the standard ICL-regression experiments, e.g. Garg et al. 2022,
 with the label token also carrying its input, see :func:`tokens`). A linear read-in, learned
-positions, ``layers`` pre-norm blocks (causal multi-head softmax attention with
+positions, ``layers`` pre-norm residual blocks (causal multi-head attention with
 ``heads`` heads, then a GELU MLP of width ``4·width``), a final layer norm and a linear
 read-out give one number per token; the prediction of ``y_k`` is the read-out at the
 input token of ``x_k``. Causal masking lets that token see ``x_1, y_1, …, x_k`` only, so
 ``ŷ_k`` is a function of the prefix, as THEORY.md T2 requires (and as autoregressive
 labelling of synthetic prompts needs).
+
+Attention (``attention``): ``"linear"`` (default) is causal *linear* attention, token
+``t`` reading ``(1/(t+1)) Σ_{s ≤ t} (q_t·k_s/√d_h) v_s`` (the attention of the
+trained-linear-transformer literature, von Oswald et al. 2023, Ahn et al. 2023, inside
+the GPT block); ``"softmax"`` is the usual ``softmax(q·k/√d_h)`` attention. On a CPU
+budget the linear form learns ICL regression far faster: one head computes the
+averaging estimator ``Σ_j (x_qᵀA x_j) y_j`` directly, where softmax attention has to
+reach it through the small-logit expansion of ``exp``. Measured (dim 5, context 10,
+2000 prompts, 800 Adam steps, width 32, 2 layers; ``benchmarks/icl_training.py``):
+query risk ≈ 0.13–0.27 linear vs ≈ 0.56 softmax, with averaging 0.59 and least
+squares 0.021.
 
 Replicates are batched by giving every weight a leading replicate axis and writing each
 layer with batched matrix products (``torch.matmul`` on ``(R, ·, ·)`` stacks, i.e.
@@ -36,6 +47,8 @@ from numerics.errors import InputError
 from numerics.icl._torch import as_tensor
 from numerics.rng import ReplicateStreams
 
+ATTENTIONS = ("linear", "softmax")
+
 
 @dataclass(frozen=True)
 class TransformerConfig:
@@ -46,12 +59,15 @@ class TransformerConfig:
     layers: int = 2
     width: int = 32
     heads: int = 2
+    attention: str = "linear"
 
     def __post_init__(self):
         for name in ("dim", "length", "layers", "width", "heads"):
             value = getattr(self, name)
             if int(value) != value or value < 1:
                 raise InputError(name, value, "an integer >= 1")
+        if self.attention not in ATTENTIONS:
+            raise InputError("attention", self.attention, ", ".join(ATTENTIONS))
         if self.width % self.heads:
             raise InputError("heads", self.heads, f"a divisor of width={self.width}")
 
@@ -106,6 +122,15 @@ def _norm(h: torch.Tensor, g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.layer_norm(h, h.shape[-1:]) * g.reshape(shape) + b.reshape(shape)
 
 
+def causal_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``out_t = (1/(t+1)) Σ_{s ≤ t} (q_t·k_s/√d_h) v_s`` over the token axis (``-2``)."""
+    T, dh = q.shape[-2], q.shape[-1]
+    mask = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
+    scores = (q @ k.transpose(-1, -2)).masked_fill(~mask, 0.0)
+    count = torch.arange(1, T + 1, device=q.device, dtype=q.dtype).unsqueeze(-1)
+    return (scores / (math.sqrt(dh) * count)) @ v
+
+
 def tokens(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Interleave ``(R, N, T, d)`` inputs and ``(R, N, T)`` labels into ``(R, N, 2T, d + 1)``."""
     R, N, T, d = x.shape
@@ -124,6 +149,11 @@ def tokens(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def predictor(cfg: TransformerConfig):
     """The predict function ``(params, x, y) → (R, N, T)`` of architecture ``cfg``."""
     H = cfg.heads
+    if cfg.attention == "linear":
+        attend = causal_linear_attention
+    else:
+        def attend(q, k, v):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
 
     def predict_fn(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         R, N, T, _ = x.shape
@@ -136,7 +166,7 @@ def predictor(cfg: TransformerConfig):
             a = _norm(h, params["ln1_g"][:, l], params["ln1_b"][:, l])
             qkv = _linear(a, params["w_qkv"][:, l], params["b_qkv"][:, l])
             q, k, v = (t.reshape(R, N, 2 * T, H, W // H).transpose(2, 3) for t in qkv.split(W, dim=-1))
-            att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            att = attend(q, k, v)
             att = att.transpose(2, 3).reshape(R, N, 2 * T, W)
             h = h + _linear(att, params["w_o"][:, l], params["b_o"][:, l])
             a = _norm(h, params["ln2_g"][:, l], params["ln2_b"][:, l])

@@ -181,6 +181,10 @@ class Model(abc.ABC):
     has_maximal_coupling: bool = False
     #: Size of the fresh real probe sample used by Monte Carlo risks and TV.
     probe_size: int = 2000
+    #: Run sizes the CLI uses when ``--n`` / ``--replicates`` are not given (the torch
+    #: models train one network per replicate and need more data, fewer replicates).
+    default_n: int = 100
+    default_replicates: int = 200
 
     def __init__(self, params: Mapping[str, Any] | None = None):
         # Values may be CLI strings or already-typed values; both go through the specs so a

@@ -110,8 +110,6 @@ def test_closed_forms_have_one_home():
 
 def test_formula_latex_comes_from_theory():
     """Claims print the theory's own expressions (no hand-written LaTeX of T1, L2, T3)."""
-    import sympy as sp
-
     from theory.results import get
     from theory.results import optimal_size as T3
     from theory.results.theorem1 import theorem1_bound
@@ -159,3 +157,16 @@ def test_headline_relations_are_comparisons_not_info():
     res = phase_transition_check(n=10_000, generations=3, replicates=300, lams=(0.2, 0.8), cs=(0.5, 3.0),
                                  block=150).run(seed=2)
     assert res.relation in ("<=", ">=", "==")
+
+
+def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
+    """L2 is attained exactly by the gain learner: an L2 value 4 % off (inside the ±5 %
+    margin) is contradicted by the data and must fail."""
+    from verify.checks import phase
+    from verify.checks.phase import l2_attained_check
+
+    chk = l2_attained_check(n=10_000, generations=2, replicates=4000, cells=((0.5, 1.5),), block=2000)
+    assert chk.run(seed=0).verdict == "pass"
+    real = phase.l2_value
+    monkeypatch.setattr(phase, "l2_value", lambda *a, **k: 1.04 * real(*a, **k))
+    assert chk.run(seed=0).verdict == "fail"

@@ -155,3 +155,41 @@ def test_simulate_classical_does_not_import_torch():
             "print('TORCH' if 'torch' in sys.modules else 'CLEAN', file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip().endswith("CLEAN")
+
+
+def test_run_sizes_default_to_the_models_own(capsys):
+    """--n / --replicates left out: each model's default_n / default_replicates, shown in
+    the config; given values win."""
+    out = run_json(capsys, "simulate", "gaussian", "--generations", "1", "--format", "json", "--quiet")
+    assert (out["config"]["n"], out["config"]["replicates"]) == (100, 200)
+    assert {r["n_replicates"] for r in out["records"]} == {200}
+    out = run_json(capsys, "simulate", "lsa", "--generations", "0", "--format", "json", "--quiet",
+                   "--device", "cpu", "--param", "dim=2", "--param", "context=3", "--param", "steps=2",
+                   "--param", "probes=10")
+    from numerics.models.registry import get_model
+
+    lsa = get_model("lsa", {}, device="cpu")
+    assert (out["config"]["n"], out["config"]["replicates"]) == (lsa.default_n, lsa.default_replicates)
+    out = run_json(capsys, "simulate", "gaussian", "--n", "7", "--replicates", "3", "--generations", "0",
+                   "--format", "json", "--quiet")
+    assert (out["config"]["n"], out["config"]["replicates"]) == (7, 3)
+
+
+def test_help_states_each_models_run_sizes():
+    """The --help text of the defaults (written out so --help imports no torch) matches the models."""
+    from numerics.models.registry import get_model, model_names
+    from verify.cli.common import REPLICATES_HELP, RUN_DEFAULTS_HELP
+
+    for name in model_names():
+        m = get_model(name, {}, device="cpu")
+        assert _stated(REPLICATES_HELP, name) == m.default_replicates
+        assert _stated(RUN_DEFAULTS_HELP, name) == m.default_n
+
+
+def _stated(text: str, name: str) -> int:
+    # "100 for categorical, gaussian; 500 for lsa" -> the number of the clause naming `name`
+    for clause in text.split(";"):
+        number, _, names = clause.strip().partition(" for ")
+        if name in [n.strip() for n in names.split(",")]:
+            return int(number)
+    raise AssertionError(f"{name} not in {text!r}")

@@ -59,6 +59,9 @@ def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
     (["optimize", "synthetic-size", "--n-real", "10", "--subs", "M=x"], "--subs M"),
     (["optimize", "synthetic-size", "--n-real", "10", "--subs", "a=__import__('os')"], "--subs a"),
     (["verify", "--suite", "smoke-optimum", "--out", __file__], "--out"),
+    (["verify", "--suite", "smoke-optimum", "--out", "/proc/no-such-dir/report"], "--out"),
+    (["verify", "--suite", "smoke-optimum", "--workers", "100000"], "--workers"),
+    (["verify", "--suite", "smoke-optimum", "--backend", "dask", "--address", "not-an-address"], "--address"),
 ])
 def test_bad_inputs_exit_2_with_one_line(capsys, argv, arg):
     code, _, err = run(capsys, *argv)
@@ -101,3 +104,26 @@ def test_optimize_pretty_explains(capsys):
     code, out, _ = run(capsys, "optimize", "synthetic-size", "--n-real", "50", "--subs", "b=1", "--subs", "i=5",
                        "--method", "all")
     assert code == 0 and "does not apply" in out and "disagree" in out
+
+
+def test_bound_json_has_every_contract_metric_without_analytic_constants(capsys):
+    """gaussian has no complete analytic constants: bound_analytic is still a record
+    (null mean) so every DESIGN.md metric is there for every generation."""
+    code, out, _ = run(capsys, "bound", "gaussian", "--n", "30", "--generations", "1", "--replicates", "20",
+                       "--est-replicates", "10", "--format", "json", "--quiet")
+    assert code == 0
+    doc = json.loads(out)
+    need = {"gen_gap", "bound_analytic", "bound_estimated", "term_stability", "term_shift"}
+    for g in (0, 1):
+        assert need <= {r["metric"] for r in doc["records"] if r["generation"] == g}
+    assert all(r["mean"] is None for r in doc["records"] if r["metric"] == "bound_analytic")
+    assert doc["config"]["terms_from"] == "estimated" and doc["config"]["analytic_missing"]
+
+
+def test_optimize_extreme_delta_is_exact_not_a_crash(capsys):
+    """δ = 1e-300 used to become 0 in sympy (nsimplify) and crash on log(1/0)."""
+    code, out, err = run(capsys, "optimize", "synthetic-size", "--n-real", "10", "--subs", "delta=1e-300",
+                         "--format", "json")
+    assert code == 0, err
+    m = json.loads(out)["methods"]
+    assert m["sympy"]["n_s"] == m["scipy"]["n_s"] > 0

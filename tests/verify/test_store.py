@@ -86,3 +86,12 @@ def test_leftover_temporary_of_a_killed_write_is_swept_and_reported(tmp_path):
     assert not tmp.exists()
     assert [i.problem for i in run.issues] == ["interrupted"]
     assert [r.name for r in run.results] == ["smoke-optimum"]
+
+
+def test_results_of_older_conclusion_rules_are_not_reused(monkeypatch):
+    """A verdict rule fixed without a version bump must not be hidden by a stored result."""
+    import verify.store as vs
+
+    before = fingerprint("c1", "validity", {"n": 10}, 7)
+    monkeypatch.setattr(vs, "RULES_REVISION", vs.RULES_REVISION + 1)
+    assert fingerprint("c1", "validity", {"n": 10}, 7) != before

@@ -75,7 +75,11 @@ def test_measurement_from_samples_uses_sample_sd():
     mm = Measurement.from_samples(x, z=2.0)
     assert mm.value == 2.5
     assert mm.stderr == pytest.approx(np.std(x, ddof=1) / 2)
-    assert mm.ci_high - mm.ci_low == pytest.approx(4 * mm.stderr)
+    # 4 values estimate their own stderr: t with 3 dof at the coverage of z = 2 (not ±2 se)
+    from verify.checks.core import t_quantile
+
+    assert mm.z == pytest.approx(t_quantile(2.0, 3)) and mm.z > 3
+    assert mm.ci_high - mm.ci_low == pytest.approx(2 * mm.z * mm.stderr)
 
 
 def test_slope_fit_recovers_exponent_and_inflates_on_misfit():
@@ -155,3 +159,37 @@ def test_slope_interval_uses_student_t_when_the_scale_is_estimated():
     # points within their errors: the given z is kept (the scale is not estimated)
     quiet = slope_fit(x, -x, np.full(5, 0.1), z=1.959963984540054)
     assert quiet.z == pytest.approx(1.959963984540054)
+
+
+def test_agrees_tolerates_rounding_of_a_deterministic_mean():
+    """A column with no sampling error (every replicate equal) averages to ``exact`` up to
+    rounding; that is agreement, not a significant deviation."""
+    from verify.checks.verdicts import agrees
+
+    v = 1.0000000000000435
+    assert agrees(Measurement(v, 0.0, v, v, 4000), 1.0, margin=0.05) == "pass"
+
+
+def test_replicate_means_use_student_t_for_small_samples():
+    """A mean of 8 replicates with its own standard error: a 95 % interval is ±t_7 = ±2.365
+    standard errors; ±1.96 would claim more certainty than 8 values give."""
+    from scipy.stats import t as student_t
+
+    from verify.checks.stats import column_measurements
+
+    x = np.arange(8.0)
+    got = Measurement.from_samples(x)
+    assert got.z == pytest.approx(student_t.ppf(0.975, 7))
+    assert got.ci_high - got.value == pytest.approx(student_t.ppf(0.975, 7) * got.stderr)
+    col = column_measurements(np.stack([x, 2 * x], axis=1), z=1.959963984540054)
+    assert col[1].z == pytest.approx(student_t.ppf(0.975, 7))
+
+
+def test_estimated_constants_upper_limit_uses_student_t():
+    from scipy.stats import t as student_t
+
+    from verify.checks.validity import _upper
+
+    v = np.array([[1.0], [2.0], [4.0], [7.0]])
+    se = v.std(ddof=1) / 2.0
+    assert float(_upper(v, 1.959963984540054)[0]) == pytest.approx(v.mean() + student_t.ppf(0.975, 3) * se)

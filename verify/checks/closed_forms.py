@@ -34,7 +34,7 @@ from verify.checks.blocks import pool_rows, replicate_blocks
 from verify.checks.core import Check, Outcome, Task
 from verify.checks.loops import build_model, loop_block
 from verify.checks.stats import column_measurements
-from verify.checks.verdicts import agrees, combine, family_z
+from verify.checks.verdicts import SEVERITY, agrees, combine, family_z
 
 __all__ = ["FORMULAS", "closed_form_check", "gaussian_mean_error", "gaussian_variance",
            "linreg_accumulate", "linreg_replace", "wright_fisher_heterozygosity"]
@@ -77,7 +77,7 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcom
         rows.append({"generation": i, "measured": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high,
                      "exact": float(e), "relative_error": rel, "verdict": v})
         # headline: a failing generation first, then an inconclusive one, then the largest deviation
-        key = ({"fail": 2, "inconclusive": 1}.get(v, 0), abs(rel) if math.isfinite(rel) else math.inf)
+        key = (SEVERITY[v], abs(rel) if math.isfinite(rel) else math.inf)
         if worst is None or key > worst[3]:
             worst = (m, float(e), rel, key)
     fig = {"type": "series", "name": p["name"], "x": list(range(G + 1)), "x_label": "generation i",
@@ -107,7 +107,9 @@ def closed_form_check(name: str, formula: str, model: str, params: Mapping[str, 
     return Check(
         name=name, kind="closed-form",
         claim=claim or (f"E {metric} of the {model} loop ({scheme}, n={n}) equals the closed form "
-                        f"{formula} at generations 0..{generations}, within ±{margin:.0%}."),
+                        f"{formula} (numerics.closed_forms) at generations 0..{generations}: the exact "
+                        "value lies inside every confidence interval (Bonferroni over generations) "
+                        f"and the intervals lie within ±{margin:.0%} of it."),
         claim_latex=rf"\mathbb{{E}}\,\mathrm{{{metric.replace('_', '-')}}}_i = f_{{\mathrm{{{formula.replace('_', '-')}}}}}(n, i)",
         parameters={"name": name, "formula": formula, "model": model, "params": dict(params),
                     "metric": metric, "n": int(n), "generations": int(generations), "scheme": scheme,

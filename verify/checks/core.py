@@ -142,6 +142,23 @@ def _float(x) -> float | None:
 # Measurements
 # --------------------------------------------------------------------------------------
 
+def t_quantile(z: float, dof: int) -> float:
+    """The Student-t quantile with ``dof`` degrees of freedom at the coverage of normal ``z``.
+
+    For an interval whose standard error is estimated from ``dof + 1`` values.
+
+    >>> round(t_quantile(1.959963984540054, 7), 3), round(t_quantile(1.959963984540054, 10**6), 3)
+    (2.365, 1.96)
+    """
+    from statistics import NormalDist
+
+    from scipy.stats import t as student_t
+
+    if not dof >= 1:
+        return math.inf
+    return float(student_t.ppf(NormalDist().cdf(float(z)), int(dof)))
+
+
 @dataclass(frozen=True)
 class Measurement:
     """A measured value with its standard error and confidence interval.
@@ -150,9 +167,9 @@ class Measurement:
     reader knows what the interval means. ``n`` is the number of independent replicates
     behind the value (0 for a number computed exactly).
 
-    >>> m = Measurement.from_samples([1.0, 2.0, 3.0, 4.0], z=2.0)
-    >>> round(m.value, 3), round(m.stderr, 3), round(m.ci_low, 3)
-    (2.5, 0.645, 1.209)
+    >>> m = Measurement.from_samples([1.0, 2.0, 3.0, 4.0])
+    >>> round(m.value, 3), round(m.stderr, 3), round(m.z, 3), round(m.ci_low, 3)
+    (2.5, 0.645, 3.182, 0.446)
     """
 
     value: float
@@ -169,13 +186,19 @@ class Measurement:
 
     @classmethod
     def from_samples(cls, samples, z: float = 1.959963984540054) -> "Measurement":
-        """Mean of i.i.d. replicate values with the normal-approximation interval."""
+        """Mean of i.i.d. replicate values with its interval.
+
+        The standard error is estimated from the same ``n`` values, so the interval uses
+        the Student-t quantile with ``n − 1`` degrees of freedom at the coverage the
+        normal quantile ``z`` stands for (:func:`t_quantile`): with 8 replicates a 95 %
+        interval is ±2.36 standard errors, not ±1.96; with thousands the two agree.
+        """
         x = np.asarray(samples, dtype=float).ravel()
         if x.size < 2:
             raise InputError("replicates", int(x.size), "at least 2 replicate values")
         mean = float(x.mean())
         se = float(x.std(ddof=1) / math.sqrt(x.size))
-        return cls.from_mean(mean, se, x.size, z)
+        return cls.from_mean(mean, se, x.size, t_quantile(z, x.size - 1))
 
     @classmethod
     def exact(cls, value: float) -> "Measurement":

@@ -11,10 +11,10 @@ True
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 
-@lru_cache(maxsize=None)
+@cache
 def t1_latex() -> str:
     """T1 as a statement: ``|E gen_i| ≤ β_n(1 + λ n_s γ_n^{i−1}) + …`` (theory's Bound)."""
     from theory.results.theorem1 import theorem1_bound
@@ -22,7 +22,7 @@ def t1_latex() -> str:
     return theorem1_bound().statement_latex()
 
 
-@lru_cache(maxsize=None)
+@cache
 def t1_tightness_latex() -> str:
     """T1 read as a ratio: ``B_T1 / |E gen_i| ≥ 1``, with ``B_T1`` theory's right-hand side."""
     import sympy as sp
@@ -34,7 +34,7 @@ def t1_tightness_latex() -> str:
     return to_latex(sp.GreaterThan(b.rhs() / b.lhs, sp.Integer(1), evaluate=False), order="none")
 
 
-@lru_cache(maxsize=None)
+@cache
 def l2_latex(equality: bool = False) -> str:
     """L2 (``γ_n^i ≤ τ_n(1 − ρ^{i+1})/(1 − ρ)``), or the same with ``=`` where it is attained."""
     import sympy as sp
@@ -48,7 +48,7 @@ def l2_latex(equality: bool = False) -> str:
     return to_latex(sp.Eq(bound.lhs, bound.rhs(), evaluate=False), order="none")
 
 
-@lru_cache(maxsize=None)
+@cache
 def phase_latex() -> str:
     """L2 with its growth factor named: ``ρ = (1 − λ) n τ_n`` and the critical ``λ_c``."""
     import sympy as sp
@@ -67,7 +67,7 @@ def l2_statement():
     return get("recursive-stability").result.statement()
 
 
-@lru_cache(maxsize=None)
+@cache
 def optimum_latex() -> str:
     """T3: ``n_s* = n_r(A/C − 2)`` for ``A > 2C`` (else 0), with ``A`` and ``C`` spelled out."""
     import sympy as sp

@@ -57,7 +57,12 @@ def loop_block(model: str, params: Mapping[str, str], scheme: str, n: int, lam: 
 
 def estimator_block(estimator: str, model: str, params: Mapping[str, str], scheme: str, n: int,
                     lam: float, generations: int, seed: int, first: int, count: int) -> dict:
-    """One numerics estimator on a replicate block: ``{"values": per-replicate array, "method", "proxy"}``."""
+    """One numerics estimator on a replicate block: ``{"values": per-replicate array, "method", "proxy"}``.
+
+    For ``gamma`` also ``differ`` (the per-generation fraction of differing synthetic
+    draws, which T1 accepts in place of γ — D3) and whether the model has a maximal
+    coupling and exact TV (then ``values`` is the exact coupled TV).
+    """
     from numerics import estimators as E
 
     m = build_model(model, params)
@@ -71,7 +76,11 @@ def estimator_block(estimator: str, model: str, params: Mapping[str, str], schem
         est = E.estimate_dtv(m, scheme, n, lam, generations, count, seed, first)
     else:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    return {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy)}
+    out = {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy)}
+    if estimator == "gamma":
+        out.update(differ=np.asarray(est.details["synthetic_differ"]), maximal=bool(m.has_maximal_coupling),
+                   tv_exact=bool(m.tv_exact))
+    return out
 
 
 def pool_metric(outputs: Sequence[Mapping[str, np.ndarray]], metric: str) -> np.ndarray:

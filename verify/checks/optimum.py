@@ -97,7 +97,7 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcom
                f"pass when scipy and cvxpy are within ±{p['tolerance']:g} of it (largest deviation "
                f"{spread:g}). n_s* by method: "
                + ", ".join(f"{m}={r.get('n_s', 'n/a')}" for m, r in methods.items())
-               + (f"; missing: " + "; ".join(f"{m} ({methods.get(m, {}).get('reason', 'no result')})"
+               + ("; missing: " + "; ".join(f"{m} ({methods.get(m, {}).get('reason', 'no result')})"
                                              for m in missing) if missing else "")
                + ". " + " ".join(notes))
     return Outcome(measured=measured, predicted=predicted, relation="==", verdict=verdict,

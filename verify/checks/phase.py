@@ -47,7 +47,7 @@ from verify.checks.blocks import pool_rows, replicate_blocks
 from verify.checks.core import Check, Measurement, Outcome, Task
 from verify.checks.formulas import l2_latex, phase_latex
 from verify.checks.stats import column_measurements
-from verify.checks.verdicts import agrees, at_least, at_most, combine, equivalent, family_z
+from verify.checks.verdicts import SEVERITY, agrees, at_least, at_most, combine, equivalent, family_z
 
 
 def split_sizes(n: int, lam: float) -> tuple[int, int, float]:
@@ -182,8 +182,7 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[np.ndarra
     verdict = combine(verdicts)
     # headline: the cell whose interval comes closest to the linear line G + 1
     # (a failing cell first, then an inconclusive one)
-    rank = {"fail": 0, "inconclusive": 1, "pass": 2}
-    head = min(rows, key=lambda r: (rank[r["verdict"]],
+    head = min(rows, key=lambda r: (-SEVERITY[r["verdict"]],
                                     min(abs(r["ci_low"] - r["target"]), abs(r["ci_high"] - r["target"]))))
     counts = {v: verdicts.count(v) for v in ("pass", "fail", "inconclusive")}
     cs_line = np.linspace(min(p["cs"]), max(p["cs"]), 200)
@@ -303,7 +302,8 @@ def l2_attained_check(n: int = 100_000, generations: int = 6, replicates: int = 
         name=name, kind="closed-form",
         claim=("L2 is attained (THEORY.md: 'nearly attained'): for the gain-c Bernoulli learner "
                "E|θ_i − θ'_i| equals τ_n(1−ρ^{i+1})/(1−ρ) (τ_n ρ^i when λ = 0) at every generation "
-               f"before any chain reaches the clip, within Monte Carlo error and a ±{margin:.0%} margin; "
+               f"before any chain reaches the clip (L2's value inside every confidence interval, the "
+               f"intervals within ±{margin:.0%} of it); "
                "after a clip it stays below that value."),
         claim_latex=l2_latex(equality=True),
         parameters={"n": n, "generations": generations, "replicates": replicates,

@@ -30,7 +30,7 @@ from verify.checks.blocks import pool_rows, replicate_blocks
 from verify.checks.core import Check, Measurement, Outcome, Task
 from verify.checks.loops import loop_block
 from verify.checks.stats import log_mean, slope_fit
-from verify.checks.verdicts import at_least, combine, equivalent, family_z
+from verify.checks.verdicts import SEVERITY, at_least, combine, equivalent, family_z
 
 
 def _exp_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
@@ -133,7 +133,7 @@ def _shape_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
         series.append({"label": f"λ={lam:g}", "y": means.tolist(), "lo": (means - 1.96 * ses).tolist(),
                        "hi": (means + 1.96 * ses).tolist()})
         # headline: the worst verdict (a failing λ first), ties to λ = 0's growth
-        rank = ({"fail": 2, "inconclusive": 1}.get(v, 0), lam == 0)
+        rank = (SEVERITY[v], lam == 0)
         if head is None or rank > head[0]:
             head = (rank, change, 0.0 if lam == 0 else p["plateau_margin"] * level,
                     ">=" if lam == 0 else "==")

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from verify.checks.core import Measurement
+from verify.checks.core import Measurement, t_quantile
 from verify.errors import InputError
 
 
@@ -24,7 +24,8 @@ def column_measurements(values, z: float) -> list[Measurement]:
         raise InputError("replicates", arr.shape, "a (replicates >= 2, columns) array")
     mean = arr.mean(axis=0)
     se = arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
-    return [Measurement.from_mean(m, s, arr.shape[0], z) for m, s in zip(mean, se)]
+    zt = t_quantile(z, arr.shape[0] - 1)  # the stderr is estimated from the same replicates
+    return [Measurement.from_mean(m, s, arr.shape[0], zt) for m, s in zip(mean, se)]
 
 
 def slope_fit(x, y, y_stderr, z: float) -> Measurement:
@@ -59,11 +60,7 @@ def slope_fit(x, y, y_stderr, z: float) -> Measurement:
     chi2 = float(np.sum(w * resid**2) / dof)
     se = math.sqrt(1.0 / sxx) * math.sqrt(max(chi2, 1.0))
     if chi2 > 1.0:
-        from statistics import NormalDist
-
-        from scipy.stats import t as student_t
-
-        z = float(student_t.ppf(NormalDist().cdf(z), dof))
+        z = t_quantile(z, dof)
     return Measurement.from_mean(slope, se, x.size, z)
 
 

@@ -67,8 +67,15 @@ def _n_tasks(cfg: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def _upper(values: np.ndarray, z: float) -> np.ndarray:
-    """Per-column upper confidence limit of the mean of ``values`` (R, ...)."""
+    """Per-column upper confidence limit of the mean of ``values`` (R, ...).
+
+    Student-t with ``count − 1`` degrees of freedom per column at the coverage of ``z``
+    (the standard error comes from the same values; estimators run on tens of replicates).
+    """
     import warnings
+    from statistics import NormalDist
+
+    from scipy.stats import t as student_t
 
     v = np.asarray(values, dtype=float)
     with warnings.catch_warnings():
@@ -76,7 +83,8 @@ def _upper(values: np.ndarray, z: float) -> np.ndarray:
         mean = np.nanmean(v, axis=0)
         cnt = np.sum(np.isfinite(v), axis=0)
         se = np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.maximum(cnt, 1))
-    return mean + z * se
+        q = np.where(cnt >= 2, student_t.ppf(NormalDist().cdf(z), np.maximum(cnt - 1, 1)), np.nan)
+    return mean + q * se
 
 
 def evaluate_config(cfg: Mapping[str, Any], outputs: Sequence[Any], z_const: float = 1.959963984540054
@@ -135,29 +143,8 @@ def evaluate_config(cfg: Mapping[str, Any], outputs: Sequence[Any], z_const: flo
     return out
 
 
-def _estimator_block_with_differ(estimator: str, **kw) -> dict:
-    """``estimator_block`` plus, for γ, the per-generation fraction of differing synthetic draws."""
-    if estimator != "gamma":
-        return estimator_block(estimator, **kw)
-    from numerics import estimators as E
-    from verify.checks.loops import build_model
-
-    m = build_model(kw["model"], kw["params"])
-    est = E.estimate_gamma(m, kw["scheme"], kw["n"], kw["lam"], kw["generations"], kw["count"],
-                           kw["seed"], kw["first"])
-    return {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy),
-            "differ": np.asarray(est.details["synthetic_differ"]),
-            "maximal": bool(m.has_maximal_coupling), "tv_exact": bool(m.tv_exact)}
-
-
 def _plan_configs(configs: Sequence[Mapping[str, Any]], seed: int) -> list[Task]:
-    tasks: list[Task] = []
-    for k, cfg in enumerate(configs):
-        for t in _config_tasks(cfg, seed, f"cfg{k}"):
-            if t.fn is estimator_block:
-                t = Task(_estimator_block_with_differ, dict(t.kwargs), t.label)
-            tasks.append(t)
-    return tasks
+    return [t for k, cfg in enumerate(configs) for t in _config_tasks(cfg, seed, f"cfg{k}")]
 
 
 def _split_outputs(configs, outputs):
@@ -238,13 +225,13 @@ def _validity_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) 
                 if key in r:
                     closeness = r["ci_high"] / r[key] if r[key] > 0 else math.inf
                     if head is None or closeness > head[0]:
-                        head = (closeness, r, key)
+                        head = (closeness, r, key, k)
     if head is None:
         return Outcome(None, None, "<=", "inconclusive",
                        {"summary": "no bound could be evaluated", "configs": per_config})
-    _, r, key = head
+    _, r, key, k_head = head
     measured = Measurement(r["measured"], r["stderr"], r["ci_low"], r["ci_high"],
-                           int(p["configs"][0]["replicates"]), z)
+                           int(configs[k_head]["replicates"]), z)
     ratios = [row[k.replace("bound", "ratio")] for c in per_config for row in c["generations"]
               for k in ("bound_analytic", "bound_estimated") if k in row]
     finite = [x for x in ratios if math.isfinite(x)]

@@ -75,6 +75,10 @@ def equivalent(m: Measurement, exact: float, margin: float) -> str:
     return "inconclusive"
 
 
+#: Relative floating-point slack of :func:`agrees` (a sum of 10⁶ floats rounds at ~1e-10).
+ROUNDING = 1e-9
+
+
 def agrees(m: Measurement, exact: float, margin: float) -> str:
     """An exact formula against a simulation: within Monte Carlo error *and* a margin.
 
@@ -84,6 +88,8 @@ def agrees(m: Measurement, exact: float, margin: float) -> str:
     verdict is ``fail`` even inside the margin. pass: ``exact`` is inside the interval
     and the interval inside ``[exact − margin, exact + margin]``; inconclusive: ``exact``
     is inside the interval but the interval is too wide to show agreement to ``margin``.
+    "Inside" allows floating-point rounding (:data:`ROUNDING`, relative): a quantity with
+    no sampling error at all (stderr 0) is a mean of equal floats, not exactly ``exact``.
 
     >>> agrees(Measurement(1.02, 0.001, 1.018, 1.022, 10**6), 1.0, margin=0.05)
     'fail'
@@ -94,7 +100,8 @@ def agrees(m: Measurement, exact: float, margin: float) -> str:
     """
     if not (math.isfinite(m.ci_low) and math.isfinite(m.ci_high) and math.isfinite(exact)):
         return "inconclusive"
-    if exact < m.ci_low or exact > m.ci_high:
+    slack = ROUNDING * max(abs(exact), abs(m.ci_low), abs(m.ci_high))
+    if exact < m.ci_low - slack or exact > m.ci_high + slack:
         return "fail"
     return equivalent(m, exact, margin)
 
@@ -129,6 +136,10 @@ def combine(verdicts: Iterable[str]) -> str:
     if vs and all(v == "pass" for v in vs):
         return "pass"
     return "inconclusive"
+
+
+#: How bad a verdict is, for picking the row a report headlines (the worst one).
+SEVERITY: Mapping[str, int] = {"pass": 0, "inconclusive": 1, "fail": 2}
 
 
 def family_z(comparisons: int, alpha: float = 0.05) -> float:

@@ -4,7 +4,8 @@ For every generation ``i`` it reports (DESIGN.md metric names):
 
 * ``gen_gap`` — the measured ``E gen_i`` (mean and standard error over replicates);
 * ``bound_analytic`` — T1 with the model's analytic constants (:mod:`theory.models`) and
-  L2's ``γ``, where theory knows every constant;
+  L2's ``γ``, where theory knows every constant (elsewhere the record is there with a
+  null mean, and ``config.analytic_missing`` names the missing constants);
 * ``bound_estimated`` — T1 with estimated constants (:mod:`numerics.estimators`) at the
   upper limits of their 95 % confidence intervals (``stderr`` is null: it is a plug-in
   value, not a mean);
@@ -49,14 +50,14 @@ def register(subparsers) -> None:
 def handler(args: argparse.Namespace) -> int:
     if args.scheme not in T1_SCHEMES:
         raise InputError("--scheme", args.scheme, "mix or replace (T1 is stated for these schemes)")
+    from verify.cli.cmd_simulate import build, finish
+
+    model, scheme, config = build(args)   # resolves --n / --replicates left at the model's defaults
     if args.replicates < 2:
         raise InputError("--replicates", args.replicates, "an integer >= 2 (a mean needs a standard error)")
     est_r = args.est_replicates if args.est_replicates is not None else min(args.replicates, 200)
     if est_r < 2:
         raise InputError("--est-replicates", est_r, "an integer >= 2")
-    from verify.cli.cmd_simulate import build, finish
-
-    model, scheme, config = build(args)
     from verify.checks.loops import param_texts
 
     params = {**param_texts(model), **_param_texts(args)}
@@ -111,8 +112,10 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
     terms = ev["analytic_terms"] if have_analytic else ev["estimated_terms"]
     for g in range(generations + 1):
         rows = [("gen_gap", float(mean[g]), float(se[g]), replicates)]
-        if have_analytic:
-            rows.append(("bound_analytic", float(ev["bound_analytic"][g]), 0.0, 0))
+        # bound_analytic is always a record (DESIGN.md); without analytic constants its mean
+        # is null (config.analytic_missing says which constant theory lacks)
+        rows.append(("bound_analytic", float(ev["bound_analytic"][g]) if have_analytic else math.nan,
+                     0.0 if have_analytic else math.nan, 0))
         rows.append(("bound_estimated", float(ev["bound_estimated"][g]), math.nan, est_replicates))
         n_terms = 0 if have_analytic else est_replicates
         rows.append(("term_stability", float(terms["stability"][g]), 0.0 if have_analytic else math.nan, n_terms))

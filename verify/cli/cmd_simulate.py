@@ -20,6 +20,7 @@ from verify.cli.common import (
     add_simulation_options,
     emit,
     parse_assignments,
+    resolve_run_sizes,
     to_json,
 )
 from verify.errors import InputError
@@ -29,8 +30,8 @@ OUT_SUFFIXES = (".json", ".csv", ".parquet")
 #: --param names of the torch models (DESIGN.md); their defaults are in numerics.icl.
 _ICL_PARAMS = {
     "lsa": "dim, context, noise, seed_labels, label_noise, steps, lr, batch, warm_start, clip, probes",
-    "transformer": "dim, context, noise, seed_labels, label_noise, layers, width, heads, steps, lr, batch, "
-                   "warm_start, clip, probes",
+    "transformer": "dim, context, noise, seed_labels, label_noise, layers, width, heads, attention, steps, lr, "
+                   "batch, warm_start, clip, probes",
 }
 
 
@@ -125,6 +126,7 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
     check_out(args.out)
     params = parse_assignments(args.param, "--param")
     model = get_model(args.model, params, device=args.device)
+    resolve_run_sizes(args, model)   # --n / --replicates not given: the model's defaults
     scheme = get_scheme(args.scheme, args.n, args.lam)
     if args.n > MAX_N:
         raise InputError("--n", args.n, f"an integer in [1, {MAX_N}]")

@@ -63,9 +63,10 @@ def handler(args: argparse.Namespace) -> int:
         return _list()
     if args.seed < 0:
         raise InputError("--seed", args.seed, "an integer >= 0")
-    if args.workers < 1:
-        raise InputError("--workers", args.workers, "an integer >= 1")
-    from verify.backends import BACKENDS, make_backend
+    from verify.backends import BACKENDS, MAX_WORKERS, make_backend
+
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise InputError("--workers", args.workers, f"an integer in [1, {MAX_WORKERS}]")
 
     if args.backend not in BACKENDS:
         raise InputError("--backend", args.backend, ", ".join(BACKENDS))
@@ -77,6 +78,7 @@ def handler(args: argparse.Namespace) -> int:
         from verify.store import ResultStore
 
         store = ResultStore(args.out)
+        store.prepare()
     suite_name = " ".join(args.suite)
     progress = _Progress(len(checks), quiet=args.quiet)
     from verify.runner import run_checks

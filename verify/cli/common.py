@@ -60,18 +60,37 @@ def emit(text: str, out: str | None = None) -> None:
         sys.stdout.flush()
 
 
+#: ``--help`` text of the model-specific run sizes (``Model.default_n`` /
+#: ``default_replicates``; written out so that ``--help`` imports no model, hence no torch;
+#: tests/verify/test_cli_simulate.py checks it against the models).
+RUN_DEFAULTS_HELP = "100 for categorical, gaussian, linreg, kde; 500 for lsa; 2000 for transformer"
+REPLICATES_HELP = "200 for categorical, gaussian, linreg, kde; 32 for lsa; 2 for transformer"
+
+
+def resolve_run_sizes(args: argparse.Namespace, model) -> None:
+    """Replace ``--n`` / ``--replicates`` left at ``None`` by the model's own defaults."""
+    if getattr(args, "n", None) is None:
+        args.n = int(model.default_n)
+    if getattr(args, "replicates", None) is None:
+        args.replicates = int(model.default_replicates)
+
+
 def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``simulate``, ``stability`` and ``bound`` (DESIGN.md contract)."""
     parser.add_argument("model", metavar="MODEL",
                         help="categorical | gaussian | linreg | kde | lsa | transformer")
     parser.add_argument("--scheme", default="mix",
                         help="mix | replace | fresh | accumulate | accumulate-subsample (default: mix)")
-    parser.add_argument("--n", type=int, default=100, help="training-set size per generation")
+    parser.add_argument("--n", type=int, default=None,
+                        help="training-set size per generation (default: the model's own, " + RUN_DEFAULTS_HELP
+                        + "; config.n shows the value used)")
     parser.add_argument("--lam", type=float, default=0.5,
                         help="proportion of real data, in [0, 1] (default 0.5)")
     parser.add_argument("--generations", type=int, default=10,
                         help="number of generations after generation 0")
-    parser.add_argument("--replicates", type=int, default=200)
+    parser.add_argument("--replicates", type=int, default=None,
+                        help="independent replicates (default: the model's own, " + REPLICATES_HELP
+                        + "; config.replicates shows the value used)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--param", action="append", metavar="K=V", default=[],

@@ -9,40 +9,44 @@ from numerics.icl.baselines import baseline_risks
 from numerics.icl.lsa import optimal_risk
 from numerics.icl.prompts import sample_prompts
 from numerics.icl.stability import estimate_icl_tau
-from numerics.icl.training import train
-from numerics.icl.transformer import TransformerConfig, init_params, predictor
 from numerics.loop import run_loop
 from numerics.models.registry import get_model
 from numerics.rng import ReplicateStreams
 
 
-def _learns_icl(device, dim, context, width, layers, steps, n, R, probes):
-    s = ReplicateStreams(0, R)
+def _learns_icl(device, dim, context, n, R, probes, **params):
+    # The `transformer` model exactly as the loop trains it (fixed training set of n prompts,
+    # minibatches, warm-up + cosine Adam, per-replicate clipping), then its query risk on
+    # fresh real prompts beside the baselines on the same prompts.
     sigma = 0.1
-    cfg = TransformerConfig(dim, context + 1, layers=layers, width=width, heads=2)
-    data = sample_prompts(s, "real", n, dim, context, sigma, device=device)
-    order = torch.as_tensor(s.integers("batches", n, (steps, 64)), device=device)
-    params = train(init_params(cfg, s, device=device), predictor(cfg), data, steps=steps, lr=3e-3,
-                   order=order)
+    p = {"dim": str(dim), "context": str(context), "noise": str(sigma), "probes": str(probes),
+         **{k: str(v) for k, v in params.items()}}
+    m = get_model("transformer", p, device=device)
+    s = ReplicateStreams(0, R)
+    theta = m.fit(m.draw_real(s, n), streams=s)
     probe = sample_prompts(s, "probe", probes, dim, context, sigma, device=device, dtype=torch.float64)
     with torch.no_grad():
-        pred = predictor(cfg)(params, probe.x.float(), probe.y.float()).double()[..., -1]
+        pred = m.predict_fn(theta.tensors, probe.x.float(), probe.y.float()).double()[..., -1]
     err = ((pred - probe.y[..., -1]) ** 2).flatten()
     base = baseline_risks(probe, sigma)
     risk, se = err.mean().item(), err.std().item() / math.sqrt(err.numel())
     ls, avg = base["ls"].mean().item(), base["avg"].mean().item()
     lsa = optimal_risk(context, dim, sigma)
-    # Context ≥ dim: least squares is near the noise floor. "Close to LS" is asked in
-    # relative terms of the gap that averaging leaves: the trained model must close most
-    # of it, and beat the best one-layer linear attention (a model that cannot).
-    assert risk + 3 * se < lsa
-    assert risk - ls < 0.25 * (avg - ls) + 3 * se
+    # Context >= dim, so least squares sits near the noise floor σ² and averaging far above
+    # it. "Close to LS" is measured on the scale of that gap, because the absolute risk of a
+    # network trained on a few thousand prompts for ~1000 steps is not near σ²: the model
+    # must (a) beat the best one-layer linear attention (closed form; a model that can only
+    # average cannot) and (b) close at least 75 % of the averaging-to-LS gap. The 3·se
+    # margins are the Monte Carlo error of the probe mean (the baselines use the same
+    # probes, so their error is shared).
+    assert risk + 3 * se < lsa, (risk, lsa)
+    assert risk - ls < 0.25 * (avg - ls) + 3 * se, (risk, ls, avg)
     return risk, ls, avg
 
 
 @pytest.mark.slow
 def test_transformer_learns_icl_cpu():
-    _learns_icl("cpu", dim=2, context=6, width=32, layers=2, steps=3000, n=20000, R=1, probes=4000)
+    _learns_icl("cpu", dim=3, context=8, n=4000, R=2, probes=2000, steps=1500)
 
 
 @pytest.mark.slow
@@ -80,7 +84,7 @@ def test_replace_degrades_while_mix_above_critical_stays_bounded():
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_transformer_learns_icl_gpu():
-    _learns_icl("cuda", dim=5, context=20, width=64, layers=4, steps=8000, n=200000, R=4, probes=8000)
+    _learns_icl("cuda", dim=5, context=20, n=200000, R=4, probes=8000, width=64, layers=4, steps=8000, batch=64)
 
 
 @pytest.mark.gpu
