@@ -89,7 +89,8 @@ def estimate_icl_tau(model, n: int, replicates: int, seed: int, first: int = 0, 
         raise InputError("MODEL", getattr(model, "name", model), "lsa or transformer")
     tau = estimate_tau(model, n, replicates, seed, first, neighbours=neighbours, confidence=confidence)
     c = Estimate.from_replicates("c", n * tau.per_replicate, tau.replicate_ids,
-                                 f"c = n * tau_n with n={n}; " + tau.method, confidence=confidence)
+                                 f"c = n * tau_n with n={n}; " + tau.method, confidence=confidence,
+                                 bounds=(0.0, float(n)))   # τ ∈ [0, 1], so c ∈ [0, n]
     return TauEstimate(tau, c, CriticalProportion.from_c(c), n)
 
 

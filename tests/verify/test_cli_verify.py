@@ -60,6 +60,10 @@ def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
     (["optimize", "synthetic-size", "--n-real", "10", "--subs", "a=__import__('os')"], "--subs a"),
     (["verify", "--suite", "smoke-optimum", "--out", __file__], "--out"),
     (["verify", "--suite", "smoke-optimum", "--out", "/proc/no-such-dir/report"], "--out"),
+    (["optimize", "synthetic-size", "--n-real", "10", "--model", "categorical", "--method", "simulate",
+      "--grid", "0,1000000000000"], "--grid"),
+    (["optimize", "synthetic-size", "--n-real", "10", "--model", "categorical", "--method", "simulate",
+      "--replicates", "1000000000000"], "--replicates"),
     (["verify", "--suite", "smoke-optimum", "--workers", "100000"], "--workers"),
     (["verify", "--suite", "smoke-optimum", "--backend", "dask", "--address", "not-an-address"], "--address"),
 ])

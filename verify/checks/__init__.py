@@ -3,6 +3,8 @@
 * :mod:`verify.checks.core` — :class:`Check`, :class:`CheckResult`, :class:`Measurement`,
   :class:`Task`, :class:`Outcome` (immutable value objects);
 * :mod:`verify.checks.verdicts` — pass / fail / inconclusive rules as data;
+* :mod:`verify.checks.formulas` — LaTeX of T1, L2, T3 printed from :mod:`theory` (never
+  hand-written); the literature's closed forms live in :mod:`numerics.closed_forms`;
 * one module per kind: :mod:`~verify.checks.validity` (T1 validity and tightness),
   :mod:`~verify.checks.rates`, :mod:`~verify.checks.phase` (L2),
   :mod:`~verify.checks.closed_forms`, :mod:`~verify.checks.icl` (T2),

@@ -99,7 +99,7 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcom
                + ", ".join(f"{m}={r.get('n_s', 'n/a')}" for m, r in methods.items())
                + ("; missing: " + "; ".join(f"{m} ({methods.get(m, {}).get('reason', 'no result')})"
                                              for m in missing) if missing else "")
-               + ". " + " ".join(notes))
+               + ". " + ("; ".join(notes) + "." if notes else ""))
     return Outcome(measured=measured, predicted=predicted, relation="==", verdict=verdict,
                    details={"summary": summary, "methods": methods, "notes": notes,
                             "deviations_from_sympy": deviations, "tolerance": p["tolerance"],

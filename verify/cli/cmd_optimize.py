@@ -85,9 +85,16 @@ def handler(args: argparse.Namespace) -> int:
             raise InputError("--grid", args.grid, "comma-separated integers >= 0") from None
         if not grid or grid[0] < 0:
             raise InputError("--grid", args.grid, "comma-separated integers >= 0")
+        from verify.cli.cmd_simulate import MAX_N
+
+        if grid[-1] > MAX_N - args.n_real:
+            raise InputError("--grid", args.grid, f"n_s values with n_r + n_s <= {MAX_N}")
     sim = {"generations": args.generations, "replicates": args.replicates, "seed": args.seed, "grid": grid}
-    results = solve(problem, methods, model=args.model, model_params=params,
-                    **(sim if "simulate" in methods else {}))
+    from verify.cli.cmd_simulate import out_of_memory_as_input_error
+
+    with out_of_memory_as_input_error():  # a simulation grid or replicate count too large
+        results = solve(problem, methods, model=args.model, model_params=params,
+                        **(sim if "simulate" in methods else {}))
     notes = disagreements(problem, results)
     prob = {k: (v if not (isinstance(v, float) and math.isinf(v)) else "oo")
             for k, v in problem.__dict__.items() if v is not None}

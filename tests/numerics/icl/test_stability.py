@@ -35,6 +35,8 @@ def test_tau_shrinks_with_n_and_c_is_n_tau():
     # One prompt in 320 moves the fit less than one in 40 (confidence intervals apart).
     assert large.tau.ci_high < small.tau.ci_low
     assert 0 <= small.lambda_c.value < 1
+    for est, n in ((small, 40), (large, 320)):   # τ ∈ [0, 1], so ĉ's interval lies in [0, n]
+        assert 0 <= est.c.ci_low <= est.c.value <= est.c.ci_high <= n
 
 
 def test_critical_proportion_mapping():
