@@ -11,6 +11,8 @@ All formulas are for the fully synthetic loop (``replace``, ``λ = 0``) unless s
 otherwise; they are equalities for the expectation, not bounds.
 
 >>> import numpy as np
+
+from numerics.errors import InputError
 >>> np.round(wright_fisher_heterozygosity(n=10, generations=1, probs=[0.5, 0.5]), 6).tolist()
 [0.45, 0.405]
 """
@@ -25,13 +27,13 @@ import numpy as np
 def _generations(generations: int) -> np.ndarray:
     g = int(generations)
     if g < 0:
-        raise ValueError(f"generations must be >= 0, got {generations!r}")
+        raise InputError("generations", generations, "an integer >= 0")
     return np.arange(g + 1, dtype=float)
 
 
 def _positive_n(n: int) -> float:
     if not n >= 1:
-        raise ValueError(f"n must be >= 1, got {n!r}")
+        raise InputError("n", n, "a number >= 1")
     return float(n)
 
 
@@ -69,7 +71,7 @@ def gaussian_variance(n: int, generations: int, scale: float = 1.0, estimator: s
     ([0.5, 0.25], [1.0, 1.0])
     """
     if estimator not in ("mle", "unbiased"):
-        raise ValueError(f"estimator must be 'mle' or 'unbiased', got {estimator!r}")
+        raise InputError("estimator", estimator, "'mle' or 'unbiased'")
     n, i = _positive_n(n), _generations(generations)
     s2 = float(scale) ** 2
     if estimator == "unbiased":
@@ -96,13 +98,13 @@ def gaussian_mean_error(n: int, generations: int, scale: float = 1.0, dim: int =
     if estimator == "unbiased":
         return s2d * (i + 1.0) / n
     if estimator != "mle":
-        raise ValueError(f"estimator must be 'mle' or 'unbiased', got {estimator!r}")
+        raise InputError("estimator", estimator, "'mle' or 'unbiased'")
     return s2d * (1.0 - ((n - 1.0) / n) ** (i + 1.0))
 
 
 def _ols_check(n: int, dim: int) -> None:
     if not n > int(dim) + 1:
-        raise ValueError(f"the OLS closed forms need n > d + 1, got n={n}, d={dim}")
+        raise InputError("n", n, f"n > dim + 1 = {int(dim) + 1} (the OLS closed forms need it)")
 
 
 def linreg_replace(n: int, generations: int, dim: int = 5, noise: float = 1.0, **_) -> np.ndarray:

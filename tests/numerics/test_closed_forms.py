@@ -1,7 +1,9 @@
 """Simulated loops against exact formulas, within Monte Carlo error (|mean − exact| ≤ 4·stderr).
 
-Every expected value below is derived in the test's docstring; the tolerance is four
-standard errors of the simulated mean (fixed seeds), never a hand-tuned number.
+The formulas live once, in :mod:`numerics.closed_forms` (derivations and citations are
+there; ``tests/numerics/test_closed_forms_module.py`` checks them by independent routes);
+here the batched loop is held against them. The tolerance is four standard errors of the
+simulated mean (fixed seeds), never a hand-tuned number.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from numerics import closed_forms as cf
 from numerics.loop import iterate, run_loop
 from numerics.models.registry import get_model
 from numerics.rng import ReplicateStreams
@@ -32,10 +35,8 @@ def test_gaussian_mle_variance_collapse_under_replace(dim):
     n, g = 10, 15
     t = run_loop(get_model("gaussian", {"dim": str(dim)}), "replace", n, 0.0, g, 4000, seed=11,
                  metrics=("variance", "mean_error"))
-    j = np.arange(g + 1)
-    c = (n - 1) / n
-    close(t, "variance", c ** (j + 1))
-    close(t, "mean_error", dim / n * (1 - c ** (j + 1)) / (1 - c))
+    close(t, "variance", cf.gaussian_variance(n, g))
+    close(t, "mean_error", cf.gaussian_mean_error(n, g, dim=dim))
 
 
 def test_gaussian_unbiased_variance_is_a_martingale():
@@ -45,9 +46,8 @@ def test_gaussian_unbiased_variance_is_a_martingale():
     n, g = 10, 10
     t = run_loop(get_model("gaussian", {"estimator": "unbiased"}), "replace", n, 0.0, g, 4000, seed=5,
                  metrics=("variance", "mean_error"))
-    j = np.arange(g + 1)
-    close(t, "variance", np.ones(g + 1))
-    close(t, "mean_error", (j + 1) / n)
+    close(t, "variance", cf.gaussian_variance(n, g, estimator="unbiased"))
+    close(t, "mean_error", cf.gaussian_mean_error(n, g, estimator="unbiased"))
 
 
 def test_categorical_heterozygosity_follows_wright_fisher():
@@ -58,8 +58,7 @@ def test_categorical_heterozygosity_follows_wright_fisher():
     model = get_model("categorical", {"k": "6"})
     n, g = 30, 40
     t = run_loop(model, "replace", n, 0.0, g, 6000, seed=2, metrics=("heterozygosity",))
-    h_real = 1 - np.sum(model.p ** 2)
-    close(t, "heterozygosity", h_real * (1 - 1 / n) ** (np.arange(g + 1) + 1))
+    close(t, "heterozygosity", cf.wright_fisher_heterozygosity(n, g, model.p))
 
 
 def test_categorical_fixation_probability_is_initial_frequency():
@@ -89,7 +88,7 @@ def test_linreg_replace_errors_add_up():
     n, d, sigma, g = 20, 3, 0.5, 8
     t = run_loop(get_model("linreg", {"dim": str(d), "noise": str(sigma)}), "replace", n, 0.0, g, 4000,
                  seed=4, metrics=("test_error",))
-    close(t, "test_error", (np.arange(g + 1) + 1) * sigma ** 2 * d / (n - d - 1))
+    close(t, "test_error", cf.linreg_replace(n, g, dim=d, noise=sigma))
 
 
 def test_linreg_accumulate_error_stays_bounded():
@@ -102,9 +101,7 @@ def test_linreg_accumulate_error_stays_bounded():
     n, d, sigma, g = 20, 3, 0.5, 8
     t = run_loop(get_model("linreg", {"dim": str(d), "noise": str(sigma)}), "accumulate", n, 0.0, g, 4000,
                  seed=4, metrics=("test_error",))
-    k = np.arange(g + 1) + 1
-    exact = sigma ** 2 * d * np.cumsum(1.0 / (k * (k * n - d - 1)))
-    close(t, "test_error", exact)
+    close(t, "test_error", cf.linreg_accumulate(n, g, dim=d, noise=sigma))
     assert np.all(t.mean("test_error") <= np.pi ** 2 / 6 * sigma ** 2 * d / (n - d - 1) + 4 * t.stderr("test_error"))
 
 
@@ -182,4 +179,4 @@ def test_done_criterion_categorical_20000_replicates():
     model = get_model("categorical", {})
     n, g = 50, 60
     t = run_loop(model, "replace", n, 0.0, g, 20000, seed=0, metrics=("heterozygosity",))
-    close(t, "heterozygosity", (1 - np.sum(model.p ** 2)) * (1 - 1 / n) ** (np.arange(g + 1) + 1))
+    close(t, "heterozygosity", cf.wright_fisher_heterozygosity(n, g, model.p))
