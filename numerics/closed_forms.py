@@ -12,7 +12,6 @@ otherwise; they are equalities for the expectation, not bounds.
 
 >>> import numpy as np
 
-from numerics.errors import InputError
 >>> np.round(wright_fisher_heterozygosity(n=10, generations=1, probs=[0.5, 0.5]), 6).tolist()
 [0.45, 0.405]
 """
@@ -22,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from numerics.errors import InputError
 
 
 def _generations(generations: int) -> np.ndarray:
