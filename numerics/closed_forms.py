@@ -11,7 +11,6 @@ All formulas are for the fully synthetic loop (``replace``, ``λ = 0``) unless s
 otherwise; they are equalities for the expectation, not bounds.
 
 >>> import numpy as np
-
 >>> np.round(wright_fisher_heterozygosity(n=10, generations=1, probs=[0.5, 0.5]), 6).tolist()
 [0.45, 0.405]
 """
