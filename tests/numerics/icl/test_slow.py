@@ -81,6 +81,32 @@ def test_replace_degrades_while_mix_above_critical_stays_bounded():
     assert late(mix).mean() < 1.0                                # below the trivial predictor (1 + σ²)
 
 
+@pytest.mark.slow
+def test_transformer_replace_degrades_mix_does_not_cpu():
+    # The contrast on the CPU, smaller than the CLI default so it runs in minutes:
+    # both loops share S_0 and the generation-0 fit (same seed), so differences are paired
+    # per replicate and compared with their own standard error. (The transformer's
+    # measured λ_c is close to 1 — its training is chaotic in one swapped prompt, see
+    # numerics.icl.stability — so λ = 0.5 is the contrast, not a test of L2;
+    # the LSA test above checks λ above λ_c.)
+    p = {"dim": "3", "context": "6", "steps": "600", "probes": "1000"}
+    m = get_model("transformer", p, device="cpu")
+    n, G, R = 1000, 3, 4
+    mix = run_loop(m, "mix", n, 0.5, G, R, 0, metrics=["icl_risk", "icl_risk_avg"]).values
+    rep = run_loop(m, "replace", n, 0.0, G, R, 0, metrics=["icl_risk"]).values["icl_risk"]
+
+    def se(v):
+        return v.std(ddof=1) / math.sqrt(len(v))
+
+    late_rep, late_mix = rep[:, 2:].mean(1), mix["icl_risk"][:, 2:].mean(1)
+    d = late_rep - late_mix
+    assert d.mean() > 3 * se(d)                                  # replace ends worse than mix
+    grow = late_rep - rep[:, 0]
+    assert grow.mean() > 3 * se(grow)                            # and worse than its start
+    gap = mix["icl_risk_avg"][:, 2:].mean(1) - late_mix
+    assert gap.mean() > 3 * se(gap)                              # mix stays below averaging
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_transformer_learns_icl_gpu():
