@@ -20,7 +20,7 @@ averaging estimator ``Σ_j (x_qᵀA x_j) y_j`` directly, where softmax attention
 reach it through the small-logit expansion of ``exp``. Measured on the model's default
 run (dim 5, context 10, 2000 prompts, 800 Adam steps, width 32, 2 layers; see
 ``benchmarks/icl_training.py``): query risk ≈ 0.13–0.27 with linear attention against
-≈ 0.56 with softmax attention trained the same way, averaging ≈ 0.62 and least squares
+≈ 0.58 with softmax attention trained the same way, averaging ≈ 0.62 and least squares
 ≈ 0.022.
 
 Replicates are batched by giving every weight a leading replicate axis and writing each
