@@ -83,6 +83,8 @@ SMOKE: tuple[Factory, ...] = (
     Factory("smoke-optimum", _optimum, dict(n_r=50, simulate_model=None)),
 )
 
+LSA_T2 = {"dim": "2", "context": "6", "label_noise": "1", "steps": "100"}
+
 QUICK: tuple[Factory, ...] = (
     Factory("t1-validity-categorical", _validity,
             dict(model="categorical", params=CAT, n=100, lam=0.5, generations=10,
@@ -132,6 +134,12 @@ QUICK: tuple[Factory, ...] = (
     Factory("optimal-synthetic-size", _optimum,
             dict(n_r=100, simulate_model="categorical", simulate_params=CAT, generations=10,
                  replicates=300, block=300)),
+    # Label noise σ_s = 1 makes each synthetic generation move the parent visibly, so 12
+    # generations of 80 replicates separate λ = 0 from a λ above the measured λ_c ≈ 0.89 of
+    # this learner (n = 100, σ_s = 1; numerics.icl.stability) on two CPU cores (~30 s).
+    Factory("t2-icl-lsa-quick", _t2,
+            dict(model="lsa", params=LSA_T2, ns=(100, 400), lam=0.9, generations=12, replicates=80,
+                 margin=0.1, block=20)),
 )
 
 FULL_EXTRA: tuple[Factory, ...] = (
@@ -170,8 +178,8 @@ FULL_EXTRA: tuple[Factory, ...] = (
             dict(formula="wright_fisher_heterozygosity", model="categorical", params={"k": "5"},
                  metric="heterozygosity", n=50, generations=50, replicates=20000, margin=0.05, block=5000)),
     Factory("t2-icl-lsa", _t2,
-            dict(model="lsa", params={"dim": "2", "context": "6", "steps": "100"}, ns=(50, 400), lam=0.5,
-                 generations=6, replicates=80, margin=0.1, block=20)),
+            dict(model="lsa", params=LSA_T2, ns=(100, 800), lam=0.9, generations=20, replicates=80,
+                 margin=0.1, block=20)),
     Factory("t2-depth-transformer", _t2_depth,
             dict(params={"dim": "2", "context": "4", "width": "8", "heads": "2", "steps": "100"},
                  layers=(1, 3), n=64, replicates=8, neighbours=4, block=4)),

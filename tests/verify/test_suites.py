@@ -13,9 +13,9 @@ def test_names_unique_and_resolvable():
         assert [c.name for c in resolve([name])] == [name]
 
 
-def test_quick_represents_every_theory_kind_but_t2():
+def test_quick_represents_every_theory_kind():
     kinds = {c.kind for c in resolve(["quick"])}
-    assert {"validity", "tightness", "rates", "phase-transition", "closed-form", "optimum"} <= kinds
+    assert {"validity", "tightness", "rates", "phase-transition", "closed-form", "optimum", "t2"} <= kinds
 
 
 def test_full_contains_quick_and_t2():
