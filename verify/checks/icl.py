@@ -14,8 +14,9 @@ tasks):
     (iii) the measured architecture constant ``c = n τ̂_n`` grows with depth ``L``:
     ``c(L_max) − c(L_min) > 0``.
 
-Both train one network per replicate and generation, so they are slow on a CPU and belong
-to the ``full`` suite; sizes are parameters.
+Both train one network per replicate and generation. The one-layer ``lsa`` learner is
+cheap enough for the ``quick`` suite (``t2-icl-lsa-quick``); the transformer depth check
+belongs to the ``full`` suite. Sizes are parameters.
 """
 
 from __future__ import annotations
