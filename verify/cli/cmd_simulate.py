@@ -163,6 +163,15 @@ def write_records(out: str, config: dict, records: list[dict]) -> None:
         raise InputError("--out", out, f"a writable file path ({exc.strerror or exc})") from None
 
 
+def _short(value) -> str:
+    """A parameter for people: floats to 4 significant digits (JSON keeps full precision)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return str(value)
+
+
 def pretty_table(config: dict, records: list[dict], max_rows: int = 12) -> str:
     """A readable table: one row per (sampled) generation, ``mean ± stderr`` per metric."""
     import math
@@ -193,7 +202,7 @@ def pretty_table(config: dict, records: list[dict], max_rows: int = 12) -> str:
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     head = ", ".join(f"{k}={config[k]}" for k in ("model", "scheme", "n", "lam_effective", "generations",
                                                    "replicates", "seed") if k in config)
-    lines = [head, "params: " + ", ".join(f"{k}={v}" for k, v in config.get("params", {}).items())]
+    lines = [head, "params: " + ", ".join(f"{k}={_short(v)}" for k, v in config.get("params", {}).items())]
     for k, row in enumerate(rows):
         lines.append("  ".join(cell_text.rjust(widths[c]) for c, cell_text in enumerate(row)))
         if k == 0:
