@@ -47,9 +47,15 @@ class Step:
     def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Step:
         """The step with ``values`` substituted, for display.
 
-        A general step can become undefined at a special value (0/0 at λ = 0); it is then
-        shown in its general form, since the result itself is specialized separately.
+        A general step can become undefined at a special value (0/0 at λ = 0), or state a
+        limit in the very symbol being substituted; it is then shown in its general form,
+        since the result itself is specialized separately.
         """
+        bound_variables = {lim.args[1] for lim in self.relation.atoms(sp.Limit)}
+        if bound_variables & set(values):
+            # A limit in λ cannot take λ = 1/2: substituting its bound variable would print
+            # Limit(f, 1/2, 0). Such a step states a limiting case, so it stays general.
+            return self
         try:
             relation = self.relation.subs(values)
         except (TypeError, ValueError, ZeroDivisionError, NotImplementedError):

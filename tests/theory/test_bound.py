@@ -172,3 +172,17 @@ def test_lambdify_handles_a_whole_replace_run():
     values = function(beta_n=0.01, lam=0.0, n=100, gamma=0.02, M=2.0, d_tv=0.05, i=generations)
     # T1 at lam = 0: beta_n + M d_tv i for i >= 1, beta_n at i = 0 (THEORY.md T1)
     np.testing.assert_allclose(values, 0.01 + 2.0 * 0.05 * generations, rtol=1e-12)
+
+
+def test_substituting_a_limit_variable_keeps_the_limit_step_general():
+    """`stl derive theorem1 --subs lam=1/2` must not print Limit(f, 1/2, 0)."""
+    import sympy as sp
+
+    from theory.results import get
+    from theory.symbols import PUBLIC
+
+    derivation = get("theorem1").subs({PUBLIC["lam"]: sp.Rational(1, 2)})
+    for step in derivation.steps:
+        for lim in step.relation.atoms(sp.Limit):
+            assert isinstance(lim.args[1], sp.Symbol), step.relation
+    assert any(step.relation.atoms(sp.Limit) for step in derivation.steps)

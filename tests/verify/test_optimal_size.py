@@ -54,3 +54,14 @@ def test_bad_inputs():
     with pytest.raises(InputError):
         problem_from_subs(10, {"zz": "1"})
     assert problem_from_subs(10, {"i": "oo", "a": "1/4"}).i == math.inf
+
+
+@pytest.mark.parametrize("picked, expect", [(0, "no new information"), (1969, "worst-case shift"),
+                                            (400, "cannot tell apart")])
+def test_disagreement_explanation_follows_the_direction(picked, expect):
+    p = Problem(n_r=100, c_0=1.0, M=1.0, delta=0.05, a=0.25)
+    near = [picked, 492] if picked == 400 else [picked]
+    results = {"scipy": {"n_s": 492},
+               "simulate": {"n_s": picked, "metric": "tv_to_real", "indistinguishable": near}}
+    (note,) = [n for n in disagreements(p, results) if n.startswith("simulation picks")]
+    assert expect in note
