@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 
-def _helpers():
-    name = "stl_docs_test_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("docs_helpers.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-H = _helpers()
+import stl_docs_test_helpers as H  # registered by conftest.py
 TUTORIALS = sorted(p for p in (H.DOCS / "tutorials").glob("*.md") if p.name != "index.md")
 
 

@@ -30,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "derive", help="print a derivation and its bound (L1, L2, T1, T1', Corollary, T2, T3)",
         description="Print the steps of a result of the theory and the bound they give.",
-        epilog=EPILOG.format(results="\n".join(f"  {name:20s} {SUMMARIES[name]}"
-                                               for name in NAMES),
-                             symbols=", ".join(PUBLIC_NAMES)),
+        epilog=result_epilog(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_result_options(parser)
     parser.add_argument("--limit", metavar="SYM=VAL",
@@ -42,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", default="pretty", choices=FORMATS,
                         help="pretty (default), latex or json")
     parser.set_defaults(handler=handle)
+
+
+def result_epilog(template: str) -> str:
+    """``template`` with the list of named results and the ``--subs`` symbols filled in."""
+    return template.format(results="\n".join(f"  {name:20s} {SUMMARIES[name]}" for name in NAMES),
+                           symbols=", ".join(PUBLIC_NAMES))
 
 
 def add_result_options(parser: argparse.ArgumentParser) -> None:

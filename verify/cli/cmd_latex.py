@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from theory.catalog import NAMES, PUBLIC_NAMES, SUMMARIES
-from verify.cli.cmd_derive import add_result_options, load
+from verify.cli.cmd_derive import add_result_options, load, result_epilog
 from verify.cli.common import emit
 
 ENVIRONMENTS = ("theorem", "align", "equation", "inline")
@@ -31,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "latex", help="LaTeX of a result, ready to paste",
         description="Print a result of the theory as LaTeX.",
-        epilog=EPILOG.format(results="\n".join(f"  {name:20s} {SUMMARIES[name]}"
-                                               for name in NAMES),
-                             symbols=", ".join(PUBLIC_NAMES)),
+        epilog=result_epilog(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_result_options(parser)
     parser.add_argument("--env", default="theorem", choices=ENVIRONMENTS,
