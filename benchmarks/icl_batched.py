@@ -4,7 +4,7 @@ Workload (THEORY.md T2 sizes, CPU-sized): ``R`` replicates, each a ``layers``-bl
 decoder of width ``width`` (the model's defaults: linear attention, width 32, 2 layers)
 trained for ``steps`` Adam steps on its own ``n`` prompts (dim 5, context 10, minibatch
 32) with the model's schedule (5 % warm-up, cosine decay, per-replicate clipping at 1). *Batched*: every weight has a leading replicate axis
-and one training run handles all replicates (``numerics.icl.training.train``). *Loop*:
+and one training run handles all replicates (``stl.numerics.icl.training.train``). *Loop*:
 the same code called once per replicate with ``R = 1`` slices — how per-model training
 scripts are usually written. Both runs start from identical weights and minibatch
 orders; the benchmark checks the results agree before reporting the time ratio.
@@ -28,11 +28,11 @@ import time
 
 import torch
 
-from numerics.icl import lsa
-from numerics.icl.prompts import Prompts, sample_prompts
-from numerics.icl.training import train
-from numerics.icl.transformer import TransformerConfig, init_params, predictor
-from numerics.rng import ReplicateStreams
+from stl.numerics.icl import lsa
+from stl.numerics.icl.prompts import Prompts, sample_prompts
+from stl.numerics.icl.training import train
+from stl.numerics.icl.transformer import TransformerConfig, init_params, predictor
+from stl.numerics.rng import ReplicateStreams
 
 
 def _slice(params, r):

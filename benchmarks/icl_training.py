@@ -25,8 +25,8 @@ import time
 import numpy as np
 import torch
 
-from numerics.models.registry import get_model
-from numerics.rng import ReplicateStreams
+from stl.numerics.models.registry import get_model
+from stl.numerics.rng import ReplicateStreams
 
 CONFIGS = {
     "before": ({"attention": "softmax", "width": "16", "steps": "400"}, {"schedule": "constant", "grad_clip": None}),

@@ -4,7 +4,7 @@ Workload W1 (issue 3): Gaussian, ``dim`` 10, ``n`` 100, 100 generations, 100 rep
 schemes ``replace`` and ``accumulate``. Three timings are taken in the same process, each
 the best of ``--repeat`` interleaved rounds:
 
-* ``batched``: :func:`numerics.loop.run_loop` tracking the metrics the baseline tracks
+* ``batched``: :func:`stl.numerics.loop.run_loop` tracking the metrics the baseline tracks
   (``variance``, ``mean_error``);
 * ``naive``: the way public model-collapse code is written — for each replicate, for
   each generation, ``rng.multivariate_normal`` to sample, ``np.mean``/``np.cov`` to fit;
@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from numerics.loop import run_loop
-from numerics.models.registry import get_model
-from verify.atomic import write_text_atomic
+from stl.numerics.loop import run_loop
+from stl.numerics.models.registry import get_model
+from stl.verify.atomic import write_text_atomic
 
 W1 = {"dim": 10, "n": 100, "generations": 100, "replicates": 100}
 

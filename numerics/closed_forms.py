@@ -3,7 +3,7 @@
 The one home of these formulas (numpy only). Each function returns the exact expected
 value of a loop metric at generations ``i = 0..generations`` (an array of length
 ``generations + 1``), where generation 0 is the model fitted to the real sample ``S_0``
-(DESIGN.md). The verification checks (:mod:`verify.checks.closed_forms`) hold the
+(DESIGN.md). The verification checks (:mod:`stl.verify.checks.closed_forms`) hold the
 simulated loops against them; ``tests/numerics/test_closed_forms_module.py`` checks each
 formula against an independent computation (exact enumeration, a recursion).
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from numerics.errors import InputError
+from stl.numerics.errors import InputError
 
 
 def _generations(generations: int) -> np.ndarray:

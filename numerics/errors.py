@@ -6,7 +6,7 @@ import numbers
 
 
 class NumericsError(Exception):
-    """Base class of every error raised by :mod:`numerics`."""
+    """Base class of every error raised by :mod:`stl.numerics`."""
 
 
 class InputError(NumericsError, ValueError):
@@ -31,7 +31,7 @@ def check_int(argument: str, value: object, low: int) -> int:
     >>> check_int("--replicates", 1.5, 1)
     Traceback (most recent call last):
     ...
-    numerics.errors.InputError: --replicates: got 1.5; allowed: an integer >= 1
+    stl.numerics.errors.InputError: --replicates: got 1.5; allowed: an integer >= 1
     """
     # numbers.Integral covers int and numpy integers; bool is an int but never a count
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:

@@ -4,9 +4,9 @@
 synthetic draws of ``P_{θ_{j−1}}`` (and real points), and ``θ_j = A(S̃_j)``. Every array
 has a leading replicate axis; the sampling noise of several generations is drawn in one
 block (it does not depend on the parameters), chunked to bound memory — block sizes
-never change the numbers (see :mod:`numerics.rng`).
+never change the numbers (see :mod:`stl.numerics.rng`).
 
->>> from numerics.models.registry import get_model
+>>> from stl.numerics.models.registry import get_model
 >>> t = run_loop(get_model("categorical", {"k": "3"}), "replace", n=20, lam=0.0,
 ...              generations=3, replicates=8, seed=1)
 >>> t.values["heterozygosity"].shape
@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from numerics.errors import InputError, check_int
-from numerics.models.base import Model
-from numerics.rng import ReplicateStreams
-from numerics.schemes import Scheme, SchemeState, get_scheme
-from numerics.trajectory import Trajectory
+from stl.numerics.errors import InputError, check_int
+from stl.numerics.models.base import Model
+from stl.numerics.rng import ReplicateStreams
+from stl.numerics.schemes import Scheme, SchemeState, get_scheme
+from stl.numerics.trajectory import Trajectory
 
 #: Upper bound on pre-drawn noise elements held at once (about 64 MB of float64).
 NOISE_BUDGET = 8_000_000
@@ -87,12 +87,12 @@ def run_loop(model: Model | str, scheme: Scheme | str, n: int, lam: float, gener
     """Run the loop for replicates ``[first, first + replicates)``; every metric per generation.
 
     ``model`` is a :class:`Model` (or a registry name with default parameters);
-    ``scheme`` a name of :data:`numerics.schemes.SCHEMES` (sized with ``n`` and ``lam``)
+    ``scheme`` a name of :data:`stl.numerics.schemes.SCHEMES` (sized with ``n`` and ``lam``)
     or a :class:`Scheme`. ``metrics`` restricts which of the model's metrics are kept
     (all by default). ``progress(done, total)`` is called after each generation.
     """
     if isinstance(model, str):
-        from numerics.models.registry import get_model
+        from stl.numerics.models.registry import get_model
         model = get_model(model, {})
     generations = check_int("--generations", generations, 0)
     replicates = check_int("--replicates", replicates, 1)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from numerics.errors import InputError
+from stl.numerics.errors import InputError
 
 
 def _purpose_key(purpose: str) -> int:

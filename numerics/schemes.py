@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from numerics.errors import InputError, check_int
-from numerics.models.base import REAL, Model
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError, check_int
+from stl.numerics.models.base import REAL, Model
+from stl.numerics.rng import ReplicateStreams
 
 SCHEMES = ("mix", "replace", "fresh", "accumulate", "accumulate-subsample")
 

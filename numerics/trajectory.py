@@ -140,7 +140,7 @@ class Trajectory:
 
 def _write_atomic(path, data: bytes) -> None:
     """Temporary file in the same folder, then a rename: readers never see half a file
-    (DESIGN.md; :mod:`verify.atomic` does the same for the CLI, which numerics may not import)."""
+    (DESIGN.md; :mod:`stl.verify.atomic` does the same for the CLI, which numerics may not import)."""
     import os
     import tempfile
 

@@ -1,10 +1,10 @@
 """Symbolic layer (sympy only): definitions, bounds, derivations and LaTeX for STL theory.
 
-The main names are loaded on first use, so ``import theory`` (and ``stl --help``) costs
+The main names are loaded on first use, so ``import stl.theory`` (and ``stl --help``) costs
 nothing; torch and numpy-heavy modules are never imported by this package.
 
->>> import theory
->>> theory.get("shift").result.source                  # THEORY.md L1
+>>> import stl.theory
+>>> stl.theory.get("shift").result.source                  # THEORY.md L1
 'L1'
 """
 
@@ -14,18 +14,18 @@ import importlib
 
 #: Re-exported name -> module that defines it.
 _EXPORTS = {
-    "Bound": "theory.bound",
-    "Derivation": "theory.derivation",
-    "Step": "theory.derivation",
-    "AssumptionError": "theory.errors",
-    "ExpressionError": "theory.errors",
-    "InputError": "theory.errors",
-    "TheoryError": "theory.errors",
-    "parse_expression": "theory.parsing",
-    "NAMES": "theory.catalog",
-    "get": "theory.results",
-    "PUBLIC": "theory.symbols",
-    "theorem1_bound": "theory.results.theorem1",
+    "Bound": "stl.theory.bound",
+    "Derivation": "stl.theory.derivation",
+    "Step": "stl.theory.derivation",
+    "AssumptionError": "stl.theory.errors",
+    "ExpressionError": "stl.theory.errors",
+    "InputError": "stl.theory.errors",
+    "TheoryError": "stl.theory.errors",
+    "parse_expression": "stl.theory.parsing",
+    "NAMES": "stl.theory.catalog",
+    "get": "stl.theory.results",
+    "PUBLIC": "stl.theory.symbols",
+    "theorem1_bound": "stl.theory.results.theorem1",
 }
 
 __all__ = [  # noqa: RUF022 - same order as _EXPORTS
@@ -46,7 +46,7 @@ __all__ = [  # noqa: RUF022 - same order as _EXPORTS
 
 def __getattr__(name: str):
     if name not in _EXPORTS:
-        raise AttributeError(f"module 'theory' has no attribute {name!r}")
+        raise AttributeError(f"module 'stl.theory' has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name]), name)
     globals()[name] = value
     return value

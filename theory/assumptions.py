@@ -4,13 +4,13 @@ A bound only holds where its assumptions hold (THEORY.md sections 0-3: ``lam`` i
 [0, 1], ``delta`` in (0, 1), ``n >= 1``...). Keeping them as data lets a bound check
 numbers when they are substituted and print its hypotheses in a theorem environment.
 
->>> from theory.assumptions import domain_of
->>> from theory.symbols import lam
+>>> from stl.theory.assumptions import domain_of
+>>> from stl.theory.symbols import lam
 >>> domain_of(lam).check(0.25)
 >>> domain_of(lam).check(1.5)
 Traceback (most recent call last):
 ...
-theory.errors.AssumptionError: lam: got 1.5; allowed: a number in [0, 1] (proportion of real data)
+stl.theory.errors.AssumptionError: lam: got 1.5; allowed: a number in [0, 1] (proportion of real data)
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from types import MappingProxyType
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.errors import AssumptionError
+from stl.theory import symbols as S
+from stl.theory.errors import AssumptionError
 
 
 @dataclass(frozen=True)

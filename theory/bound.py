@@ -4,7 +4,7 @@ A bound knows its terms (in order), the assumptions it needs (checked whenever n
 are substituted), whether it hides an absolute constant (the ``≲`` of THEORY.md T1'),
 and which result it comes from. Everything returns a new bound; nothing mutates.
 
->>> from theory.results.shift import shift_bound
+>>> from stl.theory.results.shift import shift_bound
 >>> bound = shift_bound()                       # THEORY.md L1
 >>> bound.evaluate(d_tv="1/10", lam="1/2", i=1)
 0.15
@@ -22,9 +22,9 @@ from typing import Any
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.assumptions import Condition, Domain, default_domains
-from theory.errors import AssumptionError, InputError
+from stl.theory import symbols as S
+from stl.theory.assumptions import Condition, Domain, default_domains
+from stl.theory.errors import AssumptionError, InputError
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class Bound:
     def evaluate(self, mapping: Mapping[Any, Any] | None = None, **numbers: Any) -> float:
         """The bound as a float once every free symbol has a number.
 
-        >>> from theory.results.theorem1 import theorem1_bound
+        >>> from stl.theory.results.theorem1 import theorem1_bound
         >>> value = theorem1_bound().evaluate(beta_n=0.01, lam=0.5, n=100, gamma=0.02,
         ...                                   M=2, d_tv=0.05, i=3)     # THEORY.md T1
         >>> round(value, 12)
@@ -222,7 +222,7 @@ class Bound:
     def rate(self, symbol: sp.Symbol | str) -> sp.Expr:
         """Leading asymptotic order of the bound as ``symbol -> oo`` (constants dropped).
 
-        >>> from theory.results.corollary import corollary_bound
+        >>> from stl.theory.results.corollary import corollary_bound
         >>> corollary_bound().rate("n")                  # THEORY.md Corollary
         1/sqrt(n)
         """
@@ -363,7 +363,7 @@ def _to_sympy(value: Any, name: str) -> sp.Expr:
     elif isinstance(value, bool):
         raise InputError(name, repr(value), "a number or sympy expression")
     elif isinstance(value, str):
-        from theory.parsing import parse_expression  # text goes through the safe parser
+        from stl.theory.parsing import parse_expression  # text goes through the safe parser
 
         expr = parse_expression(value, argument=name)
     elif isinstance(value, numbers.Rational):  # int, fractions.Fraction: keep exact

@@ -12,13 +12,13 @@ from types import MappingProxyType
 
 #: ``stl derive`` name -> module whose ``derivation()`` builds it.
 FACTORIES = MappingProxyType({
-    "shift": "theory.results.shift",
-    "recursive-stability": "theory.results.recursive_stability",
-    "theorem1": "theory.results.theorem1",
-    "theorem1-rate": "theory.results.theorem1_rate",
-    "corollary": "theory.results.corollary",
-    "theorem2": "theory.results.theorem2",
-    "optimal-size": "theory.results.optimal_size",
+    "shift": "stl.theory.results.shift",
+    "recursive-stability": "stl.theory.results.recursive_stability",
+    "theorem1": "stl.theory.results.theorem1",
+    "theorem1-rate": "stl.theory.results.theorem1_rate",
+    "corollary": "stl.theory.results.corollary",
+    "theorem2": "stl.theory.results.theorem2",
+    "optimal-size": "stl.theory.results.optimal_size",
 })
 NAMES = tuple(FACTORIES)
 
@@ -33,7 +33,7 @@ SUMMARIES = MappingProxyType({
     "optimal-size": "T3, optimal number of synthetic samples",
 })
 
-#: ``--subs`` names (DESIGN.md), mirrored from ``theory.symbols.PUBLIC`` (a test keeps
+#: ``--subs`` names (DESIGN.md), mirrored from ``stl.theory.symbols.PUBLIC`` (a test keeps
 #: the two equal) so that help texts need no sympy.
 PUBLIC_NAMES = ("n", "lam", "i", "delta", "M", "beta_n", "tau_n", "gamma", "d_tv", "n_r",
                 "n_s", "c_0", "a", "b", "c")

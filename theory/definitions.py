@@ -3,7 +3,7 @@
 The quantity each definition controls is a display symbol whose typeset form lives in
 :data:`QUANTITY_LATEX`; the LaTeX statement is printed by sympy from a relation.
 
->>> from theory.definitions import DEFINITIONS
+>>> from stl.theory.definitions import DEFINITIONS
 >>> [d.code for d in DEFINITIONS]
 ['D1', 'D2', 'D3', 'D4']
 >>> DEFINITIONS[0].parameter
@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import sympy as sp
 
-from theory import symbols as S
+from stl.theory import symbols as S
 
 _loss_gap = sp.Symbol("sup_loss_gap", nonnegative=True)
 _model_gap = sp.Symbol("sup_model_tv", nonnegative=True)

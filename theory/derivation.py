@@ -3,7 +3,7 @@
 ``stl derive NAME`` prints one. Each step is a sympy relation so that it can be typeset,
 serialized (``srepr``) and, where it is an identity, checked numerically by the tests.
 
->>> from theory.results import get
+>>> from stl.theory.results import get
 >>> derivation = get("shift")                     # THEORY.md L1
 >>> derivation.result.source
 'L1'
@@ -19,8 +19,8 @@ from typing import Any
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.bound import Bound
+from stl.theory import symbols as S
+from stl.theory.bound import Bound
 
 #: What a step's relation is. ``identity`` steps hold for every value of their symbols
 #: and ``limit`` steps equate a ``Limit`` with its value; the tests check both at random

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 class TheoryError(Exception):
-    """Base class of every error raised by :mod:`theory`."""
+    """Base class of every error raised by :mod:`stl.theory`."""
 
 
 class InputError(TheoryError, ValueError):

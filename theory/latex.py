@@ -1,11 +1,11 @@
 """LaTeX ready to paste: a result as a theorem, an align block, an equation or inline.
 
-Every formula is printed by sympy (:func:`theory.symbols.to_latex`); this module only
+Every formula is printed by sympy (:func:`stl.theory.symbols.to_latex`); this module only
 chooses the environment and the plain-English glue around it. A ``theorem`` block needs
 nothing beyond ``amsmath``, ``amssymb``, ``amsthm`` and the :data:`PREAMBLE`'s
 ``\\newtheorem`` lines; its text is ASCII so that any engine accepts it.
 
->>> from theory.results import get
+>>> from stl.theory.results import get
 >>> print(render(get("shift"), "inline"))        # THEORY.md L1
 $a_{i} \\leq \\frac{d_{\\mathrm{TV}}(n) \\cdot \\left(1 - \\left(1 - \\lambda\\right)^{1 + i}\\right)}{\\lambda}$
 """
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation
-from theory.errors import InputError
+from stl.theory import symbols as S
+from stl.theory.derivation import Derivation
+from stl.theory.errors import InputError
 
 ENVIRONMENTS = ("theorem", "align", "equation", "inline")
 

@@ -15,7 +15,7 @@ access, subscripts, strings, lambdas, keywords, dunder names, unknown names) is 
 >>> parse_expression("().__class__")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-theory.errors.ExpressionError: expression: got '().__class__'; allowed: ... (refused: attribute access)
+stl.theory.errors.ExpressionError: expression: got '().__class__'; allowed: ... (refused: attribute access)
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from types import MappingProxyType
 
 import sympy as sp
 
-from theory.errors import ExpressionError
-from theory.symbols import PUBLIC
+from stl.theory.errors import ExpressionError
+from stl.theory.symbols import PUBLIC
 
 #: Longest accepted input; keeps parsing time and memory trivially bounded.
 MAX_LENGTH = 500
@@ -203,8 +203,8 @@ def parse_expression(text: str, *, argument: str = "expression",
                      symbols: Mapping[str, sp.Symbol] | None = None) -> sp.Expr:
     """Parse ``text`` into a sympy expression, allowing only whitelisted constructs.
 
-    ``symbols`` defaults to the public symbols (``theory.symbols.PUBLIC``); ``argument``
-    names the option in error messages. Raises :class:`theory.errors.ExpressionError`.
+    ``symbols`` defaults to the public symbols (``stl.theory.symbols.PUBLIC``); ``argument``
+    names the option in error messages. Raises :class:`stl.theory.errors.ExpressionError`.
     """
     table = PUBLIC if symbols is None else symbols
     builder = _Builder(text if isinstance(text, str) else repr(text), argument, table)
@@ -235,7 +235,7 @@ def parse_substitutions(pairs: Mapping[str, str], *, argument: str = "--subs"
     >>> parse_substitutions({"lam": "1/2"})
     {lam: 1/2}
     """
-    from theory.errors import InputError
+    from stl.theory.errors import InputError
 
     result: dict[sp.Symbol, sp.Expr] = {}
     for key, value in pairs.items():

@@ -5,7 +5,7 @@ their sympy names, so ``srepr`` output can be rebuilt by any plain sympy program
 typeset form lives in :data:`LATEX_NAMES` and reaches LaTeX only through sympy's own
 printer (``latex(expr, symbol_names=LATEX_NAMES)``), never by gluing strings.
 
->>> from theory.symbols import PUBLIC, to_latex
+>>> from stl.theory.symbols import PUBLIC, to_latex
 >>> to_latex(PUBLIC["beta_n"] / PUBLIC["lam"])
 '\\\\frac{\\\\beta_{n}}{\\\\lambda}'
 """
@@ -51,7 +51,7 @@ sigma_s = sp.Symbol("sigma_s", positive=True)  # synthetic label noise
 c_A = sp.Symbol("c_A", positive=True)  # optimizer parameter stability, Delta_n = c_A / n
 Lip = sp.Symbol("Lip", positive=True)  # Lip_theta(TF)
 Delta_n = sp.Symbol("Delta_n", nonnegative=True)  # parameter change from one prompt
-# model parameters (theory.models)
+# model parameters (stl.theory.models)
 n_cat = sp.Symbol("K", positive=True, integer=True)  # number of categories
 sigma = sp.Symbol("sigma", positive=True)  # noise / known standard deviation
 R_z = sp.Symbol("R_z", positive=True)  # radius of the (clipped) data range
@@ -201,12 +201,12 @@ def to_latex(expr: sp.Basic, **settings) -> str:
 
 
 def lookup(name: str, *, public_only: bool = True) -> sp.Symbol:
-    """The symbol called ``name``; raises :class:`theory.errors.InputError` otherwise.
+    """The symbol called ``name``; raises :class:`stl.theory.errors.InputError` otherwise.
 
     >>> lookup("lam")
     lam
     """
-    from theory.errors import InputError
+    from stl.theory.errors import InputError
 
     table = PUBLIC if public_only else ALL
     try:

@@ -1,4 +1,4 @@
-"""Verification layer: joins :mod:`theory` and :mod:`numerics` into checks, suites,
+"""Verification layer: joins :mod:`stl.theory` and :mod:`stl.numerics` into checks, suites,
 reports, the optimal synthetic size and the ``stl`` command line."""
 
-__version__ = "0.1.0"
+from stl import __version__  # one version, in stl/__init__.py

@@ -1,6 +1,6 @@
-"""Adapter: the analytic constants of :mod:`theory.models` as numbers for a numeric model.
+"""Adapter: the analytic constants of :mod:`stl.theory.models` as numbers for a numeric model.
 
-``theory.models.<model>.constants(...)`` returns sympy expressions in ``n`` and the
+``stl.theory.models.<model>.constants(...)`` returns sympy expressions in ``n`` and the
 model's parameters; the numeric models take ``--param`` strings. This module joins the
 two: it passes the model parameters that the theory function accepts (by name, or by
 the aliases in :data:`PARAM_ALIASES`) and evaluates the constants at a given ``n``.
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-#: numeric ``--param`` name → keyword of ``theory.models.<model>.constants`` when they differ.
+#: numeric ``--param`` name → keyword of ``stl.theory.models.<model>.constants`` when they differ.
 PARAM_ALIASES: Mapping[str, Mapping[str, str]] = {
     "categorical": {"k": "k"},
     "gaussian": {"dim": "dim"},
@@ -56,9 +56,9 @@ def model_constants(model: str, params: Mapping[str, str] | None = None):
     relies on estimated constants and says so).
     """
     try:
-        module = importlib.import_module(f"theory.models.{model}")
+        module = importlib.import_module(f"stl.theory.models.{model}")
     except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("theory.models"):
+        if exc.name and exc.name.startswith("stl.theory.models"):
             return None
         raise
     fn = getattr(module, "constants", None)
@@ -94,8 +94,8 @@ def analytic_constants(model: str, params: Mapping[str, str] | None, n: int) -> 
     consts = model_constants(model, params)
     if consts is None:
         return NumericConstants(model, n, None, None, None, None,
-                                {"all": f"theory.models has no constants for {model!r}"})
-    from theory.symbols import PUBLIC
+                                {"all": f"stl.theory.models has no constants for {model!r}"})
+    from stl.theory.symbols import PUBLIC
 
     def value(expr):
         if expr is None:
@@ -149,7 +149,7 @@ def t1_analytic(model: str, params: Mapping[str, str] | None):
 
 def t1_general():
     """T1 (THEORY.md) in ``beta_n, gamma, lam, n, M, d_tv, i``: ``(total, stability, shift)``."""
-    from theory.results.theorem1 import theorem1_bound
+    from stl.theory.results.theorem1 import theorem1_bound
 
     b = theorem1_bound()
     return b.lambdify(), b.lambdify("stability"), b.lambdify("shift")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from numerics.errors import InputError as _NumericsInputError
-from theory.errors import InputError as _TheoryInputError
+from stl.numerics.errors import InputError as _NumericsInputError
+from stl.theory.errors import InputError as _TheoryInputError
 
 
 class VerifyError(Exception):
-    """Base class of every error raised by :mod:`verify`."""
+    """Base class of every error raised by :mod:`stl.verify`."""
 
 
 class InputError(VerifyError, ValueError):

@@ -6,7 +6,7 @@ shown side by side:
 
 ``sympy``
     the closed form ``n_s* = n_r (A/C − 2)`` (``A > 2C``; else ``0``) from
-    :mod:`theory.results.optimal_size`. It holds when the stability terms are negligible
+    :mod:`stl.theory.results.optimal_size`. It holds when the stability terms are negligible
     (``b = 0``) and ``i → ∞``; otherwise this method says why it does not apply.
 ``scipy``
     a bounded scalar search, then the best integer neighbour, on the general bound
@@ -40,7 +40,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from verify.errors import InputError
+from stl.verify.errors import InputError
 
 METHODS: tuple[str, ...] = ("sympy", "scipy", "cvxpy", "simulate")
 
@@ -117,7 +117,7 @@ def problem_from_subs(n_r: int, subs: Mapping[str, str], model: str | None = Non
     """
     values: dict[str, float] = {}
     if model is not None:
-        from verify.constants import rate_coefficients
+        from stl.verify.constants import rate_coefficients
 
         values.update(rate_coefficients(model, model_params or {}))
     for key, text in subs.items():
@@ -130,7 +130,7 @@ def problem_from_subs(n_r: int, subs: Mapping[str, str], model: str | None = Non
 def _number(key: str, text: str) -> float:
     import sympy as sp
 
-    from theory.parsing import parse_expression
+    from stl.theory.parsing import parse_expression
 
     try:
         expr = parse_expression(text)
@@ -153,7 +153,7 @@ def _number(key: str, text: str) -> float:
 
 def objective(problem: Problem):
     """``B(n_s)`` as a vectorized numpy function (from theory's bounds)."""
-    from theory.results import optimal_size as T3
+    from stl.theory.results import optimal_size as T3
 
     p = problem
     if p.closed_form_regime:
@@ -164,8 +164,8 @@ def objective(problem: Problem):
             return f(**_fill(f.symbols, p, ns))
         return value
     # T1' at generation i with L2's γ_n^{i-1} (theory's bounds, evaluated per point)
-    from theory.results.recursive_stability import recursive_stability_bound
-    from theory.results.theorem1_rate import theorem1_rate_bound
+    from stl.theory.results.recursive_stability import recursive_stability_bound
+    from stl.theory.results.theorem1_rate import theorem1_rate_bound
 
     rate = theorem1_rate_bound().lambdify()
     l2 = recursive_stability_bound().lambdify()
@@ -206,8 +206,8 @@ def by_sympy(p: Problem) -> dict[str, Any]:
                            f"here b = {p.b:g}, i = {p.i:g}")}
     import sympy as sp
 
-    from theory.results import optimal_size as T3
-    from theory.symbols import PUBLIC
+    from stl.theory.results import optimal_size as T3
+    from stl.theory.symbols import PUBLIC
 
     # exact rationals of the given floats (nsimplify rounds 1e-300 to 0, and log(1/0) is zoo)
     expr = T3.optimal_synthetic_size_public().subs({
@@ -289,7 +289,7 @@ def simulate_grid(p: Problem, points: int = 7) -> list[int]:
 
 def _simulate_cell(model: str, params: Mapping[str, str], n_r: int, n_s: int, generations: int,
                    seed: int, first: int, count: int, metric: str) -> dict[str, np.ndarray]:
-    from verify.checks.loops import loop_block
+    from stl.verify.checks.loops import loop_block
 
     n = n_r + n_s
     return loop_block(model, dict(params), "mix", n, n_r / n, generations, seed, first, count,
@@ -298,8 +298,8 @@ def _simulate_cell(model: str, params: Mapping[str, str], n_r: int, n_s: int, ge
 
 def simulate_tasks(model: str, params: Mapping[str, str], n_r: int, grid: Sequence[int],
                    generations: int, replicates: int, seed: int, block: int):
-    from verify.checks.blocks import replicate_blocks
-    from verify.checks.core import Task
+    from stl.verify.checks.blocks import replicate_blocks
+    from stl.verify.checks.core import Task
 
     metric = RISK_METRIC.get(model)
     if metric is None:
@@ -313,8 +313,8 @@ def simulate_tasks(model: str, params: Mapping[str, str], n_r: int, grid: Sequen
 def simulate_summary(model: str, grid: Sequence[int], outputs: Sequence[Mapping[str, np.ndarray]],
                      blocks: int, z: float = 1.959963984540054) -> dict[str, Any]:
     """Pick the ``n_s`` with the lowest measured risk at the last generation, with its CI."""
-    from verify.checks.blocks import pool_rows
-    from verify.checks.core import Measurement
+    from stl.verify.checks.blocks import pool_rows
+    from stl.verify.checks.core import Measurement
 
     metric = RISK_METRIC[model]
     rows = []
@@ -338,8 +338,8 @@ def by_simulate(p: Problem, model: str | None, params: Mapping[str, str] | None 
                 grid: Sequence[int] | None = None, backend=None) -> dict[str, Any]:
     if model is None:
         return {"reason": "simulation needs a model (--model categorical|gaussian|linreg|kde|...)"}
-    from verify.checks.blocks import replicate_blocks
-    from verify.checks.core import execute
+    from stl.verify.checks.blocks import replicate_blocks
+    from stl.verify.checks.core import execute
 
     grid = list(grid) if grid is not None else simulate_grid(p)
     block = max(replicates // 2, 1)

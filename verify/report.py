@@ -9,9 +9,9 @@ Each check entry carries extra fields (``relation``, ``measured_ci``, ``paramete
 ``details``...) after the contract ones; the top level has exactly the four contract
 fields. What describes the run rather than the results (wall time, backend, reused
 checks, store issues, figure paths) goes to ``run.json`` beside it and into
-``report.md``. Figures come from :mod:`verify.figures`.
+``report.md``. Figures come from :mod:`stl.verify.figures`.
 
->>> from verify.checks.core import CheckResult, Measurement
+>>> from stl.verify.checks.core import CheckResult, Measurement
 >>> r = CheckResult("c", "validity", "E gen ≤ B", "", {}, Measurement.exact(0.1), 0.2, "<=", "pass", 0.5, 0)
 >>> build_report("quick", 0, [r])["summary"]
 {'pass': 1, 'fail': 0, 'inconclusive': 0}
@@ -23,9 +23,9 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-from verify.atomic import write_text_atomic
-from verify.checks.core import VERDICTS, CheckResult
-from verify.cli.common import to_json
+from stl.verify.atomic import write_text_atomic
+from stl.verify.checks.core import VERDICTS, CheckResult
+from stl.verify.cli.common import to_json
 
 #: The fields every entry of ``report.json``'s ``checks`` must have (DESIGN.md).
 CHECK_FIELDS: tuple[str, ...] = ("name", "kind", "claim", "verdict", "measured", "predicted", "runtime_s")
@@ -171,7 +171,7 @@ def write_report(out: str | Path, report: dict, figures: bool = True,
     made: list[str] = []
     fig_notes = list(notes)
     if figures:
-        from verify.figures import make_figures
+        from stl.verify.figures import make_figures
 
         made, problems = make_figures(report, out / "figures")
         fig_notes += problems

@@ -5,8 +5,8 @@ checks); when the last task of a check returns, the check concludes in this proc
 its result is written to the store. Checks whose stored result is still valid are not
 recomputed; stored files that cannot be trusted are reported and recomputed.
 
->>> from verify.suites import resolve
->>> from verify.backends import LocalBackend
+>>> from stl.verify.suites import resolve
+>>> from stl.verify.backends import LocalBackend
 >>> run = run_checks(resolve(["smoke-optimum"]), seed=0, backend=LocalBackend(1))
 >>> [r.verdict for r in run.results]
 ['pass']
@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from verify.backends import Backend, LocalBackend
-from verify.checks.core import Check, CheckResult
-from verify.store import Issue, ResultStore, fingerprint
+from stl.verify.backends import Backend, LocalBackend
+from stl.verify.checks.core import Check, CheckResult
+from stl.verify.store import Issue, ResultStore, fingerprint
 
 #: ``on_event(kind, check_name, done, total)``; kind is ``"reused"`` or ``"finished"``.
 EventFn = Callable[[str, str, int, int], None]

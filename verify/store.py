@@ -1,6 +1,6 @@
 """The result store that lets an interrupted ``stl verify --out DIR`` resume.
 
-Each finished check is written atomically (:mod:`verify.atomic`) to
+Each finished check is written atomically (:mod:`stl.verify.atomic`) to
 ``DIR/checks/<name>.json`` as soon as it is concluded::
 
     {"format": "stl-verify-check/1", "sha256": "<hex>", "fingerprint": "<hex>",
@@ -14,7 +14,7 @@ result of another seed — is reported as an :class:`Issue` and the check is rec
 A stored result is never trusted on its name alone.
 
 >>> import tempfile, pathlib
->>> from verify.checks.core import CheckResult
+>>> from stl.verify.checks.core import CheckResult
 >>> store = ResultStore(pathlib.Path(tempfile.mkdtemp()))
 >>> r = CheckResult("c", "smoke", "claim", "", {"k": 1}, None, None, "info", "pass", 0.1, 7)
 >>> store.save(r, fingerprint("c", "smoke", {"k": 1}, 7))
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from verify.atomic import write_text_atomic
-from verify.checks.core import CheckResult, thaw
-from verify.errors import CorruptResultError, InputError
+from stl.verify.atomic import write_text_atomic
+from stl.verify.checks.core import CheckResult, thaw
+from stl.verify.errors import CorruptResultError, InputError
 
 FORMAT = "stl-verify-check/1"
 
@@ -71,7 +71,7 @@ def fingerprint(name: str, kind: str, parameters: Mapping[str, Any], seed: int) 
     """What identifies a check's result: name, kind, parameters, seed, store format, the
     toolkit version and :data:`RULES_REVISION` (new rules recompute rather than trusting
     old verdicts)."""
-    from verify import __version__
+    from stl.verify import __version__
 
     return digest({"format": FORMAT, "version": __version__, "rules": RULES_REVISION, "name": name,
                    "kind": kind,

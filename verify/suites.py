@@ -14,7 +14,7 @@ seconds-long subset used by the fast test suite. Any single check can be run by 
 >>> resolve(["no-such-thing"])
 Traceback (most recent call last):
 ...
-verify.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full) or a check name (see `stl verify --list`)
+stl.verify.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full) or a check name (see `stl verify --list`)
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from verify.checks.core import Check, FrozenDict
-from verify.errors import InputError
+from stl.verify.checks.core import Check, FrozenDict
+from stl.verify.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -57,16 +57,16 @@ def _lazy(target: str) -> Callable[..., Check]:
     return build
 
 
-_validity = _lazy("verify.checks.validity:t1_validity_check")
-_tightness = _lazy("verify.checks.validity:t1_tightness_check")
-_exponent = _lazy("verify.checks.rates:exponent_check")
-_growth = _lazy("verify.checks.rates:growth_shape_check")
-_phase = _lazy("verify.checks.phase:phase_transition_check")
-_attained = _lazy("verify.checks.phase:l2_attained_check")
-_closed = _lazy("verify.checks.closed_forms:closed_form_check")
-_optimum = _lazy("verify.checks.optimum:optimum_check")
-_t2 = _lazy("verify.checks.icl:t2_check")
-_t2_depth = _lazy("verify.checks.icl:t2_depth_check")
+_validity = _lazy("stl.verify.checks.validity:t1_validity_check")
+_tightness = _lazy("stl.verify.checks.validity:t1_tightness_check")
+_exponent = _lazy("stl.verify.checks.rates:exponent_check")
+_growth = _lazy("stl.verify.checks.rates:growth_shape_check")
+_phase = _lazy("stl.verify.checks.phase:phase_transition_check")
+_attained = _lazy("stl.verify.checks.phase:l2_attained_check")
+_closed = _lazy("stl.verify.checks.closed_forms:closed_form_check")
+_optimum = _lazy("stl.verify.checks.optimum:optimum_check")
+_t2 = _lazy("stl.verify.checks.icl:t2_check")
+_t2_depth = _lazy("stl.verify.checks.icl:t2_depth_check")
 
 
 CAT = {"k": "10"}
@@ -136,7 +136,7 @@ QUICK: tuple[Factory, ...] = (
                  replicates=300, block=300)),
     # Label noise σ_s = 1 makes each synthetic generation move the parent visibly, so 12
     # generations of 80 replicates separate λ = 0 from a λ above the measured λ_c ≈ 0.89 of
-    # this learner (n = 100, σ_s = 1; numerics.icl.stability) on two CPU cores (~30 s).
+    # this learner (n = 100, σ_s = 1; stl.numerics.icl.stability) on two CPU cores (~30 s).
     Factory("t2-icl-lsa-quick", _t2,
             dict(model="lsa", params=LSA_T2, ns=(100, 400), lam=0.9, generations=12, replicates=80,
                  margin=0.1, block=20)),
@@ -211,7 +211,7 @@ def check_names() -> tuple[str, ...]:
 def resolve(names: Sequence[str]) -> list[Check]:
     """Checks for suite and/or check names, in order, without duplicates.
 
-    Unknown names raise :class:`~verify.errors.InputError` listing what is allowed.
+    Unknown names raise :class:`~stl.verify.errors.InputError` listing what is allowed.
     """
     if not names:
         names = ["quick"]

@@ -4,16 +4,16 @@ Pages contain one-line markers (HTML comments, so the Markdown source still read
 well). ``on_page_markdown`` replaces each marker with Markdown produced from the code:
 
 ``<!-- stl:derivation NAME -->``
-    every step of ``theory.results.get(NAME)`` (reason + relation) and its result.
+    every step of ``stl.theory.results.get(NAME)`` (reason + relation) and its result.
 ``<!-- stl:definition CODE -->``
-    the defining inequality of D1-D4 from ``theory.definitions``.
+    the defining inequality of D1-D4 from ``stl.theory.definitions``.
 ``<!-- stl:bound NAME [subs="k=v; ..."] [limit="sym=val"] [lhs="..."] -->``
     the bound of derivation ``NAME`` as one displayed formula, optionally after
     substituting values (parsed by the toolkit's own safe parser) and taking a limit.
 ``<!-- stl:extra NAME EXTRA -->``
     one named by-product of a derivation (``rho``, ``lambda_c``, ``n_s_opt``...).
 ``<!-- stl:constant MODEL NAME [lhs="..."] -->``
-    a constant or closed form of ``theory.models.MODEL.constants()``.
+    a constant or closed form of ``stl.theory.models.MODEL.constants()``.
 ``<!-- stl:terms NAME -->``
     a table of the named terms of that bound.
 ``<!-- stl:rate NAME symbol=SYM [subs=...] [limit=...] -->``
@@ -25,7 +25,7 @@ well). ``on_page_markdown`` replaces each marker with Markdown produced from the
 ``<!-- stl:models -->``
     per model: its ``--param`` keys, defaults and ranges, metric names and loss bound.
 ``<!-- stl:closed-form FORMULA MODEL METRIC n=N generations=G ... -->``
-    runs a closed-form check of ``verify.checks.closed_forms`` and tabulates simulated
+    runs a closed-form check of ``stl.verify.checks.closed_forms`` and tabulates simulated
     against exact values per generation.
 ``<!-- stl:run stl ARGS ... [status=N] [head=K] -->``
     runs ``stl ARGS`` and shows the command and its real output (the markers of one page
@@ -100,7 +100,7 @@ def display(latex: str) -> str:
 
 
 def _public_symbols() -> dict[str, Any]:
-    from theory import symbols
+    from stl.theory import symbols
 
     return dict(symbols.PUBLIC)
 
@@ -117,7 +117,7 @@ def _assignments(text: str) -> dict[str, str]:
 
 
 def _derivation(name: str):
-    from theory import results
+    from stl.theory import results
 
     return results.get(name)
 
@@ -183,7 +183,7 @@ def _md_inline(text: str) -> str:
 
 
 def _sym_latex(expr: Any) -> str:
-    from theory.symbols import to_latex
+    from stl.theory.symbols import to_latex
 
     return to_latex(expr)
 
@@ -198,7 +198,7 @@ _EXTRA_NAMES = {
 
 
 def _extra_name(name: str) -> str:
-    from theory.symbols import ALL
+    from stl.theory.symbols import ALL
 
     if name in _EXTRA_NAMES:
         return _EXTRA_NAMES[name]
@@ -214,14 +214,14 @@ def render_extra(args: list[str], opts: dict[str, str]) -> str:
 
 
 def render_constant(args: list[str], opts: dict[str, str]) -> str:
-    """A constant or closed form of a concrete model: ``theory.models.MODEL.constants()``.
+    """A constant or closed form of a concrete model: ``stl.theory.models.MODEL.constants()``.
 
     ``NAME`` is ``beta_n``, ``tau_n``, ``M``, ``d_tv`` or one of the model's ``extras``.
     """
     import importlib
 
     model, name = args
-    consts = importlib.import_module(f"theory.models.{model}").constants()
+    consts = importlib.import_module(f"stl.theory.models.{model}").constants()
     expr = getattr(consts, name) if name in ("beta_n", "tau_n", "M", "d_tv") else consts.extra(name)
     if expr is None:
         raise ValueError(f"{model} has no closed form for {name}")
@@ -230,8 +230,8 @@ def render_constant(args: list[str], opts: dict[str, str]) -> str:
 
 
 def render_definition(args: list[str], opts: dict[str, str]) -> str:
-    """The defining inequality of ``theory.definitions.BY_CODE[CODE]`` (D1-D4)."""
-    from theory.definitions import BY_CODE
+    """The defining inequality of ``stl.theory.definitions.BY_CODE[CODE]`` (D1-D4)."""
+    from stl.theory.definitions import BY_CODE
 
     (code,) = args
     return display(BY_CODE[code].latex())
@@ -268,7 +268,7 @@ def render_rate(args: list[str], opts: dict[str, str]) -> str:
 
 
 def render_symbols(args: list[str], opts: dict[str, str]) -> str:
-    from theory.symbols import MEANING
+    from stl.theory.symbols import MEANING
 
     rows = ["| name (`--subs`) | symbol | meaning | sympy assumptions |", "|---|---|---|---|"]
     for name, sym in _public_symbols().items():
@@ -289,7 +289,7 @@ def _assumptions(sym: Any) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from verify.cli.main import build_parser
+    from stl.verify.cli.main import build_parser
 
     return build_parser()
 
@@ -403,7 +403,7 @@ def render_models(args: list[str], opts: dict[str, str]) -> str:
     Each model is built with its default parameters (the torch models on the CPU), so the
     metric names are those a default run records.
     """
-    from numerics.models import registry
+    from stl.numerics.models import registry
 
     parts = []
     for name in registry.model_names():
@@ -419,12 +419,12 @@ def render_models(args: list[str], opts: dict[str, str]) -> str:
 
 
 def render_closed_form(args: list[str], opts: dict[str, str]) -> str:
-    """Run ``verify.checks.closed_forms.closed_form_check`` and tabulate it.
+    """Run ``stl.verify.checks.closed_forms.closed_form_check`` and tabulate it.
 
     ``<!-- stl:closed-form FORMULA MODEL METRIC n=N generations=G [replicates=R]
     [scheme=replace] [margin=0.03] [seed=0] [--param K=V ...] -->``
     """
-    from verify.checks.closed_forms import closed_form_check
+    from stl.verify.checks.closed_forms import closed_form_check
 
     formula, model, metric, *rest = args
     params: dict[str, str] = {}
@@ -454,7 +454,7 @@ def render_closed_form(args: list[str], opts: dict[str, str]) -> str:
             f"    margin={margin}, replicates={replicates},\n)\n"
             f"result = check.run(seed={seed})")
     return "\n".join([
-        "", "```python", "from verify.checks.closed_forms import closed_form_check", call, "```", "",
+        "", "```python", "from stl.verify.checks.closed_forms import closed_form_check", call, "```", "",
         (f"Verdict: **{result.verdict}** — {_md_inline(result.details['summary'])} "
          f"({replicates} replicates, seed {seed}; intervals are 95 % family-wise over the "
          "generations; computed when this page was built.)"),
@@ -479,7 +479,7 @@ def scratch_dir(page: str) -> str:
 def command_argv(args: list[str]) -> list[str]:
     """``stl ...`` runs this interpreter's CLI; a few read-only shell tools are allowed."""
     if args and args[0] == "stl":
-        return [sys.executable, "-m", "verify.cli.main", *args[1:]]
+        return [sys.executable, "-m", "stl.verify.cli.main", *args[1:]]
     if args and args[0] in READ_ONLY_COMMANDS:
         return list(args)
     raise ValueError(f"a run marker starts with 'stl' or one of {READ_ONLY_COMMANDS}")

@@ -4,9 +4,9 @@ Each returns an :class:`Estimate` (value, standard error, confidence interval, m
 text); none returns a bare float.
 """
 
-from numerics.estimators.estimate import Estimate
-from numerics.estimators.learnability import estimate_dtv
-from numerics.estimators.recursive import estimate_gamma
-from numerics.estimators.stability import estimate_beta, estimate_tau
+from stl.numerics.estimators.estimate import Estimate
+from stl.numerics.estimators.learnability import estimate_dtv
+from stl.numerics.estimators.recursive import estimate_gamma
+from stl.numerics.estimators.stability import estimate_beta, estimate_tau
 
 __all__ = ["Estimate", "estimate_beta", "estimate_dtv", "estimate_gamma", "estimate_tau"]

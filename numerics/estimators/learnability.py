@@ -7,7 +7,7 @@ the pool's mixture (``D_0`` and every earlier ``P_{θ_k}``, weight ``1/(j + 1)``
 ``accumulate`` schemes. TV is exact where the model has a closed form, otherwise the
 unbiased Monte Carlo estimate of :meth:`Model.tv`.
 
->>> from numerics.models.registry import get_model
+>>> from stl.numerics.models.registry import get_model
 >>> e = estimate_dtv(get_model("categorical", {"k": "3"}), "replace", n=30, lam=0.0,
 ...                  generations=2, replicates=20, seed=0)
 >>> e.value.shape
@@ -20,12 +20,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from numerics.errors import check_int
-from numerics.estimators.estimate import Estimate
-from numerics.loop import iterate
-from numerics.models.base import REAL, Model
-from numerics.rng import ReplicateStreams
-from numerics.schemes import Scheme, get_scheme
+from stl.numerics.errors import check_int
+from stl.numerics.estimators.estimate import Estimate
+from stl.numerics.loop import iterate
+from stl.numerics.models.base import REAL, Model
+from stl.numerics.rng import ReplicateStreams
+from stl.numerics.schemes import Scheme, get_scheme
 
 
 def estimate_dtv(model: Model, scheme: Scheme | str, n: int, lam: float, generations: int,

@@ -23,7 +23,7 @@ almost every synchronously coupled draw differs).
 ``details["synthetic_differ"]`` holds, per replicate and generation ``j ≥ 1``, the
 fraction of differing synthetic draws actually used (the quantity T1 needs).
 
->>> from numerics.models.registry import get_model
+>>> from stl.numerics.models.registry import get_model
 >>> e = estimate_gamma(get_model("categorical", {"k": "3"}), "mix", n=20, lam=0.5,
 ...                    generations=2, replicates=50, seed=0)
 >>> e.value.shape, e.proxy
@@ -36,11 +36,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from numerics.errors import check_int
-from numerics.estimators.estimate import Estimate
-from numerics.models.base import Model
-from numerics.rng import ReplicateStreams
-from numerics.schemes import Scheme, get_scheme
+from stl.numerics.errors import check_int
+from stl.numerics.estimators.estimate import Estimate
+from stl.numerics.models.base import Model
+from stl.numerics.rng import ReplicateStreams
+from stl.numerics.schemes import Scheme, get_scheme
 
 MEASURE_DRAWS = 256
 

@@ -9,7 +9,7 @@ normal CI: a *lower* estimate of the supremum that concentrates on it when the w
 case is reached by typical data (for the categorical model every neighbour with a
 different symbol gives exactly ``d_TV = 1/n``).
 
->>> from numerics.models.registry import get_model
+>>> from stl.numerics.models.registry import get_model
 >>> e = estimate_tau(get_model("categorical", {"k": "4"}), n=20, replicates=50, seed=0)
 >>> round(e.value * 20, 2)
 1.0
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.errors import check_int
-from numerics.estimators.estimate import Estimate
-from numerics.models.base import Model
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import check_int
+from stl.numerics.estimators.estimate import Estimate
+from stl.numerics.models.base import Model
+from stl.numerics.rng import ReplicateStreams
 
 
 def _check(n, replicates, neighbours):

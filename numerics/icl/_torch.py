@@ -1,6 +1,6 @@
 """Torch plumbing shared by the ICL models: device choice, dtypes, numpy → tensor.
 
-Everything random is drawn by :class:`numerics.rng.ReplicateStreams` in NumPy and only
+Everything random is drawn by :class:`stl.numerics.rng.ReplicateStreams` in NumPy and only
 then moved to torch, so a seed gives the same numbers on every device up to the
 device's floating-point arithmetic (THEORY.md T2 experiments must be reproducible).
 """
@@ -12,7 +12,7 @@ import os
 import numpy as np
 import torch
 
-from numerics.errors import InputError
+from stl.numerics.errors import InputError
 
 DEVICES = ("auto", "cpu", "cuda")
 

@@ -12,8 +12,8 @@ its query input ``x_q``, each baseline estimates the task and predicts ``x_qᵀ�
 * ``avg``: ``ŵ = (1/m) Σ y_k x_k`` (unbiased since ``E[x xᵀ] = I``; what one linear
   self-attention layer computes before its learned rescaling).
 
->>> from numerics.rng import ReplicateStreams
->>> from numerics.icl.prompts import sample_prompts
+>>> from stl.numerics.rng import ReplicateStreams
+>>> from stl.numerics.icl.prompts import sample_prompts
 >>> p = sample_prompts(ReplicateStreams(0, 2), "real", 500, dim=3, context=12, noise=0.5,
 ...                    dtype=torch.float64)
 >>> r = baseline_risks(p, noise=0.5)
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from numerics.icl.prompts import Prompts
+from stl.numerics.icl.prompts import Prompts
 
 BASELINES = ("ls", "ridge", "avg")
 

@@ -30,8 +30,8 @@ strictly convex with unique minimiser ``Γ* = c* I``,
 right step size; for finite ``m`` it shrinks the averaging estimate.)
 
 >>> import torch
->>> from numerics.rng import ReplicateStreams
->>> from numerics.icl.prompts import sample_prompts
+>>> from stl.numerics.rng import ReplicateStreams
+>>> from stl.numerics.icl.prompts import sample_prompts
 >>> p = sample_prompts(ReplicateStreams(1, 2), "real", 4000, dim=3, context=8, noise=0.5,
 ...                    dtype=torch.float64)
 >>> g = train_lsa(p, steps=30, lr=1.0)
@@ -46,7 +46,7 @@ import math
 
 import torch
 
-from numerics.icl.prompts import Prompts
+from stl.numerics.icl.prompts import Prompts
 
 
 def prefix_means(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -1,9 +1,9 @@
 """The ``lsa`` and ``transformer`` models behind the engine's :class:`Model` protocol.
 
 Data are prompts packed as ``(R, n, T, d + 1)`` NumPy arrays (``T = context + 1``, label
-in the last channel; see :mod:`numerics.icl.prompts`); ``--n`` counts prompts. Fitting
+in the last channel; see :mod:`stl.numerics.icl.prompts`); ``--n`` counts prompts. Fitting
 trains one model per replicate, all replicates as one batched torch computation;
-sampling writes synthetic prompts as in THEORY.md T2 (:mod:`numerics.icl.synthetic`).
+sampling writes synthetic prompts as in THEORY.md T2 (:mod:`stl.numerics.icl.synthetic`).
 
 Parameters (``--param K=V``; DESIGN.md names first)
 
@@ -21,7 +21,7 @@ Parameters (``--param K=V``; DESIGN.md names first)
 ``width``          transformer width                                            32
 ``heads``          attention heads (divides ``width``)                          2
 ``attention``      transformer: ``linear`` or ``softmax`` (see                  linear
-                   :mod:`numerics.icl.transformer`)
+                   :mod:`stl.numerics.icl.transformer`)
 ``warm_start``     1: generation ``j`` starts from its parent's weights;        0
                    0: every generation is trained from a fresh initialisation
 ``clip``           ``M``: the loss for ``gen_gap`` is ``min(squared error, M)``  10
@@ -44,7 +44,7 @@ still grows about linearly in ``R`` there (``benchmarks/icl_batched.py``).
 Training minimises the plain mean squared error (clipping would zero the gradient of
 large errors); ``gen_gap`` uses the clipped loss ``ℓ ∈ [0, M]`` that T1 needs. The
 transformer scores every position (``ŷ_k`` from the prefix); ``lsa`` scores the query,
-as in the trained-linear-transformer literature (:mod:`numerics.icl.lsa`).
+as in the trained-linear-transformer literature (:mod:`stl.numerics.icl.lsa`).
 
 Metrics: ``icl_risk`` (mean squared error on the query label after ``context`` real
 examples, fresh real prompts, purpose ``"probe"``), ``gen_gap``, the baselines on the
@@ -56,7 +56,7 @@ Randomness: purposes ``"init"`` (transformer weights) and ``"batches"`` (minibat
 indices) are read by ``fit``; two fits given equal streams share both, so neighbouring
 datasets differ only in the data (what τ̂_n and γ̂_n^i need).
 
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.rng import ReplicateStreams
 >>> m = lsa_model({"dim": "3", "context": "6"}, device="cpu")
 >>> s = ReplicateStreams(0, 2)
 >>> data = m.draw_real(s, 200)
@@ -80,22 +80,22 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics.errors import InputError
-from numerics.icl import lsa as lsa_mod
-from numerics.icl import transformer as tf_mod
-from numerics.icl._torch import as_tensor, resolve_device, to_numpy
-from numerics.icl.baselines import baseline_risks
-from numerics.icl.prompts import (
+from stl.numerics.errors import InputError
+from stl.numerics.icl import lsa as lsa_mod
+from stl.numerics.icl import transformer as tf_mod
+from stl.numerics.icl._torch import as_tensor, resolve_device, to_numpy
+from stl.numerics.icl.baselines import baseline_risks
+from stl.numerics.icl.prompts import (
     Prompts,
     check_prompt_params,
     prompt_noise_size,
     prompts_from_noise,
     unpack,
 )
-from numerics.icl.synthetic import check_synthetic_params, synthesize, synthesize_coupled
-from numerics.icl.training import squared_errors, train
-from numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in, parse_params
-from numerics.rng import ReplicateStreams
+from stl.numerics.icl.synthetic import check_synthetic_params, synthesize, synthesize_coupled
+from stl.numerics.icl.training import squared_errors, train
+from stl.numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in, parse_params
+from stl.numerics.rng import ReplicateStreams
 
 
 def _common_specs(steps: str, lr: str, batch: str) -> tuple[ParamSpec, ...]:
@@ -161,7 +161,7 @@ class ICLModel(Model):
 
     @abc.abstractmethod
     def optimizer(self) -> str:
-        """``"sgd"`` or ``"adam"`` (see :mod:`numerics.icl.training`)."""
+        """``"sgd"`` or ``"adam"`` (see :mod:`stl.numerics.icl.training`)."""
 
     @property
     def loss_from(self) -> int:
@@ -318,7 +318,7 @@ class ICLModel(Model):
 
 
 class LSAModel(ICLModel):
-    """One-layer linear self-attention (:mod:`numerics.icl.lsa`), float64, query loss."""
+    """One-layer linear self-attention (:mod:`stl.numerics.icl.lsa`), float64, query loss."""
 
     name = "lsa"
     default_n = 500
@@ -349,7 +349,7 @@ class LSAModel(ICLModel):
 
 
 class TransformerModel(ICLModel):
-    """Small GPT-style decoder (:mod:`numerics.icl.transformer`), float32, Adam, all positions."""
+    """Small GPT-style decoder (:mod:`stl.numerics.icl.transformer`), float32, Adam, all positions."""
 
     name = "transformer"
     default_n = 2000

@@ -10,11 +10,11 @@ Layouts
     * :class:`Prompts` keeps the pieces as tensors: ``x`` ``(R, N, T, d)``, ``y``
       ``(R, N, T)`` and the task ``w`` ``(R, N, d)`` (``w`` is kept for the baselines'
       tests and is never shown to a model).
-    * The engine's dataset layout (``numerics.models.base``) is one array
+    * The engine's dataset layout (``stl.numerics.models.base``) is one array
       ``(R, N, T, d + 1)`` whose last channel is ``y``: :meth:`Prompts.pack` /
       :func:`unpack`. Packed prompts carry no task.
 
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.rng import ReplicateStreams
 >>> p = sample_prompts(ReplicateStreams(0, 3), "real", n=4, dim=5, context=10, noise=0.1)
 >>> tuple(p.x.shape), tuple(p.y.shape), tuple(p.pack().shape)
 ((3, 4, 11, 5), (3, 4, 11), (3, 4, 11, 6))
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from numerics.errors import InputError
-from numerics.icl._torch import as_tensor
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError
+from stl.numerics.icl._torch import as_tensor
+from stl.numerics.rng import ReplicateStreams
 
 
 @dataclass(frozen=True)

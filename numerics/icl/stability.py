@@ -11,11 +11,11 @@ Gaussian label likelihoods (``ICLModel.tv``). With ``τ_n = c/n``, ``ĉ = n τ̂
 critical proportion is ``λ_c = 1 − 1/ĉ`` (``ĉ ≤ 1``: every ``λ`` is stable, ``λ_c = 0``).
 
 ``γ̂_n^i`` runs two loops from ``S_0 ≃ S_0'`` under the recursive coupling of D3 with the
-engine's estimator (:func:`numerics.estimators.estimate_gamma`), the ICL models
+engine's estimator (:func:`stl.numerics.estimators.estimate_gamma`), the ICL models
 supplying the sequential maximal coupling of their synthetic labels
-(:mod:`numerics.icl.synthetic`).
+(:mod:`stl.numerics.icl.synthetic`).
 
->>> from numerics.models.registry import get_model
+>>> from stl.numerics.models.registry import get_model
 >>> m = get_model("lsa", {"dim": "2", "context": "4", "steps": "20", "probes": "200"}, device="cpu")
 >>> est = estimate_icl_tau(m, n=50, replicates=4, seed=0)
 >>> abs(est.c.value - 50 * est.tau.value) < 1e-9 and 0 < est.tau.value <= 1
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.errors import InputError
-from numerics.estimators import Estimate, estimate_gamma, estimate_tau
+from stl.numerics.errors import InputError
+from stl.numerics.estimators import Estimate, estimate_gamma, estimate_tau
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the rest are written autoregressively by the parent model,
     y_k = TF_θ(x_1, y_1, …, x_k) + σ_s ξ_k,    ξ_k ~ N(0, 1),  k ≥ k_0,
 
 so later labels depend on earlier synthetic ones. All standard normals of a prompt are
-drawn in one block (:func:`numerics.icl.prompts.prompt_noise_size`), which makes the
+drawn in one block (:func:`stl.numerics.icl.prompts.prompt_noise_size`), which makes the
 noise parameter-free and lets the engine pre-draw it for many generations.
 
 Coupling two parents (THEORY.md D3). Both chains share the inputs, the task and the
@@ -28,8 +28,8 @@ prompts it gives is an upper estimate of the prompt-level TV, which THEORY.md D3
 ("report the (larger) fraction it measures").
 
 >>> import torch
->>> from numerics.icl import lsa
->>> from numerics.icl.prompts import prompt_noise_size
+>>> from stl.numerics.icl import lsa
+>>> from stl.numerics.icl.prompts import prompt_noise_size
 >>> z = torch.randn(2, 3, prompt_noise_size(2, 4), dtype=torch.float64)
 >>> g = {"gamma": torch.eye(2, dtype=torch.float64).expand(2, 2, 2)}
 >>> p = synthesize(lsa.predict, g, z, dim=2, length=4, seed_labels=2, noise=0.1, label_noise=0.2)
@@ -44,8 +44,8 @@ from dataclasses import dataclass
 
 import torch
 
-from numerics.errors import InputError
-from numerics.icl.prompts import Prompts, prompts_from_noise, split_prompt_noise
+from stl.numerics.errors import InputError
+from stl.numerics.icl.prompts import Prompts, prompts_from_noise, split_prompt_noise
 
 
 def check_synthetic_params(length: int, seed_labels: int, label_noise: float) -> None:

@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 import torch
 
-from numerics.errors import InputError
-from numerics.icl.prompts import Prompts
+from stl.numerics.errors import InputError
+from stl.numerics.icl.prompts import Prompts
 
 #: predict(params, x (R,B,T,d), y (R,B,T)) -> predictions of every y_k (R,B,T).
 Predictor = Callable[[dict, torch.Tensor, torch.Tensor], torch.Tensor]

@@ -25,10 +25,10 @@ run (dim 5, context 10, 2000 prompts, 800 Adam steps, width 32, 2 layers; see
 
 Replicates are batched by giving every weight a leading replicate axis and writing each
 layer with batched matrix products (``torch.matmul`` on ``(R, ·, ·)`` stacks, i.e.
-``bmm``), so ``R`` models train as one computation (see :mod:`numerics.icl.training`).
+``bmm``), so ``R`` models train as one computation (see :mod:`stl.numerics.icl.training`).
 
 >>> import torch
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.rng import ReplicateStreams
 >>> cfg = TransformerConfig(dim=3, length=5, layers=1, width=8, heads=2)
 >>> params = init_params(cfg, ReplicateStreams(0, 2))
 >>> x, y = torch.randn(2, 4, 5, 3), torch.randn(2, 4, 5)
@@ -44,9 +44,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from numerics.errors import InputError
-from numerics.icl._torch import as_tensor
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError
+from stl.numerics.icl._torch import as_tensor
+from stl.numerics.rng import ReplicateStreams
 
 ATTENTIONS = ("linear", "softmax")
 

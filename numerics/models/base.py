@@ -2,7 +2,7 @@
 
 Every method is *batched over replicates*: data, parameters, losses and metrics carry a
 leading replicate axis of length ``R``. The loop never iterates over replicates; the
-only per-replicate Python loop is inside :class:`numerics.rng.ReplicateStreams` block
+only per-replicate Python loop is inside :class:`stl.numerics.rng.ReplicateStreams` block
 draws (THEORY.md section 0 fixes the loop; DESIGN.md fixes the metric and parameter
 names).
 
@@ -21,7 +21,7 @@ Parameters
     models may hold a batched module). The engine only passes it back to the same model.
 
 Randomness
-    Every random number comes from a :class:`~numerics.rng.ReplicateStreams` passed in,
+    Every random number comes from a :class:`~stl.numerics.rng.ReplicateStreams` passed in,
     under a *purpose* tag (``"real"``, ``"synthetic"``, ``"probe"``, ``"coupling"``,
     ``"init"``...), so results do not depend on how replicates are split.
 
@@ -39,8 +39,8 @@ Hooks with defaults
 
 Minimal example (the categorical model implements the protocol):
 
->>> from numerics.models.registry import get_model
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.models.registry import get_model
+>>> from stl.numerics.rng import ReplicateStreams
 >>> model = get_model("categorical", {"k": "3"})
 >>> streams = ReplicateStreams(seed=0, replicates=4)
 >>> s0 = model.draw_real(streams, 20)
@@ -62,8 +62,8 @@ from typing import Any
 
 import numpy as np
 
-from numerics.errors import InputError
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError
+from stl.numerics.rng import ReplicateStreams
 
 #: Stands for the real law ``D_0`` in a mixture given to :meth:`Model.tv`.
 REAL = None

@@ -9,7 +9,7 @@ maximal coupling of categorical draws.
 Metrics: ``heterozygosity`` ``1 − Σ q_s²``, ``tv_to_real`` ``½ Σ |q_s − p_s|``,
 ``support_size`` (symbols with ``q_s > 0``), ``gen_gap`` (Brier).
 
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.rng import ReplicateStreams
 >>> m = CategoricalModel({"k": "4"})
 >>> st = ReplicateStreams(seed=1, replicates=3)
 >>> q = m.fit(m.draw_real(st, 100))
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.errors import InputError
-from numerics.models._batched import inverse_cdf, row_bincount
-from numerics.models.base import REAL, Mixture, Model, ParamSpec, int_in
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError
+from stl.numerics.models._batched import inverse_cdf, row_bincount
+from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, int_in
+from stl.numerics.rng import ReplicateStreams
 
 
 def _parse_probs(text: str) -> np.ndarray:

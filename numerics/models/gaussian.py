@@ -15,7 +15,7 @@ Metrics: ``variance`` (trace of the fitted covariance / d), ``mean_error`` (‖�
 ``kl_to_real`` (``KL(N(μ̂, Σ̂) ‖ D_0)`` in closed form; ``inf`` for a singular fit),
 ``tv_to_real`` (exact, only when ``dim = 1``), ``gen_gap``.
 
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.rng import ReplicateStreams
 >>> m = GaussianModel({"dim": "2"})
 >>> st = ReplicateStreams(seed=0, replicates=5)
 >>> th = m.fit(m.draw_real(st, 50))
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtr
 
-from numerics.errors import InputError
-from numerics.models._batched import ragged_draws
-from numerics.models.base import REAL, Mixture, Model, ParamSpec, choice_of, float_in, int_in
+from stl.numerics.errors import InputError
+from stl.numerics.models._batched import ragged_draws
+from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, choice_of, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)
 NLL_CLIP = 5.0

@@ -15,7 +15,7 @@ the KDE law: the points' variance plus ``h²``), ``gen_gap``.
 The coupling of two KDEs is the synchronous proxy (same noise, different centres); it
 is labelled as a proxy by ``estimate_gamma``.
 
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.rng import ReplicateStreams
 >>> m = KDEModel({"bandwidth": "0.5"})
 >>> st = ReplicateStreams(seed=0, replicates=3)
 >>> th = m.fit(m.draw_real(st, 40))
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
+from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)
 NLL_CLIP = 5.0

@@ -19,7 +19,7 @@ Exact TV: two laws share the input law, so
 independent standard normals, as ``g'/g`` is Cauchy). The maximal coupling shares ``x``
 and reflection-couples the labels (equal variances), which is maximal for the joint law.
 
->>> from numerics.rng import ReplicateStreams
+>>> from stl.numerics.rng import ReplicateStreams
 >>> m = LinRegModel({"dim": "3"})
 >>> st = ReplicateStreams(seed=0, replicates=2)
 >>> m.draw_real(st, 10).shape
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
+from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)
 

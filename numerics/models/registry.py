@@ -2,9 +2,9 @@
 
 Factories are ``"module:function"`` strings imported only when that model is requested,
 so asking for a classical model never imports torch (the ``lsa`` and ``transformer``
-factories live in :mod:`numerics.icl`). A factory is called as
+factories live in :mod:`stl.numerics.icl`). A factory is called as
 ``factory(params: dict[str, str])`` and validates its own keys, typically with
-:func:`numerics.models.base.parse_params`; when it accepts a ``device`` keyword it also
+:func:`stl.numerics.models.base.parse_params`; when it accepts a ``device`` keyword it also
 gets the ``--device`` choice.
 
 >>> get_model("gaussian", {"dim": "2"}).params["dim"]
@@ -12,7 +12,7 @@ gets the ``--device`` choice.
 >>> get_model("nope", {})
 Traceback (most recent call last):
 ...
-numerics.errors.InputError: MODEL: got 'nope'; allowed: categorical, gaussian, linreg, kde, lsa, transformer
+stl.numerics.errors.InputError: MODEL: got 'nope'; allowed: categorical, gaussian, linreg, kde, lsa, transformer
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ import importlib
 import inspect
 from collections.abc import Mapping
 
-from numerics.errors import InputError
-from numerics.models.base import Model, ParamSpec
+from stl.numerics.errors import InputError
+from stl.numerics.models.base import Model, ParamSpec
 
 #: name → "module:factory". Plain dict so other packages can read the list of names.
 FACTORIES: dict[str, str] = {
-    "categorical": "numerics.models.categorical:CategoricalModel",
-    "gaussian": "numerics.models.gaussian:GaussianModel",
-    "linreg": "numerics.models.linreg:LinRegModel",
-    "kde": "numerics.models.kde:KDEModel",
-    "lsa": "numerics.icl:lsa_model",
-    "transformer": "numerics.icl:transformer_model",
+    "categorical": "stl.numerics.models.categorical:CategoricalModel",
+    "gaussian": "stl.numerics.models.gaussian:GaussianModel",
+    "linreg": "stl.numerics.models.linreg:LinRegModel",
+    "kde": "stl.numerics.models.kde:KDEModel",
+    "lsa": "stl.numerics.icl:lsa_model",
+    "transformer": "stl.numerics.icl:transformer_model",
 }
 
 #: Models implemented without torch (the CLI may describe them without importing torch).

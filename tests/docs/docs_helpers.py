@@ -76,7 +76,7 @@ def command_env() -> dict[str, str]:
 def run_console(command: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     argv = shlex.split(command)
     if argv and argv[0] == "stl":
-        argv = [sys.executable, "-m", "verify.cli.main", *argv[1:]]
+        argv = [sys.executable, "-m", "stl.verify.cli.main", *argv[1:]]
     return subprocess.run(argv, cwd=cwd, env=command_env(), capture_output=True, text=True, timeout=timeout, check=False)
 
 

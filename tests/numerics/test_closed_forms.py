@@ -1,6 +1,6 @@
 """Simulated loops against exact formulas, within Monte Carlo error (|mean − exact| ≤ 4·stderr).
 
-The formulas live once, in :mod:`numerics.closed_forms` (derivations and citations are
+The formulas live once, in :mod:`stl.numerics.closed_forms` (derivations and citations are
 there; ``tests/numerics/test_closed_forms_module.py`` checks them by independent routes);
 here the batched loop is held against them. The tolerance is four standard errors of the
 simulated mean (fixed seeds), never a hand-tuned number.
@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerics import closed_forms as cf
-from numerics.loop import iterate, run_loop
-from numerics.models.registry import get_model
-from numerics.rng import ReplicateStreams
-from numerics.schemes import get_scheme
+from stl.numerics import closed_forms as cf
+from stl.numerics.loop import iterate, run_loop
+from stl.numerics.models.registry import get_model
+from stl.numerics.rng import ReplicateStreams
+from stl.numerics.schemes import get_scheme
 
 
 def close(traj, metric, exact, k=4.0):
@@ -109,7 +109,7 @@ def test_gaussian_tv_1d_matches_numerical_integration():
     """The closed-form 1-D TV against ½∫|p − q| on a fine grid (independent code path)."""
     from scipy.stats import norm
 
-    from numerics.models.gaussian import gaussian_tv_1d
+    from stl.numerics.models.gaussian import gaussian_tv_1d
 
     rng = np.random.default_rng(0)
     x = np.linspace(-30, 30, 600001)
@@ -140,8 +140,8 @@ def test_kde_tv_to_real_matches_independent_quadrature():
 def test_kde_tv_quadrature_is_blocked_without_changing_values(monkeypatch):
     """The 1-D KDE TV evaluates its (R, grid, n) kernel matrix in grid blocks (memory
     bounded for large n and R); any block size gives the same numbers."""
-    from numerics.models import kde
-    from numerics.models.base import REAL
+    from stl.numerics.models import kde
+    from stl.numerics.models.base import REAL
 
     model = get_model("kde", {"bandwidth": "0.3"})
     st = ReplicateStreams(seed=2, replicates=4)

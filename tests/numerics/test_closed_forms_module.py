@@ -1,4 +1,4 @@
-"""``numerics.closed_forms`` against independent computations at random parameters.
+"""``stl.numerics.closed_forms`` against independent computations at random parameters.
 
 Each formula is recomputed by a different route — exact enumeration of the Wright–Fisher
 Markov chain, the one-step recursions of the Gaussian loop with quadrature for the
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from numerics import closed_forms as CF
+from stl.numerics import closed_forms as CF
 
 RNG_SEEDS = range(4)
 
@@ -108,7 +108,7 @@ def test_linreg_one_dimension_matches_quadrature(seed):
 
 @pytest.mark.parametrize("scheme", ["replace", "accumulate"])
 def test_linreg_several_dimensions_match_direct_monte_carlo(scheme):
-    """A direct numpy simulation of OLS on its own synthetic labels (not numerics.loop)."""
+    """A direct numpy simulation of OLS on its own synthetic labels (not stl.numerics.loop)."""
     rng = np.random.default_rng(17 if scheme == "replace" else 18)
     n, d, G, R = int(rng.integers(8, 20)), int(rng.integers(2, 5)), 4, 20000
     sigma = float(rng.uniform(0.5, 1.5))
@@ -143,6 +143,6 @@ def test_numerics_closed_forms_imports_neither_sympy_nor_torch():
     import subprocess
     import sys
 
-    code = "import sys, numerics.closed_forms; print('sympy' in sys.modules, 'torch' in sys.modules)"
+    code = "import sys, stl.numerics.closed_forms; print('sympy' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

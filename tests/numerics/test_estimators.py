@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from numerics.errors import InputError
-from numerics.estimators import Estimate, estimate_beta, estimate_dtv, estimate_gamma, estimate_tau
-from numerics.models.registry import get_model
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError
+from stl.numerics.estimators import Estimate, estimate_beta, estimate_dtv, estimate_gamma, estimate_tau
+from stl.numerics.models.registry import get_model
+from stl.numerics.rng import ReplicateStreams
 
 
 def test_categorical_tau_is_one_over_n():
@@ -61,7 +61,7 @@ def test_gaussian_tau_matches_a_looped_reference():
 def test_gaussian_equal_variance_mean_shift_tv():
     """Moving one of n points by δ shifts the mean by δ/n; with equal variances the TV is
     2Φ(|δ|/(2nσ)) − 1 exactly (THEORY.md T2's Gaussian identity)."""
-    from numerics.models.gaussian import gaussian_tv_1d
+    from stl.numerics.models.gaussian import gaussian_tv_1d
 
     n, delta, sigma = 50, 3.0, 1.3
     assert abs(float(gaussian_tv_1d(0.0, sigma, delta / n, sigma)) - (2 * norm.cdf(delta / (2 * n * sigma)) - 1)) < 1e-12
@@ -154,7 +154,7 @@ def test_gaussian_coupling_with_small_residual_blocks(monkeypatch, dim):
     (memory stays bounded when TV is tiny) and only for replicates still filling. With a
     cap of 4 candidates it needs many rounds; the coupling must stay exact: x' has the
     law P_b (first two moments within 4 se of a reference sample) and P(x != x') = TV."""
-    from numerics.models import gaussian
+    from stl.numerics.models import gaussian
 
     monkeypatch.setattr(gaussian, "RESIDUAL_BLOCK", 4)
     model = get_model("gaussian", {"dim": dim})
@@ -182,7 +182,7 @@ def test_kde_gamma_is_labelled_proxy():
 def test_dtv_generation_zero_is_distance_to_real_and_categorical_exact():
     """At j = 0, D̃_0 = D_0, so d̂_TV(0) equals the mean of the loop's ``tv_to_real``
     (the same replicates, same seed); later generations use the scheme's mixture."""
-    from numerics.loop import run_loop
+    from stl.numerics.loop import run_loop
 
     model = get_model("categorical", {"k": "5"})
     e = estimate_dtv(model, "mix", 30, 0.5, 3, 200, seed=2)

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from numerics.errors import InputError
-from numerics.loop import iterate, run_loop
-from numerics.models.registry import get_model
-from numerics.rng import ReplicateStreams
-from numerics.schemes import SCHEMES, get_scheme
-from numerics.trajectory import Trajectory
+from stl.numerics.errors import InputError
+from stl.numerics.loop import iterate, run_loop
+from stl.numerics.models.registry import get_model
+from stl.numerics.rng import ReplicateStreams
+from stl.numerics.schemes import SCHEMES, get_scheme
+from stl.numerics.trajectory import Trajectory
 
 MODELS = [("categorical", {"k": "5"}), ("gaussian", {"dim": "2"}), ("linreg", {"dim": "2"}), ("kde", {})]
 
@@ -139,7 +139,7 @@ def test_seed_reproducibility():
 
 
 def test_noise_chunking_does_not_change_results(monkeypatch):
-    from numerics import loop
+    from stl.numerics import loop
 
     model = get_model("gaussian", {"dim": "2"})
     a = run_loop(model, "replace", 10, 0.0, 6, 4, seed=3)

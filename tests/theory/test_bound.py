@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.bound import Bound
-from theory.errors import AssumptionError, InputError
-from theory.results.recursive_stability import recursive_stability_bound
-from theory.results.shift import shift_bound
-from theory.results.theorem1 import theorem1_bound
-from theory.results.theorem1_rate import theorem1_rate_bound
-from theory.symbols import M, beta_n, d_tv, gamma, i, lam, n
+from stl.theory.bound import Bound
+from stl.theory.errors import AssumptionError, InputError
+from stl.theory.results.recursive_stability import recursive_stability_bound
+from stl.theory.results.shift import shift_bound
+from stl.theory.results.theorem1 import theorem1_bound
+from stl.theory.results.theorem1_rate import theorem1_rate_bound
+from stl.theory.symbols import M, beta_n, d_tv, gamma, i, lam, n
 
 
 @pytest.mark.parametrize("name, value, allowed", [
@@ -178,8 +178,8 @@ def test_substituting_a_limit_variable_keeps_the_limit_step_general():
     """`stl derive theorem1 --subs lam=1/2` must not print Limit(f, 1/2, 0)."""
     import sympy as sp
 
-    from theory.results import get
-    from theory.symbols import PUBLIC
+    from stl.theory.results import get
+    from stl.theory.symbols import PUBLIC
 
     derivation = get("theorem1").subs({PUBLIC["lam"]: sp.Rational(1, 2)})
     for step in derivation.steps:

@@ -7,15 +7,15 @@ import math
 import pytest
 import sympy as sp
 
-from theory.errors import AssumptionError
-from theory.results.corollary import (
+from stl.theory.errors import AssumptionError
+from stl.theory.results.corollary import (
     corollary_bound,
     derivation,
     finite_i_bound,
     limit_of_terms,
     structured_limit,
 )
-from theory.symbols import M, a, b, c, i, lam, n
+from stl.theory.symbols import M, a, b, c, i, lam, n
 
 
 def theory_formula(b_, c_, lam_, m, a_, n_):

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from theory.definitions import BY_CODE, DEFINITIONS
-from theory.symbols import beta_n, d_tv, tau_n
+from stl.theory.definitions import BY_CODE, DEFINITIONS
+from stl.theory.symbols import beta_n, d_tv, tau_n
 
 
 def test_four_definitions_with_their_parameters():

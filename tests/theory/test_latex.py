@@ -12,12 +12,12 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.parsing.latex import parse_latex
 
-from theory.catalog import NAMES
-from theory.definitions import DEFINITIONS
-from theory.errors import InputError
-from theory.latex import ENVIRONMENTS, document, render
-from theory.results import get
-from theory.symbols import LATEX_NAMES, d_tv, gamma, to_latex
+from stl.theory.catalog import NAMES
+from stl.theory.definitions import DEFINITIONS
+from stl.theory.errors import InputError
+from stl.theory.latex import ENVIRONMENTS, document, render
+from stl.theory.results import get
+from stl.theory.symbols import LATEX_NAMES, d_tv, gamma, to_latex
 
 
 @functools.cache

@@ -10,10 +10,10 @@ import pytest
 import sympy as sp
 from scipy import integrate, stats
 
-from theory.errors import InputError
-from theory.models import categorical, gaussian, linreg, transformer
-from theory.models.constants import ModelConstants
-from theory.symbols import M, R_z, c_theta, dim, i, n, n_cat, sigma
+from stl.theory.errors import InputError
+from stl.theory.models import categorical, gaussian, linreg, transformer
+from stl.theory.models.constants import ModelConstants
+from stl.theory.symbols import M, R_z, c_theta, dim, i, n, n_cat, sigma
 
 
 def brier(q, z):

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 from scipy.optimize import minimize_scalar
 
-from theory.results.optimal_size import (
+from stl.theory.results.optimal_size import (
     A_VALUE,
     C_VALUE,
     derivation,
@@ -24,7 +24,7 @@ from theory.results.optimal_size import (
     optimal_synthetic_size_public,
     stationary_point,
 )
-from theory.symbols import A, C, M, a, c_0, delta, n_r, n_s, t
+from stl.theory.symbols import A, C, M, a, c_0, delta, n_r, n_s, t
 
 
 def stated_objective(t_value, a_const, c_const, n_real):
@@ -109,7 +109,7 @@ def test_public_optimum_and_value_helper(points):
 def test_zero_real_samples_is_refused():
     """T3 fixes n_r > 0 real samples (λ = n_r/n and B carries C/n_r); n_r = 0 used to
     pass the domain check and fail later as an unrelated 'limit' error."""
-    from theory.errors import AssumptionError
+    from stl.theory.errors import AssumptionError
 
     for bound in (optimal_size_bound(), finite_generation_bound()):
         with pytest.raises(AssumptionError, match="n_r"):

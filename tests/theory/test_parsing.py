@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from theory.errors import ExpressionError, InputError
-from theory.parsing import MAX_LENGTH, parse_expression, parse_substitutions
-from theory.symbols import PUBLIC
+from stl.theory.errors import ExpressionError, InputError
+from stl.theory.parsing import MAX_LENGTH, parse_expression, parse_substitutions
+from stl.theory.symbols import PUBLIC
 
 
 @pytest.mark.parametrize("text, expected", [

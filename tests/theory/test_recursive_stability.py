@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from theory.results.recursive_stability import (
+from stl.theory.results.recursive_stability import (
     RHO,
     critical_proportion,
     derivation,
@@ -14,7 +14,7 @@ from theory.results.recursive_stability import (
     gamma_sum,
     recursive_stability_bound,
 )
-from theory.symbols import c, i, lam, n, rho, tau_n
+from stl.theory.symbols import c, i, lam, n, rho, tau_n
 
 
 def iterate(tau: Fraction, rho_value: Fraction, generations: int, keeps_real: bool) -> Fraction:

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-from theory.results.shift import derivation, shift_bound, shift_closed_form, shift_sum
-from theory.symbols import d_tv, i, lam
+from stl.theory.results.shift import derivation, shift_bound, shift_closed_form, shift_sum
+from stl.theory.symbols import d_tv, i, lam
 
 
 def iterate_recurrence(d: Fraction, lam_value: Fraction, generations: int) -> Fraction:

@@ -7,8 +7,8 @@ import sys
 
 import sympy as sp
 
-from theory import catalog
-from theory import symbols as S
+from stl.theory import catalog
+from stl.theory import symbols as S
 
 CONTRACT = ["n", "lam", "i", "delta", "M", "beta_n", "tau_n", "gamma", "d_tv", "n_r", "n_s",
             "c_0", "a", "b", "c"]
@@ -38,7 +38,7 @@ def test_latex_goes_through_sympys_printer():
 def test_lookup_refuses_internal_names_for_users():
     import pytest
 
-    from theory.errors import InputError
+    from stl.theory.errors import InputError
 
     assert S.lookup("lam") is S.lam
     with pytest.raises(InputError):
@@ -47,7 +47,7 @@ def test_lookup_refuses_internal_names_for_users():
 
 
 def test_import_theory_pulls_neither_torch_nor_numpy():
-    code = ("import sys, theory, theory.results; theory.get('theorem1'); "
+    code = ("import sys, theory, stl.theory.results; stl.theory.get('theorem1'); "
             "print('torch' in sys.modules, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
@@ -55,7 +55,7 @@ def test_import_theory_pulls_neither_torch_nor_numpy():
     # sympy may pull numpy in if present; theory itself must not need it, which the
     # cheap, lazily-loaded package import below checks
     cheap = subprocess.run([sys.executable, "-c",
-                            "import sys, theory, theory.catalog; print('sympy' in sys.modules)"],
+                            "import sys, theory, stl.theory.catalog; print('sympy' in sys.modules)"],
                            capture_output=True, text=True, check=True).stdout.strip()
     assert cheap == "False"
 

@@ -6,9 +6,9 @@ import math
 
 import sympy as sp
 
-from theory.results.theorem1 import derivation, generation0_bound, theorem1_bound
-from theory.results.theorem1_rate import theorem1_rate_bound
-from theory.symbols import M, beta_n, d_tv, gamma, i, lam, n
+from stl.theory.results.theorem1 import derivation, generation0_bound, theorem1_bound
+from stl.theory.results.theorem1_rate import theorem1_rate_bound
+from stl.theory.symbols import M, beta_n, d_tv, gamma, i, lam, n
 
 
 def shift_by_recurrence(d: float, lam_value: float, generations: int) -> float:

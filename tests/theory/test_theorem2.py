@@ -7,17 +7,17 @@ import math
 import sympy as sp
 from scipy import integrate, stats
 
-from theory.models import transformer
-from theory.models.gaussian import gaussian_tv, tv_linear_bound
-from theory.results.corollary import corollary_bound
-from theory.results.theorem2 import (
+from stl.theory.models import transformer
+from stl.theory.models.gaussian import gaussian_tv, tv_linear_bound
+from stl.theory.results.corollary import corollary_bound
+from stl.theory.results.theorem2 import (
     critical_proportion,
     derivation,
     theorem2_bound,
     theorem2_finite_bound,
     transformer_c,
 )
-from theory.symbols import Gamma, L, c, c_A, kappa, m, n, sigma_s, tau_n
+from stl.theory.symbols import Gamma, L, c, c_A, kappa, m, n, sigma_s, tau_n
 
 
 def numeric_tv(mean_a, mean_b, std):

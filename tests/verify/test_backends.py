@@ -1,15 +1,15 @@
 """Same numbers on 1 worker, a local process pool and a local Dask cluster.
 
-Every task draws from ``(seed, replicate)`` streams (numerics.rng), and the runner puts
+Every task draws from ``(seed, replicate)`` streams (stl.numerics.rng), and the runner puts
 outputs back in plan order, so the split of work cannot change a result.
 """
 
 import pytest
 
-from verify.backends import DaskBackend, LocalBackend, make_backend
-from verify.errors import InputError
-from verify.runner import run_checks
-from verify.suites import resolve
+from stl.verify.backends import DaskBackend, LocalBackend, make_backend
+from stl.verify.errors import InputError
+from stl.verify.runner import run_checks
+from stl.verify.suites import resolve
 
 NAMES = ["smoke-phase-transition", "smoke-closed-form-wright-fisher", "smoke-t1-validity-categorical"]
 

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from verify.checks.closed_forms import closed_form_check
-from verify.checks.phase import gain_learner_block, l2_value, phase_transition_check
-from verify.checks.rates import exponent_check
-from verify.checks.validity import t1_validity_check
+from stl.verify.checks.closed_forms import closed_form_check
+from stl.verify.checks.phase import gain_learner_block, l2_value, phase_transition_check
+from stl.verify.checks.rates import exponent_check
+from stl.verify.checks.validity import t1_validity_check
 
 
 def test_gain_learner_split_invariance():
@@ -19,7 +19,7 @@ def test_gain_learner_split_invariance():
 
 
 def test_l2_value_matches_theory():
-    from theory.results.recursive_stability import recursive_stability_bound
+    from stl.theory.results.recursive_stability import recursive_stability_bound
 
     f = recursive_stability_bound().lambdify()
     for lam, c in ((0.5, 1.5), (0.2, 0.5), (0.0, 2.0)):
@@ -37,7 +37,7 @@ def test_phase_check_passes_on_both_sides_of_rho_1():
 
 
 def test_validity_fails_when_the_bound_is_too_small(monkeypatch):
-    import verify.constants as vc
+    import stl.verify.constants as vc
 
     real = vc.t1_general
 
@@ -56,7 +56,7 @@ def test_closed_form_detects_the_wrong_formula():
     # the MLE variance-collapse formula does not describe the unbiased estimator
     chk = closed_form_check("wrong", "gaussian_variance", "gaussian", {"dim": "1", "estimator": "unbiased"},
                             "variance", n=20, generations=4, replicates=2000, margin=0.15)
-    from verify.checks import closed_forms as cf
+    from stl.verify.checks import closed_forms as cf
 
     res_right = chk.run(seed=0)
     assert res_right.verdict == "pass"  # the formula module knows the unbiased case
@@ -87,7 +87,7 @@ def test_clip_is_flagged_and_only_shrinks_delta():
 def test_closed_form_fails_when_the_formula_is_off_by_less_than_the_margin(monkeypatch):
     """A formula 3 % off is contradicted by the simulation (the exact value leaves the CI)
     even though 3 % is inside the 5 % equivalence margin: the check must fail, not pass."""
-    from verify.checks import closed_forms as cf
+    from stl.verify.checks import closed_forms as cf
 
     chk = closed_form_check("biased", "wright_fisher_heterozygosity", "categorical", {"k": "4"},
                             "heterozygosity", n=50, generations=3, replicates=2000, margin=0.05)
@@ -100,9 +100,9 @@ def test_closed_form_fails_when_the_formula_is_off_by_less_than_the_margin(monke
 
 
 def test_closed_forms_have_one_home():
-    """verify uses numerics.closed_forms' functions themselves, not a restatement."""
-    import numerics.closed_forms as home
-    from verify.checks import closed_forms as cf
+    """verify uses stl.numerics.closed_forms' functions themselves, not a restatement."""
+    import stl.numerics.closed_forms as home
+    from stl.verify.checks import closed_forms as cf
 
     assert cf.FORMULAS is home.FORMULAS
     assert cf.wright_fisher_heterozygosity is home.wright_fisher_heterozygosity
@@ -110,13 +110,13 @@ def test_closed_forms_have_one_home():
 
 def test_formula_latex_comes_from_theory():
     """Claims print the theory's own expressions (no hand-written LaTeX of T1, L2, T3)."""
-    from theory.results import get
-    from theory.results import optimal_size as T3
-    from theory.results.theorem1 import theorem1_bound
-    from theory.symbols import to_latex
-    from verify.checks.optimum import optimum_check
-    from verify.checks.phase import l2_attained_check
-    from verify.checks.validity import t1_tightness_check
+    from stl.theory.results import get
+    from stl.theory.results import optimal_size as T3
+    from stl.theory.results.theorem1 import theorem1_bound
+    from stl.theory.symbols import to_latex
+    from stl.verify.checks.optimum import optimum_check
+    from stl.verify.checks.phase import l2_attained_check
+    from stl.verify.checks.validity import t1_tightness_check
 
     assert t1_validity_check("categorical", name="x").claim_latex == theorem1_bound().statement_latex()
     assert to_latex(theorem1_bound().rhs(), order="none") in t1_tightness_check().claim_latex
@@ -129,7 +129,7 @@ def test_formula_latex_comes_from_theory():
 def test_tightness_ratio_interval_brackets_the_ratio():
     """The reported interval of bound/|E gen_i| is [bound/ci_high, bound/ci_low] — a real
     interval with a standard error, not [lower limit, point estimate]."""
-    from verify.checks.validity import t1_tightness_check
+    from stl.verify.checks.validity import t1_tightness_check
 
     res = t1_tightness_check(ns=(50,), lams=(0.5,), generations=1, replicates=300, block=300).run(seed=0)
     m = res.measured
@@ -140,8 +140,8 @@ def test_tightness_ratio_interval_brackets_the_ratio():
 
 def test_optimum_row_is_scipy_against_sympy(monkeypatch):
     """measured = scipy's n_s*, predicted = the sympy closed form; a disagreeing solver fails."""
-    from verify.checks import optimum
-    from verify.optimal_size import Problem, by_sympy
+    from stl.verify.checks import optimum
+    from stl.verify.optimal_size import Problem, by_sympy
 
     res = optimum.optimum_check(n_r=50, simulate_model=None, name="opt").run(seed=0)
     expected = by_sympy(Problem(n_r=50))["n_s"]
@@ -162,8 +162,8 @@ def test_headline_relations_are_comparisons_not_info():
 def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
     """L2 is attained exactly by the gain learner: an L2 value 4 % off (inside the ±5 %
     margin) is contradicted by the data and must fail."""
-    from verify.checks import phase
-    from verify.checks.phase import l2_attained_check
+    from stl.verify.checks import phase
+    from stl.verify.checks.phase import l2_attained_check
 
     chk = l2_attained_check(n=10_000, generations=2, replicates=4000, cells=((0.5, 1.5),), block=2000)
     assert chk.run(seed=0).verdict == "pass"

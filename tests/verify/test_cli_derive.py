@@ -9,9 +9,9 @@ import sys
 import pytest
 import sympy as sp
 
-from theory.catalog import NAMES
-from theory.symbols import PUBLIC
-from verify.cli.main import main
+from stl.theory.catalog import NAMES
+from stl.theory.symbols import PUBLIC
+from stl.verify.cli.main import main
 
 REQUIRED = {"name", "expr", "latex", "terms", "assumptions", "hides_constants", "steps"}
 
@@ -189,7 +189,7 @@ def test_help_has_an_example(capsys):
 def test_command_stays_light():
     code = (
         "import argparse, sys\n"
-        "from verify.cli import cmd_derive, cmd_latex\n"
+        "from stl.verify.cli import cmd_derive, cmd_latex\n"
         "parser = argparse.ArgumentParser(); sub = parser.add_subparsers()\n"
         "cmd_derive.register(sub); cmd_latex.register(sub)\n"
         "light = 'sympy' not in sys.modules\n"

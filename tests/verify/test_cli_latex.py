@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from theory.catalog import NAMES
-from verify.cli.main import main
+from stl.theory.catalog import NAMES
+from stl.verify.cli.main import main
 
 
 def run(capsys, *argv):

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from verify.cli.main import main
+from stl.verify.cli.main import main
 
 
 def run_json(capsys, *argv):
@@ -108,14 +108,14 @@ def test_simulate_unwritable_out_is_a_user_error_before_any_work(tmp_path, capsy
 
 def test_simulate_write_failure_is_a_user_error(tmp_path, capsys, monkeypatch):
     """An OSError while writing (full disk, read-only file system) is one line, exit 2."""
-    import verify.atomic
-    import verify.cli.common
+    import stl.verify.atomic
+    import stl.verify.cli.common
 
     def refuse(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(verify.atomic, "write_bytes_atomic", refuse)  # .parquet
-    monkeypatch.setattr(verify.cli.common, "write_text_atomic", refuse)  # .json/.csv via emit
+    monkeypatch.setattr(stl.verify.atomic, "write_bytes_atomic", refuse)  # .parquet
+    monkeypatch.setattr(stl.verify.cli.common, "write_text_atomic", refuse)  # .json/.csv via emit
     for suffix in (".json", ".parquet"):
         argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "2",
                 "--quiet", "--out", str(tmp_path / f"run{suffix}")]
@@ -150,7 +150,7 @@ def test_simulate_help_lists_params_and_example(capsys):
 
 
 def test_simulate_classical_does_not_import_torch():
-    code = ("import sys; from verify.cli.main import main\n"
+    code = ("import sys; from stl.verify.cli.main import main\n"
             "main(['simulate', 'gaussian', '--n', '5', '--generations', '1', '--replicates', '2', '--format', 'json'])\n"
             "print('TORCH' if 'torch' in sys.modules else 'CLEAN', file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -166,7 +166,7 @@ def test_run_sizes_default_to_the_models_own(capsys):
     out = run_json(capsys, "simulate", "lsa", "--generations", "0", "--format", "json", "--quiet",
                    "--device", "cpu", "--param", "dim=2", "--param", "context=3", "--param", "steps=2",
                    "--param", "probes=10")
-    from numerics.models.registry import get_model
+    from stl.numerics.models.registry import get_model
 
     lsa = get_model("lsa", {}, device="cpu")
     assert (out["config"]["n"], out["config"]["replicates"]) == (lsa.default_n, lsa.default_replicates)
@@ -177,8 +177,8 @@ def test_run_sizes_default_to_the_models_own(capsys):
 
 def test_help_states_each_models_run_sizes():
     """The --help text of the defaults (written out so --help imports no torch) matches the models."""
-    from numerics.models.registry import get_model, model_names
-    from verify.cli.common import REPLICATES_HELP, RUN_DEFAULTS_HELP
+    from stl.numerics.models.registry import get_model, model_names
+    from stl.verify.cli.common import REPLICATES_HELP, RUN_DEFAULTS_HELP
 
     for name in model_names():
         m = get_model(name, {}, device="cpu")

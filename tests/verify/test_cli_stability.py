@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from verify.cli.main import main
+from stl.verify.cli.main import main
 
 
 def stability(capsys, *extra):

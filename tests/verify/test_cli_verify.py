@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from verify.cli.main import main
-from verify.report import validate_report
+from stl.verify.cli.main import main
+from stl.verify.report import validate_report
 
 
 def run(capsys, *argv):
@@ -33,7 +33,7 @@ def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
 
 
 def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
-    import verify.checks.closed_forms as cf
+    import stl.verify.checks.closed_forms as cf
 
     monkeypatch.setitem(cf.FORMULAS, "wright_fisher_heterozygosity",
                         lambda n, generations, probs, **_: 1.5 * cf.wright_fisher_heterozygosity(n, generations, probs))

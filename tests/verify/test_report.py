@@ -2,8 +2,8 @@
 
 import json
 
-from verify.checks.core import CheckResult, Measurement
-from verify.report import CHECK_FIELDS, build_report, validate_report, write_report
+from stl.verify.checks.core import CheckResult, Measurement
+from stl.verify.report import CHECK_FIELDS, build_report, validate_report, write_report
 
 
 def results():

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from verify.backends import LocalBackend
-from verify.checks.core import Check, Measurement, Outcome, Task
-from verify.checks.verdicts import at_most
-from verify.runner import run_checks
-from verify.store import ResultStore
+from stl.verify.backends import LocalBackend
+from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.verdicts import at_most
+from stl.verify.runner import run_checks
+from stl.verify.store import ResultStore
 
 
 def _task(value, log, fail_flag):
@@ -77,7 +77,7 @@ def test_corrupted_file_is_recomputed_and_reported(tmp_path):
 
 
 def _stl(*args, cwd=None):
-    return [sys.executable, "-m", "verify.cli.main", *args]
+    return [sys.executable, "-m", "stl.verify.cli.main", *args]
 
 
 def test_killed_cli_run_resumes_to_the_same_report(tmp_path):

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from verify.checks.core import CheckResult, Measurement
-from verify.store import FORMAT, ResultStore, fingerprint
+from stl.verify.checks.core import CheckResult, Measurement
+from stl.verify.store import FORMAT, ResultStore, fingerprint
 
 
 def result(name="c1", verdict="pass"):
@@ -53,7 +53,7 @@ def test_other_seed_or_parameters_is_stale(tmp_path):
 def test_out_must_be_a_directory(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
-    from verify.errors import InputError
+    from stl.verify.errors import InputError
 
     with pytest.raises(InputError):
         ResultStore(f)
@@ -63,7 +63,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     """mkstemp files are 0600; an atomic write must not make reports private."""
     import os
 
-    from verify.atomic import write_text_atomic
+    from stl.verify.atomic import write_text_atomic
 
     old = os.umask(0o022)
     try:
@@ -74,9 +74,9 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 
 
 def test_leftover_temporary_of_a_killed_write_is_swept_and_reported(tmp_path):
-    from verify.backends import LocalBackend
-    from verify.runner import run_checks
-    from verify.suites import resolve
+    from stl.verify.backends import LocalBackend
+    from stl.verify.runner import run_checks
+    from stl.verify.suites import resolve
 
     store = ResultStore(tmp_path)
     store.dir.mkdir(parents=True)
@@ -90,7 +90,7 @@ def test_leftover_temporary_of_a_killed_write_is_swept_and_reported(tmp_path):
 
 def test_results_of_older_conclusion_rules_are_not_reused(monkeypatch):
     """A verdict rule fixed without a version bump must not be hidden by a stored result."""
-    import verify.store as vs
+    import stl.verify.store as vs
 
     before = fingerprint("c1", "validity", {"n": 10}, 7)
     monkeypatch.setattr(vs, "RULES_REVISION", vs.RULES_REVISION + 1)

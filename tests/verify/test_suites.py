@@ -2,8 +2,8 @@
 
 import pytest
 
-from verify.errors import InputError
-from verify.suites import QUICK, SUITES, check_names, resolve
+from stl.verify.errors import InputError
+from stl.verify.suites import QUICK, SUITES, check_names, resolve
 
 
 def test_names_unique_and_resolvable():
@@ -33,7 +33,7 @@ def test_building_a_suite_imports_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from verify.suites import resolve; resolve(['full']); "
+    code = ("import sys; from stl.verify.suites import resolve; resolve(['full']); "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
@@ -42,7 +42,7 @@ def test_building_a_suite_imports_no_torch():
 def test_quick_suite_passes_or_is_inconclusive(tmp_path):
     import json
 
-    from verify.cli.main import main
+    from stl.verify.cli.main import main
 
     code = main(["verify", "--suite", "quick", "--out", str(tmp_path / "q"), "--quiet"])
     doc = json.loads((tmp_path / "q" / "report.json").read_text())

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from verify.checks.core import Check, CheckResult, Measurement, Outcome, Task
-from verify.checks.stats import slope_fit
-from verify.checks.verdicts import RULES, at_least, at_most, combine, decide, equivalent, family_z
+from stl.verify.checks.core import Check, CheckResult, Measurement, Outcome, Task
+from stl.verify.checks.stats import slope_fit
+from stl.verify.checks.verdicts import RULES, at_least, at_most, combine, decide, equivalent, family_z
 
 
 def m(value, half, n=100):
@@ -76,7 +76,7 @@ def test_measurement_from_samples_uses_sample_sd():
     assert mm.value == 2.5
     assert mm.stderr == pytest.approx(np.std(x, ddof=1) / 2)
     # 4 values estimate their own stderr: t with 3 dof at the coverage of z = 2 (not ±2 se)
-    from verify.checks.core import t_quantile
+    from stl.verify.checks.core import t_quantile
 
     assert mm.z == pytest.approx(t_quantile(2.0, 3)) and mm.z > 3
     assert mm.ci_high - mm.ci_low == pytest.approx(2 * mm.z * mm.stderr)
@@ -136,7 +136,7 @@ def test_invalid_verdict_or_kind_rejected():
 def test_agrees_fails_on_a_significant_deviation_inside_the_margin():
     """An exact formula contradicted by the data must fail even when the deviation is
     smaller than the equivalence margin (`equivalent` alone would call it a pass)."""
-    from verify.checks.verdicts import agrees
+    from stl.verify.checks.verdicts import agrees
 
     tight = Measurement(1.02, 0.001, 1.018, 1.022, 10**6)
     assert equivalent(tight, 1.0, margin=0.05) == "pass"
@@ -164,7 +164,7 @@ def test_slope_interval_uses_student_t_when_the_scale_is_estimated():
 def test_agrees_tolerates_rounding_of_a_deterministic_mean():
     """A column with no sampling error (every replicate equal) averages to ``exact`` up to
     rounding; that is agreement, not a significant deviation."""
-    from verify.checks.verdicts import agrees
+    from stl.verify.checks.verdicts import agrees
 
     v = 1.0000000000000435
     assert agrees(Measurement(v, 0.0, v, v, 4000), 1.0, margin=0.05) == "pass"
@@ -175,7 +175,7 @@ def test_replicate_means_use_student_t_for_small_samples():
     standard errors; ±1.96 would claim more certainty than 8 values give."""
     from scipy.stats import t as student_t
 
-    from verify.checks.stats import column_measurements
+    from stl.verify.checks.stats import column_measurements
 
     x = np.arange(8.0)
     got = Measurement.from_samples(x)
@@ -188,7 +188,7 @@ def test_replicate_means_use_student_t_for_small_samples():
 def test_estimated_constants_upper_limit_uses_student_t():
     from scipy.stats import t as student_t
 
-    from verify.checks.validity import _upper
+    from stl.verify.checks.validity import _upper
 
     v = np.array([[1.0], [2.0], [4.0], [7.0]])
     se = v.std(ddof=1) / 2.0

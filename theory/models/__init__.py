@@ -4,11 +4,11 @@ Each module's ``constants(...)`` returns a :class:`ModelConstants`; the values a
 expressions in ``n`` and the model's parameters, with a note per constant saying
 whether it is exact or a bound, and why.
 
->>> from theory.models.categorical import constants
+>>> from stl.theory.models.categorical import constants
 >>> constants().tau_n                                      # THEORY.md section 4
 1/n
 """
 
-from theory.models.constants import ModelConstants
+from stl.theory.models.constants import ModelConstants
 
 __all__ = ["ModelConstants"]

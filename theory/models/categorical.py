@@ -19,8 +19,8 @@ from functools import cache
 
 import sympy as sp
 
-from theory.models.constants import ModelConstants
-from theory.symbols import n, n_cat
+from stl.theory.models.constants import ModelConstants
+from stl.theory.symbols import n, n_cat
 
 #: The bound THEORY.md states for the categorical model; the derived value must not exceed it.
 PAPER_BETA = 4 / n + 2 / n ** 2

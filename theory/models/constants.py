@@ -7,9 +7,9 @@ from typing import Any
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.bound import Bound
-from theory.errors import InputError
+from stl.theory import symbols as S
+from stl.theory.bound import Bound
+from stl.theory.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class ModelConstants:
 
     def theorem1(self, recursive: bool = True) -> Bound:
         """T1 with this model's constants (``γ`` from L2 when ``recursive`` and ``τ_n`` known)."""
-        from theory.results.theorem1 import theorem1_bound
+        from stl.theory.results.theorem1 import theorem1_bound
 
         bound = theorem1_bound(recursive=recursive and self.tau_n is not None)
         known = {s: v for s, v in self.substitutions().items() if s in bound.known_symbols()}
@@ -86,6 +86,6 @@ class ModelConstants:
 
 
 def _parse(text: str, name: str) -> sp.Expr:
-    from theory.parsing import parse_expression
+    from stl.theory.parsing import parse_expression
 
     return parse_expression(text, argument=name, symbols={})

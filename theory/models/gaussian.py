@@ -19,8 +19,8 @@ from functools import cache
 
 import sympy as sp
 
-from theory.models.constants import ModelConstants
-from theory.symbols import M, R_z, i, j, n, sigma
+from stl.theory.models.constants import ModelConstants
+from stl.theory.symbols import M, R_z, i, j, n, sigma
 
 _gap = sp.Symbol("Delta", nonnegative=True)  # |difference of the means|
 _s = sp.Symbol("s", positive=True)  # common standard deviation

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.models.constants import ModelConstants
-from theory.models.gaussian import tv_linear_bound
-from theory.symbols import M, c_theta, dim, i, j, n, sigma
+from stl.theory.models.constants import ModelConstants
+from stl.theory.models.gaussian import tv_linear_bound
+from stl.theory.symbols import M, c_theta, dim, i, j, n, sigma
 
 
 def mean_abs_projection() -> sp.Expr:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.models.constants import ModelConstants
-from theory.models.gaussian import tv_linear_bound
-from theory.symbols import Gamma, L, M, c_A, kappa, m, n, sigma_s
+from stl.theory.models.constants import ModelConstants
+from stl.theory.models.gaussian import tv_linear_bound
+from stl.theory.symbols import Gamma, L, M, c_A, kappa, m, n, sigma_s
 
 #: Parameter-Lipschitz constant of the prediction, with its depth factor.
 LIPSCHITZ = kappa * (1 + Gamma) ** L

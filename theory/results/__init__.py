@@ -1,6 +1,6 @@
-"""The named results of THEORY.md, one module each, as :class:`~theory.derivation.Derivation`.
+"""The named results of THEORY.md, one module each, as :class:`~stl.theory.derivation.Derivation`.
 
->>> from theory.results import get, NAMES
+>>> from stl.theory.results import get, NAMES
 >>> get("theorem1").source
 'T1'
 >>> NAMES
@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from theory.catalog import FACTORIES, NAMES
-from theory.derivation import Derivation
-from theory.errors import InputError
+from stl.theory.catalog import FACTORIES, NAMES
+from stl.theory.derivation import Derivation
+from stl.theory.errors import InputError
 
 __all__ = ["FACTORIES", "NAMES", "get"]
 

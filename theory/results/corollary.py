@@ -16,17 +16,17 @@ from functools import cache
 
 import sympy as sp
 
-from theory.assumptions import Condition, Domain
-from theory.bound import Bound
-from theory.derivation import Derivation, Step
-from theory.results.recursive_stability import (
+from stl.theory.assumptions import Condition, Domain
+from stl.theory.bound import Bound
+from stl.theory.derivation import Derivation, Step
+from stl.theory.results.recursive_stability import (
     RHO,
     critical_proportion,
     gamma_in_rho,
     limit_below_one,
 )
-from theory.results.theorem1 import N_S, stability_term, theorem1_bound
-from theory.symbols import (
+from stl.theory.results.theorem1 import N_S, stability_term, theorem1_bound
+from stl.theory.symbols import (
     M,
     a,
     b,

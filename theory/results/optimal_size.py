@@ -18,13 +18,13 @@ from functools import cache
 
 import sympy as sp
 
-from theory.assumptions import Domain, domain_of
-from theory.bound import Bound
-from theory.derivation import Derivation, Step
-from theory.results.corollary import RATES
-from theory.results.recursive_stability import recursive_stability_bound
-from theory.results.theorem1_rate import theorem1_rate_bound
-from theory.symbols import (
+from stl.theory.assumptions import Domain, domain_of
+from stl.theory.bound import Bound
+from stl.theory.derivation import Derivation, Step
+from stl.theory.results.corollary import RATES
+from stl.theory.results.recursive_stability import recursive_stability_bound
+from stl.theory.results.theorem1_rate import theorem1_rate_bound
+from stl.theory.symbols import (
     A,
     C,
     M,

@@ -17,9 +17,9 @@ from functools import cache
 
 import sympy as sp
 
-from theory.bound import Bound, SpecialCase
-from theory.derivation import Derivation, Step
-from theory.symbols import c, g_seq, i, j, k, lam, lam_c, n, rho, tau_n
+from stl.theory.bound import Bound, SpecialCase
+from stl.theory.derivation import Derivation, Step
+from stl.theory.symbols import c, g_seq, i, j, k, lam, lam_c, n, rho, tau_n
 
 #: ρ in the public symbols.
 RHO = (1 - lam) * n * tau_n

@@ -14,9 +14,9 @@ from functools import cache
 
 import sympy as sp
 
-from theory.bound import Bound
-from theory.derivation import Derivation, Step
-from theory.symbols import a_seq, d_tv, i, j, k, lam
+from stl.theory.bound import Bound
+from stl.theory.derivation import Derivation, Step
+from stl.theory.symbols import a_seq, d_tv, i, j, k, lam
 
 
 @cache

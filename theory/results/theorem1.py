@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.bound import Bound, SpecialCase
-from theory.derivation import Derivation, Step
-from theory.results.recursive_stability import recursive_stability_bound
-from theory.results.shift import shift_closed_form
-from theory.symbols import (
+from stl.theory.bound import Bound, SpecialCase
+from stl.theory.derivation import Derivation, Step
+from stl.theory.results.recursive_stability import recursive_stability_bound
+from stl.theory.results.shift import shift_closed_form
+from stl.theory.symbols import (
     M,
     a_seq,
     beta_n,

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.bound import Bound, SpecialCase
-from theory.derivation import Derivation, Step
-from theory.results.theorem1 import N_S, shift_term, stability_term
-from theory.symbols import (
+from stl.theory.bound import Bound, SpecialCase
+from stl.theory.derivation import Derivation, Step
+from stl.theory.results.theorem1 import N_S, shift_term, stability_term
+from stl.theory.symbols import (
     M,
     beta_n,
     c_0,

@@ -1,9 +1,9 @@
 """T2, transformers doing in-context learning inside the loop.
 
 The Gaussian label noise turns a parameter change into a TV change (exact TV derived by
-integration in :mod:`theory.models.gaussian`, then its linear bound); the transformer's
+integration in :mod:`stl.theory.models.gaussian`, then its linear bound); the transformer's
 parameter-Lipschitz constant and its optimizer's stability give ``τ_n = c/n`` with
-``c = m κ (1+Γ)^L c_A / (σ_s √(2π))`` (:mod:`theory.models.transformer`). T1 and the
+``c = m κ (1+Γ)^L c_A / (σ_s √(2π))`` (:mod:`stl.theory.models.transformer`). T1 and the
 Corollary then apply with that ``c``.
 
 >>> bound = theorem2_bound()                                     # THEORY.md T2
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.bound import Bound
-from theory.derivation import Derivation, Step
-from theory.models import transformer
-from theory.models.gaussian import gaussian_tv, tv_linear_bound
-from theory.results.corollary import corollary_bound
-from theory.results.theorem1 import theorem1_bound
-from theory.symbols import Delta_n, Lip, c, lam_c, n, sigma_s, tau_n, tv_gauss
+from stl.theory.bound import Bound
+from stl.theory.derivation import Derivation, Step
+from stl.theory.models import transformer
+from stl.theory.models.gaussian import gaussian_tv, tv_linear_bound
+from stl.theory.results.corollary import corollary_bound
+from stl.theory.results.theorem1 import theorem1_bound
+from stl.theory.symbols import Delta_n, Lip, c, lam_c, n, sigma_s, tau_n, tv_gauss
 
 _a, _b = sp.symbols("a_1 b_1", real=True)
 

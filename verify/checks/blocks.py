@@ -1,7 +1,7 @@
 """Splitting replicates into blocks, and pooling block outputs back in order.
 
 Replicate ``r`` of any run draws from streams derived from ``(seed, r)``
-(:mod:`numerics.rng`), so a block ``[first, first + count)`` computed anywhere gives the
+(:mod:`stl.numerics.rng`), so a block ``[first, first + count)`` computed anywhere gives the
 same rows as the corresponding rows of one big run. Pooling concatenates the blocks in
 replicate order, so means and standard errors are bit-for-bit identical however the
 work was split.

@@ -2,11 +2,11 @@
 
 The formulas themselves — Wright–Fisher heterozygosity, Gaussian refit variance and
 mean error, OLS test error under ``replace`` and ``accumulate`` — live in one place,
-:mod:`numerics.closed_forms`, with their derivations and citations; this module only
+:mod:`stl.numerics.closed_forms`, with their derivations and citations; this module only
 holds them against simulation.
 
 Each formula gives ``E metric`` at generation ``i`` exactly (not a bound), so the
-verdict per generation is :func:`~verify.checks.verdicts.agrees`: the Bonferroni-widened
+verdict per generation is :func:`~stl.verify.checks.verdicts.agrees`: the Bonferroni-widened
 confidence interval of the simulated mean must contain the exact value (a significant
 deviation contradicts an exact formula, however small) and lie within a relative
 equivalence margin (otherwise more replicates are needed: inconclusive).
@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from numerics.closed_forms import (
+from stl.numerics.closed_forms import (
     FORMULAS,
     gaussian_mean_error,
     gaussian_variance,
@@ -30,11 +30,11 @@ from numerics.closed_forms import (
     linreg_replace,
     wright_fisher_heterozygosity,
 )
-from verify.checks.blocks import pool_rows, replicate_blocks
-from verify.checks.core import Check, Outcome, Task
-from verify.checks.loops import build_model, loop_block
-from verify.checks.stats import column_measurements
-from verify.checks.verdicts import SEVERITY, agrees, combine, family_z
+from stl.verify.checks.blocks import pool_rows, replicate_blocks
+from stl.verify.checks.core import Check, Outcome, Task
+from stl.verify.checks.loops import build_model, loop_block
+from stl.verify.checks.stats import column_measurements
+from stl.verify.checks.verdicts import SEVERITY, agrees, combine, family_z
 
 __all__ = ["FORMULAS", "closed_form_check", "gaussian_mean_error", "gaussian_variance",
            "linreg_accumulate", "linreg_replace", "wright_fisher_heterozygosity"]
@@ -101,13 +101,13 @@ def closed_form_check(name: str, formula: str, model: str, params: Mapping[str, 
                       replicates: int = 2000, block: int = 1000, claim: str = "") -> Check:
     """``E metric`` of the loop equals the closed form ``formula`` at every generation."""
     if formula not in FORMULAS:
-        from verify.errors import InputError
+        from stl.verify.errors import InputError
 
         raise InputError("formula", formula, ", ".join(FORMULAS))
     return Check(
         name=name, kind="closed-form",
         claim=claim or (f"E {metric} of the {model} loop ({scheme}, n={n}) equals the closed form "
-                        f"{formula} (numerics.closed_forms) at generations 0..{generations}: the exact "
+                        f"{formula} (stl.numerics.closed_forms) at generations 0..{generations}: the exact "
                         "value lies inside every confidence interval (Bonferroni over generations) "
                         f"and the intervals lie within ±{margin:.0%} of it."),
         claim_latex=rf"\mathbb{{E}}\,\mathrm{{{metric.replace('_', '-')}}}_i = f_{{\mathrm{{{formula.replace('_', '-')}}}}}(n, i)",

@@ -7,14 +7,14 @@ processes or a cluster without changing a single number:
 * ``plan(parameters, seed)`` returns independent :class:`Task` objects (grid cells,
   replicate blocks). A task is a module-level function plus plain keyword arguments, so
   it pickles to any worker; its randomness comes only from ``(seed, replicate)``
-  streams (:mod:`numerics.rng`), so where it runs does not matter.
+  streams (:mod:`stl.numerics.rng`), so where it runs does not matter.
 * ``conclude(parameters, seed, outputs)`` receives the task outputs *in plan order* and
   returns an :class:`Outcome` (measurement, prediction, verdict, details).
 
-:meth:`Check.run` does both in this process; :func:`verify.runner.run_checks` does the
+:meth:`Check.run` does both in this process; :func:`stl.verify.runner.run_checks` does the
 same through a backend (local pool, Dask, Ray).
 
->>> from verify.checks.core import Check, Outcome, Task, Measurement
+>>> from stl.verify.checks.core import Check, Outcome, Task, Measurement
 >>> def _square(x):
 ...     return x * x
 >>> def _plan(p, seed):
@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 
-from verify.errors import InputError
+from stl.verify.errors import InputError
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 

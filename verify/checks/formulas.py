@@ -1,8 +1,8 @@
 """LaTeX of the theory's formulas that the checks state, printed from the theory objects.
 
-Symbols are defined once (:mod:`theory.symbols`) and formulas once (:mod:`theory.results`);
+Symbols are defined once (:mod:`stl.theory.symbols`) and formulas once (:mod:`stl.theory.results`);
 a check never restates a formula as a hand-written LaTeX string — it asks this module,
-which prints the theory's own expressions through :func:`theory.symbols.to_latex` (sympy's
+which prints the theory's own expressions through :func:`stl.theory.symbols.to_latex` (sympy's
 printer with the theory's symbol names). If theory changes a result, the report follows.
 
 >>> t1_latex().startswith(r"\\left|{\\mathbb{E}\\,\\mathrm{gen}_{i}}\\right| \\leq")
@@ -17,7 +17,7 @@ from functools import cache
 @cache
 def t1_latex() -> str:
     """T1 as a statement: ``|E gen_i| ≤ β_n(1 + λ n_s γ_n^{i−1}) + …`` (theory's Bound)."""
-    from theory.results.theorem1 import theorem1_bound
+    from stl.theory.results.theorem1 import theorem1_bound
 
     return theorem1_bound().statement_latex()
 
@@ -27,8 +27,8 @@ def t1_tightness_latex() -> str:
     """T1 read as a ratio: ``B_T1 / |E gen_i| ≥ 1``, with ``B_T1`` theory's right-hand side."""
     import sympy as sp
 
-    from theory.results.theorem1 import theorem1_bound
-    from theory.symbols import to_latex
+    from stl.theory.results.theorem1 import theorem1_bound
+    from stl.theory.symbols import to_latex
 
     b = theorem1_bound()
     return to_latex(sp.GreaterThan(b.rhs() / b.lhs, sp.Integer(1), evaluate=False), order="none")
@@ -39,8 +39,8 @@ def l2_latex(equality: bool = False) -> str:
     """L2 (``γ_n^i ≤ τ_n(1 − ρ^{i+1})/(1 − ρ)``), or the same with ``=`` where it is attained."""
     import sympy as sp
 
-    from theory.results import get
-    from theory.symbols import to_latex
+    from stl.theory.results import get
+    from stl.theory.symbols import to_latex
 
     bound = get("recursive-stability").result
     if not equality:
@@ -53,8 +53,8 @@ def phase_latex() -> str:
     """L2 with its growth factor named: ``ρ = (1 − λ) n τ_n`` and the critical ``λ_c``."""
     import sympy as sp
 
-    from theory import symbols as S
-    from theory.symbols import to_latex
+    from stl.theory import symbols as S
+    from stl.theory.symbols import to_latex
 
     rho = sp.Eq(S.rho, (1 - S.lam) * S.n * S.tau_n, evaluate=False)
     crit = sp.Eq(S.lam_c, 1 - 1 / S.c, evaluate=False)
@@ -62,7 +62,7 @@ def phase_latex() -> str:
 
 
 def l2_statement():
-    from theory.results import get
+    from stl.theory.results import get
 
     return get("recursive-stability").result.statement()
 
@@ -72,8 +72,8 @@ def optimum_latex() -> str:
     """T3: ``n_s* = n_r(A/C − 2)`` for ``A > 2C`` (else 0), with ``A`` and ``C`` spelled out."""
     import sympy as sp
 
-    from theory.results import optimal_size as T3
-    from theory.symbols import to_latex
+    from stl.theory.results import optimal_size as T3
+    from stl.theory.symbols import to_latex
 
     star = sp.Symbol(r"n_{s}^{\star}")
     return to_latex(sp.Tuple(sp.Eq(star, T3.optimal_synthetic_size_public(), evaluate=False),

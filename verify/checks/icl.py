@@ -1,7 +1,7 @@
 """T2: self-consuming loops of in-context learners (linear self-attention, small transformer).
 
 THEORY.md T2 lists three claims to check numerically; two checks hold them against the
-``lsa`` / ``transformer`` models of :mod:`numerics.icl` (torch, imported only inside the
+``lsa`` / ``transformer`` models of :mod:`stl.numerics.icl` (torch, imported only inside the
 tasks):
 
 :func:`t2_check`
@@ -26,10 +26,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from verify.checks.blocks import pool_rows, replicate_blocks
-from verify.checks.core import Check, Measurement, Outcome, Task
-from verify.checks.loops import build_model, loop_block
-from verify.checks.verdicts import at_least, combine, equivalent, family_z
+from stl.verify.checks.blocks import pool_rows, replicate_blocks
+from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.loops import build_model, loop_block
+from stl.verify.checks.verdicts import at_least, combine, equivalent, family_z
 
 
 def _runs(p: Mapping[str, Any]) -> list[tuple[str, float, int]]:
@@ -111,8 +111,8 @@ def t2_check(name: str = "t2-icl-lsa", model: str = "lsa", params: Mapping[str, 
 
 def tau_block(model: str, params: Mapping[str, str], n: int, seed: int, first: int, count: int,
               neighbours: int) -> np.ndarray:
-    """Per-replicate ``n · max_k d_TV`` (numerics.estimators.estimate_tau) on a replicate block."""
-    from numerics.estimators import estimate_tau
+    """Per-replicate ``n · max_k d_TV`` (stl.numerics.estimators.estimate_tau) on a replicate block."""
+    from stl.numerics.estimators import estimate_tau
 
     est = estimate_tau(build_model(model, params), n, count, seed, first, neighbours=neighbours)
     return n * np.asarray(est.per_replicate, dtype=float)

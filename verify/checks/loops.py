@@ -2,7 +2,7 @@
 
 Each function takes only plain values (model name, ``--param`` strings, sizes, seed,
 replicate block) so it pickles to any worker, builds the model there, and returns plain
-NumPy arrays with a leading replicate axis. Because :mod:`numerics` derives replicate
+NumPy arrays with a leading replicate axis. Because :mod:`stl.numerics` derives replicate
 ``r``'s randomness from ``(seed, r)``, the rows do not depend on the block split.
 
 >>> out = loop_block("categorical", {"k": "3"}, "mix", 20, 0.5, 2, seed=0, first=0, count=4,
@@ -17,14 +17,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from verify.checks.blocks import pool_rows
+from stl.verify.checks.blocks import pool_rows
 
 #: Which estimator functions :func:`estimator_block` may call (name → numerics function).
 ESTIMATORS: tuple[str, ...] = ("beta", "tau", "gamma", "dtv")
 
 
 def build_model(model: str, params: Mapping[str, str]):
-    from numerics.models.registry import get_model
+    from stl.numerics.models.registry import get_model
 
     return get_model(model, {k: str(v) for k, v in dict(params).items()}, device="cpu")
 
@@ -47,7 +47,7 @@ def loop_block(model: str, params: Mapping[str, str], scheme: str, n: int, lam: 
                generations: int, seed: int, first: int, count: int,
                metrics: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """``run_loop`` on replicates ``[first, first + count)``: ``metric → (count, G + 1)``."""
-    from numerics.loop import run_loop
+    from stl.numerics.loop import run_loop
 
     traj = run_loop(build_model(model, params), scheme, n=n, lam=lam, generations=generations,
                     replicates=count, seed=seed, first=first,
@@ -63,7 +63,7 @@ def estimator_block(estimator: str, model: str, params: Mapping[str, str], schem
     draws, which T1 accepts in place of γ — D3) and whether the model has a maximal
     coupling and exact TV (then ``values`` is the exact coupled TV).
     """
-    from numerics import estimators as E
+    from stl.numerics import estimators as E
 
     m = build_model(model, params)
     if estimator == "beta":

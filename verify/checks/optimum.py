@@ -6,7 +6,7 @@ the bound and the cvxpy geometric program give the same integer ``n_s*`` (within
 sample, the rounding of a continuous optimum). The simulated optimum of a real
 learner is measured alongside, with its confidence interval, and reported — not
 forced to agree: it minimizes the measured risk, not the bound (see
-:func:`verify.optimal_size.disagreements`).
+:func:`stl.verify.optimal_size.disagreements`).
 
 >>> chk = optimum_check(n_r=50, simulate_model=None, name="demo-optimum")
 >>> chk.run(seed=0).verdict
@@ -20,10 +20,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from verify.checks.blocks import replicate_blocks
-from verify.checks.core import Check, Measurement, Outcome, Task
-from verify.checks.formulas import optimum_latex
-from verify.optimal_size import (
+from stl.verify.checks.blocks import replicate_blocks
+from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.formulas import optimum_latex
+from stl.verify.optimal_size import (
     Problem,
     by_cvxpy,
     by_scipy,

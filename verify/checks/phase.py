@@ -43,11 +43,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from verify.checks.blocks import pool_rows, replicate_blocks
-from verify.checks.core import Check, Measurement, Outcome, Task
-from verify.checks.formulas import l2_latex, phase_latex
-from verify.checks.stats import column_measurements
-from verify.checks.verdicts import SEVERITY, agrees, at_least, at_most, combine, equivalent, family_z
+from stl.verify.checks.blocks import pool_rows, replicate_blocks
+from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.formulas import l2_latex, phase_latex
+from stl.verify.checks.stats import column_measurements
+from stl.verify.checks.verdicts import SEVERITY, agrees, at_least, at_most, combine, equivalent, family_z
 
 
 def split_sizes(n: int, lam: float) -> tuple[int, int, float]:
@@ -85,7 +85,7 @@ def gain_learner_block(n: int, lam: float, c: float, generations: int, seed: int
     has touched the clip at 0 or 1 at or before generation ``i`` (where L2's equality
     may no longer hold).
     """
-    from numerics.rng import ReplicateStreams
+    from stl.numerics.rng import ReplicateStreams
 
     n_r, n_s, lam = split_sizes(n, lam)
     streams = ReplicateStreams(seed, count, first)

@@ -10,8 +10,8 @@
   real data the distance to ``D_0`` keeps growing over generations; with a constant
   ``λ > 0`` it levels off. The statistic is the paired change of the metric between
   generation ``G/2`` and ``G`` within each replicate: positive for ``λ = 0``
-  (:func:`~verify.checks.verdicts.at_least` 0), and negligible — within a stated fraction
-  of its level — for ``λ > 0`` (:func:`~verify.checks.verdicts.equivalent`).
+  (:func:`~stl.verify.checks.verdicts.at_least` 0), and negligible — within a stated fraction
+  of its level — for ``λ > 0`` (:func:`~stl.verify.checks.verdicts.equivalent`).
 
 >>> chk = exponent_check("demo-rate", "categorical", {"k": "4"}, "gen_gap", ns=(50, 100, 200, 400, 800),
 ...                      expected=-1.0, margin=0.2, replicates=4000)
@@ -26,11 +26,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from verify.checks.blocks import pool_rows, replicate_blocks
-from verify.checks.core import Check, Measurement, Outcome, Task
-from verify.checks.loops import loop_block
-from verify.checks.stats import log_mean, slope_fit
-from verify.checks.verdicts import SEVERITY, at_least, combine, equivalent, family_z
+from stl.verify.checks.blocks import pool_rows, replicate_blocks
+from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.loops import loop_block
+from stl.verify.checks.stats import log_mean, slope_fit
+from stl.verify.checks.verdicts import SEVERITY, at_least, combine, equivalent, family_z
 
 
 def _exp_plan(p: Mapping[str, Any], seed: int) -> list[Task]:

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from verify.checks.core import Measurement, t_quantile
-from verify.errors import InputError
+from stl.verify.checks.core import Measurement, t_quantile
+from stl.verify.errors import InputError
 
 
 def column_measurements(values, z: float) -> list[Measurement]:

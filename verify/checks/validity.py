@@ -7,15 +7,15 @@ metric, mean over replicates with its CI) at every generation and evaluates T1
 
 twice:
 
-* with the model's **analytic** constants (:mod:`theory.models`, γ from L2), when theory
+* with the model's **analytic** constants (:mod:`stl.theory.models`, γ from L2), when theory
   knows all of them;
-* with **estimated** constants (:mod:`numerics.estimators`), each at the upper limit of
+* with **estimated** constants (:mod:`stl.numerics.estimators`), each at the upper limit of
   its own confidence interval: ``β̂_n``; ``γ̂_n^{i−1}`` (the exact coupled TV for models
   with a maximal coupling and exact TV, otherwise the fraction of differing synthetic
   draws at generation ``i`` under the coupling used, which T1 accepts — D3); and
   ``d̂_TV(n)`` as the largest per-generation upper limit (D4 is a bound for every ``j``).
 
-Verdict per generation and per bound by :func:`~verify.checks.verdicts.at_most` on the
+Verdict per generation and per bound by :func:`~stl.verify.checks.verdicts.at_most` on the
 interval of ``|E gen_i|`` (Bonferroni-widened over all comparisons); all must pass.
 The β and τ estimators are lower estimates of a supremum (numerics says so): a bound
 built from them is not guaranteed, and a failure there points at the estimate as much
@@ -37,12 +37,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from verify.checks.blocks import pool_rows, replicate_blocks
-from verify.checks.core import Check, Measurement, Outcome, Task
-from verify.checks.formulas import t1_latex, t1_tightness_latex
-from verify.checks.loops import estimator_block, loop_block
-from verify.checks.stats import column_measurements
-from verify.checks.verdicts import at_most, combine, family_z
+from stl.verify.checks.blocks import pool_rows, replicate_blocks
+from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.formulas import t1_latex, t1_tightness_latex
+from stl.verify.checks.loops import estimator_block, loop_block
+from stl.verify.checks.stats import column_measurements
+from stl.verify.checks.verdicts import at_most, combine, family_z
 
 ESTIMATED_PIECES = ("beta", "gamma", "dtv")
 
@@ -90,8 +90,8 @@ def _upper(values: np.ndarray, z: float) -> np.ndarray:
 def evaluate_config(cfg: Mapping[str, Any], outputs: Sequence[Any], z_const: float = 1.959963984540054
                     ) -> dict[str, Any]:
     """Measured ``E gen_i`` and both T1 bounds for one configuration (plain numbers)."""
-    from numerics.schemes import get_scheme
-    from verify.constants import t1_analytic, t1_general
+    from stl.numerics.schemes import get_scheme
+    from stl.verify.constants import t1_analytic, t1_general
 
     loops, est = _n_tasks(cfg)
     G, n = cfg["generations"], cfg["n"]
@@ -242,7 +242,7 @@ def _validity_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) 
                if finite else "ratios undefined (measured mean 0)")
     without = sorted({c["model"] for c in per_config if "analytic" in c})
     if without:
-        summary += (f" Analytic constants not available for {', '.join(without)} (theory.models has no "
+        summary += (f" Analytic constants not available for {', '.join(without)} (stl.theory.models has no "
                     "complete set): only the estimated-constant bound was checked there.")
     return Outcome(measured=measured, predicted=r[key], relation="<=", verdict=combine(verdicts),
                    details={"summary": summary, "configs": per_config, "z": z, "figures": figures,
@@ -251,7 +251,7 @@ def _validity_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) 
 
 def _config(model, params, n, lam, generations, replicates, est_replicates, block, estimated=True,
             scheme="mix") -> dict:
-    from verify.checks.loops import build_model
+    from stl.verify.checks.loops import build_model
 
     M = build_model(model, params).loss_bound
     return {"model": model, "params": {k: str(v) for k, v in dict(params).items()}, "scheme": scheme,

@@ -3,10 +3,10 @@
 For every generation ``i`` it reports (DESIGN.md metric names):
 
 * ``gen_gap`` — the measured ``E gen_i`` (mean and standard error over replicates);
-* ``bound_analytic`` — T1 with the model's analytic constants (:mod:`theory.models`) and
+* ``bound_analytic`` — T1 with the model's analytic constants (:mod:`stl.theory.models`) and
   L2's ``γ``, where theory knows every constant (elsewhere the record is there with a
   null mean, and ``config.analytic_missing`` names the missing constants);
-* ``bound_estimated`` — T1 with estimated constants (:mod:`numerics.estimators`) at the
+* ``bound_estimated`` — T1 with estimated constants (:mod:`stl.numerics.estimators`) at the
   upper limits of their 95 % confidence intervals (``stderr`` is null: it is a plug-in
   value, not a mean);
 * ``term_stability`` and ``term_shift`` — T1's two terms (from the analytic constants
@@ -22,8 +22,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from verify.cli.common import TerminalProgress, add_simulation_options
-from verify.errors import InputError
+from stl.verify.cli.common import TerminalProgress, add_simulation_options
+from stl.verify.errors import InputError
 
 EXAMPLES = """examples:
   stl bound categorical --n 100 --lam 0.5 --generations 10 --replicates 1000
@@ -35,7 +35,7 @@ T1_SCHEMES = ("mix", "replace")
 
 
 def register(subparsers) -> None:
-    from verify.cli.cmd_simulate import _lazy_help
+    from stl.verify.cli.cmd_simulate import _lazy_help
 
     parser = subparsers.add_parser(
         "bound", help="measured E gen_i beside the T1 bound (analytic and estimated constants)",
@@ -50,7 +50,7 @@ def register(subparsers) -> None:
 def handler(args: argparse.Namespace) -> int:
     if args.scheme not in T1_SCHEMES:
         raise InputError("--scheme", args.scheme, "mix or replace (T1 is stated for these schemes)")
-    from verify.cli.cmd_simulate import build, finish
+    from stl.verify.cli.cmd_simulate import build, finish
 
     model, scheme, config = build(args)   # resolves --n / --replicates left at the model's defaults
     if args.replicates < 2:
@@ -58,7 +58,7 @@ def handler(args: argparse.Namespace) -> int:
     est_r = args.est_replicates if args.est_replicates is not None else min(args.replicates, 200)
     if est_r < 2:
         raise InputError("--est-replicates", est_r, "an integer >= 2")
-    from verify.checks.loops import param_texts
+    from stl.verify.checks.loops import param_texts
 
     params = {**param_texts(model), **_param_texts(args)}
     records, extra = bound_records(args.model, params, scheme, args.generations, args.replicates, est_r,
@@ -69,7 +69,7 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def _param_texts(args) -> dict[str, str]:
-    from verify.cli.common import parse_assignments
+    from stl.verify.cli.common import parse_assignments
 
     return parse_assignments(args.param, "--param")
 
@@ -77,12 +77,12 @@ def _param_texts(args) -> dict[str, str]:
 def bound_records(model_name: str, params: dict[str, str], scheme, generations: int, replicates: int,
                   est_replicates: int, seed: int, model=None, quiet: bool = True):
     """Tidy records (DESIGN.md) of ``gen_gap``, both bounds and the terms; plus config notes."""
-    from numerics import estimators as E
-    from numerics.loop import run_loop
-    from verify.checks.validity import evaluate_config
+    from stl.numerics import estimators as E
+    from stl.numerics.loop import run_loop
+    from stl.verify.checks.validity import evaluate_config
 
     if model is None:
-        from verify.checks.loops import build_model
+        from stl.verify.checks.loops import build_model
         model = build_model(model_name, params)
     n, lam = scheme.n, scheme.lam
     progress = TerminalProgress("bound: loop generations", quiet=quiet)
@@ -133,7 +133,7 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
              "bound_note": ("T1 bounds |E gen_i|; estimated constants are plugged in at the upper limits "
                             "of their 95% confidence intervals")}
     if not have_analytic:
-        from verify.constants import analytic_constants
+        from stl.verify.constants import analytic_constants
         c = analytic_constants(model_name, params, n)
         extra["analytic_missing"] = c.missing() or ["theory module"]
     viol = [g for g in range(generations + 1)

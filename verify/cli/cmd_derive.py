@@ -1,14 +1,14 @@
 """``stl derive NAME``: print a derivation of THEORY.md and the bound it ends in.
 
-Only :mod:`theory` (sympy) is imported, and only when the command runs.
+Only :mod:`stl.theory` (sympy) is imported, and only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from theory.catalog import NAMES, PUBLIC_NAMES, SUMMARIES
-from verify.cli.common import emit, parse_assignments, to_json
+from stl.theory.catalog import NAMES, PUBLIC_NAMES, SUMMARIES
+from stl.verify.cli.common import emit, parse_assignments, to_json
 
 FORMATS = ("pretty", "latex", "json")
 
@@ -57,8 +57,8 @@ def add_result_options(parser: argparse.ArgumentParser) -> None:
 
 def load(args: argparse.Namespace):
     """The derivation named in ``args`` with ``--subs`` applied (checked)."""
-    from theory.parsing import parse_substitutions
-    from theory.results import get
+    from stl.theory.parsing import parse_substitutions
+    from stl.theory.results import get
 
     derivation = get(args.name)
     values = parse_substitutions(parse_assignments(args.subs, "--subs"), argument="--subs")
@@ -68,9 +68,9 @@ def load(args: argparse.Namespace):
 def handle(args: argparse.Namespace) -> int:
     import sympy as sp
 
-    from theory.errors import InputError
-    from theory.parsing import parse_expression
-    from theory.symbols import lookup
+    from stl.theory.errors import InputError
+    from stl.theory.parsing import parse_expression
+    from stl.theory.symbols import lookup
 
     derivation = load(args)
     limit = None
@@ -111,7 +111,7 @@ def as_dict(derivation, limit=None, rate=None) -> dict:
     """JSON form (DESIGN.md: name, expr, latex, terms, assumptions, hides_constants, steps)."""
     import sympy as sp
 
-    from theory.symbols import to_latex
+    from stl.theory.symbols import to_latex
 
     bound = derivation.result
     return {
@@ -174,7 +174,7 @@ def as_text(derivation, limit, rate, sp) -> str:
 
 
 def as_latex(derivation, rate=None) -> str:
-    from theory.symbols import to_latex
+    from stl.theory.symbols import to_latex
 
     bound = derivation.result
     lines = [f"% {derivation.name}: {derivation.title} ({bound.source})",

@@ -1,14 +1,14 @@
 """``stl latex NAME``: LaTeX of a result, ready to paste (theorem, align, equation, inline).
 
-Only :mod:`theory` (sympy) is imported, and only when the command runs.
+Only :mod:`stl.theory` (sympy) is imported, and only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from verify.cli.cmd_derive import add_result_options, load, result_epilog
-from verify.cli.common import emit
+from stl.verify.cli.cmd_derive import add_result_options, load, result_epilog
+from stl.verify.cli.common import emit
 
 ENVIRONMENTS = ("theorem", "align", "equation", "inline")
 
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from theory.latex import render
+    from stl.theory.latex import render
 
     emit(render(load(args), args.env) + "\n")
     return 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from verify.errors import InputError
+from stl.verify.errors import InputError
 
 EXAMPLES = """examples:
   stl optimize synthetic-size --n-real 100
@@ -59,8 +59,8 @@ def _missing_problem() -> int:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from verify.cli.common import emit, parse_assignments, to_json
-    from verify.optimal_size import METHODS, disagreements, problem_from_subs, solve
+    from stl.verify.cli.common import emit, parse_assignments, to_json
+    from stl.verify.optimal_size import METHODS, disagreements, problem_from_subs, solve
 
     if args.n_real < 1:
         raise InputError("--n-real", args.n_real, "an integer >= 1")
@@ -73,7 +73,7 @@ def handler(args: argparse.Namespace) -> int:
             raise InputError(name, value, f"an integer >= {low}")
     params = parse_assignments(args.param, "--param")
     if args.model is not None:
-        from verify.checks.loops import build_model, param_texts
+        from stl.verify.checks.loops import build_model, param_texts
 
         params = {**param_texts(build_model(args.model, params)), **params}  # validates model and params
     problem = problem_from_subs(args.n_real, parse_assignments(args.subs, "--subs"), args.model, params)
@@ -85,12 +85,12 @@ def handler(args: argparse.Namespace) -> int:
             raise InputError("--grid", args.grid, "comma-separated integers >= 0") from None
         if not grid or grid[0] < 0:
             raise InputError("--grid", args.grid, "comma-separated integers >= 0")
-        from verify.cli.cmd_simulate import MAX_N
+        from stl.verify.cli.cmd_simulate import MAX_N
 
         if grid[-1] > MAX_N - args.n_real:
             raise InputError("--grid", args.grid, f"n_s values with n_r + n_s <= {MAX_N}")
     sim = {"generations": args.generations, "replicates": args.replicates, "seed": args.seed, "grid": grid}
-    from verify.cli.cmd_simulate import out_of_memory_as_input_error
+    from stl.verify.cli.cmd_simulate import out_of_memory_as_input_error
 
     with out_of_memory_as_input_error():  # a simulation grid or replicate count too large
         results = solve(problem, methods, model=args.model, model_params=params,

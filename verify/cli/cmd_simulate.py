@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from verify.cli.common import (
+from stl.verify.cli.common import (
     TerminalProgress,
     add_simulation_options,
     emit,
@@ -23,11 +23,11 @@ from verify.cli.common import (
     resolve_run_sizes,
     to_json,
 )
-from verify.errors import InputError
+from stl.verify.errors import InputError
 
 OUT_SUFFIXES = (".json", ".csv", ".parquet")
 
-#: --param names of the torch models (DESIGN.md); their defaults are in numerics.icl.
+#: --param names of the torch models (DESIGN.md); their defaults are in stl.numerics.icl.
 _ICL_PARAMS = {
     "lsa": "dim, context, noise, seed_labels, label_noise, steps, lr, batch, warm_start, clip, probes",
     "transformer": "dim, context, noise, seed_labels, label_noise, layers, width, heads, attention, steps, lr, "
@@ -40,7 +40,7 @@ def models_help() -> str:
 
     Built when help is printed (it imports numpy and the classical models, never torch).
     """
-    from numerics.models.registry import CLASSICAL, model_names, param_specs
+    from stl.numerics.models.registry import CLASSICAL, model_names, param_specs
 
     lines = ["models and their --param K=V (default; allowed):"]
     for name in model_names():
@@ -50,7 +50,7 @@ def models_help() -> str:
                 default = "" if spec.default is None else f"default {spec.default}; "
                 lines.append(f"    {spec.name:<10} {spec.help} ({default}{spec.allowed})")
         else:
-            lines.append(f"  {name}: {_ICL_PARAMS.get(name, '')} (torch; defaults in numerics.icl.model)")
+            lines.append(f"  {name}: {_ICL_PARAMS.get(name, '')} (torch; defaults in stl.numerics.icl.model)")
     return "\n".join(lines)
 
 
@@ -120,8 +120,8 @@ def check_out(out: str | None) -> None:
 
 def build(args) -> tuple[Any, Any, dict[str, Any]]:
     """Model, scheme and the run's config from the shared simulation options."""
-    from numerics.models.registry import get_model
-    from numerics.schemes import get_scheme
+    from stl.numerics.models.registry import get_model
+    from stl.numerics.schemes import get_scheme
 
     check_out(args.out)
     params = parse_assignments(args.param, "--param")
@@ -148,8 +148,8 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
 
 def write_records(out: str, config: dict, records: list[dict]) -> None:
     """Write tidy records atomically in the format of ``out``'s suffix."""
-    from numerics.trajectory import records_to_csv, records_to_parquet
-    from verify.atomic import write_bytes_atomic
+    from stl.numerics.trajectory import records_to_csv, records_to_parquet
+    from stl.verify.atomic import write_bytes_atomic
 
     suffix = Path(out).suffix.lower()
     try:
@@ -227,7 +227,7 @@ def finish(args, config: dict, records: list[dict]) -> int:
 
 
 def run(args) -> int:
-    from numerics.loop import run_loop
+    from stl.numerics.loop import run_loop
 
     model, scheme, config = build(args)
     progress = TerminalProgress("simulate: generations", quiet=args.quiet)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 
-from verify.cli.cmd_simulate import (
+from stl.verify.cli.cmd_simulate import (
     _lazy_help,
     _paragraphs,
     build,
     finish,
     out_of_memory_as_input_error,
 )
-from verify.cli.common import TerminalProgress, add_simulation_options
-from verify.errors import InputError
+from stl.verify.cli.common import TerminalProgress, add_simulation_options
+from stl.verify.errors import InputError
 
 
 def register(subparsers) -> None:
@@ -73,7 +73,7 @@ def run(args) -> int:
 
 def _estimate(args, model, scheme, progress, common):
     """The four estimates, in the order the records list them."""
-    from numerics.estimators import estimate_beta, estimate_dtv, estimate_gamma, estimate_tau
+    from stl.numerics.estimators import estimate_beta, estimate_dtv, estimate_gamma, estimate_tau
 
     g = args.generations
     total = 2 * (g + 1) + 2

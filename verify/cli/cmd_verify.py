@@ -47,7 +47,7 @@ def register(subparsers) -> None:
 
 
 def _list() -> int:
-    from verify.suites import SUITES
+    from stl.verify.suites import SUITES
 
     for suite, factories in SUITES.items():
         print(f"{suite}:")
@@ -57,31 +57,31 @@ def _list() -> int:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from verify.errors import InputError
+    from stl.verify.errors import InputError
 
     if args.list:
         return _list()
     if args.seed < 0:
         raise InputError("--seed", args.seed, "an integer >= 0")
-    from verify.backends import BACKENDS, MAX_WORKERS, make_backend
+    from stl.verify.backends import BACKENDS, MAX_WORKERS, make_backend
 
     if not 1 <= args.workers <= MAX_WORKERS:
         raise InputError("--workers", args.workers, f"an integer in [1, {MAX_WORKERS}]")
 
     if args.backend not in BACKENDS:
         raise InputError("--backend", args.backend, ", ".join(BACKENDS))
-    from verify.suites import resolve
+    from stl.verify.suites import resolve
 
     checks = resolve(args.suite)
     store = None
     if args.out:
-        from verify.store import ResultStore
+        from stl.verify.store import ResultStore
 
         store = ResultStore(args.out)
         store.prepare()
     suite_name = " ".join(args.suite)
     progress = _Progress(len(checks), quiet=args.quiet)
-    from verify.runner import run_checks
+    from stl.verify.runner import run_checks
 
     start = time.perf_counter()
     with make_backend(args.backend, args.workers, args.address) as backend:
@@ -91,19 +91,19 @@ def handler(args: argparse.Namespace) -> int:
     for issue in run.issues:
         print(f"stl verify: warning: {issue.line()}", file=sys.stderr)
 
-    from verify.report import build_report
+    from stl.verify.report import build_report
 
     report = build_report(suite_name, args.seed, run.results, total_runtime_s=wall, backend=backend_text,
                           reused=list(run.reused), store_issues=[issue.line() for issue in run.issues])
     if args.out:
-        from verify.report import write_report
+        from stl.verify.report import write_report
 
         write_report(args.out, report, figures=not args.no_figures,
                      notes=[issue.line() for issue in run.issues])
     if args.format == "json":
-        from verify.cli.common import to_json
+        from stl.verify.cli.common import to_json
 
-        from verify.report import contract_view
+        from stl.verify.report import contract_view
 
         sys.stdout.write(to_json(contract_view(report)))
     else:
@@ -130,7 +130,7 @@ class _Progress:
     """``done/total`` checks on stderr when it is a terminal and not ``--quiet``."""
 
     def __init__(self, total: int, quiet: bool):
-        from verify.cli.common import TerminalProgress
+        from stl.verify.cli.common import TerminalProgress
 
         self.bar = TerminalProgress("checks", quiet=quiet)
         self.total = total

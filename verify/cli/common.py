@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from verify.atomic import write_text_atomic
-from verify.errors import InputError
+from stl.verify.atomic import write_text_atomic
+from stl.verify.errors import InputError
 
 FORMATS = ("pretty", "json")
 

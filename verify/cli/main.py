@@ -1,6 +1,6 @@
 """Entry point of the ``stl`` command.
 
-Each command is one module ``verify.cli.cmd_<name>`` with a ``register(subparsers)``
+Each command is one module ``stl.verify.cli.cmd_<name>`` with a ``register(subparsers)``
 function that adds its parser and sets ``handler``; handlers return an exit status.
 Command modules import heavy libraries (torch, matplotlib, dask) inside their handlers,
 so ``stl --help`` and the symbolic commands start fast.
@@ -17,17 +17,17 @@ import importlib
 import sys
 from typing import Sequence
 
-from verify.errors import USER_ERRORS
+from stl.verify.errors import USER_ERRORS
 
 #: Command modules, in the order ``stl --help`` lists them.
 COMMAND_MODULES = (
-    "verify.cli.cmd_derive",
-    "verify.cli.cmd_latex",
-    "verify.cli.cmd_simulate",
-    "verify.cli.cmd_stability",
-    "verify.cli.cmd_bound",
-    "verify.cli.cmd_optimize",
-    "verify.cli.cmd_verify",
+    "stl.verify.cli.cmd_derive",
+    "stl.verify.cli.cmd_latex",
+    "stl.verify.cli.cmd_simulate",
+    "stl.verify.cli.cmd_stability",
+    "stl.verify.cli.cmd_bound",
+    "stl.verify.cli.cmd_optimize",
+    "stl.verify.cli.cmd_verify",
 )
 
 
@@ -39,7 +39,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from verify import __version__
+    from stl.verify import __version__
 
     parser = _OneLineParser(
         prog="stl",

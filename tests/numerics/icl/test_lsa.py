@@ -4,9 +4,9 @@ import math
 
 import torch
 
-from numerics.icl import lsa
-from numerics.icl.prompts import sample_prompts
-from numerics.rng import ReplicateStreams
+from stl.numerics.icl import lsa
+from stl.numerics.icl.prompts import sample_prompts
+from stl.numerics.rng import ReplicateStreams
 
 F64 = {"dtype": torch.float64}
 

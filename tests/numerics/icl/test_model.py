@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from numerics.errors import InputError
-from numerics.loop import run_loop
-from numerics.models.base import REAL
-from numerics.models.registry import get_model
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError
+from stl.numerics.loop import run_loop
+from stl.numerics.models.base import REAL
+from stl.numerics.models.registry import get_model
+from stl.numerics.rng import ReplicateStreams
 
 SMALL_TF = {"dim": "2", "context": "4", "width": "8", "layers": "1", "steps": "20", "batch": "8", "probes": "50"}
 

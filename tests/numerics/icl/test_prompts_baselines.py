@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from numerics.errors import InputError
-from numerics.icl.baselines import baseline_risks, task_estimate
-from numerics.icl.prompts import sample_prompts, unpack
-from numerics.rng import ReplicateStreams
+from stl.numerics.errors import InputError
+from stl.numerics.icl.baselines import baseline_risks, task_estimate
+from stl.numerics.icl.prompts import sample_prompts, unpack
+from stl.numerics.rng import ReplicateStreams
 
 F64 = {"dtype": torch.float64}
 

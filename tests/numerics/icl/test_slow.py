@@ -5,13 +5,13 @@ import math
 import pytest
 import torch
 
-from numerics.icl.baselines import baseline_risks
-from numerics.icl.lsa import optimal_risk
-from numerics.icl.prompts import sample_prompts
-from numerics.icl.stability import estimate_icl_tau
-from numerics.loop import run_loop
-from numerics.models.registry import get_model
-from numerics.rng import ReplicateStreams
+from stl.numerics.icl.baselines import baseline_risks
+from stl.numerics.icl.lsa import optimal_risk
+from stl.numerics.icl.prompts import sample_prompts
+from stl.numerics.icl.stability import estimate_icl_tau
+from stl.numerics.loop import run_loop
+from stl.numerics.models.registry import get_model
+from stl.numerics.rng import ReplicateStreams
 
 
 def _learns_icl(device, dim, context, n, R, probes, **params):
@@ -87,7 +87,7 @@ def test_transformer_replace_degrades_mix_does_not_cpu():
     # both loops share S_0 and the generation-0 fit (same seed), so differences are paired
     # per replicate and compared with their own standard error. (The transformer's
     # measured λ_c is close to 1 — its training is chaotic in one swapped prompt, see
-    # numerics.icl.stability — so λ = 0.5 is the contrast, not a test of L2;
+    # stl.numerics.icl.stability — so λ = 0.5 is the contrast, not a test of L2;
     # the LSA test above checks λ above λ_c.)
     p = {"dim": "3", "context": "6", "steps": "600", "probes": "1000"}
     m = get_model("transformer", p, device="cpu")

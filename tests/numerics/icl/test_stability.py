@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from numerics.errors import InputError
-from numerics.icl.stability import (
+from stl.numerics.errors import InputError
+from stl.numerics.icl.stability import (
     CriticalProportion,
     estimate_icl_gamma,
     estimate_icl_tau,
     l2_recursion,
 )
-from numerics.models.registry import get_model
-from numerics.rng import ReplicateStreams
+from stl.numerics.models.registry import get_model
+from stl.numerics.rng import ReplicateStreams
 
 LSA = {"dim": "2", "context": "4", "steps": "30", "probes": "400", "label_noise": "0.2"}
 
@@ -40,7 +40,7 @@ def test_tau_shrinks_with_n_and_c_is_n_tau():
 
 
 def test_critical_proportion_mapping():
-    from numerics.estimators import Estimate
+    from stl.numerics.estimators import Estimate
     c = Estimate.from_replicates("c", np.array([3.0, 5.0]), np.arange(2), "demo")
     lam = CriticalProportion.from_c(c)
     assert lam.value == pytest.approx(1 - 1 / 4.0)

@@ -6,10 +6,10 @@ import numpy as np
 import torch
 from scipy import stats
 
-from numerics.icl import lsa
-from numerics.icl.prompts import prompt_noise_size, split_prompt_noise
-from numerics.icl.synthetic import gaussian_tv, synthesize, synthesize_coupled
-from numerics.rng import ReplicateStreams
+from stl.numerics.icl import lsa
+from stl.numerics.icl.prompts import prompt_noise_size, split_prompt_noise
+from stl.numerics.icl.synthetic import gaussian_tv, synthesize, synthesize_coupled
+from stl.numerics.rng import ReplicateStreams
 
 F64 = {"dtype": torch.float64}
 D, T = 3, 7

@@ -5,17 +5,17 @@ import itertools
 import pytest
 import torch
 
-from numerics.errors import InputError
-from numerics.icl.prompts import sample_prompts
-from numerics.icl.training import lr_factor, train
-from numerics.icl.transformer import (
+from stl.numerics.errors import InputError
+from stl.numerics.icl.prompts import sample_prompts
+from stl.numerics.icl.training import lr_factor, train
+from stl.numerics.icl.transformer import (
     TransformerConfig,
     causal_linear_attention,
     init_params,
     predictor,
     tokens,
 )
-from numerics.rng import ReplicateStreams
+from stl.numerics.rng import ReplicateStreams
 
 
 def _setup(R=2, layers=2, attention="linear"):
