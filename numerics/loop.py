@@ -15,7 +15,6 @@ never change the numbers (see :mod:`stl.numerics.rng`).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -98,21 +97,13 @@ def run_loop(model: Model | str, scheme: Scheme | str, n: int, lam: float, gener
     replicates = check_int("--replicates", replicates, 1)
     if not isinstance(scheme, Scheme):
         scheme = get_scheme(scheme, n, lam)
-    names = tuple(model.metric_names) if metrics is None else tuple(metrics)
-    unknown = [m for m in names if m not in model.metric_names]
-    if unknown:
-        raise InputError("metric", ", ".join(unknown), ", ".join(model.metric_names))
+    names = model.check_metrics(metrics)
     streams = ReplicateStreams(seed, replicates, first)
     total = generations + 1
     values = {m: np.empty((replicates, total)) for m in names}
     need_train = "gen_gap" in names
-    try:
-        pass_names = "names" in inspect.signature(model.metrics).parameters
-    except (TypeError, ValueError):
-        pass_names = False
-    extra = {"names": names} if pass_names else {}
     for j, params, train, _ in iterate(model, scheme, generations, streams, keep_train=need_train):
-        got = model.metrics(params, train if need_train else None, streams, **extra)
+        got = model.metrics(params, train if need_train else None, streams, names)
         for m in names:
             values[m][:, j] = got[m]
         if progress is not None:

@@ -61,6 +61,7 @@ class ReplicateStreams:
         self.replicates = int(replicates)
         self.first = int(first)
         self._generators: dict[str, list[np.random.Generator]] = {}
+        self._memo: dict = {}
 
     @property
     def replicate_ids(self) -> np.ndarray:
@@ -108,6 +109,16 @@ class ReplicateStreams:
         def draw(g, s):
             return np.argsort(g.random(s), axis=-1)
         return self._stack(purpose, draw, (count, size), np.int64)
+
+    def memo(self, key, make):
+        """``make()`` computed on the first call with ``key`` and returned again after.
+
+        For blocks a run shares across generations (common random numbers), such as the
+        real probe sample of a Monte Carlo risk; ``key`` names what ``make`` draws.
+        """
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def split(self, start: int, stop: int) -> ReplicateStreams:
         """Fresh streams for the replicate sub-range ``[start, stop)`` of this run."""

@@ -1,10 +1,25 @@
-"""Shared pytest configuration: GPU tests are skipped where CUDA is absent."""
+"""Shared pytest configuration.
+
+* GPU tests are skipped where CUDA is absent.
+* ``tests/docs/docs_helpers.py`` is registered as the module ``stl_docs_test_helpers``
+  (pytest runs this file before collecting any test module), so every test can
+  ``import stl_docs_test_helpers``.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
+from pathlib import Path
 
 import pytest
+
+_HELPERS = "stl_docs_test_helpers"
+if _HELPERS not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(_HELPERS, Path(__file__).parent / "docs" / "docs_helpers.py")
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules[_HELPERS] = _module
+    _spec.loader.exec_module(_module)
 
 
 def _cuda_available() -> bool:

@@ -1,6 +1,6 @@
 """Where tasks run: this process, a local process pool, a Dask cluster, or Ray.
 
-Every backend does one thing: take a list of :class:`~stl.verify.checks.core.Task` and
+Every backend does one thing: take a list of :class:`~stl.verify.checks.check.Task` and
 yield ``(index, (output, seconds))`` pairs as tasks finish, in any order. The runner
 puts outputs back in plan order before a check concludes, and every task's randomness
 comes from ``(seed, replicate)`` streams, so the numbers do not depend on the backend
@@ -11,7 +11,7 @@ Dask is the scale-out engine: ``DaskBackend(address)`` connects a
 variable ``STL_DASK_ADDRESS``); without an address it starts a ``LocalCluster``. Ray is
 optional and imported only when chosen.
 
->>> from stl.verify.checks.core import Task
+>>> from stl.verify.checks.task import Task
 >>> from stl.verify.backends import LocalBackend
 >>> [out for _, (out, secs) in LocalBackend(1).imap_unordered([Task(dict, {"a": 1}), Task(dict, {"b": 2})])]
 [{'a': 1}, {'b': 2}]
@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Sequence
 
-from stl.verify.checks.core import Task, execute
+from stl.verify.checks.task import Task, execute
 from stl.verify.errors import InputError
 
 BACKENDS: tuple[str, ...] = ("local", "dask", "ray")

@@ -1,9 +1,11 @@
 """Adapter: the analytic constants of :mod:`stl.theory.models` as numbers for a numeric model.
 
-``stl.theory.models.<model>.constants(...)`` returns sympy expressions in ``n`` and the
-model's parameters; the numeric models take ``--param`` strings. This module joins the
-two: it passes the model parameters that the theory function accepts (by name, or by
-the aliases in :data:`PARAM_ALIASES`) and evaluates the constants at a given ``n``.
+A model's declaration names where theory keeps its constants
+(``Model.theory_constants``: a module of :mod:`stl.theory.models`, or
+``"package.module:function"`` for a third-party model). That function returns sympy
+expressions in ``n`` and the model's parameters; it takes the model's ``--param`` names
+as keywords (the same names on both sides), and this module passes those it accepts and
+evaluates the constants at a given ``n``.
 
 >>> c = analytic_constants("categorical", {"k": "10"}, n=100)
 >>> c.tau_n, c.M
@@ -17,15 +19,6 @@ import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
-
-#: numeric ``--param`` name → keyword of ``stl.theory.models.<model>.constants`` when they differ.
-PARAM_ALIASES: Mapping[str, Mapping[str, str]] = {
-    "categorical": {"k": "k"},
-    "gaussian": {"dim": "dim"},
-    "linreg": {"dim": "dim"},
-    "kde": {"bandwidth": "bandwidth", "dim": "dim"},
-}
-
 
 @dataclass(frozen=True)
 class NumericConstants:
@@ -49,34 +42,33 @@ class NumericConstants:
         return [k for k in ("beta_n", "tau_n", "M", "d_tv") if getattr(self, k) is None]
 
 
+def constants_function(model: str):
+    """The theory function that builds ``model``'s constants, or ``None`` if theory has none."""
+    from stl.numerics.models.registry import model_class
+
+    where = model_class(model).theory_constants
+    if where is None:
+        return None
+    module_name, _, attr = where.partition(":")
+    if "." not in module_name:
+        module_name = f"stl.theory.models.{module_name}"
+    module = importlib.import_module(module_name)
+    return getattr(module, attr or "constants")
+
+
 def model_constants(model: str, params: Mapping[str, str] | None = None):
     """The theory's ``ModelConstants`` with the given model parameters fixed, or ``None``.
 
-    ``None`` means theory has no module for this model (not an error: the check then
-    relies on estimated constants and says so).
+    ``None`` means theory has no constants for this model (not an error: the check then
+    relies on estimated constants and says so). Parameters the theory function does not
+    take are not part of its constants and are left out.
     """
-    try:
-        module = importlib.import_module(f"stl.theory.models.{model}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("stl.theory.models"):
-            return None
-        raise
-    fn = getattr(module, "constants", None)
+    fn = constants_function(model)
     if fn is None:
         return None
     accepted = set(inspect.signature(fn).parameters)
-    aliases = PARAM_ALIASES.get(model, {})
-    kwargs: dict[str, Any] = {}
-    for key, value in dict(params or {}).items():
-        name = aliases.get(key, key)
-        if name in accepted:
-            kwargs[name] = _typed(value)
-    try:
-        return fn(**kwargs)
-    except TypeError:
-        # a theory signature this adapter does not know how to fill: no analytic constants
-        # (the checks then say "not available" and rely on estimated constants)
-        return None
+    kwargs = {key: _typed(value) for key, value in dict(params or {}).items() if key in accepted}
+    return fn(**kwargs)
 
 
 def _typed(value: Any) -> Any:

@@ -50,13 +50,6 @@ SUBS_NAMES: tuple[str, ...] = ("M", "c_0", "delta", "a", "b", "c", "i")
 #: Largest ``--n-real``: sizes beyond this overflow the float search (and no loop runs them).
 MAX_N_REAL: int = 10**9
 
-#: Metric used as "risk on the real distribution" when simulating each model.
-RISK_METRIC: Mapping[str, str] = {
-    "categorical": "tv_to_real", "gaussian": "kl_to_real", "linreg": "test_error",
-    "kde": "tv_to_real", "lsa": "icl_risk", "transformer": "icl_risk",
-}
-
-
 @dataclass(frozen=True)
 class Problem:
     """T3's inputs: ``n_r`` and the constants of T1' (``i = inf`` means ``i → ∞``)."""
@@ -299,11 +292,11 @@ def _simulate_cell(model: str, params: Mapping[str, str], n_r: int, n_s: int, ge
 def simulate_tasks(model: str, params: Mapping[str, str], n_r: int, grid: Sequence[int],
                    generations: int, replicates: int, seed: int, block: int):
     from stl.verify.checks.blocks import replicate_blocks
-    from stl.verify.checks.core import Task
+    from stl.verify.checks.task import Task
 
-    metric = RISK_METRIC.get(model)
-    if metric is None:
-        raise InputError("--model", model, ", ".join(RISK_METRIC))
+    from stl.numerics.models.registry import model_class
+
+    metric = model_class(model).risk_metric  # the model declares which metric is its risk
     return [Task(_simulate_cell, dict(model=model, params=dict(params), n_r=n_r, n_s=int(ns),
                                       generations=generations, seed=seed, first=f, count=c,
                                       metric=metric), f"n_s={ns}")
@@ -314,9 +307,11 @@ def simulate_summary(model: str, grid: Sequence[int], outputs: Sequence[Mapping[
                      blocks: int, z: float = 1.959963984540054) -> dict[str, Any]:
     """Pick the ``n_s`` with the lowest measured risk at the last generation, with its CI."""
     from stl.verify.checks.blocks import pool_rows
-    from stl.verify.checks.core import Measurement
+    from stl.verify.checks.measurement import Measurement
 
-    metric = RISK_METRIC[model]
+    from stl.numerics.models.registry import model_class
+
+    metric = model_class(model).risk_metric
     rows = []
     for k, ns in enumerate(grid):
         part = outputs[k * blocks:(k + 1) * blocks]
@@ -337,9 +332,9 @@ def by_simulate(p: Problem, model: str | None, params: Mapping[str, str] | None 
                 generations: int = 10, replicates: int = 200, seed: int = 0,
                 grid: Sequence[int] | None = None, backend=None) -> dict[str, Any]:
     if model is None:
-        return {"reason": "simulation needs a model (--model categorical|gaussian|linreg|kde|...)"}
+        return {"reason": "simulation needs a model (--model NAME; stl simulate --list-models lists them)"}
     from stl.verify.checks.blocks import replicate_blocks
-    from stl.verify.checks.core import execute
+    from stl.verify.checks.task import execute
 
     grid = list(grid) if grid is not None else simulate_grid(p)
     block = max(replicates // 2, 1)

@@ -11,7 +11,8 @@ fields. What describes the run rather than the results (wall time, backend, reus
 checks, store issues, figure paths) goes to ``run.json`` beside it and into
 ``report.md``. Figures come from :mod:`stl.verify.figures`.
 
->>> from stl.verify.checks.core import CheckResult, Measurement
+>>> from stl.verify.checks.check import CheckResult
+>>> from stl.verify.checks.measurement import Measurement
 >>> r = CheckResult("c", "validity", "E gen ≤ B", "", {}, Measurement.exact(0.1), 0.2, "<=", "pass", 0.5, 0)
 >>> build_report("quick", 0, [r])["summary"]
 {'pass': 1, 'fail': 0, 'inconclusive': 0}
@@ -24,8 +25,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from stl.verify.atomic import write_text_atomic
-from stl.verify.checks.core import VERDICTS, CheckResult
-from stl.verify.cli.common import to_json
+from stl.verify.checks.check import VERDICTS, CheckResult
+from stl.verify.jsonio import to_json
 
 #: The fields every entry of ``report.json``'s ``checks`` must have (DESIGN.md).
 CHECK_FIELDS: tuple[str, ...] = ("name", "kind", "claim", "verdict", "measured", "predicted", "runtime_s")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from stl.verify.backends import Backend, LocalBackend
-from stl.verify.checks.core import Check, CheckResult
+from stl.verify.checks.check import Check, CheckResult
 from stl.verify.store import Issue, ResultStore, fingerprint
 
 #: ``on_event(kind, check_name, done, total)``; kind is ``"reused"`` or ``"finished"``.

@@ -14,7 +14,7 @@ result of another seed — is reported as an :class:`Issue` and the check is rec
 A stored result is never trusted on its name alone.
 
 >>> import tempfile, pathlib
->>> from stl.verify.checks.core import CheckResult
+>>> from stl.verify.checks.check import CheckResult
 >>> store = ResultStore(pathlib.Path(tempfile.mkdtemp()))
 >>> r = CheckResult("c", "smoke", "claim", "", {"k": 1}, None, None, "info", "pass", 0.1, 7)
 >>> store.save(r, fingerprint("c", "smoke", {"k": 1}, 7))
@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from stl.verify.atomic import write_text_atomic
-from stl.verify.checks.core import CheckResult, thaw
+from stl.verify.checks.check import CheckResult
+from stl.verify.frozen import thaw
 from stl.verify.errors import CorruptResultError, InputError
 
 FORMAT = "stl-verify-check/1"

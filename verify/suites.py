@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from stl.verify.checks.core import Check, FrozenDict
+from stl.verify.checks.check import Check
+from stl.verify.frozen import FrozenDict
 from stl.verify.errors import InputError
 
 

@@ -506,6 +506,24 @@ def render_run(args: list[str], opts: dict[str, str]) -> str:
     return f"\n```console\n$ {shlex.join(args)}\n{shown}\n```\n"
 
 
+#: What each ``stl:requires`` name means for a reader (the package and how to get it).
+_REQUIREMENTS = {
+    "matplotlib": "matplotlib (`pip install 'stl-toolkit[plots]'`)",
+    "cvxpy": "cvxpy (`pip install 'stl-toolkit[optimize]'`)",
+    "torch": "torch (`pip install torch==2.13.0`, then `pip install 'stl-toolkit[torch]'`)",
+    "wheel-build": "a setuptools that builds wheels (70.1 or newer, or the `wheel` package)",
+}
+
+
+def render_requires(args: list[str], opts: dict[str, str]) -> str:
+    """``<!-- stl:requires NAME ... -->``: the optional packages a tutorial needs.
+
+    The tests read the same marker and skip the page where a package is missing.
+    """
+    needs = [_REQUIREMENTS.get(a, a) for a in args]
+    return "*This page needs " + ", ".join(needs) + ".*\n"
+
+
 RENDERERS: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "derivation": render_derivation,
     "bound": render_bound,
@@ -518,6 +536,7 @@ RENDERERS: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "cli": render_cli,
     "cli-command": render_cli_command,
     "models": render_models,
+    "requires": render_requires,
     "run": render_run,
     "closed-form": render_closed_form,
 }

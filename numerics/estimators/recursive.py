@@ -5,7 +5,7 @@ replaced by a fresh real point; point 0 is in the kept real subset whenever ``n_
 the worst case). They share every random choice that is not a synthetic draw — the kept
 real indices, fresh real points, subsampling keys, a learner's own randomness — and at
 each generation the two synthetic sets are drawn from ``model.sample_coupled``, which
-for models with ``has_maximal_coupling`` is the exact maximal coupling, so
+for models with ``coupling = "maximal"`` is the exact maximal coupling, so
 ``P(x ≠ x') = d_TV(P_{θ_{j−1}}, P_{θ'_{j−1}})``.
 
 The neighbour is a *random* one (a fresh real point replaces point 0), not the worst:
@@ -64,7 +64,7 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
     a = scheme.start(model, s0, streams)
     b = scheme.start(model, s0b, twin)
 
-    maximal = model.has_maximal_coupling
+    coupling = model.coupling
     exact = model.tv_exact
     total = generations + 1
     gamma = np.empty((replicates, total))
@@ -96,16 +96,22 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
 
     if exact:
         how = "exact d_TV (closed form or quadrature) between the two chains' fitted laws"
-    elif maximal:
+    elif coupling == "maximal":
         how = f"fraction of differing pairs in {measure_draws} maximally coupled draws (unbiased for E d_TV)"
+    elif coupling == "upper":
+        how = (f"fraction of differing pairs in {measure_draws} draws of a valid non-maximal coupling "
+               "(an UPPER estimate of E d_TV)")
     else:
         how = f"fraction of differing pairs in {measure_draws} synchronously coupled draws"
-    coupling = ("recursive maximal coupling" if maximal
-                else "PROXY: synchronous coupling (same noise), not the maximal coupling of D3")
+    coupling_text = {"maximal": "recursive maximal coupling",
+                     "upper": ("recursive coupling, each synthetic draw coupled part by part (valid for T1; "
+                               "its differing fraction is an upper estimate of the maximal coupling's)"),
+                     "synchronous": "PROXY: synchronous coupling (same noise), not the maximal coupling of D3",
+                     }[coupling]
     method = (f"gamma: {how}, chains from S_0 and S_0 with point 0 replaced by a fresh real point, "
-              f"{coupling}, scheme {scheme.name}, n={scheme.n}, n_s={scheme.n_s}; the neighbour is "
+              f"{coupling_text}, scheme {scheme.name}, n={scheme.n}, n_s={scheme.n_s}; the neighbour is "
               f"random, so this is the expectation over neighbours that T1's proof uses and a lower "
               f"estimate of the supremum over S_0 ~ S_0' in D3")
     return Estimate.from_replicates("gamma", gamma, streams.replicate_ids, method, confidence=confidence,
-                                    proxy=not maximal, details={"synthetic_differ": differ},
+                                    proxy=coupling == "synchronous", details={"synthetic_differ": differ},
                                     bounds=(0.0, 1.0))

@@ -1,4 +1,8 @@
-"""The ``lsa`` and ``transformer`` models behind the engine's :class:`Model` protocol.
+"""What the ``lsa`` and ``transformer`` models share, behind the engine's :class:`Model` protocol.
+
+The two models are declared in :mod:`stl.numerics.models.lsa` and
+:mod:`stl.numerics.models.transformer`; this module holds their common base
+:class:`ICLModel`. It imports torch only when a model is built (:func:`torch_parts`).
 
 Data are prompts packed as ``(R, n, T, d + 1)`` NumPy arrays (``T = context + 1``, label
 in the last channel; see :mod:`stl.numerics.icl.prompts`); ``--n`` counts prompts. Fitting
@@ -57,7 +61,8 @@ indices) are read by ``fit``; two fits given equal streams share both, so neighb
 datasets differ only in the data (what τ̂_n and γ̂_n^i need).
 
 >>> from stl.numerics.rng import ReplicateStreams
->>> m = lsa_model({"dim": "3", "context": "6"}, device="cpu")
+>>> from stl.numerics.models.registry import get_model
+>>> m = get_model("lsa", {"dim": "3", "context": "6"}, device="cpu")
 >>> s = ReplicateStreams(0, 2)
 >>> data = m.draw_real(s, 200)
 >>> data.shape
@@ -75,30 +80,40 @@ import abc
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
-import torch
 
 from stl.numerics.errors import InputError
-from stl.numerics.icl import lsa as lsa_mod
-from stl.numerics.icl import transformer as tf_mod
-from stl.numerics.icl._torch import as_tensor, resolve_device, to_numpy
-from stl.numerics.icl.baselines import baseline_risks
-from stl.numerics.icl.prompts import (
-    Prompts,
-    check_prompt_params,
-    prompt_noise_size,
-    prompts_from_noise,
-    unpack,
-)
-from stl.numerics.icl.synthetic import check_synthetic_params, synthesize, synthesize_coupled
-from stl.numerics.icl.training import squared_errors, train
-from stl.numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in, parse_params
+from stl.numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in
 from stl.numerics.rng import ReplicateStreams
 
 
-def _common_specs(steps: str, lr: str, batch: str) -> tuple[ParamSpec, ...]:
+@cache
+def torch_parts():
+    """``(torch, parts)``: torch and the ICL machinery, imported on first use.
+
+    Declaring or listing the ICL models (``--help``, ``--list-models``, the docs) never
+    imports torch; building one does, through this function.
+    """
+    import torch
+
+    from stl.numerics.icl import _torch, baselines, prompts, synthetic, training
+
+    return torch, _Parts(_torch, baselines, prompts, synthetic, training)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    torch_io: Any
+    baselines: Any
+    prompts: Any
+    synthetic: Any
+    training: Any
+
+
+def common_specs(steps: str, lr: str, batch: str) -> tuple[ParamSpec, ...]:
     return (
         ParamSpec("dim", int_in(1, 256), "5", "an integer in [1, 256]", "input dimension d"),
         ParamSpec("context", int_in(1, 512), "10", "an integer in [1, 512]", "examples m before the query"),
@@ -118,7 +133,7 @@ def _common_specs(steps: str, lr: str, batch: str) -> tuple[ParamSpec, ...]:
 class ICLParams:
     """Fitted weights of ``R`` replicates (tensors with a leading replicate axis)."""
 
-    tensors: dict[str, torch.Tensor]
+    tensors: dict  # name -> torch.Tensor (R, ...)
 
     @property
     def replicates(self) -> int:
@@ -128,35 +143,56 @@ class ICLParams:
 class ICLModel(Model):
     """Shared machinery of the two in-context-learning models (see the module docstring)."""
 
-    tv_exact = False
+    family = "icl"
+    devices = ("cpu", "cuda")
+    requires = ("torch",)
+    risk_metric = "icl_risk"
     # Sequential reflection coupling: each synthetic label is maximally coupled given its
-    # chain's past (THEORY.md D3); per prompt it is a valid coupling whose differing
-    # fraction upper-estimates the prompt-level TV, which D3 allows.
-    has_maximal_coupling = True
-    dtype = torch.float32
+    # chain's past (THEORY.md D3). Per prompt it is a valid coupling whose differing
+    # fraction is at least the prompt-level TV: an upper estimate, which D3 allows.
+    coupling = "upper"
+    #: torch dtype of the weights and prompts, by name (torch is imported lazily).
+    dtype_name = "float32"
     #: Positions scored by training and by the loss: ``k >= loss_from(T)``.
     score_query_only = False
 
-    def __init__(self, params: Mapping[str, Any], device: str = "auto"):
-        super().__init__(params)
+    def __init__(self, params: Mapping[str, Any] | None = None, *, device: str = "auto"):
+        torch, K = torch_parts()
+        super().__init__(params, device=device)
+        self.dtype = getattr(torch, self.dtype_name)
         p = self.params
-        check_prompt_params(p["dim"], p["context"], p["noise"])
+        K.prompts.check_prompt_params(p["dim"], p["context"], p["noise"])
         self.dim, self.context, self.noise = p["dim"], p["context"], p["noise"]
         self.length = self.context + 1
-        check_synthetic_params(self.length, p["seed_labels"], p["label_noise"])
+        K.synthetic.check_synthetic_params(self.length, p["seed_labels"], p["label_noise"])
         self.seed_labels, self.label_noise = p["seed_labels"], p["label_noise"]
         self.steps, self.lr, self.batch = p["steps"], p["lr"], p["batch"]
         self.warm_start = p["warm_start"] == "1"
         self.loss_bound = float(p["clip"])
         self.probe_size = int(p["probes"])
-        self.device = resolve_device(device)
-        self.noise_size = prompt_noise_size(self.dim, self.length)
+        self.noise_size = K.prompts.prompt_noise_size(self.dim, self.length)
+
+    def resolve_device(self, device: str) -> str:
+        # auto: CUDA when torch sees one; cuda without one is refused (numerics.icl._torch)
+        return self._k.torch_io.resolve_device(device).type
+
+    @property
+    def _torch(self):
+        return torch_parts()[0]
+
+    @property
+    def _k(self):
+        return torch_parts()[1]
+
+    @property
+    def torch_device(self):
+        return self._torch.device(self.device)
 
     # -- model-specific ------------------------------------------------------------
     predict_fn: Callable
 
     @abc.abstractmethod
-    def init_tensors(self, replicates: int, streams: ReplicateStreams) -> dict[str, torch.Tensor]:
+    def init_tensors(self, replicates: int, streams: ReplicateStreams) -> dict:
         """Initial weights ``(R, ...)`` (read from ``streams["init"]`` when random)."""
 
     @abc.abstractmethod
@@ -168,20 +204,23 @@ class ICLModel(Model):
         return self.length - 1 if self.score_query_only else 0
 
     # -- conversion ----------------------------------------------------------------
-    def _prompts(self, data: np.ndarray) -> Prompts:
+    def _prompts(self, data: np.ndarray):
         data = np.asarray(data)
         if data.ndim != 4 or data.shape[2:] != (self.length, self.dim + 1):
             raise InputError("prompts", data.shape, f"an array (R, n, {self.length}, {self.dim + 1})")
-        return unpack(data, device=self.device, dtype=self.dtype)
+        return self._k.prompts.unpack(data, device=self.torch_device, dtype=self.dtype)
 
-    def _noise_tensor(self, z: np.ndarray) -> torch.Tensor:
-        return as_tensor(z, self.device, self.dtype)
+    def _noise_tensor(self, z: np.ndarray):
+        return self._k.torch_io.as_tensor(z, self.torch_device, self.dtype)
+
+    def _numpy(self, t) -> np.ndarray:
+        return self._k.torch_io.to_numpy(t)
 
     # -- protocol ------------------------------------------------------------------
     def draw_real(self, streams: ReplicateStreams, count: int, purpose: str = "real") -> np.ndarray:
         z = streams.normal(purpose, (count, self.noise_size))
-        p = prompts_from_noise(self._noise_tensor(z), self.dim, self.length, self.noise)
-        return to_numpy(p.pack())
+        p = self._k.prompts.prompts_from_noise(self._noise_tensor(z), self.dim, self.length, self.noise)
+        return self._numpy(p.pack())
 
     def fit(self, data: np.ndarray, *, streams: ReplicateStreams | None = None,
             warm: ICLParams | None = None) -> ICLParams:
@@ -201,15 +240,15 @@ class ICLModel(Model):
         # see the whole set anyway (batch >= n): then full-batch, deterministic GD.
         if self.batch and not (self.batch >= n and self.optimizer() == "sgd"):
             idx = streams.integers("batches", n, (self.steps, self.batch))
-            order = torch.as_tensor(idx, device=self.device)
+            order = self._torch.as_tensor(idx, device=self.torch_device)
         return ICLParams(self.train_tensors(init, prompts, order))
 
     #: Learning-rate schedule and per-replicate gradient clip of :func:`training.train`.
     schedule = "constant"
     grad_clip: float | None = None
 
-    def train_tensors(self, init: dict, prompts: Prompts, order: torch.Tensor | None) -> dict:
-        return train(init, self.predict_fn, prompts, steps=self.steps, lr=self.lr, order=order,
+    def train_tensors(self, init: dict, prompts, order) -> dict:
+        return self._k.training.train(init, self.predict_fn, prompts, steps=self.steps, lr=self.lr, order=order,
                      optimizer=self.optimizer(), loss_from=self.loss_from, schedule=self.schedule,
                      clip=self.grad_clip)
 
@@ -226,59 +265,69 @@ class ICLModel(Model):
         if noise is None:
             noise = streams.normal(purpose, (count, self.noise_size))
         z = self._noise_tensor(noise)
-        p = synthesize(self.predict_fn, params.tensors, z, **self._synth_kwargs())
-        return to_numpy(p.pack())
+        p = self._k.synthetic.synthesize(self.predict_fn, params.tensors, z, **self._synth_kwargs())
+        return self._numpy(p.pack())
 
     def sample_coupled(self, params_a: ICLParams, params_b: ICLParams, streams: ReplicateStreams,
                        count: int, purpose: str = "coupling"):
         z = self._noise_tensor(streams.normal(purpose, (count, self.noise_size)))
         u = self._noise_tensor(streams.uniform(purpose + "-accept", (count, self.length)))
-        c = synthesize_coupled(self.predict_fn, params_a.tensors, self.predict_fn, params_b.tensors,
+        c = self._k.synthetic.synthesize_coupled(self.predict_fn, params_a.tensors, self.predict_fn, params_b.tensors,
                                z, u, **self._synth_kwargs())
-        return to_numpy(c.a.pack()), to_numpy(c.b.pack()), c.differ.cpu().numpy()
+        return self._numpy(c.a.pack()), self._numpy(c.b.pack()), c.differ.cpu().numpy()
 
-    @torch.no_grad()
-    def _errors(self, params: ICLParams, prompts: Prompts) -> torch.Tensor:
-        return squared_errors(self.predict_fn, params.tensors, prompts, self.loss_from)
+    def _errors(self, params: ICLParams, prompts, loss_from: int | None = None):
+        with self._torch.no_grad():
+            return self._k.training.squared_errors(self.predict_fn, params.tensors, prompts,
+                                                   self.loss_from if loss_from is None else loss_from)
 
     def loss(self, params: ICLParams, data: np.ndarray) -> np.ndarray:
         err = self._errors(params, self._prompts(data))
         # Clip each squared error at M, then average over the scored positions: in [0, M].
-        return to_numpy(err.clamp(max=self.loss_bound).mean(-1))
+        return self._numpy(err.clamp(max=self.loss_bound).mean(-1))
 
-    def metrics(self, params: ICLParams, train: np.ndarray | None, streams: ReplicateStreams) -> dict[str, np.ndarray]:
-        z = streams.normal("probe", (self.probe_size, self.noise_size))
-        probe = prompts_from_noise(self._noise_tensor(z), self.dim, self.length, self.noise)
-        with torch.no_grad():
-            err = squared_errors(self.predict_fn, params.tensors, probe, 0)
-        out = {"icl_risk": to_numpy(err[..., -1].mean(-1))}
-        risk = to_numpy(err[..., self.loss_from:].clamp(max=self.loss_bound).mean((-1, -2)))
-        out["gen_gap"] = risk - self.loss(params, train).mean(1) if train is not None else np.full(risk.shape, np.nan)
-        # Baselines in float64: the normal equations of small prompts are ill-conditioned.
-        p64 = Prompts(probe.x.double(), probe.y.double())
-        for name, value in baseline_risks(p64, self.noise).items():
-            out[f"icl_risk_{name}"] = to_numpy(value)
-        out.update(self.extra_metrics(params))
-        return {k: out[k] for k in self.metric_names}
+    def _probe_prompts(self, streams: ReplicateStreams):
+        # The run's real probe prompts, drawn once (common random numbers over generations).
+        return self._k.prompts.unpack(self.probe(streams), device=self.torch_device, dtype=self.dtype)
 
-    def extra_metrics(self, params: ICLParams) -> dict[str, np.ndarray]:
+    def risk(self, params: ICLParams, streams: ReplicateStreams) -> np.ndarray:
+        return self.loss(params, self.probe(streams)).mean(axis=1)
+
+    def measure(self, params: ICLParams, streams: ReplicateStreams, names) -> dict[str, np.ndarray]:
+        probe = self._probe_prompts(streams)
+        out = {}
+        if "icl_risk" in names:
+            out["icl_risk"] = self._numpy(self._errors(params, probe, 0)[..., -1].mean(-1))
+        baselines = [m for m in names if m.startswith("icl_risk_") and m.removeprefix("icl_risk_")
+                     in self._k.baselines.BASELINES]
+        if baselines:
+            # Baselines in float64: the normal equations of small prompts are ill-conditioned.
+            p64 = self._k.prompts.Prompts(probe.x.double(), probe.y.double())
+            for name, value in self._k.baselines.baseline_risks(p64, self.noise).items():
+                out[f"icl_risk_{name}"] = self._numpy(value)
+        out.update(self.extra_metrics(params, names))
+        return {m: out[m] for m in names}
+
+    def extra_metrics(self, params: ICLParams, names) -> dict[str, np.ndarray]:
+        """Model-specific metrics among ``names`` (none by default)."""
         return {}
 
     # -- densities and TV ------------------------------------------------------------
-    def _label_logpdf_parent(self, params: ICLParams, p: Prompts) -> torch.Tensor:
+    def _label_logpdf_parent(self, params: ICLParams, p):
         # log N(y_k; TF_θ(prefix), σ_s²) summed over the parent-written labels k >= k_0.
         k0 = self.seed_labels
         if k0 >= self.length:
             return p.y.new_zeros(p.y.shape[:2])
         if self.label_noise == 0:
             raise InputError("label_noise", 0, "> 0 (a density of synthetic prompts needs label noise)")
-        with torch.no_grad():
+        with self._torch.no_grad():
             mean = self.predict_fn(params.tensors, p.x, p.y)[..., k0:]
         r = (p.y[..., k0:] - mean) / self.label_noise
         return (-0.5 * r ** 2 - math.log(self.label_noise * math.sqrt(2 * math.pi))).sum(-1)
 
-    def _task_logpdf(self, p: Prompts, upto: int) -> torch.Tensor:
+    def _task_logpdf(self, p, upto: int):
         # Labels y_{<upto} with the task integrated out: N(0, X Xᵀ/d + σ² I).
+        torch = self._torch
         if upto == 0:
             return p.y.new_zeros(p.y.shape[:2])
         X = p.x[..., :upto, :].double()
@@ -298,8 +347,8 @@ class ICLModel(Model):
         p = self._prompts(data)
         logx = (-0.5 * p.x ** 2 - 0.5 * math.log(2 * math.pi)).sum((-1, -2))
         if params is REAL:
-            return to_numpy(logx + self._task_logpdf(p, self.length))
-        return to_numpy(logx + self._task_logpdf(p, self.seed_labels) + self._label_logpdf_parent(params, p))
+            return self._numpy(logx + self._task_logpdf(p, self.length))
+        return self._numpy(logx + self._task_logpdf(p, self.seed_labels) + self._label_logpdf_parent(params, p))
 
     def tv(self, p, q, streams: ReplicateStreams, *, samples: int | None = None) -> np.ndarray:
         """``d_TV`` between laws; two fitted parents use only the label likelihood ratio.
@@ -313,82 +362,7 @@ class ICLModel(Model):
             a, b = p[0][1], q[0][1]
             x = self._prompts(self.sample(a, streams, m, purpose="tv"))
             ratio = self._label_logpdf_parent(b, x) - self._label_logpdf_parent(a, x)
-            return to_numpy((1.0 - torch.exp(ratio.clamp(max=0.0))).clamp(0.0, 1.0).mean(1))
+            return self._numpy((1.0 - self._torch.exp(ratio.clamp(max=0.0))).clamp(0.0, 1.0).mean(1))
         return super().tv(p, q, streams, samples=samples)
 
 
-class LSAModel(ICLModel):
-    """One-layer linear self-attention (:mod:`stl.numerics.icl.lsa`), float64, query loss."""
-
-    name = "lsa"
-    default_n = 500
-    default_replicates = 32
-    param_specs = _common_specs("100", "1.0", "0")
-    metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg",
-                    "icl_risk_exact", "gamma_scale")
-    dtype = torch.float64
-    score_query_only = True
-    predict_fn = staticmethod(lsa_mod.predict)
-
-    def init_tensors(self, replicates, streams):
-        return lsa_mod.init_params(replicates, self.dim, device=self.device, dtype=self.dtype)
-
-    def optimizer(self):
-        return "sgd"
-
-    def train_tensors(self, init, prompts, order):
-        # Step lr / L with L the loss curvature per replicate (lsa.curvature): stable on
-        # synthetic prompts whose label scale the parent sets.
-        g = lsa_mod.train_lsa(prompts, steps=self.steps, lr=self.lr, order=order, warm=init)
-        return {"gamma": g}
-
-    def extra_metrics(self, params):
-        g = params.tensors["gamma"]
-        return {"icl_risk_exact": to_numpy(lsa_mod.population_risk(g, self.context, self.dim, self.noise)),
-                "gamma_scale": to_numpy(torch.diagonal(g, dim1=-2, dim2=-1).mean(-1))}
-
-
-class TransformerModel(ICLModel):
-    """Small GPT-style decoder (:mod:`stl.numerics.icl.transformer`), float32, Adam, all positions."""
-
-    name = "transformer"
-    default_n = 2000
-    default_replicates = 2
-    schedule = "cosine"
-    grad_clip = 1.0
-    param_specs = _common_specs("800", "0.003", "32") + (
-        ParamSpec("layers", int_in(1, 64), "2", "an integer in [1, 64]", "transformer blocks"),
-        ParamSpec("width", int_in(1, 4096), "32", "an integer in [1, 4096]", "model width"),
-        ParamSpec("heads", int_in(1, 64), "2", "an integer in [1, 64] dividing width", "attention heads"),
-        ParamSpec("attention", choice_of(*tf_mod.ATTENTIONS), "linear", "linear or softmax",
-                  "attention form (linear: causal linear attention)"),
-    )
-    metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
-
-    def __init__(self, params, device="auto"):
-        super().__init__(params, device)
-        p = self.params
-        self.config = tf_mod.TransformerConfig(self.dim, self.length, p["layers"], p["width"], p["heads"],
-                                              p["attention"])
-        self.predict_fn = tf_mod.predictor(self.config)
-
-    def init_tensors(self, replicates, streams):
-        return tf_mod.init_params(self.config, streams, device=self.device, dtype=self.dtype)
-
-    def optimizer(self):
-        return "adam"
-
-
-def _build(cls, params: Mapping[str, str], device: str) -> ICLModel:
-    typed = parse_params(cls.name, cls.param_specs, dict(params or {}))
-    return cls(typed, device=device)
-
-
-def lsa_model(params: Mapping[str, str] | None = None, device: str = "auto") -> LSAModel:
-    """The ``lsa`` model from ``--param`` strings (THEORY.md T2; see module docstring)."""
-    return _build(LSAModel, params or {}, device)
-
-
-def transformer_model(params: Mapping[str, str] | None = None, device: str = "auto") -> TransformerModel:
-    """The ``transformer`` model from ``--param`` strings (THEORY.md T2; see module docstring)."""
-    return _build(TransformerModel, params or {}, device)

@@ -85,7 +85,7 @@ def estimate_icl_tau(model, n: int, replicates: int, seed: int, first: int = 0, 
     TV over the ``K`` is kept (``K = 1``: the mean TV of a random swap, a lower estimate
     of the supremum in D2).
     """
-    if not hasattr(model, "predict_fn"):
+    if getattr(model, "family", None) != "icl":
         raise InputError("MODEL", getattr(model, "name", model), "lsa or transformer")
     tau = estimate_tau(model, n, replicates, seed, first, neighbours=neighbours, confidence=confidence)
     c = Estimate.from_replicates("c", n * tau.per_replicate, tau.replicate_ids,
@@ -102,7 +102,7 @@ def estimate_icl_gamma(model, scheme: str, n: int, lam: float, generations: int,
     ``details["synthetic_differ"]`` holds the measured fraction of differing synthetic
     prompts per generation (what T1 uses).
     """
-    if not hasattr(model, "predict_fn"):
+    if getattr(model, "family", None) != "icl":
         raise InputError("MODEL", getattr(model, "name", model), "lsa or transformer")
     return estimate_gamma(model, scheme, n, lam, generations, replicates, seed, first,
                           confidence=confidence, measure_draws=measure_draws)

@@ -48,7 +48,7 @@ from stl.numerics.errors import InputError
 from stl.numerics.icl._torch import as_tensor
 from stl.numerics.rng import ReplicateStreams
 
-ATTENTIONS = ("linear", "softmax")
+from stl.numerics.icl import ATTENTIONS  # noqa: E402 - declared where no torch is needed
 
 
 @dataclass(frozen=True)

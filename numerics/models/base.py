@@ -58,7 +58,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -158,39 +158,112 @@ def parse_params(model: str, specs: Sequence[ParamSpec], given: Mapping[str, str
     return out
 
 
+#: Model families: ``classical`` models fit in closed form with numpy; ``icl`` models
+#: train in-context learners on prompts with torch (THEORY.md T2).
+FAMILIES = ("classical", "icl")
+
+#: How :meth:`Model.sample_coupled` couples two parents' synthetic draws (THEORY.md D3):
+#: ``maximal`` — ``P(x ≠ x') = d_TV`` exactly, so the fraction of differing draws is an
+#: unbiased estimate of ``E d_TV``; ``upper`` — a valid coupling (each chain keeps its own
+#: law) whose differing fraction is at least ``d_TV`` (e.g. label-by-label maximal
+#: couplings of a sequence): an upper estimate; ``synchronous`` — the same noise fed to
+#: both parents, valid for T1 but a labelled proxy for ``γ`` (for continuous data almost
+#: every draw differs).
+COUPLINGS = ("maximal", "upper", "synchronous")
+
+#: Devices a ``--device`` option may name.
+DEVICES = ("auto", "cpu", "cuda")
+
+
 class Model(abc.ABC):
     """A learning algorithm ``A`` together with its generative law ``P_θ`` and real law ``D_0``.
 
-    Subclasses set ``name``, ``param_specs``, ``metric_names``, ``loss_bound`` (``M``)
-    and implement the abstract methods. ``self.params`` holds the typed ``--param``
-    values (after :func:`parse_params`).
+    A model is **one declaration**: the class attributes below say everything the rest of
+    the toolkit needs to know about it without building it (its ``--param`` keys and
+    defaults, its metrics and which of them is its risk, run sizes, family, devices, the
+    packages it needs and where :mod:`stl.theory` keeps its analytic constants), and the
+    methods implement it. The registry (:mod:`stl.numerics.models.registry`) discovers
+    every subclass that sets ``name`` in the modules of :mod:`stl.numerics.models`, and
+    third-party subclasses through the ``stl.models`` entry-point group; nothing else
+    lists model names.
+
+    ``self.params`` holds the typed ``--param`` values (after :func:`parse_params`) and
+    ``self.device`` the device actually used.
     """
 
-    #: Registry name (``categorical``, ``gaussian``, ...).
-    name: str = ""
+    # -- the declaration (class attributes) -----------------------------------------
+    #: Registry name (``categorical``, ``gaussian``, ...). Empty for abstract bases.
+    name: ClassVar[str] = ""
+    #: One line for ``stl simulate --list-models`` and the docs.
+    summary: ClassVar[str] = ""
     #: The ``--param`` keys this model accepts, in ``--help`` order.
-    param_specs: tuple[ParamSpec, ...] = ()
-    #: Metrics :meth:`metrics` returns (DESIGN.md names), in report order.
-    metric_names: tuple[str, ...] = ()
-    #: ``M``: the loss used for ``gen_gap`` lies in ``[0, M]``.
-    loss_bound: float = 1.0
-    #: Whether :meth:`tv` is deterministic — closed form or quadrature — (True) or a
-    #: Monte Carlo estimate (False).
-    tv_exact: bool = False
-    #: Whether :meth:`sample_coupled` is the exact maximal coupling of THEORY.md D3.
-    has_maximal_coupling: bool = False
-    #: Size of the fresh real probe sample used by Monte Carlo risks and TV.
-    probe_size: int = 2000
+    param_specs: ClassVar[tuple[ParamSpec, ...]] = ()
+    #: Every metric the model can report (DESIGN.md names), in report order. ``gen_gap``
+    #: is computed by the base class from :meth:`risk` and :meth:`loss`.
+    metric_names: ClassVar[tuple[str, ...]] = ()
+    #: The metric that measures the fitted law's risk on ``D_0`` (lower is better); what
+    #: ``stl optimize --method simulate`` minimizes over ``n_s``.
+    risk_metric: ClassVar[str] = "gen_gap"
+    #: ``classical`` or ``icl`` (:data:`FAMILIES`).
+    family: ClassVar[str] = "classical"
+    #: Devices the model can run on besides ``auto`` (``cpu`` always).
+    devices: ClassVar[tuple[str, ...]] = ("cpu",)
+    #: Python packages the model needs beyond numpy and scipy (``("torch",)``).
+    requires: ClassVar[tuple[str, ...]] = ()
+    #: Where the analytic constants live: a module name in :mod:`stl.theory.models`
+    #: (``"categorical"``) or ``"package.module:function"``; ``None`` if theory has none.
+    #: A string, so that :mod:`stl.numerics` never imports :mod:`stl.theory`.
+    theory_constants: ClassVar[str | None] = None
+    #: How :meth:`sample_coupled` couples two parents (:data:`COUPLINGS`).
+    coupling: ClassVar[str] = "synchronous"
     #: Run sizes the CLI uses when ``--n`` / ``--replicates`` are not given (the torch
     #: models train one network per replicate and need more data, fewer replicates).
-    default_n: int = 100
-    default_replicates: int = 200
+    default_n: ClassVar[int] = 100
+    default_replicates: ClassVar[int] = 200
 
-    def __init__(self, params: Mapping[str, Any] | None = None):
+    # -- facts that may depend on the parameters (instance attributes or properties) --
+    #: ``M``: the loss used for ``gen_gap`` lies in ``[0, M]``.
+    loss_bound: float = 1.0
+    #: Size of the real probe sample of Monte Carlo risks and TV (see :meth:`probe`).
+    probe_size: int = 2000
+
+    def __init__(self, params: Mapping[str, Any] | None = None, *, device: str = "auto"):
         # Values may be CLI strings or already-typed values; both go through the specs so a
         # model built in Python is validated exactly like one built from ``--param``.
         given = {k: v if isinstance(v, str) else _as_text(v) for k, v in dict(params or {}).items()}
         self.params = parse_params(self.name, self.param_specs, given)
+        self.device = self.resolve_device(device)
+
+    def resolve_device(self, device: str) -> str:
+        """The device this model will use for ``--device device`` (``InputError`` if it cannot).
+
+        numpy models run on the CPU: ``auto`` means ``cpu``, and ``cuda`` is refused
+        rather than recorded as if it had been used. Torch models override this.
+        """
+        if device not in DEVICES:
+            raise InputError("--device", device, " | ".join(DEVICES))
+        if device == "cuda" and "cuda" not in self.devices:
+            raise InputError("--device", device, f"auto or cpu ({self.name} runs on the CPU with numpy)")
+        return "cpu" if device == "auto" else device
+
+    @property
+    def has_maximal_coupling(self) -> bool:
+        """``coupling == "maximal"`` (kept for code written against the earlier flag)."""
+        return self.coupling == "maximal"
+
+    @property
+    def tv_exact(self) -> bool:
+        """Whether :meth:`tv` between two fitted laws is deterministic (closed form or
+        quadrature) rather than a Monte Carlo estimate. Default: no."""
+        return False
+
+    def available_metrics(self) -> tuple[str, ...]:
+        """The metrics these parameters support (default: every declared metric).
+
+        A model withholds a declared metric its parameters cannot give (the Gaussian
+        ``tv_to_real`` exists only in one dimension).
+        """
+        return tuple(self.metric_names)
 
     # -- required -------------------------------------------------------------------
     @abc.abstractmethod
@@ -218,14 +291,36 @@ class Model(abc.ABC):
         """Per-point bounded loss ``ℓ(θ, z) ∈ [0, M]``: shape ``(R, n)``."""
 
     @abc.abstractmethod
-    def metrics(self, params: Params, train: np.ndarray | None, streams: ReplicateStreams) -> dict[str, np.ndarray]:
-        """Every name in ``metric_names`` → ``(R,)`` values for these parameters.
+    def measure(self, params: Params, streams: ReplicateStreams, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """The model's own metrics ``names`` (never ``gen_gap``) → ``(R,)`` values.
 
-        ``train`` is the generation's training set (for ``gen_gap``; ``None`` means skip
-        ``gen_gap``); ``streams`` feeds Monte Carlo metrics (purpose ``"probe"``).
-        A model may also accept a keyword ``names`` (the metrics wanted, ``None`` = all)
-        to skip work; ``run_loop`` passes it only when the signature has it.
+        ``streams`` feeds Monte Carlo metrics (real probes come from :meth:`probe`).
         """
+
+    def metrics(self, params: Params, train: np.ndarray | None, streams: ReplicateStreams,
+                names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Metrics ``names`` (default: :meth:`available_metrics`) → ``(R,)`` values.
+
+        ``gen_gap`` (THEORY.md section 0) is ``risk − mean loss on train`` for every model;
+        with ``train=None`` it is skipped.
+        """
+        want = self.check_metrics(names)
+        own = [m for m in want if m != "gen_gap"]
+        out = self.measure(params, streams, own) if own else {}
+        if "gen_gap" in want and train is not None:
+            out["gen_gap"] = self.gen_gap(params, train, streams)
+        return {m: out[m] for m in want if m in out}
+
+    def check_metrics(self, names: Sequence[str] | None) -> tuple[str, ...]:
+        """``names`` validated against :meth:`available_metrics` (``None``: all of them)."""
+        available = self.available_metrics()
+        if names is None:
+            return available
+        names = tuple(names)
+        unknown = [m for m in names if m not in available]
+        if unknown:
+            raise InputError("--metric", ", ".join(unknown), f"a metric of {self.name}: " + ", ".join(available))
+        return names
 
     # -- optional hooks with defaults ---------------------------------------------
     def draw_noise(self, streams: ReplicateStreams, count: int, generations: int,
@@ -253,10 +348,18 @@ class Model(abc.ABC):
         """``A`` applied through sufficient statistics; must equal ``fit`` on the pool."""
         raise NotImplementedError(f"{self.name} has no sufficient-statistics fit")
 
+    def probe(self, streams: ReplicateStreams) -> np.ndarray:
+        """The run's real probe sample ``(R, probe_size, ...)``, drawn once per run.
+
+        Every generation of a run sees the same probe (common random numbers), so the
+        differences between generations that the checks look at carry no probe noise.
+        """
+        return streams.memo(("probe", self.name, self.probe_size),
+                            lambda: self.draw_real(streams, self.probe_size, purpose="probe"))
+
     def risk(self, params: Params, streams: ReplicateStreams) -> np.ndarray:
-        """Population risk ``R_{D_0}(θ)`` ``(R,)``; default: mean loss on a fresh real probe."""
-        probe = self.draw_real(streams, self.probe_size, purpose="probe")
-        return self.loss(params, probe).mean(axis=1)
+        """Population risk ``R_{D_0}(θ)`` ``(R,)``; default: mean loss on the run's real probe."""
+        return self.loss(params, self.probe(streams)).mean(axis=1)
 
     def gen_gap(self, params: Params, train: np.ndarray, streams: ReplicateStreams) -> np.ndarray:
         """``R_{D_0}(θ) − R̂_S(θ)`` per replicate (THEORY.md section 0)."""
@@ -283,7 +386,7 @@ class Model(abc.ABC):
         """A coupled pair of synthetic sets ``(x, x', differ)``, each ``(R, count, ...)``.
 
         Each marginal is ``count`` i.i.d. draws from its own parent's law; for a model
-        with ``has_maximal_coupling`` the pairs are maximally coupled, so
+        with ``coupling = "maximal"`` the pairs are maximally coupled, so
         ``P(x_k ≠ x'_k) = d_TV(P_a, P_b)`` (THEORY.md D3). The default is the
         *synchronous* coupling (the same noise fed to both parents): valid for T1 but a
         proxy, and ``estimate_gamma`` labels it so. ``differ`` is ``(R, count)`` bool.
@@ -297,8 +400,9 @@ class Model(abc.ABC):
         return xa, xb, differ
 
     def describe(self) -> dict[str, Any]:
-        """The model's name and typed parameters, for a run's ``config``."""
-        return {"model": self.name, "params": {k: _plain(v) for k, v in self.params.items()}}
+        """The model's name, typed parameters and device used, for a run's ``config``."""
+        return {"model": self.name, "params": {k: _plain(v) for k, v in self.params.items()},
+                "device": self.device}
 
     # -- helpers for mixtures --------------------------------------------------------
     def _draw_from(self, component: Params, streams: ReplicateStreams, count: int, purpose: str) -> np.ndarray:

@@ -51,6 +51,7 @@ class CategoricalModel(Model):
     """MLE frequencies on ``k`` symbols; real law ``probs`` (default Zipf: ``p_s ∝ 1/s``)."""
 
     name = "categorical"
+    summary = "categorical law on k symbols fitted by its frequencies (MLE); Brier loss"
     param_specs = (
         ParamSpec("k", int_in(2, 100_000), "10", "an integer in [2, 100000]", "number of symbols"),
         ParamSpec("probs", _parse_probs, None,
@@ -58,12 +59,14 @@ class CategoricalModel(Model):
                   "real law (default: Zipf over k, p_s proportional to 1/s)"),
     )
     metric_names = ("heterozygosity", "tv_to_real", "support_size", "gen_gap")
+    risk_metric = "tv_to_real"
+    theory_constants = "categorical"
+    coupling = "maximal"
     loss_bound = 2.0
     tv_exact = True
-    has_maximal_coupling = True
 
-    def __init__(self, params=None):
-        super().__init__(params)
+    def __init__(self, params=None, *, device="auto"):
+        super().__init__(params, device=device)
         given = dict(params or {})
         probs = self.params["probs"]
         if probs is None:
@@ -112,16 +115,14 @@ class CategoricalModel(Model):
         q = params.probs
         return (q * q).sum(axis=1) - 2.0 * (q @ self.p) + 1.0
 
-    def metrics(self, params: CategoricalParams, train, streams):
+    def measure(self, params: CategoricalParams, streams, names):
         q = params.probs
-        out = {
-            "heterozygosity": 1.0 - (q * q).sum(axis=1),
-            "tv_to_real": 0.5 * np.abs(q - self.p).sum(axis=1),
-            "support_size": (q > 0).sum(axis=1).astype(np.float64),
+        formulas = {
+            "heterozygosity": lambda: 1.0 - (q * q).sum(axis=1),
+            "tv_to_real": lambda: 0.5 * np.abs(q - self.p).sum(axis=1),
+            "support_size": lambda: (q > 0).sum(axis=1).astype(np.float64),
         }
-        if train is not None:
-            out["gen_gap"] = self.gen_gap(params, train, streams)
-        return out
+        return {m: formulas[m]() for m in names}
 
     def log_density(self, params, data):
         probs = np.broadcast_to(self.p, (data.shape[0], self.k)) if params is REAL else params.probs

@@ -49,6 +49,7 @@ class LinRegModel(Model):
     """Batched OLS/ridge on ``(x, y)`` rows; see the module docstring."""
 
     name = "linreg"
+    summary = "linear regression refitted (OLS or ridge) on labels written by its parent"
     param_specs = (
         ParamSpec("dim", int_in(1, 10_000), "5", "an integer in [1, 10000]", "input dimension d"),
         ParamSpec("noise", float_in(0.0, low_open=True), "1", "a number > 0",
@@ -56,11 +57,13 @@ class LinRegModel(Model):
         ParamSpec("ridge", float_in(0.0), "0", "a number >= 0", "ridge penalty (0 = OLS)"),
     )
     metric_names = ("test_error", "gen_gap")
+    risk_metric = "test_error"
+    theory_constants = "linreg"
+    coupling = "maximal"
     tv_exact = True
-    has_maximal_coupling = True
 
-    def __init__(self, params=None):
-        super().__init__(params)
+    def __init__(self, params=None, *, device="auto"):
+        super().__init__(params, device=device)
         self.d = self.params["dim"]
         self.sigma = float(self.params["noise"])
         self.ridge = float(self.params["ridge"])
@@ -110,11 +113,8 @@ class LinRegModel(Model):
         resid = np.einsum("rni,ri->rn", data[..., : self.d], params.theta) - data[..., self.d]
         return np.minimum(resid * resid, self.loss_bound)
 
-    def metrics(self, params: LinRegParams, train, streams):
-        out = {"test_error": ((params.theta - self.theta_star) ** 2).sum(axis=1)}
-        if train is not None:
-            out["gen_gap"] = self.gen_gap(params, train, streams)
-        return out
+    def measure(self, params: LinRegParams, streams, names):
+        return {"test_error": ((params.theta - self.theta_star) ** 2).sum(axis=1)} if names else {}
 
     def log_density(self, params, data):
         theta = np.broadcast_to(self.theta_star, (data.shape[0], self.d)) if params is REAL else params.theta

@@ -6,9 +6,12 @@ page in a fresh interpreter.
 A page's runnable parts, in document order:
 
 - fenced ```` ```python ```` blocks, executed in one namespace per page, each page in its
-  own interpreter; a block with ``title="NAME.py"`` is written to that file instead;
+  own interpreter;
+- any fenced block with ``title="PATH"`` (``python``, ``toml``, ...): written to that
+  file, relative to the page's working folder, instead of being executed;
 - fenced ```` ```console ```` blocks: each line starting with ``$ `` is a command that
-  must exit with status 0 (other lines are shown output and are not compared);
+  must exit with status 0 (other lines are shown output and are not compared); leading
+  ``NAME=value`` words set environment variables, as in a shell;
 - ``<!-- stl:run stl ... -->`` markers, whose output the docs hook inserts at build time.
 
 Blocks fenced as ```` ```py ````, ```` ```text ```` or anything else are shown, not run.
@@ -30,6 +33,26 @@ DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 RUN_MARKER = re.compile(r"^[ \t]*<!--\s*stl:run\s+(?P<args>.*?)-->[ \t]*$", re.MULTILINE)
 MARKER_OPTIONS = {"status", "head"}
+#: ``<!-- stl:requires NAME ... -->``: the optional packages a page needs (its extras).
+REQUIRES = re.compile(r"<!--\s*stl:requires\s+(?P<names>[^>]*?)-->")
+
+
+def requirements(markdown: str) -> list[str]:
+    """Optional modules a page declares with ``stl:requires`` (``wheel-build``: pip can
+    build a wheel without build isolation)."""
+    return [name for m in REQUIRES.finditer(markdown) for name in m.group("names").split()]
+
+
+def can_build_wheels() -> bool:
+    """setuptools builds wheels itself from 70.1 on; older ones need the ``wheel`` package."""
+    import importlib.util
+
+    try:
+        import setuptools
+    except ImportError:
+        return False
+    major, minor = (int(x) for x in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
 
 
 @dataclass
@@ -48,7 +71,7 @@ def extract_blocks(markdown: str) -> list[Block]:
         lang = m.group("info").strip().split(" ")[0] if m.group("info").strip() else ""
         line = markdown.count("\n", 0, m.start()) + 1
         title = re.search(r'title="([^"]+)"', m.group("info"))
-        if lang == "python" and title:
+        if title:
             found.append((m.start(), Block("file", m.group("body"), line, title=title.group(1))))
         elif lang == "python":
             found.append((m.start(), Block("python", m.group("body"), line)))
@@ -69,15 +92,20 @@ def command_env() -> dict[str, str]:
     """Environment in which ``stl`` is this interpreter's entry point, without a display."""
     env = dict(os.environ, MPLBACKEND="Agg", COLUMNS="88")
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 
 def run_console(command: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     argv = shlex.split(command)
+    env = command_env()
+    while argv and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", argv[0]):
+        key, _, value = argv.pop(0).partition("=")
+        env[key] = value
     if argv and argv[0] == "stl":
         argv = [sys.executable, "-m", "stl.verify.cli.main", *argv[1:]]
-    return subprocess.run(argv, cwd=cwd, env=command_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    elif argv and argv[0] in ("python", "python3"):
+        argv = [sys.executable, *argv[1:]]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 class DocsExampleError(RuntimeError):
@@ -96,7 +124,9 @@ def run_page(path: Path, workdir: Path) -> None:
     for block in extract_blocks(path.read_text(encoding="utf-8")):
         where = f"{path.name}:{block.line}"
         if block.kind == "file":
-            (workdir / block.title).write_text(block.text, encoding="utf-8")
+            target = workdir / block.title
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(block.text, encoding="utf-8")
         elif block.kind == "python":
             print(f"--- {where} (python)", flush=True)
             exec(compile(block.text, where, "exec"), namespace)  # noqa: S102 - the docs' own examples

@@ -29,6 +29,7 @@ def sequential():
 
 
 def test_local_dask_cluster_gives_identical_results(sequential):
+    pytest.importorskip("distributed")
     with DaskBackend(workers=2, processes=False) as backend:
         got = _numbers(run_checks(resolve(NAMES), seed=11, backend=backend))
     assert got == sequential
@@ -36,6 +37,7 @@ def test_local_dask_cluster_gives_identical_results(sequential):
 
 def test_dask_client_by_address_gives_identical_results(sequential, monkeypatch):
     """The path users take with a running cluster: connect a Client to a scheduler address."""
+    pytest.importorskip("distributed")
     import distributed
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,

@@ -140,6 +140,7 @@ def test_tightness_ratio_interval_brackets_the_ratio():
 
 def test_optimum_row_is_scipy_against_sympy(monkeypatch):
     """measured = scipy's n_s*, predicted = the sympy closed form; a disagreeing solver fails."""
+    pytest.importorskip("cvxpy")
     from stl.verify.checks import optimum
     from stl.verify.optimal_size import Problem, by_sympy
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import tempfile
 import subprocess
 import sys
 
@@ -52,7 +54,11 @@ def test_simulate_metric_names(capsys, model, params, metrics):
     assert {r["metric"] for r in out["records"]} == metrics
 
 
-@pytest.mark.parametrize("suffix", [".json", ".csv", ".parquet"])
+NO_PYARROW = importlib.util.find_spec("pyarrow") is None
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", pytest.param(
+    ".parquet", marks=pytest.mark.skipif(NO_PYARROW, reason="pyarrow (the parquet extra) is not installed"))])
 def test_simulate_writes_files(tmp_path, capsys, suffix):
     path = tmp_path / f"run{suffix}"
     assert main(["simulate", "gaussian", "--n", "10", "--generations", "2", "--replicates", "3",
@@ -108,6 +114,7 @@ def test_simulate_unwritable_out_is_a_user_error_before_any_work(tmp_path, capsy
 
 def test_simulate_write_failure_is_a_user_error(tmp_path, capsys, monkeypatch):
     """An OSError while writing (full disk, read-only file system) is one line, exit 2."""
+    pytest.importorskip("pyarrow")
     import stl.verify.atomic
     import stl.verify.cli.common
 
@@ -160,6 +167,7 @@ def test_simulate_classical_does_not_import_torch():
 def test_run_sizes_default_to_the_models_own(capsys):
     """--n / --replicates left out: each model's default_n / default_replicates, shown in
     the config; given values win."""
+    pytest.importorskip("torch")
     out = run_json(capsys, "simulate", "gaussian", "--generations", "1", "--format", "json", "--quiet")
     assert (out["config"]["n"], out["config"]["replicates"]) == (100, 200)
     assert {r["n_replicates"] for r in out["records"]} == {200}
@@ -175,21 +183,48 @@ def test_run_sizes_default_to_the_models_own(capsys):
     assert (out["config"]["n"], out["config"]["replicates"]) == (7, 3)
 
 
-def test_help_states_each_models_run_sizes():
-    """The --help text of the defaults (written out so --help imports no torch) matches the models."""
-    from stl.numerics.models.registry import get_model, model_names
-    from stl.verify.cli.common import REPLICATES_HELP, RUN_DEFAULTS_HELP
+def test_help_lists_every_model_from_its_declaration(capsys):
+    """--help lists each model with the run sizes and parameters its class declares, and
+    building that text imports no torch (checked in a fresh interpreter)."""
+    from stl.numerics.models.registry import model_class, model_names
 
+    assert main(["simulate", "--help"]) == 0
+    text = capsys.readouterr().out
     for name in model_names():
-        m = get_model(name, {}, device="cpu")
-        assert _stated(REPLICATES_HELP, name) == m.default_replicates
-        assert _stated(RUN_DEFAULTS_HELP, name) == m.default_n
+        cls = model_class(name)
+        assert f"  {name}: {cls.summary} (n={cls.default_n}, replicates={cls.default_replicates}" in text
+        for spec in cls.param_specs:
+            assert f"    {spec.name:<12} {spec.help}" in text
+    code = ("import sys\nfrom stl.verify.cli.cmd_simulate import models_help\nmodels_help()\n"
+            "print('torch' in sys.modules)")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=tempfile.gettempdir())
+    assert probe.stdout.strip() == "False"
 
 
-def _stated(text: str, name: str) -> int:
-    # "100 for categorical, gaussian; 500 for lsa" -> the number of the clause naming `name`
-    for clause in text.split(";"):
-        number, _, names = clause.strip().partition(" for ")
-        if name in [n.strip() for n in names.split(",")]:
-            return int(number)
-    raise AssertionError(f"{name} not in {text!r}")
+def test_list_models_names_each_source(capsys):
+    from stl.numerics.models.registry import model_names
+
+    assert main(["simulate", "--list-models"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    for name in model_names():
+        assert any(r.startswith(f"{name} ") and "built in" in r and f"stl.numerics.models.{name}" in r
+                   for r in rows), name
+
+
+def test_metric_option_computes_only_what_is_asked(capsys):
+    out = run_json(capsys, "simulate", "gaussian", "--n", "10", "--generations", "2", "--replicates", "3",
+                   "--metric", "variance", "--metric", "gen_gap", "--format", "json", "--quiet")
+    assert [r["metric"] for r in out["records"][:2]] == ["variance", "gen_gap"]
+    assert {r["metric"] for r in out["records"]} == {"variance", "gen_gap"}
+    assert main(["simulate", "gaussian", "--param", "dim=2", "--metric", "tv_to_real", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("stl simulate: error: --metric: got tv_to_real")
+
+
+def test_numpy_models_refuse_cuda_and_record_the_device(capsys):
+    assert main(["simulate", "categorical", "--device", "cuda", "--quiet"]) == 2
+    assert "--device" in capsys.readouterr().err
+    out = run_json(capsys, "simulate", "categorical", "--device", "auto", "--generations", "0",
+                   "--replicates", "2", "--format", "json", "--quiet")
+    assert out["config"]["device"] == "cpu" and out["config"]["device_requested"] == "auto"

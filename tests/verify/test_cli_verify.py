@@ -1,5 +1,6 @@
 """``stl verify``, ``stl bound``, ``stl optimize``: outputs, exit codes, one-line errors."""
 
+import importlib.util
 import json
 
 import pytest
@@ -15,6 +16,7 @@ def run(capsys, *argv):
 
 
 def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     out = tmp_path / "rep"
     code, _, _ = run(capsys, "verify", "--suite", "smoke", "--out", str(out), "--quiet")
     doc = json.loads((out / "report.json").read_text())
@@ -65,7 +67,9 @@ def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
     (["optimize", "synthetic-size", "--n-real", "10", "--model", "categorical", "--method", "simulate",
       "--replicates", "1000000000000"], "--replicates"),
     (["verify", "--suite", "smoke-optimum", "--workers", "100000"], "--workers"),
-    (["verify", "--suite", "smoke-optimum", "--backend", "dask", "--address", "not-an-address"], "--address"),
+    pytest.param(["verify", "--suite", "smoke-optimum", "--backend", "dask", "--address", "not-an-address"],
+                 "--address", marks=pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                                       reason="dask.distributed is not installed")),
 ])
 def test_bad_inputs_exit_2_with_one_line(capsys, argv, arg):
     code, _, err = run(capsys, *argv)
@@ -96,6 +100,7 @@ def test_bound_json_records(capsys):
 
 
 def test_optimize_json_contract(capsys):
+    pytest.importorskip("cvxpy")
     code, out, _ = run(capsys, "optimize", "synthetic-size", "--n-real", "100", "--format", "json")
     assert code == 0
     doc = json.loads(out)

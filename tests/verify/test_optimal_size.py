@@ -10,6 +10,7 @@ from stl.verify.optimal_size import Problem, disagreements, problem_from_subs, s
 
 @pytest.mark.parametrize("n_r,a,c_0", [(100, 0.25, 1.0), (37, 0.1, 2.0), (500, 0.4, 1.5)])
 def test_methods_agree_in_closed_form_regime(n_r, a, c_0):
+    pytest.importorskip("cvxpy")
     p = Problem(n_r=n_r, a=a, c_0=c_0)
     r = solve(p, ("sympy", "scipy", "cvxpy"))
     exact = n_r * (p.A / p.C - 2)

@@ -2,7 +2,10 @@
 
 import json
 
-from stl.verify.checks.core import CheckResult, Measurement
+import pytest
+
+from stl.verify.checks.check import CheckResult
+from stl.verify.checks.measurement import Measurement
 from stl.verify.report import CHECK_FIELDS, build_report, validate_report, write_report
 
 
@@ -38,6 +41,7 @@ def test_report_json_schema(tmp_path):
 
 
 def test_markdown_and_figures(tmp_path):
+    pytest.importorskip("matplotlib")
     rep = build_report("quick", 3, results())
     figs = write_report(tmp_path, rep)
     assert len(figs) == 3

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from stl.verify.backends import LocalBackend
-from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.measurement import Measurement
+from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import at_most
 from stl.verify.runner import run_checks
 from stl.verify.store import ResultStore

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from stl.verify.checks.core import CheckResult, Measurement
+from stl.verify.checks.check import CheckResult
+from stl.verify.checks.measurement import Measurement
 from stl.verify.store import FORMAT, ResultStore, fingerprint
 
 

@@ -105,8 +105,12 @@ def variance_under_replace(unbiased: bool = False) -> sp.Expr:
     return sp.simplify(solution.subs(j, i))
 
 
-def constants(std: sp.Expr | None = None, radius: sp.Expr | None = None) -> ModelConstants:
-    """Constants of the 1-D mean model; ``std``/``radius`` fix ``σ`` and ``R_z``."""
+def constants(scale: sp.Expr | None = None, radius: sp.Expr | None = None) -> ModelConstants:
+    """Constants of the 1-D mean model; ``scale``/``radius`` fix ``σ`` and ``R_z``.
+
+    ``scale`` has the name of the numeric model's ``--param scale`` (the real standard
+    deviation), so ``stl bound gaussian --param scale=2`` reaches it.
+    """
     shift = mean_shift_worst_case()
     lipschitz = sp.sqrt(2 * M) / sigma  # |d/dμ| of the clipped loss where it is not clipped
     result = ModelConstants(
@@ -134,8 +138,8 @@ def constants(std: sp.Expr | None = None, radius: sp.Expr | None = None) -> Mode
         ),
     )
     values = {}
-    if std is not None:
-        values["sigma"] = std
+    if scale is not None:
+        values["sigma"] = scale
     if radius is not None:
         values["R_z"] = radius
     return result.with_parameters(**values) if values else result

@@ -1,6 +1,6 @@
 """Checks of the theory against simulation (THEORY.md §5).
 
-* :mod:`stl.verify.checks.core` — :class:`Check`, :class:`CheckResult`, :class:`Measurement`,
+* :mod:`stl.verify.checks.check` — :class:`Check`, :class:`CheckResult`, :class:`Measurement`,
   :class:`Task`, :class:`Outcome` (immutable value objects);
 * :mod:`stl.verify.checks.verdicts` — pass / fail / inconclusive rules as data;
 * :mod:`stl.verify.checks.formulas` — LaTeX of T1, L2, T3 printed from :mod:`stl.theory` (never
@@ -17,18 +17,10 @@ Suites are in :mod:`stl.verify.suites`, the runner in :mod:`stl.verify.runner`.
 'pass'
 """
 
-from stl.verify.checks.core import (
-                                KINDS,
-                                VERDICTS,
-                                Check,
-                                CheckResult,
-                                Measurement,
-                                Outcome,
-                                Task,
-                                execute,
-                                freeze,
-                                thaw,
-)
+from stl.verify.checks.check import KINDS, VERDICTS, Check, CheckResult, Outcome
+from stl.verify.checks.measurement import Measurement
+from stl.verify.checks.task import Task, execute
+from stl.verify.frozen import freeze, thaw
 from stl.verify.checks.verdicts import RULES, agrees, at_least, at_most, combine, decide, equivalent, family_z
 
 __all__ = [

@@ -31,7 +31,8 @@ from stl.numerics.closed_forms import (
     wright_fisher_heterozygosity,
 )
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
-from stl.verify.checks.core import Check, Outcome, Task
+from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.task import Task
 from stl.verify.checks.loops import build_model, loop_block
 from stl.verify.checks.stats import column_measurements
 from stl.verify.checks.verdicts import SEVERITY, agrees, combine, family_z

@@ -21,7 +21,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from stl.verify.checks.blocks import replicate_blocks
-from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.measurement import Measurement
+from stl.verify.checks.task import Task
 from stl.verify.checks.formulas import optimum_latex
 from stl.verify.optimal_size import (
     Problem,

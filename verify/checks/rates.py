@@ -27,7 +27,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
-from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.measurement import Measurement
+from stl.verify.checks.task import Task
 from stl.verify.checks.loops import loop_block
 from stl.verify.checks.stats import log_mean, slope_fit
 from stl.verify.checks.verdicts import SEVERITY, at_least, combine, equivalent, family_z

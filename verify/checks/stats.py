@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from stl.verify.checks.core import Measurement, t_quantile
+from stl.verify.checks.measurement import Measurement, t_quantile
 from stl.verify.errors import InputError
 
 

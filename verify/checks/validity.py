@@ -38,7 +38,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
-from stl.verify.checks.core import Check, Measurement, Outcome, Task
+from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.measurement import Measurement
+from stl.verify.checks.task import Task
 from stl.verify.checks.formulas import t1_latex, t1_tightness_latex
 from stl.verify.checks.loops import estimator_block, loop_block
 from stl.verify.checks.stats import column_measurements

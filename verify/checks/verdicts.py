@@ -8,7 +8,7 @@ A rule never turns "cannot tell" into "pass".
 The rules are plain functions collected in :data:`RULES`, keyed by the relation a
 check declares (``"<="``, ``">="``, ``"=="``), so a check is described by data.
 
->>> from stl.verify.checks.core import Measurement
+>>> from stl.verify.checks.measurement import Measurement
 >>> m = Measurement(0.10, 0.01, 0.08, 0.12, 100)
 >>> at_most(m, 0.2), at_most(m, 0.05), at_most(m, 0.11)
 ('pass', 'fail', 'inconclusive')
@@ -22,7 +22,7 @@ import math
 from statistics import NormalDist
 from typing import Callable, Iterable, Mapping
 
-from stl.verify.checks.core import Measurement
+from stl.verify.checks.measurement import Measurement
 
 Rule = Callable[..., str]
 

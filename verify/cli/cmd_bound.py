@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from stl.verify.cli import types as T
 from stl.verify.cli.common import TerminalProgress, add_simulation_options
 from stl.verify.errors import InputError
 
@@ -41,7 +42,7 @@ def register(subparsers) -> None:
         "bound", help="measured E gen_i beside the T1 bound (analytic and estimated constants)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_simulation_options(parser)
-    parser.add_argument("--est-replicates", type=int, default=None,
+    parser.add_argument("--est-replicates", type=T.COUNT(2, T.MAX_REPLICATES), default=None,
                         help="replicates for the constant estimators (default: min(replicates, 200))")
     _lazy_help(parser, EXAMPLES)
     parser.set_defaults(handler=handler)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from stl.verify.cli import types as T
 from stl.verify.errors import InputError
 
 EXAMPLES = """examples:
@@ -38,15 +39,15 @@ def register(subparsers) -> None:
     s = sub.add_parser("synthetic-size", help="n_s* for a fixed number of real samples (T3)",
                        description=__doc__, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("--n-real", type=int, required=True, metavar="NR", help="number of real samples n_r")
+    s.add_argument("--n-real", type=T.COUNT(1, 10**9), required=True, metavar="NR", help="number of real samples n_r")
     s.add_argument("--model", default=None, help="model for defaults and for --method simulate")
     s.add_argument("--param", action="append", default=[], metavar="K=V", help="model parameter (repeatable)")
     s.add_argument("--method", default="all", help="all | sympy | scipy | cvxpy | simulate (default all)")
     s.add_argument("--subs", action="append", default=[], metavar="NAME=EXPR",
                    help="constant: M, c_0, delta, a, b, c, i (repeatable)")
-    s.add_argument("--generations", type=int, default=10, help="simulate: generations (default 10)")
-    s.add_argument("--replicates", type=int, default=200, help="simulate: replicates per grid point")
-    s.add_argument("--seed", type=int, default=0, help="simulate: seed")
+    s.add_argument("--generations", type=T.COUNT(1, T.MAX_GENERATIONS), default=10, help="simulate: generations (default 10)")
+    s.add_argument("--replicates", type=T.COUNT(2, T.MAX_REPLICATES), default=200, help="simulate: replicates per grid point")
+    s.add_argument("--seed", type=T.SEED, default=0, help="simulate: seed")
     s.add_argument("--grid", default=None, metavar="N1,N2,...", help="simulate: the n_s values to try")
     s.add_argument("--format", default="pretty", choices=("pretty", "json"))
     s.add_argument("--quiet", action="store_true", help="no progress output")
@@ -62,15 +63,9 @@ def handler(args: argparse.Namespace) -> int:
     from stl.verify.cli.common import emit, parse_assignments, to_json
     from stl.verify.optimal_size import METHODS, disagreements, problem_from_subs, solve
 
-    if args.n_real < 1:
-        raise InputError("--n-real", args.n_real, "an integer >= 1")
     methods = METHODS if args.method == "all" else (args.method,)
     if args.method != "all" and args.method not in METHODS:
         raise InputError("--method", args.method, "all, " + ", ".join(METHODS))
-    for name, value, low in (("--generations", args.generations, 1), ("--replicates", args.replicates, 2),
-                             ("--seed", args.seed, 0)):
-        if value < low:
-            raise InputError(name, value, f"an integer >= {low}")
     params = parse_assignments(args.param, "--param")
     if args.model is not None:
         from stl.verify.checks.loops import build_model, param_texts
@@ -85,10 +80,8 @@ def handler(args: argparse.Namespace) -> int:
             raise InputError("--grid", args.grid, "comma-separated integers >= 0") from None
         if not grid or grid[0] < 0:
             raise InputError("--grid", args.grid, "comma-separated integers >= 0")
-        from stl.verify.cli.cmd_simulate import MAX_N
-
-        if grid[-1] > MAX_N - args.n_real:
-            raise InputError("--grid", args.grid, f"n_s values with n_r + n_s <= {MAX_N}")
+        if grid[-1] > T.MAX_N - args.n_real:
+            raise InputError("--grid", args.grid, f"n_s values with n_r + n_s <= {T.MAX_N}")
     sim = {"generations": args.generations, "replicates": args.replicates, "seed": args.seed, "grid": grid}
     from stl.verify.cli.cmd_simulate import out_of_memory_as_input_error
 

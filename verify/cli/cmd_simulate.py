@@ -27,31 +27,40 @@ from stl.verify.errors import InputError
 
 OUT_SUFFIXES = (".json", ".csv", ".parquet")
 
-#: --param names of the torch models (DESIGN.md); their defaults are in stl.numerics.icl.
-_ICL_PARAMS = {
-    "lsa": "dim, context, noise, seed_labels, label_noise, steps, lr, batch, warm_start, clip, probes",
-    "transformer": "dim, context, noise, seed_labels, label_noise, layers, width, heads, attention, steps, lr, "
-                   "batch, warm_start, clip, probes",
-}
-
-
 def models_help() -> str:
-    """The ``--help`` model list: every classical parameter with its default and range.
+    """The ``--help`` model list, read from each model's declaration: summary, run sizes,
+    metrics and every ``--param`` with its default and range.
 
-    Built when help is printed (it imports numpy and the classical models, never torch).
+    Built when help is printed (it imports numpy and the model modules, never torch).
     """
-    from stl.numerics.models.registry import CLASSICAL, model_names, param_specs
+    from stl.numerics.models.registry import model_class, model_names
 
     lines = ["models and their --param K=V (default; allowed):"]
     for name in model_names():
-        if name in CLASSICAL:
-            lines.append(f"  {name}:")
-            for spec in param_specs(name):
-                default = "" if spec.default is None else f"default {spec.default}; "
-                lines.append(f"    {spec.name:<10} {spec.help} ({default}{spec.allowed})")
-        else:
-            lines.append(f"  {name}: {_ICL_PARAMS.get(name, '')} (torch; defaults in stl.numerics.icl.model)")
+        cls = model_class(name)
+        needs = f"; needs {', '.join(cls.requires)}" if cls.requires else ""
+        lines.append(f"  {name}: {cls.summary} (n={cls.default_n}, replicates={cls.default_replicates}{needs})")
+        lines.append(f"    metrics: {', '.join(cls.metric_names)}")
+        for spec in cls.param_specs:
+            default = "" if spec.default is None else f"default {spec.default}; "
+            lines.append(f"    {spec.name:<12} {spec.help} ({default}{spec.allowed})")
     return "\n".join(lines)
+
+
+def list_models() -> str:
+    """``stl simulate --list-models``: every model and where it comes from."""
+    from stl.numerics.models.registry import model_class, shadowed, sources
+
+    rows = []
+    for name, source in sources().items():
+        try:
+            summary = model_class(name).summary
+        except InputError as exc:  # a third-party model that does not load: say so, keep listing
+            summary = f"(cannot be loaded: {exc.allowed})"
+        rows.append(f"{name:<14} {source.origin:<12} {source.where}\n{'':<14} {summary}")
+    lines = ["model          from         where", *rows]
+    lines += [f"(not used: entry point {text} has the name of a built-in model)" for text in shadowed()]
+    return "\n".join(lines) + "\n"
 
 
 def _lazy_help(parser: argparse.ArgumentParser, examples: str) -> None:
@@ -89,15 +98,14 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_simulation_options(parser)
+    add_metric_option(parser)
+    parser.add_argument("--list-models", action="store_true",
+                        help="list the models and where each comes from (built in or an stl.models entry point)")
     _lazy_help(parser, "examples:\n"
                        "  stl simulate categorical --scheme replace --n 50 --generations 60 "
                        "--replicates 20000 --format json\n"
                        "  stl simulate gaussian --param dim=2 --param estimator=unbiased --out run.parquet")
-    parser.set_defaults(handler=run)
-
-
-#: Largest ``--n`` accepted: beyond it one replicate's dataset alone exceeds any memory.
-MAX_N = 10 ** 9
+    parser.set_defaults(handler=handler)
 
 
 def check_out(out: str | None) -> None:
@@ -123,22 +131,19 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
     from stl.numerics.models.registry import get_model
     from stl.numerics.schemes import get_scheme
 
+    if args.model is None:
+        raise InputError("MODEL", "nothing", "a model name (stl simulate --list-models lists them)")
     check_out(args.out)
     params = parse_assignments(args.param, "--param")
     model = get_model(args.model, params, device=args.device)
     resolve_run_sizes(args, model)   # --n / --replicates not given: the model's defaults
     scheme = get_scheme(args.scheme, args.n, args.lam)
-    if args.n > MAX_N:
-        raise InputError("--n", args.n, f"an integer in [1, {MAX_N}]")
-    for name, value, low in (("--generations", args.generations, 0), ("--replicates", args.replicates, 1),
-                             ("--seed", args.seed, 0)):
-        if value < low:
-            raise InputError(name, value, f"an integer >= {low}")
     desc = model.describe()
     config = {"command": args.command, "model": desc["model"], "params": desc["params"],
               "scheme": scheme.name, "n": scheme.n, "lam": args.lam, "lam_effective": scheme.lam,
               "n_r": scheme.n_r, "n_s": scheme.n_s, "generations": args.generations,
-              "replicates": args.replicates, "seed": args.seed, "device": args.device}
+              "replicates": args.replicates, "seed": args.seed, "device": desc["device"],
+              "device_requested": args.device}
     if scheme.name.startswith("accumulate"):
         # --lam is not used: the real share of the pool is 1/(j + 1) at generation j.
         config["lam_effective"] = None
@@ -226,14 +231,32 @@ def finish(args, config: dict, records: list[dict]) -> int:
     return 0
 
 
-def run(args) -> int:
+def add_metric_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--metric", action="append", metavar="NAME", default=None,
+                        help="compute only this metric (repeatable; default: every metric of the model)")
+
+
+def chosen_metrics(args, model) -> tuple[str, ...] | None:
+    """``--metric`` values validated against the model (``None``: all of them)."""
+    if args.metric is None:
+        return None
+    if any(not m for m in args.metric):
+        raise InputError("--metric", "''", "a metric name")
+    return model.check_metrics(list(dict.fromkeys(args.metric)))
+
+
+def handler(args) -> int:
     from stl.numerics.loop import run_loop
 
+    if args.list_models:
+        emit(list_models())
+        return 0
     model, scheme, config = build(args)
+    metrics = chosen_metrics(args, model)
     progress = TerminalProgress("simulate: generations", quiet=args.quiet)
     with out_of_memory_as_input_error():
         traj = run_loop(model, scheme, scheme.n, scheme.lam, args.generations, args.replicates, args.seed,
-                        progress=progress)
+                        progress=progress, metrics=metrics)
     return finish(args, config, traj.to_records())
 
 

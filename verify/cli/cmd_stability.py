@@ -17,6 +17,7 @@ from stl.verify.cli.cmd_simulate import (
     finish,
     out_of_memory_as_input_error,
 )
+from stl.verify.cli import types as T
 from stl.verify.cli.common import TerminalProgress, add_simulation_options
 from stl.verify.errors import InputError
 
@@ -38,26 +39,21 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_simulation_options(parser)
-    parser.add_argument("--neighbours", type=int, default=16,
+    parser.add_argument("--neighbours", type=T.COUNT(1, 10_000), default=16,
                         help="neighbouring datasets per replicate for beta_n and tau_n (default 16)")
-    parser.add_argument("--probes", type=int, default=256,
+    parser.add_argument("--probes", type=T.COUNT(1, 10_000_000), default=256,
                         help="real probe points for the loss change in beta_n (default 256)")
-    parser.add_argument("--confidence", type=float, default=0.95, help="CI level (default 0.95)")
+    parser.add_argument("--confidence", type=T.CONFIDENCE, default=0.95, help="CI level (default 0.95)")
     _lazy_help(parser, "examples:\n"
                        "  stl stability categorical --n 50 --scheme mix --lam 0.5 --generations 10 --format json\n"
                        "  stl stability gaussian --param dim=1 --replicates 1000 --out stability.csv")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=handler)
 
 
-def run(args) -> int:
+def handler(args) -> int:
     model, scheme, config = build(args)
     if args.replicates < 2:
         raise InputError("--replicates", args.replicates, "an integer >= 2 (a CI needs two replicates)")
-    for name, value in (("--neighbours", args.neighbours), ("--probes", args.probes)):
-        if value < 1:
-            raise InputError(name, value, "an integer >= 1")
-    if not 0.0 < args.confidence < 1.0:
-        raise InputError("--confidence", args.confidence, "a number in (0, 1)")
     progress = TerminalProgress("stability: steps", quiet=args.quiet)
     common = {"confidence": args.confidence}
     with out_of_memory_as_input_error():

@@ -27,14 +27,16 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
+    from stl.verify.cli import types as T
+
     p = subparsers.add_parser(
         "verify", help="run verification checks (THEORY.md §5) and write a report",
         description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", nargs="+", default=["quick"], metavar="NAME",
                    help="suite (smoke, quick, full) or check names; default quick")
-    p.add_argument("--out", metavar="DIR", help="output directory (report.json, report.md, figures/, checks/)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
+    p.add_argument("--out", metavar="DIR", type=T.PATH, help="output directory (report.json, report.md, figures/, checks/)")
+    p.add_argument("--seed", type=T.SEED, default=0, help="random seed (default 0)")
+    p.add_argument("--workers", type=T.COUNT(1, 256), default=1, help="parallel workers (default 1)")
     p.add_argument("--backend", default="local", help="local | dask | ray (default local)")
     p.add_argument("--address", default=None,
                    help="scheduler address for dask/ray (dask also reads STL_DASK_ADDRESS)")
@@ -61,8 +63,6 @@ def handler(args: argparse.Namespace) -> int:
 
     if args.list:
         return _list()
-    if args.seed < 0:
-        raise InputError("--seed", args.seed, "an integer >= 0")
     from stl.verify.backends import BACKENDS, MAX_WORKERS, make_backend
 
     if not 1 <= args.workers <= MAX_WORKERS:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from stl.verify.atomic import write_text_atomic
+from stl.verify.jsonio import to_json  # noqa: F401 - the commands' JSON writer
+from stl.verify.cli import types as T
 from stl.verify.errors import InputError
 
 FORMATS = ("pretty", "json")
@@ -33,24 +35,6 @@ def parse_assignments(pairs: Iterable[str] | None, argument: str) -> dict[str, s
     return result
 
 
-def _clean(obj: Any) -> Any:
-    """Make ``obj`` strict-JSON safe: NaN/inf become None, numpy scalars become floats."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def to_json(obj: Any) -> str:
-    """Strict JSON text (no NaN), indented, with a trailing newline."""
-    return json.dumps(_clean(obj), indent=2, allow_nan=False) + "\n"
-
-
 def emit(text: str, out: str | None = None) -> None:
     """Print ``text`` to stdout, or write it atomically to ``out``."""
     if out:
@@ -58,13 +42,6 @@ def emit(text: str, out: str | None = None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-
-
-#: ``--help`` text of the model-specific run sizes (``Model.default_n`` /
-#: ``default_replicates``; written out so that ``--help`` imports no model, hence no torch;
-#: tests/verify/test_cli_simulate.py checks it against the models).
-RUN_DEFAULTS_HELP = "100 for categorical, gaussian, linreg, kde; 500 for lsa; 2000 for transformer"
-REPLICATES_HELP = "200 for categorical, gaussian, linreg, kde; 32 for lsa; 2 for transformer"
 
 
 def resolve_run_sizes(args: argparse.Namespace, model) -> None:
@@ -77,25 +54,27 @@ def resolve_run_sizes(args: argparse.Namespace, model) -> None:
 
 def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``simulate``, ``stability`` and ``bound`` (DESIGN.md contract)."""
-    parser.add_argument("model", metavar="MODEL",
-                        help="categorical | gaussian | linreg | kde | lsa | transformer")
+    parser.add_argument("model", metavar="MODEL", nargs="?", default=None,
+                        help="a model name (the list, with parameters and run sizes, is below)")
     parser.add_argument("--scheme", default="mix",
                         help="mix | replace | fresh | accumulate | accumulate-subsample (default: mix)")
-    parser.add_argument("--n", type=int, default=None,
-                        help="training-set size per generation (default: the model's own, " + RUN_DEFAULTS_HELP
-                        + "; config.n shows the value used)")
-    parser.add_argument("--lam", type=float, default=0.5,
+    parser.add_argument("--n", type=T.N, default=None,
+                        help="training-set size per generation (default: the model's own n, listed "
+                        "below; config.n shows the value used)")
+    parser.add_argument("--lam", type=T.PROPORTION, default=0.5,
                         help="proportion of real data, in [0, 1] (default 0.5)")
-    parser.add_argument("--generations", type=int, default=10,
+    parser.add_argument("--generations", type=T.GENERATIONS, default=10,
                         help="number of generations after generation 0")
-    parser.add_argument("--replicates", type=int, default=None,
-                        help="independent replicates (default: the model's own, " + REPLICATES_HELP
-                        + "; config.replicates shows the value used)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--replicates", type=T.REPLICATES, default=None,
+                        help="independent replicates (default: the model's own, listed below; "
+                        "config.replicates shows the value used)")
+    parser.add_argument("--seed", type=T.SEED, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="auto: CUDA for the torch models when present, else the CPU (config.device "
+                        "records the device used)")
     parser.add_argument("--param", action="append", metavar="K=V", default=[],
                         help="model parameter, repeatable (see the model list in --help)")
-    parser.add_argument("--out", metavar="FILE", help="write .json, .csv or .parquet atomically")
+    parser.add_argument("--out", metavar="FILE", type=T.PATH, help="write .json, .csv or .parquet atomically")
     parser.add_argument("--format", default="pretty", choices=FORMATS)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 

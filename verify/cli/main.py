@@ -13,6 +13,7 @@ stl ...
 from __future__ import annotations
 
 import argparse
+import re
 import importlib
 import sys
 from typing import Sequence
@@ -35,6 +36,9 @@ class _OneLineParser(argparse.ArgumentParser):
     """Argument parser whose usage errors are one line and exit status 2."""
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        # "argument --n: got 0; allowed: ..." -> "--n: got 0; allowed: ...", the form every
+        # other user error of the toolkit has (InputError: "ARG: got X; allowed: Y")
+        message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

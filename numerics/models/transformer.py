@@ -1,0 +1,58 @@
+"""The ``transformer`` model: a small GPT-style decoder trained on in-context regression prompts.
+
+THEORY.md T2 with depth, width and heads as parameters (:mod:`stl.numerics.icl.transformer`:
+pre-LayerNorm blocks, causal linear attention by default, softmax optional). Float32,
+Adam with warm-up and cosine decay, per-replicate gradient clipping, every position
+scored. The shared ICL machinery is :class:`stl.numerics.icl.model.ICLModel`; torch is
+imported when a model is built, never when it is only declared.
+
+Metrics: ``icl_risk``, ``gen_gap`` and the baselines ``icl_risk_ls``, ``icl_risk_ridge``
+(Bayes-optimal), ``icl_risk_avg`` on the same real probe prompts.
+
+>>> from stl.numerics.models.registry import model_class
+>>> [s.name for s in model_class("transformer").param_specs][-4:]
+['layers', 'width', 'heads', 'attention']
+"""
+
+from __future__ import annotations
+
+from stl.numerics.icl import ATTENTIONS
+from stl.numerics.icl.model import ICLModel, common_specs
+from stl.numerics.models.base import ParamSpec, choice_of, int_in
+
+
+class TransformerModel(ICLModel):
+    """Small GPT-style decoder (:mod:`stl.numerics.icl.transformer`), float32, Adam, all positions."""
+
+    name = "transformer"
+    summary = "small GPT-style decoder (layers, width, heads) trained on in-context regression prompts (T2)"
+    default_n = 2000
+    default_replicates = 2
+    schedule = "cosine"
+    grad_clip = 1.0
+    param_specs = common_specs("800", "0.003", "32") + (
+        ParamSpec("layers", int_in(1, 64), "2", "an integer in [1, 64]", "transformer blocks"),
+        ParamSpec("width", int_in(1, 4096), "32", "an integer in [1, 4096]", "model width"),
+        ParamSpec("heads", int_in(1, 64), "2", "an integer in [1, 64] dividing width", "attention heads"),
+        ParamSpec("attention", choice_of(*ATTENTIONS), "linear", "linear or softmax",
+                  "attention form (linear: causal linear attention)"),
+    )
+    metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
+    theory_constants = "transformer"
+
+    def __init__(self, params=None, *, device="auto"):
+        super().__init__(params, device=device)
+        from stl.numerics.icl import transformer as tf
+
+        p = self.params
+        self.config = tf.TransformerConfig(self.dim, self.length, p["layers"], p["width"], p["heads"],
+                                           p["attention"])
+        self.predict_fn = tf.predictor(self.config)
+
+    def init_tensors(self, replicates, streams):
+        from stl.numerics.icl import transformer as tf
+
+        return tf.init_params(self.config, streams, device=self.torch_device, dtype=self.dtype)
+
+    def optimizer(self):
+        return "adam"
