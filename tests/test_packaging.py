@@ -8,6 +8,7 @@ level; they install as ``stl.theory``, ``stl.numerics`` and ``stl.verify``
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -64,9 +65,17 @@ def test_no_module_imports_the_bare_folder_names():
 def test_the_wheel_holds_only_the_stl_namespace(tmp_path):
     if not H.can_build_wheels():
         pytest.skip("building a wheel needs setuptools >= 70.1 or the wheel package")
+    # Build from a copy of the tracked files: an in-tree build would leave build/ behind, and
+    # a stale build/lib (say, a module since deleted) would slip into later wheels.
+    source = tmp_path / "src"
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(tmp_path), str(ROOT)],
+         "--wheel-dir", str(tmp_path), str(source)],
         capture_output=True, text=True, timeout=280, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (wheel,) = tmp_path.glob("stl_toolkit-*.whl")
