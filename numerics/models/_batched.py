@@ -58,3 +58,59 @@ def ragged_draws(streams, purpose: str, sizes: np.ndarray, draw) -> list:
     """
     gens = streams.generators(purpose)
     return [draw(g, int(s)) for g, s in zip(gens, sizes)]
+
+
+#: Above this dimension one LAPACK call per replicate beats numpy's batched Cholesky
+#: (measured: 100 matrices of 100 × 100 take 69 ms batched, 6 ms as 100 LAPACK calls).
+LOOP_CHOLESKY_DIM = 24
+
+
+def psd_root(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A square root ``L`` (``L Lᵀ = cov``) of every PSD matrix of ``cov`` ``(R, d, d)``,
+    and ``log det cov`` (``-inf`` where singular).
+
+    Positive-definite matrices get their Cholesky factor. A singular one (a collapsed fit,
+    or a covariance whose data span fewer than ``d`` directions) gets the *pivoted*
+    Cholesky factor of LAPACK's ``pstrf``, which reveals the rank: ``L = P C`` with the
+    columns past the rank zero, so sampling ``μ + L z`` is exact on the covariance's
+    range. This replaces a failed Cholesky plus an eigendecomposition per generation.
+
+    >>> c = np.array([[[4.0, 0.0], [0.0, 0.0]], [[2.0, 1.0], [1.0, 2.0]]])
+    >>> root, logdet = psd_root(c)
+    >>> bool(np.allclose(root @ np.swapaxes(root, 1, 2), c)), logdet[0] == -np.inf
+    (True, True)
+    """
+    from scipy.linalg import lapack
+
+    cov = np.asarray(cov, dtype=np.float64)
+    r, d = cov.shape[0], cov.shape[-1]
+    if d == 1:
+        var = np.maximum(cov[:, 0, 0], 0.0)
+        with np.errstate(divide="ignore"):
+            return np.sqrt(var)[:, None, None], np.log(var)
+    root = None
+    if d <= LOOP_CHOLESKY_DIM:
+        try:
+            root = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            root = None
+    if root is not None:
+        ok = np.ones(r, dtype=bool)
+    else:
+        root = np.zeros_like(cov)
+        ok = np.zeros(r, dtype=bool)
+        for k in range(r):  # one LAPACK call per matrix (see LOOP_CHOLESKY_DIM)
+            c, info = lapack.dpotrf(cov[k], lower=1, clean=1)
+            if info == 0:
+                root[k], ok[k] = c, True
+    for k in np.nonzero(~ok)[0]:
+        c, piv, rank, _ = lapack.dpstrf(cov[k], lower=1, tol=-1.0)
+        c = np.tril(c)
+        c[:, rank:] = 0.0
+        perm = np.empty(d, dtype=np.int64)
+        perm[piv - 1] = np.arange(d)  # LAPACK pivots are 1-based: cov = P C Cᵀ Pᵀ
+        root[k] = c[perm]
+    diag = np.abs(np.diagonal(root, axis1=1, axis2=2))
+    with np.errstate(divide="ignore"):
+        logdet = np.where(ok, 2.0 * np.log(np.where(ok[:, None], diag, 1.0)).sum(axis=1), -np.inf)
+    return root, logdet

@@ -111,9 +111,15 @@ class CategoricalModel(Model):
         return sq - 2.0 * np.take_along_axis(q, data, axis=1) + 1.0
 
     def risk(self, params: CategoricalParams, streams=None):
-        # E_{z~p} ‖q − e_z‖² = Σq² − 2 p·q + 1, exactly.
+        # E_{z~p} ‖q − e_z‖² = Σq² − 2 p·q + 1, exactly. Row sums, not a matrix-vector
+        # product: BLAS may block a product differently for different numbers of rows, and
+        # then a replicate's value would depend (in the last bit) on how replicates are split.
+        return self.risk_under(params, self.p)
+
+    def risk_under(self, params: CategoricalParams, law: np.ndarray) -> np.ndarray:
+        """``E_{z~law} ‖q − e_z‖²`` for a law ``(k,)`` or per replicate ``(R, k)``."""
         q = params.probs
-        return (q * q).sum(axis=1) - 2.0 * (q @ self.p) + 1.0
+        return (q * q).sum(axis=1) - 2.0 * (q * law).sum(axis=1) + 1.0
 
     def measure(self, params: CategoricalParams, streams, names):
         q = params.probs

@@ -2,43 +2,61 @@
 
 Real law ``D_0 = N(mean, scale² I)`` (default ``N(0, I)``). Fitting is the sample mean
 and the covariance divided by ``n`` (``estimator=mle``) or ``n − 1`` (``unbiased``);
-sampling is ``μ + L z`` with ``L`` the Cholesky factor and pre-drawn standard normals
-``z``. THEORY.md section 4: variance collapse under ``replace``; exact TV in 1-D.
+sampling is ``μ̂ + L z`` with ``L Lᵀ = Σ̂`` and pre-drawn standard normals ``z``.
+THEORY.md section 4: variance collapse under ``replace``; exact TV in 1-D.
 
-Loss for ``gen_gap`` (a documented bounded proxy, since the Gaussian NLL is unbounded):
-the negative log-likelihood *per dimension*, clipped to ``[0, M]`` with ``M = 5``:
-``ℓ(θ, z) = min(max(NLL_θ(z)/d, 0), 5)``. For the real law ``N(0, I)`` the unclipped value
-averages ``½ log 2π + ½ ≈ 1.42``, so the clip bites only far in the tails or for
-collapsed fits.
+Square roots, by design for every rank (:func:`fit_root`): a fit to ``m ≤ d`` points is
+singular (its points span at most ``m − 1`` directions), and then ``L = Cᵀ/√(m − ddof)``
+with ``C`` the centred data — exact, with no factorization at all, sampling from the
+first ``m`` of the ``d`` pre-drawn normals. Otherwise ``L`` is the Cholesky factor, or the
+rank-revealing pivoted Cholesky factor where the covariance is singular anyway (under
+``accumulate`` with ``d ≥ n`` the synthetic points never leave the span of ``S_0``).
+
+Loss for ``gen_gap``: the **Welsch (Gaussian-kernel) loss of the Mahalanobis residual**,
+a bounded proxy for the log-likelihood chosen because its population risk has a closed
+form in every dimension (THEORY.md T1 needs ``ℓ ∈ [0, M]``; the Gaussian NLL is unbounded):
+
+    ℓ(θ, z) = 1 − exp(−Q_θ(z) / (2d)),   Q_θ(z) = (z − μ̂)ᵀ Σ̂⁻¹ (z − μ̂),   M = 1,
+
+with ``Q = ∞`` off the range of a singular ``Σ̂`` (``Σ̂⁺`` on it). Under ``D_0``, with
+``m = μ − μ̂`` and ``A = d Σ̂ + s² I`` (Gaussian integral of ``exp(−½ xᵀ(Σ̂⁻¹/d) x)``):
+
+    R_{D_0}(θ) = 1 − sqrt(det(d Σ̂) / det A) · exp(−½ mᵀ A⁻¹ m),
+
+which is 1 for a singular fit (the real law puts no mass on its range). The per-dimension
+``1/(2d)`` keeps the loss of order one in every dimension (for a good fit ``Q ≈ d``).
 
 Metrics: ``variance`` (trace of the fitted covariance / d), ``mean_error`` (‖μ̂ − μ‖²),
 ``kl_to_real`` (``KL(N(μ̂, Σ̂) ‖ D_0)`` in closed form; ``inf`` for a singular fit),
-``tv_to_real`` (exact, only when ``dim = 1``), ``gen_gap``.
+``tv_to_real`` (exact, only when ``dim = 1``), ``gen_gap`` (exact risk minus the mean
+loss on the training set). No metric draws a Monte Carlo probe.
 
 >>> from stl.numerics.rng import ReplicateStreams
 >>> m = GaussianModel({"dim": "2"})
 >>> st = ReplicateStreams(seed=0, replicates=5)
 >>> th = m.fit(m.draw_real(st, 50))
->>> th.mean.shape, th.cov.shape
-((5, 2), (5, 2, 2))
+>>> th.mean.shape, th.cov.shape, th.root.shape
+((5, 2), (5, 2, 2), (5, 2, 2))
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import ndtr
 
 from stl.numerics.errors import InputError
-from stl.numerics.models._batched import ragged_draws
+from stl.numerics.models._batched import psd_root, ragged_draws
 from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, choice_of, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)
-NLL_CLIP = 5.0
 #: Most residual candidates one replicate draws per round of the maximal coupling.
 RESIDUAL_BLOCK = 1 << 14
+#: Relative size of an off-range component above which a point is off a singular fit's range.
+RANGE_TOLERANCE = 1e-9
 
 
 def _parse_vector(text: str) -> np.ndarray:
@@ -50,33 +68,46 @@ def _parse_vector(text: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class GaussianParams:
-    """Fitted ``mean`` ``(R, d)`` and ``cov`` ``(R, d, d)``; ``chol`` its square root factor."""
+    """Fitted ``mean`` ``(R, d)`` and a square root ``root`` ``(R, d, k)`` of the covariance
+    (``root rootᵀ = Σ̂``; ``k = d``, or ``k = m ≤ d`` for a fit to ``m`` points), with
+    ``logdet`` ``(R,)`` (``-inf`` where singular). ``cov`` is formed when first needed."""
 
     mean: np.ndarray
-    cov: np.ndarray
-    chol: np.ndarray = field(repr=False)
+    root: np.ndarray
+    logdet: np.ndarray
+
+    @cached_property
+    def cov(self) -> np.ndarray:
+        return self.root @ np.swapaxes(self.root, 1, 2)
+
+    @property
+    def singular(self) -> np.ndarray:
+        return ~np.isfinite(self.logdet)
+
+    @property
+    def std(self) -> np.ndarray:
+        """The standard deviation of a one-dimensional fit ``(R,)``."""
+        return np.sqrt(self.cov[:, 0, 0])
 
 
 def _take(params: GaussianParams, rows: np.ndarray) -> GaussianParams:
     """The replicates ``rows`` of batched parameters."""
-    return GaussianParams(params.mean[rows], params.cov[rows], params.chol[rows])
+    return GaussianParams(params.mean[rows], params.root[rows], params.logdet[rows])
 
 
-def _factor(cov: np.ndarray) -> np.ndarray:
-    """A batched square-root factor ``L`` with ``L Lᵀ = cov``.
+def fit_root(centred: np.ndarray, divisor: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(root, logdet)`` of ``Σ̂ = CᵀC/divisor`` for centred data ``C`` ``(R, m, d)``.
 
-    Cholesky when every covariance is positive definite; otherwise (collapsed fits with
-    ``n ≤ d`` or zero variance) the symmetric eigen square root, which tolerates
-    singular matrices.
+    With ``m ≤ d`` the covariance has rank at most ``m − 1 < d``: the root is the data
+    itself, ``Cᵀ/√divisor`` ``(R, d, m)``, exact and free of any factorization.
+    Otherwise the (pivoted) Cholesky factor of the scatter matrix.
     """
-    d = cov.shape[-1]
-    if d == 1:
-        return np.sqrt(np.maximum(cov, 0.0))
-    try:
-        return np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        w, v = np.linalg.eigh(cov)
-        return v * np.sqrt(np.maximum(w, 0.0))[..., None, :]
+    m, d = centred.shape[1], centred.shape[2]
+    if m <= d:
+        root = np.swapaxes(centred, 1, 2) / math.sqrt(divisor)
+        return root, np.full(centred.shape[0], -np.inf)
+    # Batched matmul (BLAS) rather than einsum: the scatter matrix is the hot spot.
+    return psd_root((np.swapaxes(centred, 1, 2) @ centred) / divisor)
 
 
 def gaussian_tv_1d(m1, s1, m2, s2) -> np.ndarray:
@@ -111,7 +142,7 @@ def gaussian_tv_1d(m1, s1, m2, s2) -> np.ndarray:
 
 
 class GaussianModel(Model):
-    """Batched Gaussian fit/sample; see the module docstring for loss and metrics."""
+    """Batched Gaussian fit/sample; see the module docstring for the roots, loss and metrics."""
 
     name = "gaussian"
     summary = "Gaussian in dim dimensions fitted by its mean and covariance (MLE or unbiased)"
@@ -126,7 +157,7 @@ class GaussianModel(Model):
     risk_metric = "kl_to_real"
     theory_constants = "gaussian"
     coupling = "maximal"
-    loss_bound = NLL_CLIP
+    loss_bound = 1.0
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)
@@ -150,9 +181,6 @@ class GaussianModel(Model):
         # tv_to_real is reported in one dimension, where it is exact (DESIGN.md)
         return tuple(m for m in self.metric_names if m != "tv_to_real" or self.d == 1)
 
-    def _params(self, mean, cov) -> GaussianParams:
-        return GaussianParams(mean, cov, _factor(cov))
-
     def _check_n(self, n):
         if n - self.ddof < 1:
             raise InputError("n", n, f"an integer >= {1 + self.ddof} for the {self.params['estimator']} estimator")
@@ -165,10 +193,8 @@ class GaussianModel(Model):
         n = data.shape[1]
         self._check_n(n)
         mean = data.mean(axis=1)
-        centred = data - mean[:, None, :]
-        # Batched matmul (BLAS) rather than einsum: the scatter matrix is the hot spot.
-        cov = (np.swapaxes(centred, 1, 2) @ centred) / (n - self.ddof)
-        return self._params(mean, cov)
+        root, logdet = fit_root(data - mean[:, None, :], n - self.ddof)
+        return GaussianParams(mean, root, logdet)
 
     def suff_stats(self, data):
         return {
@@ -182,77 +208,105 @@ class GaussianModel(Model):
         self._check_n(int(n[0]))
         mean = stats["sum"] / n[:, None]
         scatter = stats["outer"] - n[:, None, None] * mean[:, :, None] * mean[:, None, :]
-        cov = scatter / (n - self.ddof)[:, None, None]
-        return self._params(mean, cov)
+        scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))  # exactly symmetric for the factorization
+        root, logdet = psd_root(scatter / (n - self.ddof)[:, None, None])
+        return GaussianParams(mean, root, logdet)
 
     def draw_noise(self, streams, count, generations, purpose="synthetic"):
         return streams.normal(purpose, (generations, count, self.d))
 
     def sample(self, params: GaussianParams, streams, count, *, noise=None, purpose="synthetic"):
         z = noise if noise is not None else streams.normal(purpose, (count, self.d))
+        k = params.root.shape[2]
         if self.d == 1:
-            return params.mean[:, None, :] + z * params.chol[:, None, :, 0]
-        x = z @ np.swapaxes(params.chol, 1, 2)
+            return params.mean[:, None, :] + z * params.root[:, None, :, 0]
+        # A root with k < d columns (a fit to k ≤ d points) needs k normals per draw.
+        x = z[..., :k] @ np.swapaxes(params.root, 1, 2)
         x += params.mean[:, None, :]  # in place: one (R, count, d) allocation, not two
         return x
 
-    def _logpdf(self, mean, cov, chol, x):
-        """Gaussian log-density per point; ``-inf``/``nan``-safe for singular covariances."""
-        d = self.d
-        diff = x - mean[:, None, :]
-        if d == 1:
-            var = cov[:, None, 0, 0]
+    def mahalanobis(self, params: GaussianParams, x: np.ndarray) -> np.ndarray:
+        """``Q_θ(x) = (x − μ̂)ᵀ Σ̂⁻¹ (x − μ̂)`` per point ``(R, n)``; off the range of a
+        singular ``Σ̂`` it is ``inf``, on it ``Σ̂⁺`` is used."""
+        diff = x - params.mean[:, None, :]
+        if self.d == 1:
+            var = params.root[:, None, 0, 0] ** 2
             with np.errstate(divide="ignore", invalid="ignore"):
-                return -0.5 * (LOG_2PI + np.log(var) + diff[..., 0] ** 2 / var)
-        sign, logdet = np.linalg.slogdet(cov)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sol = np.linalg.solve(cov[:, None], diff[..., None])[..., 0] if np.all(sign > 0) else None
-        if sol is None:
-            # Some fit is singular (n <= d or collapsed): its law lives on the range of Σ,
-            # with density +inf there and 0 elsewhere. Regular fits keep the usual formula.
-            pinv = np.linalg.pinv(cov, hermitian=True)
-            sol = np.einsum("rij,rnj->rni", pinv, diff)
-            on_range = np.einsum("rij,rnj->rni", cov, sol)
-            off = ((diff - on_range) ** 2).sum(-1) > 1e-9 * (1.0 + (diff * diff).sum(-1))
-            singular = (sign <= 0)[:, None]
-            quad = np.einsum("rni,rni->rn", diff, sol)
-            regular = -0.5 * (d * LOG_2PI + np.where(sign > 0, logdet, 0.0)[:, None] + quad)
-            return np.where(singular, np.where(off, -np.inf, np.inf), regular)
-        quad = np.einsum("rni,rni->rn", diff, sol)
-        return -0.5 * (d * LOG_2PI + logdet[:, None] + quad)
+                q = diff[..., 0] ** 2 / var
+            return np.where(var > 0, q, np.where(diff[..., 0] == 0, 0.0, np.inf))
+        out = np.empty(diff.shape[:2])
+        regular = ~params.singular
+        if regular.any():
+            rows = np.nonzero(regular)[0]
+            # One triangular-shaped solve per replicate for all its points (not one per point).
+            sol = np.linalg.solve(params.root[rows], np.swapaxes(diff[rows], 1, 2))
+            out[rows] = (sol * sol).sum(axis=1)
+        if (~regular).any():
+            rows = np.nonzero(~regular)[0]
+            root = params.root[rows]
+            pinv = np.linalg.pinv(root)                                  # (r, k, d)
+            coef = pinv @ np.swapaxes(diff[rows], 1, 2)                   # (r, k, n)
+            back = root @ coef                                            # projection on the range
+            off = ((np.swapaxes(diff[rows], 1, 2) - back) ** 2).sum(axis=1)
+            size = 1.0 + (diff[rows] ** 2).sum(axis=-1)
+            q = (coef * coef).sum(axis=1)
+            out[rows] = np.where(off > RANGE_TOLERANCE * size, np.inf, q)
+        return out
+
+    def _logpdf(self, params: GaussianParams, x):
+        """Gaussian log-density per point; a singular fit has density ``+inf`` on its range
+        and ``0`` off it (its law lives on the range)."""
+        q = self.mahalanobis(params, x)
+        singular = params.singular[:, None]
+        regular = -0.5 * (self.d * LOG_2PI + np.where(singular, 0.0, params.logdet[:, None]) + q)
+        return np.where(singular, np.where(np.isfinite(q), np.inf, -np.inf), regular)
 
     def log_density(self, params, data):
         if params is REAL:
             diff = data - self.mu
             return -0.5 * (self.d * LOG_2PI + 2 * self.d * math.log(self.scale)
                            + (diff * diff).sum(axis=-1) / self.scale ** 2)
-        return self._logpdf(params.mean, params.cov, params.chol, data)
+        return self._logpdf(params, data)
 
     def loss(self, params: GaussianParams, data):
-        nll = -self.log_density(params, data) / self.d
-        return np.clip(np.nan_to_num(nll, nan=NLL_CLIP, posinf=NLL_CLIP, neginf=0.0), 0.0, NLL_CLIP)
+        """Welsch loss ``1 − exp(−Q/(2d))`` of each point (module docstring), in ``[0, 1]``."""
+        return -np.expm1(-self.mahalanobis(params, data) / (2.0 * self.d))
+
+    def risk(self, params: GaussianParams, streams=None):
+        """Exact ``E_{z~D_0} ℓ(θ, z)`` (module docstring); no probe is drawn."""
+        d, s2 = self.d, self.scale ** 2
+        m = self.mu - params.mean
+        out = np.ones(params.mean.shape[0])
+        regular = ~params.singular
+        if regular.any():
+            rows = np.nonzero(regular)[0]
+            a = d * params.cov[rows] + s2 * np.eye(d)
+            chol = np.linalg.cholesky(a)                                  # A is positive definite
+            logdet_a = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+            w = np.linalg.solve(chol, m[rows, :, None])[..., 0]           # ‖L_A⁻¹ m‖² = mᵀA⁻¹m
+            log_ratio = 0.5 * (d * math.log(d) + params.logdet[rows] - logdet_a)
+            out[rows] = -np.expm1(log_ratio - 0.5 * (w * w).sum(axis=1))
+        return out
 
     def measure(self, params: GaussianParams, streams, names):
         d, s2 = self.d, self.scale ** 2
         want = set(names)
-        tr = np.trace(params.cov, axis1=1, axis2=2)
+        tr = (params.root ** 2).sum(axis=(1, 2))   # trace of root rootᵀ, without forming Σ̂
         err = ((params.mean - self.mu) ** 2).sum(axis=1)
         out = {"variance": tr / d, "mean_error": err}
         if "kl_to_real" in want:
-            sign, logdet = np.linalg.slogdet(params.cov)
-            logdet = np.where(sign > 0, logdet, -np.inf)
             # KL(N(μ̂, Σ̂) ‖ N(μ, s²I)) = ½[tr Σ̂/s² + ‖μ − μ̂‖²/s² − d + d log s² − log det Σ̂]
-            out["kl_to_real"] = 0.5 * (tr / s2 + err / s2 - d + d * math.log(s2) - logdet)
+            out["kl_to_real"] = 0.5 * (tr / s2 + err / s2 - d + d * math.log(s2) - params.logdet)
         if d == 1 and "tv_to_real" in want:
-            out["tv_to_real"] = gaussian_tv_1d(params.mean[:, 0], params.chol[:, 0, 0], self.mu[0], self.scale)
-        return out
+            out["tv_to_real"] = gaussian_tv_1d(params.mean[:, 0], params.std, self.mu[0], self.scale)
+        return {k: out[k] for k in names}
 
     # -- TV and maximal coupling ------------------------------------------------------
     def tv(self, p: Mixture, q: Mixture, streams=None, *, samples=None):
         if self.d == 1 and len(p) == 1 and len(q) == 1:
             (_, a), (_, b) = p[0], q[0]
-            ma, sa = (self.mu[0], self.scale) if a is REAL else (a.mean[:, 0], a.chol[:, 0, 0])
-            mb, sb = (self.mu[0], self.scale) if b is REAL else (b.mean[:, 0], b.chol[:, 0, 0])
+            ma, sa = (self.mu[0], self.scale) if a is REAL else (a.mean[:, 0], a.std)
+            mb, sb = (self.mu[0], self.scale) if b is REAL else (b.mean[:, 0], b.std)
             return np.atleast_1d(gaussian_tv_1d(ma, sa, mb, sb))
         return super().tv(p, q, streams, samples=samples)
 
@@ -315,6 +369,6 @@ class GaussianModel(Model):
 
     def _coupling_tv(self, a, b, la, lb):
         if self.d == 1:
-            return gaussian_tv_1d(a.mean[:, 0], a.chol[:, 0, 0], b.mean[:, 0], b.chol[:, 0, 0])
+            return gaussian_tv_1d(a.mean[:, 0], a.std, b.mean[:, 0], b.std)
         # Plug-in estimate from the step-1 points, used only to size candidate blocks.
         return np.clip(1.0 - np.exp(np.minimum(lb - la, 0.0)), 0.0, 1.0).mean(axis=1) + 1e-3

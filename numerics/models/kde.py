@@ -7,7 +7,11 @@ there are no smaller sufficient statistics). Sampling picks a centre uniformly a
 ``h z``; the pre-drawn noise is one standard-normal block ``(…, d + 1)`` whose last
 column becomes the uniform ``Φ(z)`` that picks the centre.
 
-Loss for ``gen_gap``: NLL per dimension clipped to ``[0, 5]`` (as for ``gaussian``).
+Loss for ``gen_gap``: NLL per dimension clipped to ``[0, 5]``. In 1-D its population risk
+``∫ φ(x) min(max(−log p̂(x), 0), 5) dx`` is computed by the trapezoid rule on the same
+grid as the TV (spacing ``h/8``, covering ``D_0`` and every centre ± 8h), so no probe is
+drawn; in more dimensions it is the mean loss on the run's real probe (common random
+numbers across generations, ``probe_size`` points).
 Metrics: ``tv_to_real`` (1-D: numerical integration of ``½∫|p̂ − φ|`` on a grid; more
 dimensions: the unbiased Monte Carlo estimate), ``variance`` (per-dimension variance of
 the KDE law: the points' variance plus ``h²``), ``gen_gap``.
@@ -117,17 +121,30 @@ class KDEModel(Model):
             out[:, start:start + part.size] = dens
         return out
 
+    def _grid(self, components) -> np.ndarray:
+        """A 1-D quadrature grid wide enough for ``D_0`` and every centre ± 8h."""
+        cs = [c.centres for c in components if c is not REAL]
+        lo = min([-GRID_HALF] + [float(c.min()) - 8 * self.h for c in cs])
+        hi = max([GRID_HALF] + [float(c.max()) + 8 * self.h for c in cs])
+        return np.linspace(lo, hi, max(GRID, int((hi - lo) / (self.h / 8)) + 1))
+
     def tv(self, p: Mixture, q: Mixture, streams=None, *, samples=None):
         if self.d == 1:
             r = next((c.centres.shape[0] for _, c in (*p, *q) if c is not REAL), 1)
-            # Trapezoid rule on a grid wide enough for D_0 and every centre ± 8h.
-            cs = [c.centres for _, c in (*p, *q) if c is not REAL]
-            lo = min([-GRID_HALF] + [float(c.min()) - 8 * self.h for c in cs])
-            hi = max([GRID_HALF] + [float(c.max()) + 8 * self.h for c in cs])
-            grid = np.linspace(lo, hi, max(GRID, int((hi - lo) / (self.h / 8)) + 1))
+            grid = self._grid([c for _, c in (*p, *q)])
             diff = np.abs(self._grid_density(p, r, grid) - self._grid_density(q, r, grid))
             return np.clip(0.5 * np.trapezoid(diff, grid, axis=1), 0.0, 1.0)
         return super().tv(p, q, streams, samples=samples)
+
+    def risk(self, params: KDEParams, streams=None):
+        if self.d > 1:
+            return super().risk(params, streams)  # Monte Carlo on the run's common probe
+        grid = self._grid([params])
+        dens = self._grid_density([(1.0, params)], params.centres.shape[0], grid)
+        with np.errstate(divide="ignore"):
+            loss = np.clip(-np.log(dens), 0.0, NLL_CLIP)
+        phi = np.exp(-0.5 * grid * grid) / math.sqrt(2.0 * math.pi)
+        return np.trapezoid(loss * phi, grid, axis=1)
 
     def measure(self, params: KDEParams, streams, names):
         c = params.centres

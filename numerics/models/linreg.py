@@ -11,7 +11,12 @@ Fit: ridge ``θ̂ = (XᵀX + n·ridge·I)⁻¹ Xᵀy`` (``ridge = 0`` is OLS, ne
 Metrics: ``test_error`` — the excess risk on fresh real inputs, which for isotropic
 inputs is exactly ``E_x (xᵀθ̂ − xᵀθ*)² = ‖θ̂ − θ*‖²``; ``gen_gap`` with the clipped squared
 error ``ℓ(θ, (x, y)) = min((xᵀθ − y)², M)``, ``M = 4 (‖θ*‖² + σ²)`` (four times the
-variance of a real label).
+variance of a real label). Its population risk is exact: the residual of a real point is
+``r = xᵀ(θ − θ*) − σε ~ N(0, v)`` with ``v = ‖θ − θ*‖² + σ²``, so with ``t = √(M/v)``
+
+    E min(r², M) = v [2Φ(t) − 1 − 2tφ(t)] + 2M (1 − Φ(t))
+
+(the truncated second moment of a normal plus the clipped tail); no probe is drawn.
 
 Exact TV: two laws share the input law, so
 ``d_TV(P_a, P_b) = E_x[2Φ(|xᵀΔ|/(2σ)) − 1] = (2/π) arctan(‖Δ‖/(2σ))`` with
@@ -112,6 +117,15 @@ class LinRegModel(Model):
     def loss(self, params: LinRegParams, data):
         resid = np.einsum("rni,ri->rn", data[..., : self.d], params.theta) - data[..., self.d]
         return np.minimum(resid * resid, self.loss_bound)
+
+    def risk(self, params: LinRegParams, streams=None):
+        """Exact ``E min(r², M)`` under ``D_0`` (module docstring)."""
+        from scipy.special import ndtr
+
+        v = ((params.theta - self.theta_star) ** 2).sum(axis=1) + self.sigma ** 2
+        t = np.sqrt(self.loss_bound / v)
+        phi = np.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
+        return v * (2.0 * ndtr(t) - 1.0 - 2.0 * t * phi) + 2.0 * self.loss_bound * ndtr(-t)
 
     def measure(self, params: LinRegParams, streams, names):
         return {"test_error": ((params.theta - self.theta_star) ** 2).sum(axis=1)} if names else {}
