@@ -36,20 +36,46 @@ from collections.abc import Callable
 
 import numpy as np
 
-from stl.numerics.errors import check_int
+from stl.numerics.errors import InputError, check_int
 from stl.numerics.estimators.estimate import Estimate
 from stl.numerics.models.base import Model
 from stl.numerics.rng import ReplicateStreams
 from stl.numerics.schemes import Scheme, get_scheme
 
 MEASURE_DRAWS = 256
+NEIGHBOURS = ("random", "distinct")
+#: Fresh real points tried per replicate for a distinct neighbour.
+DISTINCT_TRIES = 64
+
+
+def _replacement(model: Model, streams: ReplicateStreams, old: np.ndarray, neighbour: str) -> np.ndarray:
+    """The point that replaces point 0 of ``S_0`` (see :func:`estimate_gamma`)."""
+    if neighbour == "random":
+        return model.draw_real(streams, 1, purpose="neighbour")[:, 0]
+    # The first try is the random neighbour's point, so the two options share their draws.
+    tries = model.draw_real(streams, DISTINCT_TRIES, purpose="neighbour")
+    same = (tries == old[:, None]).reshape(tries.shape[0], DISTINCT_TRIES, -1).all(axis=2)
+    if same.all(axis=1).any():
+        raise InputError("neighbour", "distinct", f"a real law where {DISTINCT_TRIES} draws are not all equal "
+                                                  "to the point they replace")
+    first = np.argmax(~same, axis=1)
+    return np.take_along_axis(tries, first.reshape((-1, 1) + (1,) * (tries.ndim - 2)), axis=1)[:, 0]
 
 
 def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, generations: int,
                    replicates: int, seed: int, first: int = 0, *, confidence: float = 0.95,
-                   measure_draws: int = MEASURE_DRAWS,
+                   measure_draws: int = MEASURE_DRAWS, neighbour: str = "random",
                    progress: Callable[[int, int], None] | None = None) -> Estimate:
-    """``γ̂_n^i`` for ``i = 0 .. generations`` (arrays), with per-generation CIs."""
+    """``γ̂_n^i`` for ``i = 0 .. generations`` (arrays), with per-generation CIs.
+
+    ``neighbour="random"``: point 0 is replaced by a fresh real point (the expectation over
+    neighbours that T1's proof uses); ``"distinct"``: by the first of up to
+    :data:`DISTINCT_TRIES` fresh real points that differs from it (for discrete data a
+    random replacement can coincide with the point it replaces and then changes nothing;
+    D3's supremum is over neighbours that differ).
+    """
+    if neighbour not in NEIGHBOURS:
+        raise InputError("neighbour", neighbour, " | ".join(NEIGHBOURS))
     if not isinstance(scheme, Scheme):
         scheme = get_scheme(scheme, n, lam)
     check_int("--generations", generations, 0)
@@ -60,7 +86,7 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
     twin = ReplicateStreams(seed, replicates, first)
     s0 = model.draw_real(streams, scheme.n, purpose="real")
     s0b = s0.copy()
-    s0b[:, 0] = model.draw_real(streams, 1, purpose="neighbour")[:, 0]
+    s0b[:, 0] = _replacement(model, streams, s0[:, 0], neighbour)
     a = scheme.start(model, s0, streams)
     b = scheme.start(model, s0b, twin)
 
@@ -108,10 +134,14 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
                                "its differing fraction is an upper estimate of the maximal coupling's)"),
                      "synchronous": "PROXY: synchronous coupling (same noise), not the maximal coupling of D3",
                      }[coupling]
-    method = (f"gamma: {how}, chains from S_0 and S_0 with point 0 replaced by a fresh real point, "
-              f"{coupling_text}, scheme {scheme.name}, n={scheme.n}, n_s={scheme.n_s}; the neighbour is "
-              f"random, so this is the expectation over neighbours that T1's proof uses and a lower "
-              f"estimate of the supremum over S_0 ~ S_0' in D3")
+    replaced = ("a fresh real point" if neighbour == "random"
+                else "the first fresh real point that differs from it")
+    method = (f"gamma: {how}, chains from S_0 and S_0 with point 0 replaced by {replaced}, "
+              f"{coupling_text}, scheme {scheme.name}, n={scheme.n}, n_s={scheme.n_s}; "
+              + ("the neighbour is random, so this is the expectation over neighbours that T1's proof uses "
+                 "and a lower estimate of the supremum over S_0 ~ S_0' in D3" if neighbour == "random" else
+                 "the expectation over distinct neighbours, a lower estimate of the supremum in D3 (equal "
+                 "to it where every distinct neighbour is a worst case, as for the categorical MLE)"))
     return Estimate.from_replicates("gamma", gamma, streams.replicate_ids, method, confidence=confidence,
                                     proxy=coupling == "synchronous", details={"synthetic_differ": differ},
                                     bounds=(0.0, 1.0))

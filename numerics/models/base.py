@@ -361,6 +361,14 @@ class Model(abc.ABC):
         """Population risk ``R_{D_0}(θ)`` ``(R,)``; default: mean loss on the run's real probe."""
         return self.loss(params, self.probe(streams)).mean(axis=1)
 
+    def risk_under(self, params: Params, law: Params, streams: ReplicateStreams) -> np.ndarray:
+        """``E_{z ~ P_law} ℓ(θ, z)`` ``(R,)``: the risk under a fitted law (T1's ``R_P``, the
+        parent's law in the shift piece); ``law=REAL`` is :meth:`risk`. Default: the mean loss
+        on ``probe_size`` draws from ``P_law`` (purpose ``"probe-law"``)."""
+        if law is REAL:
+            return self.risk(params, streams)
+        return self.loss(params, self.sample(law, streams, self.probe_size, purpose="probe-law")).mean(axis=1)
+
     def gen_gap(self, params: Params, train: np.ndarray, streams: ReplicateStreams) -> np.ndarray:
         """``R_{D_0}(θ) − R̂_S(θ)`` per replicate (THEORY.md section 0)."""
         return self.risk(params, streams) - self.loss(params, train).mean(axis=1)

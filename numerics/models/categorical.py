@@ -114,12 +114,13 @@ class CategoricalModel(Model):
         # E_{z~p} ‖q − e_z‖² = Σq² − 2 p·q + 1, exactly. Row sums, not a matrix-vector
         # product: BLAS may block a product differently for different numbers of rows, and
         # then a replicate's value would depend (in the last bit) on how replicates are split.
-        return self.risk_under(params, self.p)
+        return self.risk_under(params, REAL)
 
-    def risk_under(self, params: CategoricalParams, law: np.ndarray) -> np.ndarray:
-        """``E_{z~law} ‖q − e_z‖²`` for a law ``(k,)`` or per replicate ``(R, k)``."""
+    def risk_under(self, params: CategoricalParams, law, streams=None) -> np.ndarray:
+        """``E_{z~law} ‖q − e_z‖² = Σq² − 2 law·q + 1`` exactly (``law``: fitted or ``REAL``)."""
         q = params.probs
-        return (q * q).sum(axis=1) - 2.0 * (q * law).sum(axis=1) + 1.0
+        w = self.p if law is REAL else law.probs
+        return (q * q).sum(axis=1) - 2.0 * (q * w).sum(axis=1) + 1.0
 
     def measure(self, params: CategoricalParams, streams, names):
         q = params.probs

@@ -274,15 +274,22 @@ class GaussianModel(Model):
 
     def risk(self, params: GaussianParams, streams=None):
         """Exact ``E_{z~D_0} ℓ(θ, z)`` (module docstring); no probe is drawn."""
-        d, s2 = self.d, self.scale ** 2
-        m = self.mu - params.mean
+        return self.risk_under(params, REAL)
+
+    def risk_under(self, params: GaussianParams, law, streams=None):
+        """Exact ``E_{z~N(μ_l, Σ_l)} ℓ(θ, z) = 1 − sqrt(det(dΣ̂)/det(dΣ̂ + Σ_l))
+        · exp(−½ mᵀ(dΣ̂ + Σ_l)⁻¹ m)``, ``m = μ_l − μ̂`` (``law=REAL``: ``N(μ, s²I)``)."""
+        d = self.d
+        if law is REAL:
+            m, spread = self.mu - params.mean, self.scale ** 2 * np.eye(d)
+        else:
+            m, spread = law.mean - params.mean, law.cov
         out = np.ones(params.mean.shape[0])
         regular = ~params.singular
         if regular.any():
             rows = np.nonzero(regular)[0]
-            a = d * params.cov[rows] + s2 * np.eye(d)
-            chol = np.linalg.cholesky(a)                                  # A is positive definite
-            logdet_a = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+            a = d * params.cov[rows] + (spread if law is REAL else spread[rows])
+            chol, logdet_a = psd_root(a)       # positive definite unless the law is singular too
             w = np.linalg.solve(chol, m[rows, :, None])[..., 0]           # ‖L_A⁻¹ m‖² = mᵀA⁻¹m
             log_ratio = 0.5 * (d * math.log(d) + params.logdet[rows] - logdet_a)
             out[rows] = -np.expm1(log_ratio - 0.5 * (w * w).sum(axis=1))

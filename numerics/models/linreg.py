@@ -120,9 +120,15 @@ class LinRegModel(Model):
 
     def risk(self, params: LinRegParams, streams=None):
         """Exact ``E min(r², M)`` under ``D_0`` (module docstring)."""
+        return self.risk_under(params, REAL)
+
+    def risk_under(self, params: LinRegParams, law, streams=None):
+        """Exact ``E min(r², M)`` under a law with the same inputs and labels
+        ``xᵀθ_l + σε`` (``law=REAL``: ``θ_l = θ*``): the residual is ``N(0, ‖θ − θ_l‖² + σ²)``."""
         from scipy.special import ndtr
 
-        v = ((params.theta - self.theta_star) ** 2).sum(axis=1) + self.sigma ** 2
+        target = self.theta_star if law is REAL else law.theta
+        v = ((params.theta - target) ** 2).sum(axis=1) + self.sigma ** 2
         t = np.sqrt(self.loss_bound / v)
         phi = np.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
         return v * (2.0 * ndtr(t) - 1.0 - 2.0 * t * phi) + 2.0 * self.loss_bound * ndtr(-t)

@@ -68,3 +68,16 @@ def test_categorical_risk_does_not_depend_on_the_replicate_split():
 
     parts = np.concatenate([model.risk(CategoricalParams(theta.probs[a:b])) for a, b in ((0, 1), (1, 5), (5, 9))])
     assert np.array_equal(whole, parts)
+
+
+@pytest.mark.parametrize("name,params,n", [c for c in CASES if c[0] != "kde"], ids=lambda c: str(c))
+def test_exact_risk_under_a_fitted_law_matches_monte_carlo(name, params, n):
+    """``risk_under(θ, parent)``, the R_P of T1's shift piece, against draws from the parent."""
+    model = get_model(name, params)
+    streams = ReplicateStreams(seed=n, replicates=REPLICATES)
+    parent = model.fit(model.draw_real(streams, n + 3))
+    theta = model.fit(model.sample(parent, streams, n))
+    exact = model.risk_under(theta, parent, streams)
+    loss = model.loss(theta, model.sample(parent, streams, PROBE, purpose="check"))
+    mc, se = loss.mean(axis=1), loss.std(axis=1, ddof=1) / np.sqrt(PROBE)
+    assert np.all(np.abs(mc - exact) <= Z * se + 1e-12), (exact, mc, se)

@@ -1,0 +1,217 @@
+"""Exact references of the categorical MLE loop: moments by recursion, laws by enumeration.
+
+The categorical model of THEORY.md section 4 fitted by its frequencies is a Markov chain
+whose moments close: for one symbol with real probability ``p``, kept real share
+``a = c_R/n`` (``c_R ~ Bin(n_r, p)``, fixed for the whole run under ``mix``) and fitted
+frequency ``q_j``,
+
+    q_j = a + N_j/n,   N_j | past ~ Bin(n_s, q_{j-1}),
+
+so ``E[N | q] = n_s q`` and ``E[N² | q] = n_s q + n_s(n_s − 1) q²`` give linear recursions
+for ``m1 = E q_j``, ``m2 = E q_j²``, ``x = E[a q_j]`` and ``y = E[q_j q_{j-1}]``. The Brier
+loss makes every quantity of T1 a polynomial in these (``gen_i = 2 q·(q − p)`` because the
+MLE's training loss is ``1 − Σq²``), so the expected generalization error, heterozygosity
+and each of the three pieces of T1's proof are exact. ``E d_TV(q_i, p)`` and the support
+size need the law, not just moments: each symbol's count is itself a binomial chain (the
+multinomial aggregates), enumerated exactly over its ``(n_r + 1) × (n + 1)`` states.
+
+No Monte Carlo anywhere; ``tests/numerics/test_exact.py`` holds each reference against
+simulation with the toolkit's own loop. Schemes: ``mix`` (kept real subset), ``fresh``
+(the ``n_r`` real points drawn anew each generation) and ``replace`` (``n_r = 0``).
+
+>>> ref = CategoricalLoopExact(probs=[0.5, 0.3, 0.2], n=10, n_r=5, generations=2)
+>>> [round(x, 6) for x in ref.gen_gap()]
+[0.124, 0.2108, 0.25916]
+>>> bool(abs(sum(ref.pieces()[k][2] for k in "abc") - ref.gen_gap()[2]) < 1e-12)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from stl.numerics.errors import InputError
+
+SCHEMES = ("mix", "fresh", "replace")
+
+#: Largest ``(n_r + 1)(n + 1)(n_s + 1)`` the enumeration of one symbol's law accepts per
+#: generation (about a second of work for ten symbols and ten generations).
+ENUMERATION_BUDGET = 50_000_000
+
+
+@dataclass(frozen=True)
+class CategoricalLoopExact:
+    """Exact expectations of the categorical MLE loop, generations ``0..generations``.
+
+    ``n_r`` real points per generation (kept, or fresh under ``scheme="fresh"``),
+    ``n_s = n − n_r`` synthetic ones; ``replace`` is ``n_r = 0``. Every method returns an
+    array of length ``generations + 1``; proof pieces are ``nan`` at generation 0.
+    """
+
+    probs: tuple
+    n: int
+    n_r: int
+    generations: int
+    scheme: str = "mix"
+
+    def __post_init__(self):
+        p = np.asarray(self.probs, dtype=float)
+        if p.ndim != 1 or p.size < 2 or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-9:
+            raise InputError("probs", self.probs, "a probability vector of at least 2 entries")
+        object.__setattr__(self, "probs", tuple(float(v) for v in p))
+        if self.scheme not in SCHEMES:
+            raise InputError("scheme", self.scheme, " | ".join(SCHEMES))
+        if not (isinstance(self.n, (int, np.integer)) and self.n >= 1):
+            raise InputError("n", self.n, "an integer >= 1")
+        if not (isinstance(self.n_r, (int, np.integer)) and 0 <= self.n_r <= self.n):
+            raise InputError("n_r", self.n_r, f"an integer in [0, n = {self.n}]")
+        if self.scheme == "replace" and self.n_r != 0:
+            raise InputError("n_r", self.n_r, "0 under replace")
+        if not (isinstance(self.generations, (int, np.integer)) and self.generations >= 0):
+            raise InputError("generations", self.generations, "an integer >= 0")
+
+    @property
+    def p(self) -> np.ndarray:
+        return np.asarray(self.probs)
+
+    @property
+    def n_s(self) -> int:
+        return self.n - self.n_r
+
+    @property
+    def lam(self) -> float:
+        return self.n_r / self.n
+
+    @classmethod
+    def for_run(cls, probs, scheme: str, n: int, lam: float, generations: int) -> CategoricalLoopExact:
+        """The reference for a run of :func:`stl.numerics.loop.run_loop` (same ``n_r`` rounding)."""
+        from stl.numerics.schemes import get_scheme
+
+        sch = get_scheme(scheme, n, lam)
+        return cls(tuple(np.asarray(probs, dtype=float)), sch.n, sch.n_r, generations, sch.name)
+
+    # -- moments ------------------------------------------------------------------------
+    @cached_property
+    def _moments(self) -> dict[str, np.ndarray]:
+        """Per generation and symbol: ``m1 = E q``, ``m2 = E q²``, ``x = E[a q]`` (``a`` the
+        real share of generation j's training set), ``y = E[q_j q_{j-1}]``, and
+        ``xp = E[a_j q_{j-1}]``, ``m2p``/``m1p`` the parent's moments (for the pieces)."""
+        p, n, n_r, n_s = self.p, self.n, self.n_r, self.n_s
+        G = self.generations
+        ea = n_r / n * p                                         # E a
+        ea2 = (n_r * p * (1 - p) + n_r ** 2 * p * p) / n ** 2    # E a²
+        n_o = n - n_r                                            # the other real points of S_0
+        eb, eb2 = n_o / n * p, (n_o * p * (1 - p) + n_o ** 2 * p * p) / n ** 2
+        m1 = np.empty((G + 1, p.size))
+        m2, x, y, xp = (np.full_like(m1, np.nan) for _ in range(4))
+        m1[0], m2[0], x[0] = p, ea2 + 2 * ea * eb + eb2, ea2 + ea * eb
+        for j in range(1, G + 1):
+            # a_j q_{j-1}: the same kept share under mix; an independent fresh one otherwise
+            xp[j] = x[j - 1] if self.scheme == "mix" else ea * m1[j - 1]
+            m1[j] = ea + n_s / n * m1[j - 1]
+            m2[j] = ea2 + 2 * n_s / n * xp[j] + (n_s * m1[j - 1] + n_s * (n_s - 1) * m2[j - 1]) / n ** 2
+            x[j] = ea2 + n_s / n * xp[j]
+            y[j] = xp[j] + n_s / n * m2[j - 1]
+        return {"m1": m1, "m2": m2, "x": x, "y": y, "xp": xp}
+
+    def gen_gap(self) -> np.ndarray:
+        """``E gen_i = E[R_{D_0}(q_i) − R̂_{S̃_i}(q_i)] = 2 E[Σq² − p·q]`` (Brier loss)."""
+        m = self._moments
+        return 2.0 * (m["m2"] - self.p * m["m1"]).sum(axis=1)
+
+    def heterozygosity(self) -> np.ndarray:
+        """``E[1 − Σ q_s²]``."""
+        return 1.0 - self._moments["m2"].sum(axis=1)
+
+    def pieces(self) -> dict[str, np.ndarray]:
+        """The expectations of T1's three proof pieces; they sum to :meth:`gen_gap` for i ≥ 1.
+
+        ``a``: ``λ (R_{D_0} − R̂_R)``, the real-subset term; ``b``: ``(1 − λ)(R_{D_0} − R_P)``,
+        the shift term (``R_P`` the risk under the parent's law); ``c``:
+        ``(1 − λ)(R_P − R̂_syn)``, the synthetic term. With the Brier loss they are
+        ``2 q·a − 2λ q·p``, ``2(1 − λ) q·(q_{i-1} − p)`` and ``2(1 − λ) q·(f_syn − q_{i-1})``.
+        """
+        m, p, lam, n, n_s = self._moments, self.p, self.lam, self.n, self.n_s
+        m1p = np.vstack([np.full((1, p.size), np.nan), m["m1"][:-1]])
+        m2p = np.vstack([np.full((1, p.size), np.nan), m["m2"][:-1]])
+        a = 2.0 * (m["x"] - lam * p * m["m1"]).sum(axis=1)
+        b = 2.0 * (1 - lam) * (m["y"] - p * m["m1"]).sum(axis=1)
+        # E[q_i f_syn] = E[a_i q_{i-1}] + (E q_{i-1} + (n_s − 1) E q_{i-1}²)/n
+        c = 2.0 * (1 - lam) * (m["xp"] + (m1p + (n_s - 1) * m2p) / n - m["y"]).sum(axis=1) if n_s else \
+            np.zeros(self.generations + 1)
+        for arr in (a, b, c):
+            arr[0] = np.nan
+        return {"a": a, "b": b, "c": c}
+
+    # -- laws (enumeration) ----------------------------------------------------------------
+    def _symbol_laws(self) -> list[np.ndarray]:
+        """Per symbol, the law of its count ``c_j`` at every generation: ``(G + 1, n + 1)``."""
+        from scipy.stats import binom
+
+        n, n_r, n_s, G = self.n, self.n_r, self.n_s, self.generations
+        work = (n_r + 1) * (n + 1) * (n_s + 1)
+        if work > ENUMERATION_BUDGET:
+            raise InputError("n", n, f"a size whose enumeration fits the budget ((n_r+1)(n+1)(n_s+1) <= "
+                                     f"{ENUMERATION_BUDGET:.0e}; here {work:.1e})")
+        counts = np.arange(n + 1)
+        # T[c, k] = P(N = k | parent count c): Bin(n_s, c/n)
+        step = binom.pmf(np.arange(n_s + 1)[None, :], n_s, counts[:, None] / n)
+        laws = []
+        for ps in self.p:
+            law_a = binom.pmf(np.arange(n_r + 1), n_r, ps)          # kept (or fresh) real count
+            law_o = binom.pmf(np.arange(n - n_r + 1), n - n_r, ps)  # the rest of S_0
+            out = np.empty((G + 1, n + 1))
+            if self.scheme == "mix":
+                # joint law P[A, c] of the kept count and the total count
+                joint = law_a[:, None] * np.zeros(n + 1)[None, :]
+                for a_ in range(n_r + 1):
+                    joint[a_, a_:a_ + n - n_r + 1] = law_a[a_] * law_o
+                out[0] = joint.sum(axis=0)
+                for j in range(1, G + 1):
+                    nxt = np.zeros_like(joint)
+                    for a_ in range(n_r + 1):
+                        nxt[a_, a_:a_ + n_s + 1] = joint[a_] @ step
+                    joint = nxt
+                    out[j] = joint.sum(axis=0)
+            else:
+                law = np.convolve(law_a, law_o)
+                out[0] = law
+                for j in range(1, G + 1):
+                    law = np.convolve(law_a, law @ step)            # fresh real count + synthetic
+                    out[j] = law
+            laws.append(out)
+        return laws
+
+    @cached_property
+    def _laws(self) -> list[np.ndarray]:
+        return self._symbol_laws()
+
+    def tv_to_real(self) -> np.ndarray:
+        """``E d_TV(q_i, p) = ½ Σ_s E|q_s − p_s|`` (exact, by enumeration)."""
+        freqs = np.arange(self.n + 1) / self.n
+        return 0.5 * sum(law @ np.abs(freqs - ps) for law, ps in zip(self._laws, self.p))
+
+    def support_size(self) -> np.ndarray:
+        """``E #{s : q_s > 0}`` (exact, by enumeration)."""
+        return sum(1.0 - law[:, 0] for law in self._laws)
+
+    def gamma(self) -> np.ndarray:
+        """``γ_n^i`` from a *distinct* neighbour (point 0 of ``S_0`` changes symbol), under the
+        recursive maximal coupling: the two fits differ by ``c_j/n`` in TV, with
+        ``E c_j = e + n_s E c_{j-1}/n``, ``c_0 = 1``, ``e = 1`` when the changed point stays in
+        the training set (``mix`` with ``n_r ≥ 1``), else 0.
+
+        Why it is exact: the differing draws of a maximal coupling come from the positive
+        and the negative part of ``q − q'``, which are the two changed symbols and stay so,
+        so differences never cancel. (A random neighbour has the same symbol with
+        probability ``Σp²`` and then never differs: multiply by ``1 − Σp²``.)
+        """
+        e = 1.0 if (self.scheme == "mix" and self.n_r >= 1) else 0.0
+        out = np.empty(self.generations + 1)
+        out[0] = 1.0 / self.n
+        for j in range(1, self.generations + 1):
+            out[j] = (e + self.n_s * out[j - 1]) / self.n
+        return out

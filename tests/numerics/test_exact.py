@@ -1,0 +1,96 @@
+"""The categorical loop's exact references (stl.numerics.exact) against the simulated loop.
+
+Each reference is an exact expectation, so the simulated mean must lie within a normal
+quantile times its standard error (Bonferroni over every comparison of this file). The
+simulation is the toolkit's own: ``run_loop``, ``estimate_t1_pieces``, ``estimate_gamma``.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+
+from stl.numerics.estimators import estimate_gamma, estimate_t1_pieces
+from stl.numerics.exact import CategoricalLoopExact
+from stl.numerics.loop import run_loop
+from stl.numerics.models.registry import get_model
+
+RUNS = [("mix", 0.5, 12), ("replace", 0.0, 12), ("fresh", 0.3, 10), ("mix", 0.2, 15)]
+GENERATIONS, REPLICATES = 4, 20_000
+# comparisons: 4 metrics + 3 pieces + tv of the parent + gamma, per run and generation
+Z = NormalDist().inv_cdf(1 - 0.001 / (2 * len(RUNS) * 9 * (GENERATIONS + 1)))
+MODEL = get_model("categorical", {"probs": "0.5,0.3,0.15,0.05"})
+
+
+def _agree(values: np.ndarray, exact: np.ndarray, label: str) -> None:
+    mean = values.mean(axis=0)
+    se = values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
+    ok = np.abs(mean - exact) <= Z * se + 1e-12 * (1 + np.abs(exact))
+    assert ok.all(), f"{label}: simulated {mean} vs exact {exact} (se {se})"
+
+
+@pytest.mark.parametrize("scheme,lam,n", RUNS)
+def test_metrics_equal_their_exact_expectations(scheme, lam, n):
+    ref = CategoricalLoopExact.for_run(MODEL.p, scheme, n, lam, GENERATIONS)
+    traj = run_loop(MODEL, scheme, n, lam, GENERATIONS, REPLICATES, seed=n)
+    for metric, exact in (("gen_gap", ref.gen_gap()), ("heterozygosity", ref.heterozygosity()),
+                          ("tv_to_real", ref.tv_to_real()), ("support_size", ref.support_size())):
+        _agree(traj.values[metric], exact, f"{scheme} {metric}")
+
+
+@pytest.mark.parametrize("scheme,lam,n", RUNS)
+def test_proof_pieces_equal_their_exact_expectations(scheme, lam, n):
+    ref = CategoricalLoopExact.for_run(MODEL.p, scheme, n, lam, GENERATIONS)
+    est = estimate_t1_pieces(MODEL, scheme, n, lam, GENERATIONS, REPLICATES, seed=n + 1)
+    exact = ref.pieces()
+    for key in "abc":
+        _agree(est[key].per_replicate[:, 1:], exact[key][1:], f"{scheme} piece {key}")
+    _agree(est["shift_tv"].per_replicate[:, 1:], ref.tv_to_real()[:-1], f"{scheme} parent TV")
+    # the pieces add up to the generalization error, replicate by replicate
+    total = sum(est[key].per_replicate[:, 1:] for key in "abc")
+    traj = run_loop(MODEL, scheme, n, lam, GENERATIONS, REPLICATES, seed=n + 1, metrics=("gen_gap",))
+    assert np.allclose(total, traj.values["gen_gap"][:, 1:], atol=1e-12)
+
+
+@pytest.mark.parametrize("scheme,lam,n", RUNS)
+def test_gamma_from_distinct_neighbours_is_exact(scheme, lam, n):
+    ref = CategoricalLoopExact.for_run(MODEL.p, scheme, n, lam, GENERATIONS)
+    est = estimate_gamma(MODEL, scheme, n, lam, GENERATIONS, REPLICATES // 2, seed=n + 2, neighbour="distinct")
+    _agree(est.per_replicate, ref.gamma(), f"{scheme} gamma")
+    # a random neighbour coincides with the replaced point with probability Σp²
+    rnd = estimate_gamma(MODEL, scheme, n, lam, GENERATIONS, REPLICATES // 2, seed=n + 2)
+    _agree(rnd.per_replicate, (1 - float((MODEL.p ** 2).sum())) * ref.gamma(), f"{scheme} gamma random")
+
+
+def test_pieces_sum_to_the_generalization_error_exactly():
+    ref = CategoricalLoopExact(probs=(0.4, 0.35, 0.25), n=9, n_r=4, generations=6)
+    pieces = ref.pieces()
+    assert np.allclose(pieces["a"][1:] + pieces["b"][1:] + pieces["c"][1:], ref.gen_gap()[1:], atol=1e-14)
+
+
+def test_replace_heterozygosity_is_wright_fisher():
+    from stl.numerics.closed_forms import wright_fisher_heterozygosity
+
+    p = (0.5, 0.3, 0.2)
+    ref = CategoricalLoopExact(probs=p, n=7, n_r=0, generations=5, scheme="replace")
+    assert np.allclose(ref.heterozygosity(), wright_fisher_heterozygosity(7, 5, p), atol=1e-14)
+
+
+def test_moments_agree_with_the_enumerated_law():
+    """Two independent routes: E Σq² from the moment recursion and from the enumerated laws."""
+    for scheme, n_r in (("mix", 3), ("fresh", 3), ("replace", 0)):
+        ref = CategoricalLoopExact(probs=(0.6, 0.3, 0.1), n=8, n_r=n_r, generations=4, scheme=scheme)
+        freqs = np.arange(9) / 8
+        second = sum(law @ freqs ** 2 for law in ref._laws)
+        assert np.allclose(1 - second, ref.heterozygosity(), atol=1e-13), scheme
+
+
+def test_bad_inputs_are_refused():
+    from stl.numerics.errors import InputError
+
+    for kwargs in ({"probs": (0.5, 0.6)}, {"n_r": 11}, {"scheme": "accumulate"}, {"generations": -1}):
+        base = dict(probs=(0.5, 0.5), n=10, n_r=5, generations=2)
+        with pytest.raises(InputError):
+            CategoricalLoopExact(**{**base, **kwargs})
