@@ -59,21 +59,26 @@ class Domain:
         meaning = S.MEANING.get(self.name)
         return self.interval_text() + (f" ({meaning})" if meaning else "")
 
-    def latex(self) -> str:
-        """``\\lambda \\in [0, 1]``-style statement, printed through sympy."""
+    def latex(self, notation=None) -> str:
+        """``\\lambda \\in [0, 1]``-style statement, printed through sympy.
+
+        Integer domains read ``n \\in \\{1, 2, \\ldots\\}``; ``notation`` renames symbols.
+        """
+        name = S.to_latex(self.symbol, notation)
         if self.integer:
             low = self.low + 1 if self.low_open else self.low
-            rel = sp.GreaterThan(self.symbol, low, evaluate=False)
-            text = S.to_latex(rel)
             if self.high != sp.S.Infinity:
-                text += r",\ " + S.to_latex(sp.LessThan(self.symbol, self.high, evaluate=False))
-            return text + r",\ " + S.to_latex(self.symbol) + r"\in \mathbb{Z}"
+                high = self.high - 1 if self.high_open else self.high
+                return (name + r" \in \{" + S.to_latex(low) + r", \ldots, "
+                        + S.to_latex(high) + r"\}")
+            return (name + r" \in \{" + S.to_latex(low) + ", " + S.to_latex(low + 1)
+                    + r", \ldots\}")
         if self.high == sp.S.Infinity:
             rel = (sp.StrictGreaterThan if self.low_open else sp.GreaterThan)(
                 self.symbol, self.low, evaluate=False)
-            return S.to_latex(rel)
+            return S.to_latex(rel, notation)
         interval = sp.Interval(self.low, self.high, self.low_open, self.high_open)
-        return S.to_latex(self.symbol) + r" \in " + S.to_latex(interval)
+        return name + r" \in " + S.to_latex(interval)
 
     def contains(self, value: float) -> bool:
         if math.isnan(value):
@@ -110,8 +115,8 @@ class Condition:
     def symbols(self) -> tuple[str, ...]:
         return tuple(sorted(s.name for s in self.relation.free_symbols))
 
-    def latex(self) -> str:
-        return S.to_latex(self.relation)
+    def latex(self, notation=None) -> str:
+        return S.to_latex(self.relation, notation)
 
     def check(self, mapping: dict) -> None:
         """Raise when the relation is decidably false after substituting ``mapping``."""

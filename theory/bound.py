@@ -2,7 +2,10 @@
 
 A bound knows its terms (in order), the assumptions it needs (checked whenever numbers
 are substituted), whether it hides an absolute constant (the ``≲`` of THEORY.md T1'),
-and which result it comes from. Everything returns a new bound; nothing mutates.
+and which result it comes from. Everything returns a new bound; nothing mutates. It also
+remembers what was done to it: the values substituted (``given``, stated as "with
+λ = 1/2" when pasted), the forms the theory put in for indexed symbols (``premises``,
+e.g. L2 for ``γ_n^{i-1}`` when ``i → ∞``) and the limits taken.
 
 >>> from stl.theory.results.shift import shift_bound
 >>> bound = shift_bound()                       # THEORY.md L1
@@ -25,6 +28,8 @@ import sympy as sp
 from stl.theory import symbols as S
 from stl.theory.assumptions import Condition, Domain, default_domains
 from stl.theory.errors import AssumptionError, InputError
+from stl.theory.indexed import Premise, dependents, forms
+from stl.theory.substitution import substitute
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,48 @@ class SpecialCase:
     value: sp.Expr
     bound: Bound
     reason: str
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``O(order)`` as ``symbol -> oo``, with the indexed symbols it held fixed.
+
+    A rate of T1 in ``n`` that keeps ``β_n`` is the rate *at fixed stability*; the
+    premise belongs to the answer, so it is part of the value.
+    """
+
+    symbol: sp.Symbol
+    order: sp.Expr
+    held_fixed: tuple[sp.Symbol, ...] = ()
+    premises: tuple[Premise, ...] = ()
+
+    def text(self) -> str:
+        line = f"O({sp.sstr(self.order)}) as {self.symbol.name} -> oo"
+        if self.held_fixed:
+            line += (", holding " + ", ".join(s.name for s in self.held_fixed)
+                     + f" fixed (they depend on {self.symbol.name} in general)")
+        return line
+
+    def latex(self, notation: Mapping[Any, str] | None = None) -> str:
+        r"""``O\left(n^{-1/2}\right) \text{ as } n \to \infty`` (the premise in words)."""
+        order = S.to_latex(self.order, notation)
+        tex = (r"O\left(" + order + r"\right) \text{ as } " + S.to_latex(self.symbol, notation)
+               + r" \to \infty")
+        if self.held_fixed:
+            fixed = ", ".join(S.to_latex(s, notation) for s in self.held_fixed)
+            tex += r" \text{ with } " + fixed + r" \text{ held fixed}"
+        return tex
+
+    def to_dict(self) -> dict:
+        return {"symbol": self.symbol.name, "expr": sp.srepr(self.order),
+                "text": sp.sstr(self.order), "latex": S.to_latex(self.order),
+                "held_fixed": [s.name for s in self.held_fixed],
+                "statement": self.text(), "statement_latex": self.latex(),
+                "premises": [p.to_dict() for p in self.premises]}
+
+
+def _paper_place(symbol: sp.Symbol) -> int:
+    return S.PAPER_ORDER.index(symbol) if symbol in S.PAPER_ORDER else len(S.PAPER_ORDER)
 
 
 @dataclass(frozen=True)
@@ -50,6 +97,14 @@ class Bound:
     special_cases: tuple[SpecialCase, ...] = ()
     description: str = ""
     _domains_done: bool = field(default=False, repr=False, compare=False)
+    #: Values substituted so far, in order (symbol, value): "with λ = 1/2, n = 100".
+    given: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=(), kw_only=True)
+    #: Forms the theory substituted for indexed symbols (L2 for γ, the rate forms).
+    premises: tuple[Premise, ...] = field(default=(), kw_only=True)
+    #: Limits taken so far, in order (symbol, value).
+    limits: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=(), kw_only=True)
+    #: For a high-probability bound, the probability it holds with (``1 - δ``).
+    confidence: sp.Expr | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         terms = tuple((str(name), sp.sympify(expr)) for name, expr in self.terms)
@@ -112,12 +167,21 @@ class Bound:
                 cases.append(replace(case, bound=other))
         keep = expr.free_symbols | {case.symbol for case in cases}
         doms = tuple(d for d in self.assumptions if d.symbol in keep)
-        return Bound(((name, expr),), self.source, self.lhs, doms, self.conditions,
-                     self.hides_constants, tuple(cases), self.description, True)
+        return replace(self, terms=((name, expr),), assumptions=doms,
+                       special_cases=tuple(cases), _domains_done=True)
 
     def _zero(self, name: str) -> Bound:
-        return Bound(((name, sp.Integer(0)),), self.source, self.lhs, self.assumptions,
-                     self.conditions, self.hides_constants, (), self.description, True)
+        return replace(self, terms=((name, sp.Integer(0)),), special_cases=(),
+                       _domains_done=True)
+
+    def _rebuilt(self, terms, lhs, domains, conditions, cases, **changes) -> Bound:
+        """A bound like this one with new parts (new symbols get default domains)."""
+        return Bound(tuple(terms), self.source, lhs, tuple(domains), tuple(conditions),
+                     self.hides_constants, tuple(cases), self.description,
+                     given=changes.get("given", self.given),
+                     premises=changes.get("premises", self.premises),
+                     limits=changes.get("limits", self.limits),
+                     confidence=changes.get("confidence", self.confidence))
 
     # --- substitution ----------------------------------------------------------------
     def _resolve(self, mapping: Mapping[Any, Any] | None, kwargs: Mapping[str, Any],
@@ -144,11 +208,19 @@ class Bound:
             dom = self.domain(symbol)
             if dom is not None:
                 dom.check(value)
+        return self._put(values, given=self.given + tuple(values.items()))
+
+    def _put(self, values: dict, *, given=None, premise: Premise | None = None) -> Bound:
+        """Substitute checked ``values``; record them as ``given`` or under ``premise``."""
+        given = self.given if given is None else given
+        premises = self.premises + ((premise,) if premise is not None
+                                    and premise not in self.premises else ())
         for case in self.special_cases:
-            if case.symbol in values and sp.simplify(values[case.symbol] - case.value) == 0:
+            if case.symbol in values and _same(values[case.symbol], case.value):
                 rest = {s: v for s, v in values.items()
                         if s != case.symbol and s in case.bound.known_symbols()}
-                return case.bound.subs(rest) if rest else case.bound
+                special = case.bound._put(rest) if rest else case.bound
+                return replace(special, given=given, premises=premises)
         for cond in self.conditions:
             cond.check(values)
         numbers = [(s, v) for s, v in values.items() if not v.free_symbols]
@@ -157,16 +229,42 @@ class Bound:
                       for name, expr in self.terms)
         remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()
         doms = tuple(d for d in self.assumptions if d.symbol in remaining)
-        conds = tuple(c2 for c2 in (Condition(c.relation.subs(values), c.text)
+        conds = tuple(c2 for c2 in (Condition(substitute(c.relation, values), c.text)
                                     for c in self.conditions)
                       if c2.relation is not sp.true)
         cases = tuple(
-            replace(case, value=case.value, bound=case.bound.subs(
+            replace(case, value=case.value, bound=case.bound._put(
                 {s: v for s, v in values.items() if s in case.bound.known_symbols()}))
             for case in self.special_cases if case.symbol not in values)
-        lhs = self.lhs.subs(values) if self.lhs is not None else None
-        return Bound(terms, self.source, lhs, doms, conds, self.hides_constants, cases,
-                     self.description)
+        lhs = substitute(self.lhs, values) if self.lhs is not None else None
+        confidence = None if self.confidence is None else substitute(self.confidence, values)
+        return self._rebuilt(terms, lhs, doms, conds, cases, given=given, premises=premises,
+                             confidence=confidence)
+
+    def resolve(self, variable: sp.Symbol | str) -> Bound:
+        """Put in the theory's form of every symbol indexed by ``variable`` (``i`` or ``n``).
+
+        ``i``: ``γ_n^{i-1}`` by L2 at generation ``i - 1``; ``n``: also the Corollary's
+        rates ``β_n = b/n``, ``τ_n = c/n``, ``d_TV(n) = a n^{-1/2}``
+        (:mod:`stl.theory.indexed`). Each substitution is recorded as a premise.
+
+        >>> from stl.theory.results.theorem1 import theorem1_bound
+        >>> bound = theorem1_bound().resolve("n")                  # THEORY.md Corollary
+        >>> sorted(s.name for s in bound.free_symbols)
+        ['M', 'a', 'b', 'c', 'i', 'lam', 'n']
+        >>> bound.rate("n")
+        1/sqrt(n)
+        """
+        sym = variable if isinstance(variable, sp.Symbol) else S.lookup(variable, public_only=False)
+        bound = self
+        for symbol, form, premise in forms(sym):
+            if symbol in bound.known_symbols():
+                bound = bound._put({symbol: form}, premise=premise)
+        return bound
+
+    def with_rates(self) -> Bound:
+        """The bound under the Corollary's rate forms (:meth:`resolve` in ``n``)."""
+        return self.resolve(S.n)
 
     def evaluate(self, mapping: Mapping[Any, Any] | None = None, **numbers: Any) -> float:
         """The bound as a float once every free symbol has a number.
@@ -190,10 +288,19 @@ class Bound:
 
     def limit(self, symbol: sp.Symbol | str, value: Any, direction: str | None = None
               ) -> Bound:
-        """Each term's limit as ``symbol -> value`` (``oo`` allowed).
+        """Each term's limit as ``symbol -> value`` (``oo`` allowed); the lhs becomes a limsup.
 
         Other symbols are taken in the interior of their domains, so ``(1 - λ)^i -> 0``
-        as ``i -> oo`` (THEORY.md Corollary).
+        as ``i -> oo`` (THEORY.md Corollary). Symbols indexed by ``symbol`` are first
+        replaced by the theory's forms (:meth:`resolve`), so no quantity of the result
+        still depends on ``symbol``; where a geometric factor ``x^i`` only vanishes for
+        ``x < 1`` (L2's ``ρ``) that condition is added. An integer index (``i``, ``n``)
+        has a limit only at infinity.
+
+        >>> from stl.theory.results.theorem1 import theorem1_bound
+        >>> limit = theorem1_bound().limit("i", "oo")             # THEORY.md T1 + L2
+        >>> [c.text for c in limit.conditions]
+        ['(1 - lam) n tau_n < 1 (rho < 1, the stable phase of L2)']
         """
         sym = symbol if isinstance(symbol, sp.Symbol) else S.lookup(symbol, public_only=False)
         if sym not in self.known_symbols():
@@ -204,23 +311,37 @@ class Bound:
         if target.is_number and target.is_finite:
             if dom is not None:
                 dom.check(target)
+            if dom is not None and dom.integer:
+                raise InputError("limit", f"{sym.name} -> {target}",
+                                 f"{sym.name} -> oo ({sym.name} is an integer index, so only its "
+                                 f"limit at infinity exists; --subs {sym.name}={target} gives "
+                                 "the value there)")
         elif target.is_number and dom is not None and not (
                 (target == sp.oo and dom.high == sp.oo)
                 or (target == -sp.oo and dom.low == -sp.oo)):
             # an infinite end the symbol's domain does not reach (i -> -oo, lam -> oo)
             raise InputError("limit", f"{sym.name} -> {target}",
                              "a point of " + dom.describe() + " or an infinite end of it")
-        dirn = direction or _direction(self.domain(sym), target)
-        terms = tuple((name, _limit(expr, sym, target, dirn, self)) for name, expr in self.terms)
+        bound = self.resolve(sym) if dependents(self.known_symbols(), sym) else self
+        dirn = direction or _direction(bound.domain(sym), target)
+        terms, found = [], []
+        for name, expr in bound.terms:
+            value_, conditions = _limit(expr, sym, target, dirn, bound)
+            terms.append((name, value_))
+            found += [c for c in conditions if c not in found]
         remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()
-        doms = tuple(d for d in self.assumptions if d.symbol in remaining)
-        conds = tuple(c for c in self.conditions if sym not in c.relation.free_symbols)
-        lhs = None if self.lhs is None else sp.Limit(self.lhs, sym, target, dir=dirn)
-        return Bound(terms, self.source, lhs, doms, conds, self.hides_constants, (),
-                     self.description)
+        doms = tuple(d for d in bound.assumptions if d.symbol in remaining)
+        conds = tuple(c for c in bound.conditions if sym not in c.relation.free_symbols)
+        conds += tuple(c for c in found if c not in conds)
+        lhs = None if bound.lhs is None else S.LimSup(bound.lhs, sym, target, dirn)
+        return bound._rebuilt(terms, lhs, doms, conds, (),
+                              limits=bound.limits + ((sym, target),))
 
     def rate(self, symbol: sp.Symbol | str) -> sp.Expr:
         """Leading asymptotic order of the bound as ``symbol -> oo`` (constants dropped).
+
+        Symbols indexed by ``symbol`` are held fixed; :meth:`rate_of` says which, and
+        ``with_rates().rate("n")`` gives the Corollary's order.
 
         >>> from stl.theory.results.corollary import corollary_bound
         >>> corollary_bound().rate("n")                  # THEORY.md Corollary
@@ -234,6 +355,20 @@ class Bound:
         lead = sp.expand_log(sp.powsimp(lead.subs(back), force=True), force=True)
         _, dependent = sp.powdenest(lead, force=True).as_independent(sym, as_Add=False)
         return _normal_power(dependent, sym)
+
+    def rate_of(self, symbol: sp.Symbol | str) -> Rate:
+        """The order in ``symbol`` together with what it assumed (see :class:`Rate`).
+
+        >>> from stl.theory.results.theorem1 import theorem1_bound
+        >>> print(theorem1_bound().rate_of("n").text())            # THEORY.md T1
+        O(n) as n -> oo, holding beta_n, gamma, d_tv fixed (they depend on n in general)
+        >>> print(theorem1_bound().with_rates().rate_of("n").text())
+        O(1/sqrt(n)) as n -> oo
+        """
+        sym = symbol if isinstance(symbol, sp.Symbol) else S.lookup(symbol, public_only=False)
+        held = dependents(self.free_symbols, sym)
+        return Rate(sym, self.rate(sym), tuple(sorted(held, key=_paper_place)),
+                    self.premises)
 
     # --- numbers ----------------------------------------------------------------------
     def lambdify(self, term: str | None = None) -> Callable[..., Any]:
@@ -293,9 +428,50 @@ class Bound:
             return self.terms[0][1]
         return sp.Add(*(e for _, e in self.terms if e != 0), evaluate=False)
 
-    def latex(self) -> str:
-        """LaTeX of the right-hand side (terms in their order)."""
-        return S.to_latex(self.rhs(), order="none")
+    def generation(self) -> sp.Expr | None:
+        """The value given to the generation ``i``, if any."""
+        return dict(self.given).get(S.i)
+
+    def notation(self, notation: Mapping[Any, str] | None = None) -> dict:
+        """The typeset names this bound prints with: ``notation`` over the defaults.
+
+        Once ``i`` has a value, ``gamma`` prints as ``γ_n^{i-1}`` at that value.
+        """
+        names: dict = {}
+        if self.generation() is not None:
+            names.update(S.generation_names(self.generation())[0])
+        for key, tex in (notation or {}).items():
+            names[key if isinstance(key, sp.Symbol) else S.lookup(str(key), public_only=False)] = tex
+        return names
+
+    def latex(self, notation: Mapping[Any, str] | None = None) -> str:
+        """LaTeX of the right-hand side, terms in their order (the paper's).
+
+        ``notation`` renames symbols, e.g. ``{"gamma": r"\\rho_n^{i-1}"}``.
+        """
+        text = ""
+        for piece in self.terms_latex(notation):
+            if not text:
+                text = piece
+            elif piece.startswith("- "):
+                text += " - " + piece[2:]
+            else:
+                text += " + " + piece
+        return text or "0"
+
+    def terms_latex(self, notation: Mapping[Any, str] | None = None) -> list[str]:
+        """LaTeX of each non-zero term, in order."""
+        names = self.notation(notation)
+        return [S.to_latex(expr, names) for _, expr in self.terms if expr != 0] or (
+            [S.to_latex(self.terms[0][1], names)] if self.terms else [])
+
+    def lhs_latex(self, notation: Mapping[Any, str] | None = None) -> str | None:
+        return None if self.lhs is None else S.to_latex(self.lhs, self.notation(notation))
+
+    def relation_latex(self) -> str:
+        """``\\leq``, or ``\\lesssim`` for a bound that hides an unnamed constant."""
+        return r"\lesssim" if self.hides_constants and S.c_0 not in self.free_symbols \
+            else r"\leq"
 
     def statement(self) -> sp.Basic:
         """``lhs <= rhs`` as a sympy relation (the bound alone when there is no lhs)."""
@@ -303,11 +479,41 @@ class Bound:
             return self.rhs()
         return sp.LessThan(self.lhs, self.rhs(), evaluate=False)
 
-    def statement_latex(self) -> str:
-        return S.to_latex(self.statement(), order="none")
+    def statement_latex(self, notation: Mapping[Any, str] | None = None) -> str:
+        """``lhs \\leq rhs`` in LaTeX (terms in order, factors in the paper's order)."""
+        rhs = self.latex(notation)
+        lhs = self.lhs_latex(notation)
+        return rhs if lhs is None else f"{lhs} {self.relation_latex()} {rhs}"
+
+    def given_latex(self, notation: Mapping[Any, str] | None = None) -> list[str]:
+        """``\\lambda = \\frac{1}{2}``-style LaTeX of each substituted value."""
+        names = self.notation(notation)
+        return [S.to_latex(sp.Eq(symbol, value, evaluate=False), names)
+                for symbol, value in self.given]
+
+    def pretty(self, unicode: bool = True, width: int = 88) -> str:
+        """2-D text of the statement (sympy's pretty printer, Unicode names)."""
+        names = S.generation_names(self.generation())[1] if self.generation() is not None else None
+        return S.to_pretty(self.statement(), unicode=unicode, width=width, names=names)
+
+    # Jupyter and sympy printing hooks
+    def _latex(self, printer=None) -> str:
+        """``sympy.latex(bound)`` prints the statement (sympy's printer hook)."""
+        return self.statement_latex()
 
     def _repr_latex_(self) -> str:
         return "$" + self.statement_latex() + "$"
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self.source}**" + (f": {self.description}" if self.description else ""),
+                 "", "$$" + self.statement_latex() + "$$"]
+        if self.given:
+            lines += ["", "with " + ", ".join(f"${t}$" for t in self.given_latex())]
+        for premise in self.premises:
+            lines += ["", f"using ${premise.latex}$"]
+        if self.conditions:
+            lines += ["", "valid when " + ", ".join(f"${c.latex()}$" for c in self.conditions)]
+        return "\n".join(lines)
 
     def assumption_dicts(self) -> list[dict]:
         return [d.to_dict() for d in self.assumptions] + [c.to_dict() for c in self.conditions]
@@ -409,13 +615,24 @@ def _direction(dom: Domain | None, value: sp.Expr) -> str:
     return "+-"
 
 
+def _same(value: sp.Expr, other: sp.Expr) -> bool:
+    """``value == other`` as numbers (cheap), else symbolically."""
+    if value.is_number and other.is_number:
+        return bool(sp.Eq(value, other))
+    return sp.simplify(value - other) == 0
+
+
 def _substitute(expr: sp.Expr, symbolic: Iterable, numbers: Iterable, bound: Bound) -> sp.Expr:
-    """Substitute, replacing a 0/0 that the substitution creates by the limit there."""
+    """Substitute, replacing a 0/0 that the substitution creates by the limit there.
+
+    Numbers go in node by node (:func:`stl.theory.substitution.substitute`), so a power
+    such as ``(1/2)^(i-1)`` at ``i = 100000`` is a float, not a 30 000-digit rational.
+    """
     current = expr.subs(list(symbolic)) if symbolic else expr
     for symbol, value in numbers:
-        nxt = current.subs(symbol, value)
+        nxt = substitute(current, {symbol: value})
         if _bad(nxt) and not _bad(current):
-            nxt = _limit(current, symbol, value, _direction(bound.domain(symbol), value), bound)
+            nxt, _ = _limit(current, symbol, value, _direction(bound.domain(symbol), value), bound)
         current = nxt
     return current
 
@@ -440,19 +657,86 @@ def _interior(expr: sp.Expr, exclude: set, domains: Iterable[Domain]):
 
 
 def _limit(expr: sp.Expr, symbol: sp.Symbol, value: sp.Expr, direction: str,
-           bound: Bound) -> sp.Expr:
+           bound: Bound) -> tuple[sp.Expr, tuple[Condition, ...]]:
+    """The limit of ``expr`` and the conditions it needed (``x < 1`` for ``x^i -> 0``)."""
     if symbol not in expr.free_symbols:
-        return expr
+        return expr, ()
+    if value.is_finite and not expr.has(sp.Piecewise, sp.Abs, sp.Min, sp.Max):
+        # elementary closed forms are continuous where they are defined
+        direct = substitute(expr, {symbol: value})
+        if not _bad(direct) and direct.is_finite is not False:
+            return direct, ()
+    if (expr.is_Add or expr.is_Mul) and value.is_infinite:
+        # factor by factor keeps the closed form's shape (β_n (1 + λ n_s τ_n/(1 - ρ)),
+        # not sympy's expanded quotient) wherever no factor's limit is infinite or zero
+        # against an infinite one
+        parts = [_limit(arg, symbol, value, direction, bound) for arg in expr.args]
+        limits = [limit for limit, _ in parts]
+        moving = [limit for arg, limit in zip(expr.args, limits) if symbol in arg.free_symbols]
+        if all(limit.is_finite is not False and not limit.has(sp.oo, -sp.oo)
+               for limit in moving) and not any(_bad(v) for v in limits):
+            conditions = []
+            for _, found in parts:
+                conditions += [c for c in found if c not in conditions]
+            return expr.func(*limits), tuple(conditions)
     plain = _try_limit(expr, symbol, value, direction)
     if plain is not None and _clean(plain):
-        return plain
+        return plain, ()
     inner, back = _interior(expr, {symbol}, bound.assumptions)
     result = _try_limit(inner, symbol, value, direction)
+    if result is not None and _clean(result):
+        return sp.factor(sp.simplify(result.subs(back))), ()
+    phased = _limit_in_stable_phase(expr, symbol, value, direction, bound)
+    if phased is not None:
+        return phased
+    raise InputError("limit", f"{symbol.name} -> {value}",
+                     "a limit sympy can take in closed form (substitute numbers for "
+                     "the other symbols first, e.g. --subs lam=1/2)")
+
+
+def _limit_in_stable_phase(expr, symbol, value, direction, bound):
+    """``x^i -> 0`` needs ``0 <= x < 1``: assume it for every such base ``x`` and say so.
+
+    Each base ``x`` (L2's ``ρ = (1 - λ) n τ_n``, or ``(1 - λ) c`` under the rate forms) is
+    written ``u/(1 + u)`` with ``u > 0``, which sympy can send to the limit; the result is
+    then written back in ``x``. The condition ``x < 1`` becomes part of the bound.
+    """
+    if value != sp.oo:
+        return None
+    bases = []
+    for power in expr.atoms(sp.Pow):
+        base = power.base
+        if (symbol in power.exp.free_symbols and symbol not in base.free_symbols
+                and not base.is_number and base not in bases
+                and not (base.is_Add and len(base.free_symbols) == 1
+                         and bound.domain(next(iter(base.free_symbols))) is not None
+                         and not bound.domain(next(iter(base.free_symbols))).low.is_infinite)):
+            bases.append(base)
+    if not bases:
+        return None
+    forward, back, conditions = {}, {}, []
+    inner = expr
+    for base in bases:
+        u = sp.Dummy("u", positive=True)
+        inner = inner.subs(base, u / (1 + u))
+        back[u] = base / (1 - base)
+        conditions.append(Condition(sp.StrictLessThan(base, 1), _phase_text(base)))
+    inner, interior_back = _interior(inner, {symbol}, bound.assumptions)
+    result = _try_limit(inner, symbol, value, direction)
     if result is None or not _clean(result):
-        raise InputError("limit", f"{symbol.name} -> {value}",
-                         "a limit sympy can take in closed form (substitute numbers for "
-                         "the other symbols first, e.g. --subs lam=1/2)")
-    return sp.factor(sp.simplify(result.subs(back)))
+        return None
+    result = sp.factor(sp.simplify(result.subs(interior_back).subs(back)))
+    if symbol in result.free_symbols:
+        return None
+    return result, tuple(conditions)
+
+
+def _phase_text(base: sp.Expr) -> str:
+    if sp.simplify(base - (1 - S.lam) * S.n * S.tau_n) == 0:
+        return "(1 - lam) n tau_n < 1 (rho < 1, the stable phase of L2)"
+    if sp.simplify(base - (1 - S.lam) * S.c) == 0:
+        return "(1 - lam) c < 1 (rho < 1, the stable phase of L2)"
+    return f"{sp.sstr(base)} < 1 (so that its powers vanish)"
 
 
 def _try_limit(expr, symbol, value, direction):

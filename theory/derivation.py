@@ -21,6 +21,7 @@ import sympy as sp
 
 from stl.theory import symbols as S
 from stl.theory.bound import Bound
+from stl.theory.substitution import substitute
 
 #: What a step's relation is. ``identity`` steps hold for every value of their symbols
 #: and ``limit`` steps equate a ``Limit`` with its value; the tests check both at random
@@ -40,9 +41,9 @@ class Step:
         if self.kind not in STEP_KINDS:
             raise ValueError(f"step kind must be one of {STEP_KINDS}, got {self.kind!r}")
 
-    def latex(self) -> str:
+    def latex(self, notation: Mapping[Any, str] | None = None) -> str:
         # order="none" keeps sums in the order the derivation wrote them
-        return S.to_latex(self.relation, order="none")
+        return S.to_latex(self.relation, notation, order="none")
 
     def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Step:
         """The step with ``values`` substituted, for display.
@@ -57,12 +58,18 @@ class Step:
             # Limit(f, 1/2, 0). Such a step states a limiting case, so it stays general.
             return self
         try:
-            relation = self.relation.subs(values)
+            # node by node, relations left unevaluated: a step never collapses to True,
+            # and a number put into a power is never expanded symbolically
+            relation = substitute(self.relation, values)
         except (TypeError, ValueError, ZeroDivisionError, NotImplementedError):
             return self
         if relation.has(sp.S.NaN) or relation.has(sp.zoo):
             return self
         return replace(self, relation=relation)
+
+    def pretty(self, unicode: bool = True, width: int = 88, names=None) -> str:
+        """2-D text of the relation (``a_i ≤ …``, never ``Eq(…)``)."""
+        return S.to_pretty(self.relation, unicode=unicode, width=width, names=names)
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,46 @@ class Derivation:
     def subs(self, values: Mapping[Any, Any]) -> Derivation:
         """Substitute in the result (checked) and in steps and extras (for display)."""
         result = self.result.subs(values)
-        symbolic = {(k if isinstance(k, sp.Symbol) else S.lookup(k, public_only=False)):
-                    sp.sympify(v) for k, v in values.items()}
+        symbolic = self.result._resolve(values, {}, "subs")  # parsed and typed once more
         return replace(self, result=result,
                        steps=tuple(step.subs(symbolic) for step in self.steps),
-                       extras=tuple((n, e.subs(symbolic)) for n, e in self.extras))
+                       extras=tuple((n, _shown(e, symbolic)) for n, e in self.extras))
+
+    def limit(self, symbol: Any, value: Any) -> Derivation:
+        """The same derivation ending in the limit of its result (see :meth:`Bound.limit`)."""
+        return replace(self, result=self.result.limit(symbol, value))
+
+    def with_rates(self) -> Derivation:
+        """The same derivation ending in its result under the Corollary's rate forms."""
+        return replace(self, result=self.result.with_rates())
+
+    # Jupyter and sympy printing hooks: a derivation shows as its steps and its result
+    def _latex(self, printer=None) -> str:
+        return self.result.statement_latex()
+
+    def _repr_latex_(self) -> str:
+        names = self.result.notation()
+        rows = [step.latex(names) for step in self.steps] + [self.result.statement_latex()]
+        return "$\\begin{aligned}" + r" \\ ".join("& " + row for row in rows) + "\\end{aligned}$"
+
+    def _repr_markdown_(self) -> str:
+        names = self.result.notation()
+        lines = [f"**{self.title}** ({self.source}). {self.statement}", ""]
+        for number, step in enumerate(self.steps, 1):
+            lines += [f"{number}. {step.reason}:", "", f"   $${step.latex(names)}$$", ""]
+        lines += ["**Result.**", "", self.result._repr_markdown_()]
+        return "\n".join(lines)
+
+    def pretty(self, unicode: bool = True, width: int = 88) -> str:
+        """The steps and the result as 2-D text (what ``stl derive`` prints)."""
+        generation = self.result.generation()
+        names = S.generation_names(generation)[1] if generation is not None else None
+        parts = []
+        for number, step in enumerate(self.steps, 1):
+            parts += [f"{number:2d}. {step.reason}", _indent(step.pretty(unicode, width, names)),
+                      ""]
+        parts += ["result:", _indent(self.result.pretty(unicode, width))]
+        return "\n".join(parts)
 
     def with_result(self, result: Bound) -> Derivation:
         return replace(self, result=result)
@@ -96,3 +138,16 @@ class Derivation:
     def extra(self, name: str) -> sp.Expr:
         return dict(self.extras)[name]
 
+
+
+def _indent(text: str, by: str = "      ") -> str:
+    return "\n".join(by + line for line in text.splitlines())
+
+
+def _shown(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """``expr`` with ``values`` put in, for display; unchanged where that is undefined."""
+    try:
+        shown = substitute(expr, values)
+    except (TypeError, ValueError, ZeroDivisionError, NotImplementedError):
+        return expr
+    return expr if shown.has(sp.S.NaN, sp.zoo) else shown

@@ -31,3 +31,17 @@ class AssumptionError(InputError):
 
 class ExpressionError(InputError):
     """A user expression was refused by the safe parser."""
+
+
+class TimeBudgetExceeded(BaseException):
+    """Symbolic work ran past its deadline (:func:`stl.theory.budget.deadline`).
+
+    A ``BaseException`` like ``KeyboardInterrupt``, on purpose: sympy catches
+    ``Exception`` in places while it searches (limits, simplification), and a deadline
+    that such a handler could swallow would not be one. The command line turns it into
+    one ``InputError`` line naming the options that asked for the work.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"symbolic work did not finish within {seconds:g} s")

@@ -1,16 +1,31 @@
-"""LaTeX ready to paste: a result as a theorem, an align block, an equation or inline.
+"""LaTeX ready to paste into a paper: a result as a theorem, an align block, an equation
+or inline math.
 
-Every formula is printed by sympy (:func:`stl.theory.symbols.to_latex`); this module only
-chooses the environment and the plain-English glue around it. A ``theorem`` block needs
-nothing beyond ``amsmath``, ``amssymb``, ``amsthm`` and the :data:`PREAMBLE`'s
-``\\newtheorem`` lines; its text is ASCII so that any engine accepts it.
+Every formula is printed by sympy (:func:`stl.theory.symbols.to_latex`, factors in the
+paper's order); this module chooses the environment and writes the English around it:
+
+* a theorem block states the values substituted ("let λ = 1/2 and n = 100"), the forms
+  the theory put in (L2 for ``γ_n^{i-1}`` in a limit), the side conditions, "with
+  probability at least 1 − δ" for a high-probability result, and ends with a ``where``
+  clause that defines every symbol the statement uses;
+* a bound too long for one line of a plain ``article`` is broken before each term
+  (``split`` inside ``equation``, one numbered line in ``align``);
+* numbering and labels are the caller's: ``label="thm:mine"`` or ``numbered=False``.
+
+:func:`preamble` gives the packages and ``\\newtheorem`` lines an output needs; the text is
+ASCII so that any engine accepts it. The tests compile every result in every environment
+with ``pdflatex`` and check its log for overfull boxes.
 
 >>> from stl.theory.results import get
 >>> print(render(get("shift"), "inline"))        # THEORY.md L1
-$a_{i} \\leq \\frac{d_{\\mathrm{TV}}(n) \\cdot \\left(1 - \\left(1 - \\lambda\\right)^{1 + i}\\right)}{\\lambda}$
+$a_{i} \\leq \\frac{d_{\\mathrm{TV}}(n) \\left(1 - \\left(1 - \\lambda\\right)^{i + 1}\\right)}{\\lambda}$
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
 
 import sympy as sp
 
@@ -20,7 +35,8 @@ from stl.theory.errors import InputError
 
 ENVIRONMENTS = ("theorem", "align", "equation", "inline")
 
-#: The preamble a ``theorem`` block is written for (and checked against).
+#: A preamble every output compiles with (the tests use it; :func:`preamble` gives the
+#: lines one output needs).
 PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
@@ -29,80 +45,321 @@ PREAMBLE = r"""\documentclass{article}
 \newtheorem{lemma}{Lemma}
 \newtheorem{corollary}{Corollary}
 \newtheorem{definition}{Definition}
+\newtheorem*{theorem*}{Theorem}
+\newtheorem*{lemma*}{Lemma}
+\newtheorem*{corollary*}{Corollary}
+\setlength{\emergencystretch}{3em}
 """
 
-#: Which amsthm environment each source is stated in.
+#: Which amsthm environment each source is stated in, and its label prefix.
 _KIND = {"L1": "lemma", "L2": "lemma", "Corollary": "corollary"}
+_PREFIX = {"theorem": "thm", "lemma": "lem", "corollary": "cor"}
+
+#: How wide a displayed line may be, in the units of :func:`estimated_width` (about an
+#: em): a plain ``article`` at 10 pt has a 345 pt text width, 34.5 em; the margin is for
+#: the estimate's error, calibrated against pdflatex's own widths in the tests.
+LINE_WIDTH = 30.0
+#: Labels allowed by ``--label`` (LaTeX accepts more, but these survive every package).
+LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9:._-]{0,63}$")
 
 
 def theorem_kind(source: str) -> str:
     return _KIND.get(source, "theorem")
 
 
-def _lhs_latex(derivation: Derivation) -> str | None:
-    lhs = derivation.result.lhs
-    return None if lhs is None else S.to_latex(lhs)
+def default_label(derivation: Derivation, env: str) -> str:
+    """``thm:theorem1``, ``lem:shift``; ``eq:theorem1`` for the equation environments."""
+    if env == "theorem":
+        return f"{_PREFIX[theorem_kind(derivation.source)]}:{derivation.name}"
+    return f"eq:{derivation.name}"
 
 
-def render(derivation: Derivation, env: str = "theorem") -> str:
-    """The result of ``derivation`` in the environment ``env`` (one of ENVIRONMENTS)."""
+def check_label(label: str) -> str:
+    if not LABEL.match(label):
+        raise InputError("--label", repr(label),
+                         "a letter, then up to 63 letters, digits or : . _ -")
+    return label
+
+
+def render(derivation: Derivation, env: str = "theorem", *, label: str | None = None,
+           numbered: bool = True, notation: Mapping[Any, str] | None = None,
+           rate=None) -> str:
+    """The result of ``derivation`` in the environment ``env`` (one of ENVIRONMENTS).
+
+    ``label`` replaces the default label; ``numbered=False`` gives the starred (unnumbered,
+    unlabelled) environment; ``notation`` renames symbols (``{"gamma": r"\\rho_n^{i-1}"}``);
+    ``rate`` (a :class:`~stl.theory.bound.Rate`) adds the order of the bound.
+    """
     if env not in ENVIRONMENTS:
         raise InputError("--env", repr(env), "one of " + ", ".join(ENVIRONMENTS))
-    bound = derivation.result
-    statement = bound.statement_latex()
+    if env == "inline" and (label is not None or not numbered):
+        raise InputError("--label/--nonumber", "with --env inline",
+                         "--env theorem, align or equation (inline math has no number)")
+    if label is not None and not numbered:
+        raise InputError("--label", label, "a numbered environment (drop --nonumber)")
+    if label is not None:
+        check_label(label)
+    tag = (label or default_label(derivation, env)) if numbered else None
+    names = derivation.result.notation(notation)
     if env == "inline":
-        return f"${statement}$"
+        return _inline(derivation, names, rate)
     if env == "equation":
-        return "\\begin{equation}\n  " + statement + "\n\\end{equation}"
+        return _equation(derivation, names, tag, rate)
     if env == "align":
-        return _align(derivation)
-    return _theorem(derivation)
+        return _align(derivation, names, tag, rate)
+    return _theorem(derivation, names, tag, rate)
 
 
-def _align(derivation: Derivation) -> str:
+# --------------------------------------------------------------------------- layout
+
+
+def estimated_width(tex: str) -> float:
+    """Rough width of math ``tex`` in em: what a reader sees, not what LaTeX reads.
+
+    Commands count as one glyph (``\\lambda``), ``\\frac`` as its wider part, scripts at
+    0.7, spacing and ``\\left``/``\\right`` as nothing. Good to about 15 %, which
+    :data:`LINE_WIDTH` leaves room for.
+    """
+    return _width(tex, 0)[0]
+
+
+def _group(tex: str, start: int) -> tuple[str, int]:
+    """The brace group starting at ``tex[start] == '{'``: (its content, index after it)."""
+    depth, k = 0, start
+    while k < len(tex):
+        if tex[k] == "{":
+            depth += 1
+        elif tex[k] == "}":
+            depth -= 1
+            if depth == 0:
+                return tex[start + 1:k], k + 1
+        k += 1
+    return tex[start + 1:], len(tex)
+
+
+_ZERO = {r"\left", r"\right", r"\,", r"\!", r"\;", r"\ ", r"\mathrm", r"\mathbb", r"\text",
+         r"\operatorname", r"\mathcal", r"\hat", r"\tilde", r"\limits"}
+_WIDE = {r"\leq": 1.6, r"\geq": 1.6, r"\lesssim": 1.6, r"\to": 1.4, r"\quad": 1.0,
+         r"\qquad": 2.0, r"\log": 1.6, r"\limsup": 3.0, r"\lim": 1.6, r"\sqrt": 1.0,
+         r"\infty": 1.0, r"\cdot": 0.8, r"\ldots": 1.2}
+
+
+def _width(tex: str, k: int, stop: str = "") -> tuple[float, int]:
+    total = 0.0
+    while k < len(tex):
+        ch = tex[k]
+        if ch in stop:
+            return total, k
+        if ch == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", tex[k:])
+            name = m.group(0)
+            k += len(name)
+            if name == r"\frac":
+                num, k = _group(tex, k) if k < len(tex) and tex[k] == "{" else ("", k)
+                den, k = _group(tex, k) if k < len(tex) and tex[k] == "{" else ("", k)
+                total += max(estimated_width(num), estimated_width(den)) + 0.4
+            elif name == r"\text":
+                body, k = _group(tex, k) if k < len(tex) and tex[k] == "{" else ("", k)
+                total += 0.5 * len(body)
+            elif name in _ZERO:
+                continue
+            else:
+                total += _WIDE.get(name, 1.0)
+        elif ch in "^_":
+            k += 1
+            if k < len(tex) and tex[k] == "{":
+                body, k = _group(tex, k)
+            else:
+                body, k = tex[k:k + 1], k + 1
+            total += 0.7 * estimated_width(body)
+        elif ch in "{}":
+            k += 1
+        elif ch == " ":
+            k += 1
+        elif ch in "+-=<>":
+            total += 1.5
+            k += 1
+        else:
+            total += 0.55 if ch.isdigit() or ch in "()[]|,." else 0.6
+            k += 1
+    return total, k
+
+
+def _lines(derivation: Derivation, names: Mapping) -> tuple[str | None, str, list[str]]:
+    """(lhs, relation, terms): the pieces a display lays out on one or more lines."""
     bound = derivation.result
-    lhs = _lhs_latex(derivation)
-    terms = [S.to_latex(expr, order="none") for _, expr in bound.terms if expr != 0] or ["0"]
-    relation = r"\lesssim" if bound.hides_constants and not _has_c0(bound) else r"\leq"
-    lines = [f"  {lhs or ''} &{relation} {terms[0]}"]
-    lines += [f"  &\\quad + {term}" for term in terms[1:]]
-    return "\\begin{align}\n" + " \\\\\n".join(lines) + "\n\\end{align}"
+    terms = [S.to_latex(expr, names) for _, expr in bound.terms if expr != 0] or ["0"]
+    lhs = None if bound.lhs is None else S.to_latex(bound.lhs, names)
+    return lhs, bound.relation_latex(), terms
 
 
-def _has_c0(bound) -> bool:
-    return S.c_0 in bound.free_symbols
+def _joined(terms: list[str]) -> str:
+    text = terms[0]
+    for term in terms[1:]:
+        text += (" - " + term[2:]) if term.startswith("- ") else (" + " + term)
+    return text
 
 
-def _theorem(derivation: Derivation) -> str:
+def _continued(term: str) -> str:
+    return ("- " + term[2:]) if term.startswith("- ") else ("+ " + term)
+
+
+def _fits(lhs: str | None, relation: str, terms: list[str]) -> bool:
+    whole = (f"{lhs} {relation} " if lhs else "") + _joined(terms)
+    return estimated_width(whole) <= LINE_WIDTH
+
+
+def _rate_line(rate, names: Mapping) -> str:
+    order = r"O\left(" + S.to_latex(rate.order, names) + r"\right)"
+    text = order + r" \quad \text{as } " + S.to_latex(rate.symbol, names) + r" \to \infty"
+    if rate.held_fixed:
+        text += (r", \text{ with } " + ", ".join(S.to_latex(s, names) for s in rate.held_fixed)
+                 + r" \text{ fixed}")
+    return text
+
+
+def _display_body(derivation: Derivation, names: Mapping, rate, *, align: bool,
+                  tag: str | None) -> list[str]:
+    """Lines of a display: one line when it fits, else one term per line."""
+    lhs, relation, terms = _lines(derivation, names)
+    head = f"{lhs} " if lhs else ""
+    lines: list[str]
+    if _fits(lhs, relation, terms):
+        lines = [f"{head}&{relation} {_joined(terms)}"]
+    else:
+        lines = [f"{head}&{relation} {terms[0]}"]
+        lines += [rf"&\quad {_continued(term)}" for term in terms[1:]]
+    if rate is not None:
+        lines.append("&= " + _rate_line(rate, names))
+    if align:
+        # one number for the whole bound, on its last line
+        last = len(lines) - 1
+        lines = [line + (rf" \label{{{tag}}}" if tag and k == last else
+                         (r" \nonumber" if tag and k != last else ""))
+                 for k, line in enumerate(lines)]
+    return lines
+
+
+def _inline(derivation: Derivation, names: Mapping, rate) -> str:
+    lhs, relation, terms = _lines(derivation, names)
+    text = (f"{lhs} {relation} " if lhs else "") + _joined(terms)
+    if rate is not None:
+        text += " = " + _rate_line(rate, names).replace(r" \quad ", " ")
+    return f"${text}$"
+
+
+def _equation(derivation: Derivation, names: Mapping, tag: str | None, rate) -> str:
+    lines = _display_body(derivation, names, rate, align=False, tag=None)
+    env = "equation" if tag else "equation*"
+    head = f"\\begin{{{env}}}" + (f"\\label{{{tag}}}" if tag else "")
+    if len(lines) == 1:
+        return head + "\n  " + lines[0].replace("&", "", 1) + f"\n\\end{{{env}}}"
+    body = " \\\\\n    ".join(lines)
+    return (head + "\n  \\begin{split}\n    " + body + "\n  \\end{split}\n"
+            + f"\\end{{{env}}}")
+
+
+def _align(derivation: Derivation, names: Mapping, tag: str | None, rate) -> str:
+    env = "align" if tag else "align*"
+    lines = _display_body(derivation, names, rate, align=True, tag=tag)
+    return f"\\begin{{{env}}}\n  " + " \\\\\n  ".join(lines) + f"\n\\end{{{env}}}"
+
+
+# --------------------------------------------------------------------------- theorem
+
+
+def _theorem(derivation: Derivation, names: Mapping, tag: str | None, rate) -> str:
     bound = derivation.result
     kind = theorem_kind(bound.source)
-    hypotheses = [f"${d.latex()}$" for d in bound.assumptions]
-    hypotheses += [f"${c.latex()}$" for c in bound.conditions]
-    lines = [f"\\begin{{{kind}}}[{_ascii(derivation.title)} ({bound.source})]"]
-    if hypotheses:
-        lines.append("Assume " + _join(hypotheses) + ". Then")
+    env = kind if tag else kind + "*"
+    lines = [f"% {derivation.title}: {bound.source} of Fu et al. (ICLR 2025), "
+             f"from stl-toolkit (stl latex {derivation.name})",
+             f"\\begin{{{env}}}[{_ascii(derivation.title)}]" + (f"\\label{{{tag}}}" if tag else "")]
+    given = [f"${S.to_latex(sp.Eq(s, v, evaluate=False), names)}$" for s, v in bound.given]
+    if given:
+        lines.append("Let " + _join(given) + ".")
+    hypotheses = [p.latex for p in bound.premises] + [c.latex(names) for c in bound.conditions]
+    if hypotheses and sum(map(estimated_width, hypotheses)) <= LINE_WIDTH / 2:
+        lines.append("Assume " + _join([f"${h}$" for h in hypotheses]) + ".")
+    elif hypotheses:  # long hypotheses get a display of their own, one per line
+        rows = [h + ("," if k < len(hypotheses) - 1 else ".") for k, h in enumerate(hypotheses)]
+        lines += ["Assume", r"\begin{gather*}", "  " + " \\\\\n  ".join(rows),
+                  r"\end{gather*}"]
+    if bound.confidence is not None:
+        lines.append(f"Then, with probability at least ${S.to_latex(bound.confidence, names)}$,")
     else:
         lines.append("Then")
-    lines += ["\\begin{equation*}", "  " + bound.statement_latex(), "\\end{equation*}"]
+    display = _equation(derivation, names, None, rate)
+    lines += display.replace("equation*", "equation*").splitlines()
+    lines.append(_where(derivation, names))
     if any(sp.denom(expr).free_symbols for _, expr in bound.terms):
         lines.append("Where a denominator vanishes, the right-hand side stands for its limit.")
     for case in bound.special_cases:
-        condition = S.to_latex(sp.Eq(case.symbol, case.value))
+        condition = S.to_latex(sp.Eq(case.symbol, case.value), names)
         lines.append(f"If ${condition}$, the bound is instead "
-                     f"${case.bound.statement_latex()}$.")
-    if bound.hides_constants and _has_c0(bound):
-        lines.append("where $" + S.to_latex(S.c_0)
-                     + "$ is an absolute constant (the bound holds up to it).")
-    elif bound.hides_constants:
-        lines.append("up to an absolute constant.")
-    lines.append(f"\\end{{{kind}}}")
+                     f"${case.bound.statement_latex(_names_dict(names))}$.")
+    if bound.hides_constants and S.c_0 not in bound.free_symbols:
+        lines.append("The bound holds up to an absolute constant.")
+    if bound.confidence is not None and "shift" in bound.term_names:
+        lines.append("The last term bounds the distribution shift in expectation (Lemma L1); "
+                     "a bound on the realized shift that holds with the same probability "
+                     "costs a factor $1/\\delta$ by Markov's inequality.")
+    if rate is not None and rate.held_fixed:
+        fixed = _join([f"${S.to_latex(s, names)}$" for s in rate.held_fixed])
+        lines.append(f"The order holds with {fixed} fixed; they depend on "
+                     f"${S.to_latex(rate.symbol, names)}$ in general.")
+    lines.append(f"\\end{{{env}}}")
     return "\n".join(lines)
 
 
-def _join(items: list[str]) -> str:
+def _names_dict(names: Mapping) -> dict:
+    return {k: v for k, v in names.items() if v != S.LATEX_NAMES.get(k)}
+
+
+def defined_symbols(derivation: Derivation) -> list[sp.Symbol]:
+    """Every symbol a pasted statement of the result mentions, in the paper's order."""
+    bound = derivation.result
+    found = set(bound.free_symbols)
+    found |= {s for s, _ in bound.given}
+    for cond in bound.conditions:
+        found |= cond.relation.free_symbols
+    for case in bound.special_cases:
+        found |= case.bound.free_symbols | {case.symbol}
+    for premise in bound.premises:
+        found |= set(premise.symbols)
+    if bound.confidence is not None:
+        found |= bound.confidence.free_symbols
+    return sorted(found, key=lambda s: (S.PAPER_ORDER.index(s) if s in S.PAPER_ORDER
+                                        else len(S.PAPER_ORDER), s.name))
+
+
+def _where(derivation: Derivation, names: Mapping) -> str:
+    """``where`` + the lhs quantity + each symbol with its domain and meaning."""
+    bound = derivation.result
+    items = []
+    if bound.lhs is not None:
+        for quantity in bound.lhs.atoms(sp.Function):
+            text = S.QUANTITY_DEFINED.get(type(quantity).__name__)
+            if text and text not in items:
+                items.append(text)
+    given = {s for s, _ in bound.given}
+    for symbol in defined_symbols(derivation):
+        meaning = S.DEFINED.get(symbol)
+        if meaning is None:
+            raise InputError("symbol", symbol.name, "a symbol with a meaning in "
+                             "stl.theory.symbols.DEFINED (a pasted statement defines all "
+                             "of its notation)")
+        dom = bound.domain(symbol)
+        shown = dom.latex(names) if dom is not None and symbol not in given \
+            else S.to_latex(symbol, names)
+        items.append(f"${shown}$ {meaning}")
+    return "where " + _join(items, final=", and ") + "."
+
+
+def _join(items: list[str], final: str = " and ") -> str:
     if len(items) <= 2:
         return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + final + items[-1]
 
 
 def _ascii(text: str) -> str:
@@ -110,6 +367,41 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-def document(body: str) -> str:
+# --------------------------------------------------------------------------- documents
+
+
+def preamble(body: str) -> str:
+    """The package and ``\\newtheorem`` lines that ``body`` (an output of :func:`render`)
+    needs in a plain ``article``; no ``\\newcommand`` is needed, every symbol is spelled out.
+
+    >>> print(preamble(r"\\begin{lemma*}[L] $\\mathbb{E}$ \\end{lemma*}"))
+    \\usepackage{amsmath}
+    \\usepackage{amssymb}
+    \\usepackage{amsthm}
+    \\newtheorem*{lemma*}{Lemma}
+    """
+    lines = [r"\usepackage{amsmath}"]  # equation*, split, align, \text
+    if re.search(r"\\(mathbb|lesssim|lVert|rVert)", body):
+        lines.append(r"\usepackage{amssymb}")
+    environments = []
+    for match in re.finditer(r"\\begin\{(theorem|lemma|corollary)(\*?)\}", body):
+        if match.group(0) not in environments:
+            environments.append(match.group(0))
+    if environments:
+        lines.append(r"\usepackage{amsthm}")
+    for begin in environments:
+        name, star = re.match(r"\\begin\{(\w+)(\*?)\}", begin).groups()
+        title = name.capitalize()
+        lines.append(rf"\newtheorem*{{{name}*}}{{{title}}}" if star
+                     else rf"\newtheorem{{{name}}}{{{title}}}")
+    if "$" in body:
+        # long inline formulas have few break points; a third line-breaking pass with
+        # some extra stretch keeps their paragraphs inside the margins
+        lines.append(r"\setlength{\emergencystretch}{3em}")
+    return "\n".join(lines)
+
+
+def document(body: str, head: str | None = None) -> str:
     """A complete minimal document around ``body`` (used to check that it compiles)."""
-    return PREAMBLE + "\\begin{document}\n" + body + "\n\\end{document}\n"
+    top = PREAMBLE if head is None else "\\documentclass{article}\n" + head + "\n"
+    return top + "\\begin{document}\n" + body + "\n\\end{document}\n"

@@ -36,6 +36,15 @@ MAX_LENGTH = 500
 MAX_DEPTH = 40
 #: Largest accepted integer exponent magnitude: ``9**9**9`` would otherwise hang sympy.
 MAX_EXPONENT = 10_000
+#: Largest exponent of a power of a *symbolic* base: ``(n + 1)**10000`` is a polynomial of
+#: degree 10000, and sympy's assumption queries on it (real roots, signs) never end. No
+#: rate form of the theory needs more than a small power.
+MAX_SYMBOLIC_EXPONENT = 100
+#: Every number an expression builds must lie within 10^±MAX_DIGITS (or be 0): a
+#: 10000-digit integer cannot even be printed by Python, and ``exp(exp(exp(10)))``
+#: overflows every numeric library. The sizes the toolkit works with (n up to 10^9,
+#: δ down to 10^-9) are far inside.
+MAX_DIGITS = 100
 
 CONSTANTS = MappingProxyType({"pi": sp.pi, "E": sp.E, "oo": sp.oo})
 
@@ -136,8 +145,10 @@ class _Builder:
             # nan/inf literals cannot be written in Python source, but 1e999 is inf
             if not math.isfinite(value):
                 raise self.refuse("a non-finite number (write oo for infinity)")
-            return sp.Float(repr(value))
-        return sp.Integer(value)
+            return self.checked(sp.Float(repr(value)))
+        if value.bit_length() > MAX_DIGITS * 3.33:  # before sympy (or str) sees the digits
+            raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
+        return self.checked(sp.Integer(value))
 
     def _name(self, name: str) -> sp.Expr:
         if name.startswith("_"):
@@ -155,23 +166,48 @@ class _Builder:
         right = self.build(node.right, depth + 1)
         op = node.op
         if isinstance(op, ast.Add):
-            return left + right
+            return self.checked(left + right)
         if isinstance(op, ast.Sub):
-            return left - right
+            return self.checked(left - right)
         if isinstance(op, ast.Mult):
-            return left * right
+            return self.checked(left * right)
         if isinstance(op, ast.Div):
             if right == 0:
                 raise self.refuse("division by zero")
-            return left / right
+            return self.checked(left / right)
         if isinstance(op, ast.BitXor):
             # Python gives ^ a lower precedence than *, so a*n^2 would mean (a*n)^2
             raise self.refuse("^ (write powers as **)")
         if isinstance(op, ast.Pow):
             if right.is_number and right.is_finite and abs(float(right)) > MAX_EXPONENT:
                 raise self.refuse(f"an exponent larger than {MAX_EXPONENT}")
-            return left ** right
+            if right.is_number and left.free_symbols and abs(float(right)) > MAX_SYMBOLIC_EXPONENT:
+                raise self.refuse(f"a power of a symbolic expression above {MAX_SYMBOLIC_EXPONENT}")
+            if left.is_number and right.is_number:
+                self._check_power(left, right)
+            return self.checked(left ** right)
         raise self.refuse(f"the operator {type(op).__name__}")
+
+    def _check_power(self, base: sp.Expr, exponent: sp.Expr) -> None:
+        """Refuse ``base**exponent`` before sympy computes it exactly (``10**10000``)."""
+        size = abs(_log10(base)) * abs(float(exponent))
+        if size > MAX_DIGITS:
+            raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
+
+    def checked(self, value: sp.Expr) -> sp.Expr:
+        """``value``, unless it is undefined, complex or too large (see :data:`MAX_DIGITS`)."""
+        if value.has(sp.S.NaN, sp.zoo):
+            raise self.refuse("an undefined value, e.g. log(0) or 0/0")
+        if value.has(sp.I) or value.is_extended_real is False:
+            raise self.refuse("a complex value, e.g. sqrt(-1) or log(-1)")
+        if value.is_number and value.is_finite is not False:
+            if value.is_extended_real is None:  # e.g. an unevaluated power of a negative base
+                numeric = sp.N(value, 15)
+                if numeric.has(sp.I) or not numeric.is_real:
+                    raise self.refuse("a complex value, e.g. sqrt(-1) or log(-1)")
+            if value != 0 and abs(_log10(value)) > MAX_DIGITS:
+                raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
+        return value
 
     def _call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
@@ -182,10 +218,31 @@ class _Builder:
         if node.keywords:
             raise self.refuse("keyword arguments")
         args = [self.build(arg, depth + 1) for arg in node.args]
+        if name == "exp" and len(args) == 1 and args[0].is_number and args[0].is_extended_real \
+                and float(args[0]) > MAX_DIGITS * math.log(10):
+            raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
         try:
-            return FUNCTIONS[name](*args)
+            return self.checked(FUNCTIONS[name](*args))
         except (ValueError, TypeError) as exc:
             raise self.refuse(str(exc)) from None
+
+
+def _log10(value: sp.Expr) -> float:
+    """``log10 |value|`` of a number, computed without building the number's digits."""
+    if value == 0:
+        return 0.0
+    if value.is_Rational:
+        p, q = abs(int(value.p)), int(value.q)
+        return (p.bit_length() - q.bit_length()) * math.log10(2) + \
+            math.log10((p / 2 ** p.bit_length()) / (q / 2 ** q.bit_length()))
+    magnitude = sp.Abs(sp.N(value, 15))
+    if magnitude.is_zero:
+        return 0.0
+    if not magnitude.is_finite:
+        return math.inf
+    # mpmath numbers have an unbounded exponent: take the log there, not in floats
+    return float(sp.log(magnitude, 10).evalf(15)) if magnitude.is_Float else \
+        float(sp.log(sp.Float(magnitude, 15), 10))
 
 
 def _paren_depth(text: str) -> int:

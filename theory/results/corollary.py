@@ -27,6 +27,7 @@ from stl.theory.results.recursive_stability import (
 )
 from stl.theory.results.theorem1 import N_S, stability_term, theorem1_bound
 from stl.theory.symbols import (
+    LimSup,
     M,
     a,
     b,
@@ -90,7 +91,7 @@ def structured_limit() -> tuple[tuple[str, sp.Expr], ...]:
 def corollary_bound() -> Bound:
     """The ``i -> oo`` limit of T1 under the Corollary's rates, for ``(1-λ) c < 1``."""
     return Bound(structured_limit(), "Corollary",
-                 lhs=sp.Limit(sp.Abs(gen(i)), i, sp.oo),
+                 lhs=LimSup(sp.Abs(gen(i)), i, sp.oo, "-"),
                  assumptions=(LAM_POSITIVE,), conditions=(STABLE_PHASE,),
                  description="limit over generations of the T1 bound")
 

@@ -25,6 +25,7 @@ from stl.theory.results.corollary import RATES
 from stl.theory.results.recursive_stability import recursive_stability_bound
 from stl.theory.results.theorem1_rate import theorem1_rate_bound
 from stl.theory.symbols import (
+    LimSup,
     A,
     C,
     M,
@@ -141,8 +142,8 @@ def optimal_size_bound() -> Bound:
     concentration = in_sizes(rate.term("concentration"))
     shift = in_sizes(rate.only("shift").limit(i, sp.oo).expr.subs(d_tv, RATES[d_tv]))
     return Bound((("concentration", concentration), ("shift", shift)), "T3",
-                 lhs=sp.Limit(sp.Abs(gen_error(i)), i, sp.oo),
-                 assumptions=(N_R_POSITIVE,), hides_constants=True,
+                 lhs=LimSup(sp.Abs(gen_error(i)), i, sp.oo, "-"),
+                 assumptions=(N_R_POSITIVE,), hides_constants=True, confidence=1 - delta,
                  description="T1' as i -> oo without stability terms, as a function of n_s")
 
 
@@ -161,6 +162,7 @@ def finite_generation_bound() -> Bound:
                                                            tau_n: RATES[tau_n]})
         terms.append((name, in_sizes(expr)))
     return Bound(tuple(terms), "T3", lhs=sp.Abs(gen_error(i)), hides_constants=True,
+                 confidence=1 - delta,
                  assumptions=(N_R_POSITIVE,),
                  description="T1' at generation i as a function of n_s")
 

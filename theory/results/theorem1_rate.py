@@ -49,11 +49,11 @@ def _terms(stability: sp.Expr) -> tuple[tuple[str, sp.Expr], ...]:
 def theorem1_rate_bound() -> Bound:
     """T1' in the public symbols (``gamma`` = γ_n^{i-1}, ``n_s`` = (1-λ) n)."""
     generation0 = Bound(_terms(beta_n) + (("shift", sp.Integer(0)),), "T1'",
-                        lhs=sp.Abs(gen_error(0)), hides_constants=True,
+                        lhs=sp.Abs(gen_error(0)), hides_constants=True, confidence=1 - delta,
                         description="generation 0, with probability >= 1 - delta")
     case = SpecialCase(i, sp.Integer(0), generation0, "generation 0 sees real data only")
     terms = _terms(stability_term().subs(n_s, N_S)) + (("shift", shift_term()),)
-    return Bound(terms, "T1'", lhs=sp.Abs(gen_error(i)), hides_constants=True,
+    return Bound(terms, "T1'", lhs=sp.Abs(gen_error(i)), hides_constants=True, confidence=1 - delta,
                  special_cases=(case,),
                  description="generalization error of generation i, with probability "
                              ">= 1 - delta")

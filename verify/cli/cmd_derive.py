@@ -1,11 +1,18 @@
 """``stl derive NAME``: print a derivation of THEORY.md and the bound it ends in.
 
-Only :mod:`stl.theory` (sympy) is imported, and only when the command runs.
+Only :mod:`stl.theory` (sympy) is imported, and only when the command runs. The work is
+done in a fixed order: ``--subs`` (each value checked against its domain), then every
+``--limit`` in the order given, then ``--rates``, then ``--rate``. A limit in ``i`` or
+``n`` first puts in the theory's form of the symbols indexed by it (L2 for
+``γ_n^{i-1}``; the Corollary's rates for ``β_n``, ``τ_n``, ``d_TV(n)``) and says so; a
+rate lists the indexed symbols it held fixed. All symbolic work runs under a deadline
+(``--timeout``), so no input hangs the command.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from stl.theory.catalog import NAMES, PUBLIC_NAMES, SUMMARIES
 from stl.verify.cli.common import emit, parse_assignments, to_json
@@ -17,13 +24,37 @@ EPILOG = """results:
 
 symbols for --subs, --limit and --rate: {symbols}
 expressions may use numbers, + - * / ** ( ), sqrt, log, exp, Rational, Min, Max, pi, E, oo
+(numbers within 10^-100..10^100, powers of symbols up to 100; no complex or undefined values)
+
+order of work: --subs, then each --limit in turn, then --rates, then --rate
 
 examples:
   stl derive theorem1
   stl derive shift --format json
   stl derive theorem1 --subs beta_n=4/n --subs lam=1/2 --limit i=oo
+  stl derive theorem1 --limit i=oo --rates --rate n
   stl derive corollary --rate n
 """
+
+
+def _nonempty(what: str):
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"got {text!r}; allowed: {what}")
+        return text.strip()
+
+    parse.__name__ = "text"
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"got {text}; allowed: a number of seconds in (0, 3600]")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,12 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=result_epilog(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_result_options(parser)
-    parser.add_argument("--limit", metavar="SYM=VAL",
-                        help="take the limit of every term, e.g. i=oo or lam=0")
-    parser.add_argument("--rate", metavar="SYM",
-                        help="print the leading order of the bound as SYM -> oo")
     parser.add_argument("--format", default="pretty", choices=FORMATS,
-                        help="pretty (default), latex or json")
+                        help="pretty (default: 2-D text), latex or json")
     parser.set_defaults(handler=handle)
 
 
@@ -49,51 +76,103 @@ def result_epilog(template: str) -> str:
 
 
 def add_result_options(parser: argparse.ArgumentParser) -> None:
-    """``NAME`` and ``--subs``, shared with ``stl latex``."""
+    """``NAME``, ``--subs``, ``--limit``, ``--rates``, ``--rate``, ``--timeout`` (shared with
+    ``stl latex``)."""
     parser.add_argument("name", metavar="NAME", help="one of: " + ", ".join(NAMES))
     parser.add_argument("--subs", action="append", metavar="K=V", default=[],
                         help="substitute a symbol by a number or expression (repeatable)")
+    parser.add_argument("--limit", action="append", metavar="SYM=VAL", default=[],
+                        type=_nonempty("SYM=VAL, e.g. i=oo"),
+                        help="take the limit of every term, e.g. i=oo or lam=0 (repeatable: "
+                             "taken in the order given)")
+    parser.add_argument("--rates", action="store_true",
+                        help="put in the Corollary's rate forms beta_n = b/n, tau_n = c/n, "
+                             "d_TV(n) = a n^(-1/2) (and L2 for gamma)")
+    parser.add_argument("--rate", action="append", metavar="SYM", default=[],
+                        type=_nonempty("a symbol, e.g. n"),
+                        help="print the leading order of the bound as SYM -> oo, with the "
+                             "symbols it held fixed")
+    parser.add_argument("--timeout", type=_seconds, default=None, metavar="S",
+                        help="deadline of the symbolic work in seconds (default 30, or "
+                             "STL_SYMBOLIC_TIMEOUT)")
 
 
-def load(args: argparse.Namespace):
-    """The derivation named in ``args`` with ``--subs`` applied (checked)."""
-    from stl.theory.parsing import parse_substitutions
+def _work_text(args: argparse.Namespace) -> str:
+    """The options that asked for the work, for a deadline message."""
+    parts = [f"--subs {s}" for s in args.subs] + [f"--limit {s}" for s in args.limit]
+    parts += ["--rates"] if args.rates else []
+    parts += [f"--rate {s}" for s in args.rate]
+    return " ".join(parts) or args.name
+
+
+def transformed(args: argparse.Namespace):
+    """The derivation of ``args`` after ``--subs``, ``--limit``, ``--rates``; and the rate.
+
+    Raises the theory's ``InputError`` for a bad value and turns a deadline into one.
+    """
+    from stl.theory.budget import deadline, default_seconds
+    from stl.theory.errors import InputError, TimeBudgetExceeded
+
+    if len(args.rate) > 1:
+        raise InputError("--rate", " ".join(args.rate), "one symbol (give --rate once)")
+    seconds = args.timeout or default_seconds()
+    try:
+        with deadline(seconds):
+            return _transformed(args)
+    except TimeBudgetExceeded:
+        raise InputError(_work_text(args), f"symbolic work longer than {seconds:g} s",
+                         f"input whose symbolic work finishes within {seconds:g} s "
+                         "(substitute numbers for more symbols, or raise --timeout)") from None
+    except RecursionError:
+        raise InputError(_work_text(args), "an expression too deeply nested for sympy",
+                         "a smaller expression") from None
+
+
+def _transformed(args: argparse.Namespace):
+    from stl.theory.errors import InputError
+    from stl.theory.parsing import parse_expression, parse_substitutions
     from stl.theory.results import get
+    from stl.theory.symbols import lookup
 
     derivation = get(args.name)
     values = parse_substitutions(parse_assignments(args.subs, "--subs"), argument="--subs")
-    return derivation.subs(values) if values else derivation
-
-
-def handle(args: argparse.Namespace) -> int:
-    import sympy as sp
-
-    from stl.theory.errors import InputError
-    from stl.theory.parsing import parse_expression
-    from stl.theory.symbols import lookup
-
-    derivation = load(args)
-    limit = None
-    if args.limit:
-        pairs = parse_assignments([args.limit], "--limit")
-        ((name, text),) = pairs.items()
+    if values:
+        derivation = derivation.subs(values)
+    limits = []
+    for pair in args.limit:
+        name, sep, text = pair.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name or not text:
+            raise InputError("--limit", repr(pair), "SYM=VAL with a non-empty symbol and value")
         if name not in PUBLIC_NAMES:
             raise InputError("--limit", repr(name), "one of the symbols " + ", ".join(PUBLIC_NAMES))
         value = parse_expression(text, argument="--limit")
-        derivation = derivation.with_result(derivation.result.limit(lookup(name), value))
-        limit = (name, value)
+        try:
+            derivation = derivation.limit(lookup(name), value)
+        except InputError as exc:  # the theory names its argument "limit"
+            if exc.argument != "limit":
+                raise
+            raise InputError("--limit", exc.got, exc.allowed) from None
+        limits.append((name, value))
+    if args.rates:
+        derivation = derivation.with_rates()
     rate = None
     if args.rate:
-        if args.rate not in PUBLIC_NAMES:
-            raise InputError("--rate", repr(args.rate),
-                             "one of the symbols " + ", ".join(PUBLIC_NAMES))
-        rate = (args.rate, derivation.result.rate(lookup(args.rate)))
+        (symbol,) = args.rate
+        if symbol not in PUBLIC_NAMES:
+            raise InputError("--rate", repr(symbol), "one of the symbols " + ", ".join(PUBLIC_NAMES))
+        rate = derivation.result.rate_of(lookup(symbol))
+    return derivation, limits, rate
+
+
+def handle(args: argparse.Namespace) -> int:
+    derivation, limits, rate = transformed(args)
     if args.format == "json":
-        emit(to_json(as_dict(derivation, limit, rate)))
+        emit(to_json(as_dict(derivation, limits, rate)))
     elif args.format == "latex":
         emit(as_latex(derivation, rate))
     else:
-        emit(as_text(derivation, limit, rate, sp))
+        emit(as_text(derivation, limits, rate))
     return 0
 
 
@@ -103,17 +182,19 @@ def _number(expr):
         return None
     try:
         return float(expr)
-    except TypeError:
+    except (TypeError, OverflowError):
         return None
 
 
-def as_dict(derivation, limit=None, rate=None) -> dict:
+def as_dict(derivation, limits=(), rate=None) -> dict:
     """JSON form (DESIGN.md: name, expr, latex, terms, assumptions, hides_constants, steps)."""
     import sympy as sp
 
     from stl.theory.symbols import to_latex
 
     bound = derivation.result
+    names = bound.notation()
+    limits = list(limits)
     return {
         "name": derivation.name,
         "title": derivation.title,
@@ -125,67 +206,111 @@ def as_dict(derivation, limit=None, rate=None) -> dict:
         "latex": bound.latex(),
         "statement_latex": bound.statement_latex(),
         "terms": {name: sp.srepr(expr) for name, expr in bound.terms},
-        "terms_latex": {name: to_latex(expr) for name, expr in bound.terms},
+        "terms_latex": {name: to_latex(expr, names) for name, expr in bound.terms},
         "assumptions": bound.assumption_dicts(),
         "hides_constants": bound.hides_constants,
+        "confidence": None if bound.confidence is None else sp.sstr(bound.confidence),
+        "given": [{"symbol": s.name, "value": sp.sstr(v), "latex": tex}
+                  for (s, v), tex in zip(bound.given, bound.given_latex())],
+        "premises": [p.to_dict() for p in bound.premises],
         "special_cases": [
             {"symbol": case.symbol.name, "value": sp.srepr(case.value), "reason": case.reason,
              "expr": sp.srepr(case.bound.expr), "latex": case.bound.latex()}
             for case in bound.special_cases],
         "steps": [
             {"relation": sp.srepr(step.relation), "text": sp.sstr(step.relation),
-             "latex": step.latex(), "reason": step.reason, "kind": step.kind}
+             "latex": step.latex(names), "reason": step.reason, "kind": step.kind}
             for step in derivation.steps],
         "extras": {name: {"expr": sp.srepr(expr), "text": sp.sstr(expr),
-                          "latex": to_latex(expr)} for name, expr in derivation.extras},
-        "limit": None if limit is None else {"symbol": limit[0], "value": sp.sstr(limit[1])},
-        "rate": None if rate is None else {"symbol": rate[0], "expr": sp.srepr(rate[1]),
-                                           "text": sp.sstr(rate[1]),
-                                           "latex": to_latex(rate[1])},
+                          "latex": to_latex(expr, names)} for name, expr in derivation.extras},
+        "limit": None if not limits else {"symbol": limits[-1][0],
+                                          "value": sp.sstr(limits[-1][1])},
+        "limits": [{"symbol": s, "value": sp.sstr(v)} for s, v in limits],
+        "rate": None if rate is None else rate.to_dict(),
     }
 
 
-def as_text(derivation, limit, rate, sp) -> str:
+def _unicode() -> bool:
+    """Whether stdout takes the 2-D printer's Unicode (box drawing, Greek, sub/superscripts)."""
+    try:
+        "│βₙ⎛".encode(getattr(sys.stdout, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def as_text(derivation, limits=(), rate=None, unicode: bool | None = None) -> str:
+    """The readable form: steps and result in sympy's 2-D pretty printer."""
+    import sympy as sp
+
+    from stl.theory.symbols import generation_names, to_pretty
+
+    unicode = _unicode() if unicode is None else unicode
     bound = derivation.result
+    names = (generation_names(bound.generation())[1] if bound.generation() is not None
+             else None)
+
+    def pretty(expr) -> str:
+        return _indent(to_pretty(expr, unicode=unicode, names=names))
+
     lines = [f"{derivation.name}: {derivation.title} ({bound.source})",
              derivation.statement, "", "steps:"]
     for number, step in enumerate(derivation.steps, 1):
-        lines.append(f"  {number:2d}. {sp.sstr(step.relation)}")
-        lines.append(f"      because {step.reason}")
-    lines += ["", "result" + (" (up to the absolute constant c_0)" if bound.hides_constants
-                              else "") + ":", f"  {sp.sstr(bound.statement())}", "terms:"]
-    lines += [f"  {name} = {sp.sstr(expr)}" for name, expr in bound.terms]
+        lines.append(f"  {number:2d}. {step.reason}")
+        lines.append(_indent(step.pretty(unicode, names=names), "      "))
+    heading = "result"
+    if bound.confidence is not None:
+        heading += f", with probability at least {sp.sstr(bound.confidence)}"
+    if bound.hides_constants:
+        heading += " (up to the absolute constant c_0)" if any(
+            s.name == "c_0" for s in bound.free_symbols) else " (up to an absolute constant)"
+    lines += ["", heading + ":", pretty(bound.statement()), "terms:"]
+    for name, expr in bound.terms:
+        lines += [f"  {name} =", pretty(expr)]
     value = _number(bound.expr)
     if value is not None:
         lines.append(f"value: {value:.10g}")
     for case in bound.special_cases:
-        lines.append(f"when {case.symbol.name} = {case.value}: {sp.sstr(case.bound.expr)}"
-                     f"  ({case.reason})")
+        lines.append(f"when {case.symbol.name} = {case.value} ({case.reason}):")
+        lines.append(pretty(case.bound.statement()))
+    if bound.given:
+        lines.append("with: " + ", ".join(f"{s.name} = {sp.sstr(v)}" for s, v in bound.given))
+    if bound.premises:
+        lines.append("using:")
+        lines += [f"  {p.text}" for p in bound.premises]
     lines.append("assumptions:")
     lines += [f"  {item['statement']}" for item in bound.assumption_dicts()]
     if derivation.extras:
         lines.append("also:")
-        lines += [f"  {name} = {sp.sstr(expr)}" for name, expr in derivation.extras]
-    if limit is not None:
-        lines.append(f"limit taken: {limit[0]} -> {sp.sstr(limit[1])}")
+        for name, expr in derivation.extras:
+            lines += [f"  {name} =", pretty(expr)]
+    for symbol, value_ in limits:
+        lines.append(f"limit taken: {symbol} -> {sp.sstr(value_)}")
     if rate is not None:
-        lines.append(f"rate as {rate[0]} -> oo: O({sp.sstr(rate[1])})")
+        lines.append("rate: " + rate.text())
     return "\n".join(lines) + "\n"
+
+
+def _indent(text: str, by: str = "    ") -> str:
+    return "\n".join(by + line.rstrip() for line in text.splitlines())
 
 
 def as_latex(derivation, rate=None) -> str:
     from stl.theory.symbols import to_latex
 
     bound = derivation.result
+    names = bound.notation()
     lines = [f"% {derivation.name}: {derivation.title} ({bound.source})",
              "\\begin{align*}"]
     body = []
     for number, step in enumerate(derivation.steps, 1):
         # reasons are comments: plain text that LaTeX need not typeset
-        body.append(f"  % ({number}) {step.reason}\n  & {step.latex()}")
+        body.append(f"  % ({number}) {step.reason}\n  & {step.latex(names)}")
     lines.append(" \\\\\n".join(body))
     lines += ["\\end{align*}", "\\begin{equation}", "  " + bound.statement_latex(),
               "\\end{equation}"]
     if rate is not None:
-        lines.append(f"% leading order as {rate[0]} -> oo: ${to_latex(rate[1])}$")
+        lines.append(f"% leading order as {rate.symbol.name} -> oo: ${to_latex(rate.order, names)}$"
+                     + (f" (holding {', '.join(s.name for s in rate.held_fixed)} fixed)"
+                        if rate.held_fixed else ""))
     return "\n".join(lines) + "\n"
