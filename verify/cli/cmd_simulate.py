@@ -148,6 +148,12 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
         # --lam is not used: the real share of the pool is 1/(j + 1) at generation j.
         config["lam_effective"] = None
         config["real_proportion"] = "1/(j+1) at generation j (S_0 within the accumulated pool)"
+    from stl.verify import budget
+    from stl.verify.provenance import provenance
+
+    budget.check_args(args, model, scheme)  # refuse, before any work, what cannot finish
+    config["provenance"] = provenance(device=desc["device"], seed=args.seed,
+                                      command=getattr(args, "command_line", None))
     return model, scheme, config
 
 

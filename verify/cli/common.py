@@ -77,6 +77,19 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", type=T.PATH, help="write .json, .csv or .parquet atomically")
     parser.add_argument("--format", default="pretty", choices=FORMATS)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    add_config_options(parser)
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE.toml`` (options read from a file; the command line wins) and
+    ``--max-time S`` (refuse a run estimated to take longer; stl.verify.budget)."""
+    parser.add_argument("--config", metavar="FILE.toml", type=T.PATH,
+                        help="read options from a TOML file (keys are option names, [param] the model "
+                        "parameters); options on the command line win")
+    parser.add_argument("--max-time", type=T.REAL(1.0, 1e9, allowed="a number of seconds in [1, 1e9]"),
+                        default=None, metavar="S",
+                        help="refuse a run estimated to take longer than S seconds (default one day); "
+                        "runs that need more memory than is available are always refused")
 
 
 class TerminalProgress:

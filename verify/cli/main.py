@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``stl`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
@@ -69,7 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "config", None):  # --config FILE.toml: the file under the command line
+            from stl.verify.cli.configfile import with_config
+
+            args = with_config(parser, args, argv)
+        args.command_line = ["stl", *argv]  # provenance records exactly what was typed
         return int(args.handler(args) or 0)
+    except SystemExit as exc:  # a usage error found when re-reading with --config
+        return int(exc.code or 0)
     except USER_ERRORS as exc:
         print(f"stl {args.command}: error: {exc}", file=sys.stderr)
         return 2
