@@ -1,9 +1,14 @@
-"""Run a list of checks through a backend, storing each result as soon as it is done.
+"""Run a list of checks through a backend, storing each task and each result as soon as it is done.
 
 All tasks of all pending checks go to the backend at once (so a pool stays busy across
 checks); when the last task of a check returns, the check concludes in this process and
-its result is written to the store. Checks whose stored result is still valid are not
-recomputed; stored files that cannot be trusted are reported and recomputed.
+its result is written to the store. With a store, every finished *task* is stored too
+(``DIR/tasks/<check>/``, bit-exact and pickle-free: :mod:`stl.verify.codec`), so a run
+killed in the middle of a long check resumes inside it: only the missing tasks run
+again, and because every task's randomness comes from ``(seed, replicate)`` streams the
+concluded result is the same as an uninterrupted run's. Checks whose stored result is
+still valid are not recomputed; stored files that cannot be trusted are reported and
+recomputed.
 
 >>> from stl.verify.suites import resolve
 >>> from stl.verify.backends import LocalBackend
@@ -14,24 +19,44 @@ recomputed; stored files that cannot be trusted are reported and recomputed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Sequence
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 from stl.verify.backends import Backend, LocalBackend
 from stl.verify.checks.check import Check, CheckResult
+from stl.verify.checks.task import Task
+from stl.verify.frozen import thaw
 from stl.verify.store import Issue, ResultStore, fingerprint
 
-#: ``on_event(kind, check_name, done, total)``; kind is ``"reused"`` or ``"finished"``.
+#: ``on_event(kind, name, done, total)``. ``kind`` is ``"reused"`` or ``"finished"`` for a
+#: check (``done``/``total`` count checks), or ``"task"`` for one finished task (``name`` is
+#: ``"check: task label"``; ``done``/``total`` count the tasks this run computes).
 EventFn = Callable[[str, str, int, int], None]
 
 
 @dataclass(frozen=True)
 class Run:
-    """Results in the order the checks were given, plus what resume found."""
+    """Results in the order the checks were given, plus what resume found.
+
+    ``reused``: checks whose stored result was reused whole; ``resumed``: checks that
+    continued from stored tasks, ``{name: (tasks reused, tasks in all)}``.
+    """
 
     results: tuple[CheckResult, ...]
     reused: tuple[str, ...]
     issues: tuple[Issue, ...]
+    resumed: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def task_fingerprint(check_fp: str, index: int, task: Task) -> str:
+    """What identifies one task's output: its check, its place in the plan, its function
+    and its arguments (a changed plan never reuses a stored output)."""
+    from stl.verify.store import digest
+
+    fn = getattr(task.fn, "__module__", "?") + ":" + getattr(task.fn, "__qualname__", repr(task.fn))
+    kwargs = json.loads(json.dumps(thaw(task.kwargs), sort_keys=True, default=repr))
+    return digest({"check": check_fp, "index": int(index), "key": repr(task.key), "fn": fn, "kwargs": kwargs})
 
 
 def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = None,
@@ -42,6 +67,7 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
     results: dict[str, CheckResult] = {}
     reused: list[str] = []
     issues: list[Issue] = []
+    resumed: dict[str, tuple[int, int]] = {}
     done = 0
 
     if store is not None:
@@ -56,15 +82,16 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
             if result is not None:
                 results[check.name] = result
                 reused.append(check.name)
+                store.clear_tasks(check.name)
                 done += 1
                 if on_event:
                     on_event("reused", check.name, done, total)
                 continue
         pending.append(check)
 
-    # Flatten every pending check's tasks into one list for the backend.
-    flat = []
-    owner: list[tuple[int, int]] = []
+    # Flatten every pending check's missing tasks into one list for the backend.
+    flat: list[Task] = []
+    owner: list[tuple[int, int, str]] = []
     outputs: list[list] = []
     times: list[float] = []
     remaining: list[int] = []
@@ -73,9 +100,23 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
         outputs.append([None] * len(tasks))
         times.append(0.0)
         remaining.append(len(tasks))
+        found = 0
         for ti, task in enumerate(tasks):
+            tfp = task_fingerprint(fps[check.name], ti, task) if store is not None else ""
+            if store is not None:
+                stored, issue = store.lookup_task(check.name, ti, tfp)
+                if issue is not None:
+                    issues.append(issue)
+                if stored is not None:
+                    outputs[ci][ti], secs = stored
+                    times[ci] += secs
+                    remaining[ci] -= 1
+                    found += 1
+                    continue
             flat.append(task)
-            owner.append((ci, ti))
+            owner.append((ci, ti, tfp))
+        if found:
+            resumed[check.name] = (found, len(tasks))
 
     def conclude(ci: int) -> None:
         nonlocal done
@@ -83,6 +124,7 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
         result = check.finish(seed, outputs[ci], times[ci])
         if store is not None:
             store.save(result, fps[check.name])
+            store.clear_tasks(check.name)
         results[check.name] = result
         outputs[ci] = []  # free memory
         done += 1
@@ -92,12 +134,18 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
     for ci, n_tasks in enumerate(remaining):
         if n_tasks == 0:
             conclude(ci)
+    tasks_done = 0
     for index, (out, secs) in backend.imap_unordered(flat):
-        ci, ti = owner[index]
+        ci, ti, tfp = owner[index]
         outputs[ci][ti] = out
         times[ci] += secs
         remaining[ci] -= 1
+        tasks_done += 1
+        if store is not None and remaining[ci] > 0:  # the last task is stored in the result
+            store.save_task(pending[ci].name, ti, tfp, out, secs)
+        if on_event:
+            on_event("task", f"{pending[ci].name}: {flat[index].label}", tasks_done, len(flat))
         if remaining[ci] == 0:
             conclude(ci)
 
-    return Run(tuple(results[c.name] for c in checks), tuple(reused), tuple(issues))
+    return Run(tuple(results[c.name] for c in checks), tuple(reused), tuple(issues), dict(resumed))

@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "stl.verify.cli.cmd_bound",
     "stl.verify.cli.cmd_optimize",
     "stl.verify.cli.cmd_verify",
+    "stl.verify.cli.cmd_sweep",
+    "stl.verify.cli.cmd_plot",
 )
 
 
