@@ -379,6 +379,7 @@ def preamble(body: str) -> str:
     \\usepackage{amssymb}
     \\usepackage{amsthm}
     \\newtheorem*{lemma*}{Lemma}
+    \\setlength{\\emergencystretch}{3em}
     """
     lines = [r"\usepackage{amsmath}"]  # equation*, split, align, \text
     if re.search(r"\\(mathbb|lesssim|lVert|rVert)", body):

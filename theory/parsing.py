@@ -10,6 +10,13 @@ parentheses, the public symbol names of DESIGN.md, the constants ``pi``, ``E``,
 ``oo``, and calls of the functions in :data:`FUNCTIONS`. Everything else (attribute
 access, subscripts, strings, lambdas, keywords, dunder names, unknown names) is refused.
 
+Size is capped too, because sympy computes exactly whatever it is given: every number
+built must lie within ``10^±MAX_DIGITS`` (``10**10000``, ``exp(exp(exp(10)))`` are refused
+before they are computed), a symbolic base takes powers up to
+:data:`MAX_SYMBOLIC_EXPONENT` (``(n + 1)**10000`` is a polynomial sympy cannot reason
+about), and complex or undefined values (``sqrt(-1)``, ``log(0)``) are refused: no
+quantity of the theory is complex.
+
 >>> parse_expression("4/n + 2/n**2")
 4/n + 2/n**2
 >>> parse_expression("().__class__")  # doctest: +ELLIPSIS
@@ -222,9 +229,10 @@ class _Builder:
                 and float(args[0]) > MAX_DIGITS * math.log(10):
             raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
         try:
-            return self.checked(FUNCTIONS[name](*args))
+            value = FUNCTIONS[name](*args)
         except (ValueError, TypeError) as exc:
             raise self.refuse(str(exc)) from None
+        return self.checked(value)
 
 
 def _log10(value: sp.Expr) -> float:

@@ -587,9 +587,16 @@ def to_pretty(expr: sp.Basic, *, unicode: bool = True, width: int = 88,
     printer = _TheoryPrettyPrinter({"use_unicode": unicode, "num_columns": width,
                                     "wrap_line": True, "order": "none",
                                     "names": {**PRETTY_NAMES, **(names or {})}})
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
     with sp.evaluate(False):
         shown = arrange(expr)
-    return printer.doprint(shown)
+    # the box-drawing characters follow sympy's global switch, not the printer's setting
+    previous = pretty_use_unicode(unicode)
+    try:
+        return "\n".join(line.rstrip() for line in printer.doprint(shown).splitlines())
+    finally:
+        pretty_use_unicode(previous)
 
 
 def lookup(name: str, *, public_only: bool = True) -> sp.Symbol:

@@ -134,10 +134,17 @@ def _number(key: str, text: str) -> float:
         return math.inf
     if expr.free_symbols:
         raise InputError(f"--subs {key}", text, "a number (no symbols)")
-    value = float(expr)
-    if math.isnan(value):
-        raise InputError(f"--subs {key}", text, "a number")
-    return value
+    # the parser refuses complex and undefined values already; this guards the float
+    # conversion itself (sqrt(-1) used to end in a complex-to-float traceback)
+    if expr.has(sp.zoo, sp.nan) or expr.is_extended_real is False:
+        raise InputError(f"--subs {key}", text, "a real number (not complex or undefined)")
+    try:
+        value = complex(sp.N(expr, 17))
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"--subs {key}", text, "a real number of moderate size") from None
+    if value.imag != 0 or math.isnan(value.real):
+        raise InputError(f"--subs {key}", text, "a real number (not complex or undefined)")
+    return value.real
 
 
 # --------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ def constants(k: int | None = None) -> ModelConstants:
         M=brier_maximum(),
         d_tv=tv_learnability(),
         parameters=(n_cat,),
+        keywords=(("k", n_cat),),
         notes=(
             ("beta_n", ("exact worst case of the Brier loss change over all data sets, "
                        "queries and moved samples (n >= 2); below 4/n + 2/n^2")),
@@ -124,4 +125,4 @@ def constants(k: int | None = None) -> ModelConstants:
                      "sample of its law; the sqrt(2) covers a mixed training set")),
         ),
     )
-    return result if k is None else result.with_parameters(K=k)
+    return result if k is None else result.with_parameters(k=k)

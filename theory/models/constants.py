@@ -30,6 +30,9 @@ class ModelConstants:
     parameters: tuple[sp.Symbol, ...] = ()
     notes: tuple[tuple[str, str], ...] = ()
     extras: tuple[tuple[str, sp.Expr], ...] = ()
+    #: The numeric model's ``--param`` name of each parameter symbol (``k`` for ``K``), so
+    #: that the same name works on both sides: ``with_parameters(k=10)``.
+    keywords: tuple[tuple[str, sp.Symbol], ...] = ()
 
     def note(self, name: str) -> str:
         return dict(self.notes).get(name, "")
@@ -46,8 +49,13 @@ class ModelConstants:
         return {symbol: value for symbol, value in pairs.items() if value is not None}
 
     def with_parameters(self, **values: Any) -> ModelConstants:
-        """The same constants with model parameters fixed (e.g. ``K=5``)."""
+        """The same constants with model parameters fixed.
+
+        A parameter is named by the numeric model's ``--param`` name (``k=5`` for the
+        categorical model) or by its symbol's name (``K=5``).
+        """
         table = {p.name: p for p in self.parameters}
+        table.update({name: symbol for name, symbol in self.keywords if symbol in self.parameters})
         mapping = {}
         for name, value in values.items():
             if name not in table:
@@ -75,6 +83,33 @@ class ModelConstants:
             if S.n not in coefficient.free_symbols:
                 found[name] = coefficient
         return found
+
+    def _rows(self) -> list[tuple[str, sp.Expr]]:
+        return [(name, value) for name, value in (("beta_n", self.beta_n), ("tau_n", self.tau_n),
+                                                  ("M", self.M), ("d_tv", self.d_tv))
+                if value is not None]
+
+    def latex(self) -> str:
+        """``\\beta_{n} = ..., \\tau_{n} = ...`` for the constants that are known."""
+        return r",\quad ".join(S.to_latex(sp.Eq(S.PUBLIC[name], value, evaluate=False))
+                                for name, value in self._rows())
+
+    # Jupyter and sympy printing hooks
+    def _latex(self, printer=None) -> str:
+        return self.latex()
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self.model}** constants", "", "| constant | value | note |", "|---|---|---|"]
+        for name, value in self._rows():
+            lines.append(f"| ${S.to_latex(S.PUBLIC[name])}$ | ${S.to_latex(value)}$ "
+                         f"| {self.note(name)} |")
+        unknown = [n for n in ("beta_n", "tau_n", "d_tv") if getattr(self, n) is None]
+        if unknown:
+            lines += ["", "unknown in closed form (estimate them): " + ", ".join(unknown)]
+        return "\n".join(lines)
 
     def theorem1(self, recursive: bool = True) -> Bound:
         """T1 with this model's constants (``γ`` from L2 when ``recursive`` and ``τ_n`` known)."""

@@ -120,6 +120,7 @@ def constants(scale: sp.Expr | None = None, radius: sp.Expr | None = None) -> Mo
         M=M,
         d_tv=expected_tv_of_mean_fit().subs(_s, sigma),
         parameters=(sigma, R_z),
+        keywords=(("scale", sigma), ("radius", R_z)),
         notes=(
             ("beta_n", ("bound: Lipschitz constant sqrt(2M)/sigma of the clipped loss in the "
                        "mean times the worst mean shift 2R_z/n (data in [-R_z, R_z])")),
@@ -139,7 +140,7 @@ def constants(scale: sp.Expr | None = None, radius: sp.Expr | None = None) -> Mo
     )
     values = {}
     if scale is not None:
-        values["sigma"] = scale
+        values["scale"] = scale
     if radius is not None:
-        values["R_z"] = radius
+        values["radius"] = radius
     return result.with_parameters(**values) if values else result

@@ -62,6 +62,7 @@ def constants() -> ModelConstants:
         M=M,
         d_tv=None,
         parameters=(sigma, c_theta, dim),
+        keywords=(("noise", sigma), ("dim", dim)),
         notes=(
             ("beta_n", "unknown: OLS with Gaussian inputs is not uniformly stable; estimate it"),
             ("tau_n", "bound, given a parameter stability ||dtheta|| <= c_theta/n of the fit"),

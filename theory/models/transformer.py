@@ -38,6 +38,8 @@ def constants() -> ModelConstants:
         M=M,
         d_tv=None,
         parameters=(m, kappa, Gamma, L, sigma_s, c_A),
+        # m bounds the generated labels per prompt, so the prompt length is a valid value
+        keywords=(("context", m), ("layers", L), ("label_noise", sigma_s)),
         notes=(
             ("beta_n", "unknown in closed form; estimate it"),
             ("tau_n", ("bound: m labels, linear Gaussian TV bound, Lip <= kappa (1+Gamma)^L, "
