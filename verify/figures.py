@@ -1,4 +1,4 @@
-"""PNG figures of a verification report (matplotlib, Agg backend, imported lazily).
+"""Figures of a verification report, PNG, PDF or SVG (matplotlib, Agg backend, imported lazily).
 
 A check puts figure *specifications* (plain data) in ``details["figures"]``; this module
 draws them, so a stored result can be re-plotted without re-running the check. Three
@@ -12,6 +12,13 @@ kinds of specification exist:
 ``heatmap``
     values on a 2-D grid with an optional overlaid curve — the phase diagram in ``(λ, c)``
     with the critical line ``λ_c = 1 − 1/c`` (THEORY.md L2).
+
+Legibility rules, each from a figure that was hard to read: a series keeps one colour
+for one role in every figure (measured, analytic constants, estimated constants,
+closed form...: :func:`role_colour`); markers at (nearly) the same place share one
+label (``sympy = scipy = cvxpy``); generations are integer ticks; a log axis over a few
+sizes is ticked at those sizes; many cells of a ratios figure are grouped (a colour per
+group, the last part of each label on the axis).
 
 >>> spec = {"type": "series", "title": "t", "x": [0, 1], "series": [{"label": "a", "y": [1, 2]}]}
 >>> import tempfile, pathlib
@@ -38,13 +45,89 @@ def _arr(values: Sequence[Any] | None):
     return None if values is None else np.array([_num(v) for v in values], dtype=float)
 
 
+#: Colours by the role a label names, first match wins (so "estimated constants" is the
+#: same green in every figure, whether or not an analytic series comes before it).
+ROLE_COLOURS: tuple[tuple[str, str], ...] = (
+    ("estimated", "tab:green"),
+    ("analytic", "tab:red"),
+    ("closed form", "tab:orange"),
+    ("theory", "tab:orange"),
+    ("bound", "tab:red"),
+    ("fit", "tab:purple"),
+    ("measured", "tab:blue"),
+)
+#: Colours for labels that name no role, in order.
+_OTHER_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
+                  "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
+
+
+def role_colour(label: str | None) -> str | None:
+    """The fixed colour of a series by its label's role (``None``: no role named).
+
+    >>> role_colour("T1, estimated constants (upper CI)"), role_colour("|E gen_i| measured (CI)")
+    ('tab:green', 'tab:blue')
+    """
+    text = (label or "").lower()
+    for word, colour in ROLE_COLOURS:
+        if word in text:
+            return colour
+    return None
+
+
+def _merge_markers(markers: Sequence[Mapping], log: bool, span: tuple[float, float]) -> list[tuple[float, str, str]]:
+    """Markers closer than 2 % of the axis share one line and one label ``a = b = c``."""
+    lo, hi = span
+    scale = (math.log10(hi) - math.log10(lo)) if log and lo > 0 and hi > lo else (hi - lo) or 1.0
+
+    def pos(x: float) -> float:
+        return math.log10(x) if log and x > 0 else x
+
+    groups: list[list[Mapping]] = []
+    for m in sorted(markers, key=lambda m: _num(m["x"])):
+        x = _num(m["x"])
+        if groups and math.isfinite(x) and abs(pos(x) - pos(_num(groups[-1][0]["x"]))) < 0.02 * scale:
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    return [(_num(g[0]["x"]), " = ".join(str(m.get("label", "")) for m in g), g[0].get("color", "gray"))
+            for g in groups]
+
+
+def _integer_ticks_if_integral(axis, values) -> None:
+    """Integer ticks for an axis of integers (generations: no 0.5 ticks)."""
+    from matplotlib.ticker import MaxNLocator
+
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    if v and all(x == int(x) for x in v):
+        axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _log_ticks_at(axis, values) -> None:
+    """A log axis over a few sizes: ticks at exactly those sizes, plain numbers, no minor labels."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    v = sorted({float(x) for x in values if x is not None and math.isfinite(float(x)) and float(x) > 0})
+    if 2 <= len(v) <= 10:
+        axis.set_major_locator(FixedLocator(v))
+        axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        axis.set_minor_formatter(NullFormatter())
+
+
 def _series(ax, spec: Mapping) -> None:
     x = _arr(spec["x"])
+    others = iter(c for c in _OTHER_COLOURS)
+    used: set[str] = set()
+    all_x: list[float] = []
     for s in spec.get("series", []):
         xs = _arr(s["x"]) if s.get("x") is not None else x
+        all_x += list(xs)
         y = _arr(s["y"])
         style = s.get("style", "line")
-        kw = {"label": s.get("label")}
+        colour = s.get("color") or role_colour(s.get("label"))
+        if colour is None or colour in used and not role_colour(s.get("label")):
+            colour = next((c for c in others if c not in used), None)
+        used.add(colour)
+        kw = {"label": s.get("label"), "color": colour}
         if style == "bound":
             line, = ax.plot(xs, y, "--", linewidth=2, **kw)
         elif style == "points":
@@ -53,14 +136,37 @@ def _series(ax, spec: Mapping) -> None:
             line, = ax.plot(xs, y, "o-", markersize=3, **kw)
         if s.get("lo") is not None and s.get("hi") is not None:
             ax.fill_between(xs, _arr(s["lo"]), _arr(s["hi"]), alpha=0.25, color=line.get_color(), linewidth=0)
-    for m in spec.get("markers", []):
-        ax.axvline(_num(m["x"]), linestyle=":", color=m.get("color", "gray"))
-        ax.annotate(m.get("label", ""), (_num(m["x"]), 0.95), xycoords=("data", "axes fraction"),
-                    rotation=90, va="top", fontsize=7)
     if spec.get("logx"):
         ax.set_xscale("log")
     if spec.get("logy"):
         ax.set_yscale("log")
+    markers = spec.get("markers", [])
+    if markers:
+        finite = [v for v in all_x if math.isfinite(v)] + [_num(m["x"]) for m in markers]
+        span = (min(finite), max(finite)) if finite else (0.0, 1.0)
+        for mx, label, colour in _merge_markers(markers, bool(spec.get("logx")), span):
+            ax.axvline(mx, linestyle=":", color=colour)
+            ax.annotate(label, (mx, 0.97), xycoords=("data", "axes fraction"), rotation=90, va="top",
+                        ha="right", fontsize=7, xytext=(-2, 0), textcoords="offset points")
+    if spec.get("logx"):
+        _log_ticks_at(ax.xaxis, all_x)
+    else:
+        _integer_ticks_if_integral(ax.xaxis, all_x)
+
+
+#: Above this many cells a ratios figure groups its labels.
+_GROUP_ABOVE = 12
+
+
+def _groups(labels: Sequence[str]) -> list[tuple[str, str]] | None:
+    """``"n=50,λ=0.2,i=3"`` -> ``("n=50, λ=0.2", "3")`` for every label, when all split so."""
+    out = []
+    for label in labels:
+        head, sep, tail = str(label).rpartition(",")
+        if not sep:
+            return None
+        out.append((head.replace(",", ", "), tail.split("=", 1)[-1]))
+    return out
 
 
 def _ratios(ax, spec: Mapping) -> None:
@@ -68,18 +174,36 @@ def _ratios(ax, spec: Mapping) -> None:
 
     labels = list(spec["labels"])
     y = _arr(spec["values"])
-    pos = np.arange(len(labels))
+    pos = np.arange(len(labels), dtype=float)
     lo = _arr(spec.get("lo")) if spec.get("lo") is not None else y
     hi = _arr(spec.get("hi")) if spec.get("hi") is not None else y
     finite_hi = np.where(np.isfinite(hi), hi, np.nanmax(np.where(np.isfinite(hi), hi, np.nan)) * 2 if np.any(np.isfinite(hi)) else 1)
-    ax.errorbar(pos, y, yerr=[np.clip(y - lo, 0, None), np.clip(finite_hi - y, 0, None)], fmt="o", capsize=3)
+    err = [np.clip(y - lo, 0, None), np.clip(finite_hi - y, 0, None)]
+    groups = _groups(labels) if len(labels) > _GROUP_ABOVE else None
     ax.axhline(spec.get("reference", 1.0), color="red", linestyle="--", linewidth=1,
                label=spec.get("reference_label", "ratio = 1"))
-    ax.set_xticks(pos)
-    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=6)
+    if groups is None:
+        ax.errorbar(pos, y, yerr=err, fmt="o", capsize=3)
+        ax.set_xticks(pos)
+        ax.set_xticklabels(labels, rotation=60 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center",
+                           fontsize=7)
+    else:
+        # one colour per group (a legend entry each); the axis shows only the last part
+        names = list(dict.fromkeys(g for g, _ in groups))
+        member = str(labels[0]).rpartition(",")[2].split("=", 1)[0]  # "i" of "…,i=3"
+        for k, name in enumerate(names):
+            idx = np.array([i for i, (g, _) in enumerate(groups) if g == name])
+            ax.errorbar(pos[idx], y[idx], yerr=[err[0][idx], err[1][idx]], fmt="o", capsize=2, markersize=4,
+                        color=_OTHER_COLOURS[k % len(_OTHER_COLOURS)], label=name)
+            if k:
+                ax.axvline(pos[idx[0]] - 0.5, color="0.85", linewidth=0.8)
+        ax.set_xticks(pos)
+        ax.set_xticklabels([m for _, m in groups], fontsize=7)
+        if member and not spec.get("x_label"):
+            ax.set_xlabel(f"{member} within each cell")
     if spec.get("logy", True):
         ax.set_yscale("log")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=2 if groups and len(groups) > 4 else 1)
 
 
 def _heatmap(fig, ax, spec: Mapping) -> None:
@@ -98,13 +222,19 @@ def _heatmap(fig, ax, spec: Mapping) -> None:
     ax.set_ylim(y.min(), y.max())
 
 
-def _draw(spec: Mapping, path: Path) -> None:
+def _draw(spec: Mapping, paths: Sequence[Path]) -> None:
+    """Draw ``spec`` once and save it to each of ``paths`` (format from the suffix), atomically."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+    from stl.verify.atomic import write_bytes_atomic
+
+    wide = spec.get("type") == "ratios" and len(spec.get("labels", ())) > _GROUP_ABOVE
+    fig, ax = plt.subplots(figsize=(8.0 if wide else 6.4, 4.4 if wide else 4.2), dpi=100)
     try:
         kind = spec.get("type")
         if kind == "series":
@@ -116,24 +246,33 @@ def _draw(spec: Mapping, path: Path) -> None:
         else:
             raise ValueError(f"unknown figure type {kind!r}")
         ax.set_title(spec.get("title", ""), fontsize=9)
-        ax.set_xlabel(spec.get("x_label", ""))
+        if spec.get("x_label") or not ax.get_xlabel():
+            ax.set_xlabel(spec.get("x_label", ""))
         ax.set_ylabel(spec.get("y_label", ""))
         if kind == "series" and any(s.get("label") for s in spec.get("series", [])):
             ax.legend(fontsize=7)
         fig.tight_layout()
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp)
-        tmp.replace(path)
+        for path in paths:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=path.suffix.lstrip("."))
+            write_bytes_atomic(path, buf.getvalue())
     finally:
         plt.close(fig)
 
 
-def make_figures(report: Mapping, out_dir: Path) -> tuple[list[str], list[str]]:
-    """Draw every figure spec of every check; return ``(paths made, problems)``.
+FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
+
+
+def make_figures(report: Mapping, out_dir: Path, formats: Sequence[str] = ("png",)) -> tuple[list[str], list[str]]:
+    """Draw every figure spec of every check in each of ``formats``; return ``(paths made, problems)``.
 
     A figure that cannot be drawn is reported (one line), never fatal: the numbers in
     ``report.json`` are the result, the pictures a convenience.
     """
+    formats = tuple(dict.fromkeys(formats)) or ("png",)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"figure formats must be among {FORMATS}, got {bad}")
     out_dir = Path(out_dir)
     made: list[str] = []
     problems: list[str] = []
@@ -144,10 +283,10 @@ def make_figures(report: Mapping, out_dir: Path) -> tuple[list[str], list[str]]:
             # every file name starts with its check's name, so checks never overwrite each other
             name = str(spec.get("name") or k)
             stem = name if name.startswith(check["name"]) else f"{check['name']}-{name}"
-            path = out_dir / f"{stem}.png"
+            paths = [out_dir / f"{stem}.{fmt}" for fmt in formats]
             try:
-                _draw(spec, path)
-                made.append(str(path))
+                _draw(spec, paths)
+                made += [str(p) for p in paths]
             except Exception as exc:  # a broken picture must not lose the report
-                problems.append(f"figure {path.name} not drawn: {type(exc).__name__}: {exc}")
+                problems.append(f"figure {paths[0].stem} not drawn: {type(exc).__name__}: {exc}")
     return made, problems

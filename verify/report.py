@@ -131,18 +131,38 @@ def render_markdown(report: dict, figures: Sequence[str] = (), notes: Sequence[s
         "line (THEORY.md §5).",
         "",
     ]
+    reused = set(report.get("reused") or ())
+    resumed = report.get("resumed") or {}
     if "total_runtime_s" in report:
         lines += [f"Wall time: {_fmt(report['total_runtime_s'], 3)} s"
-                  f" (backend: {report.get('backend', 'local')}).", ""]
+                  f" (backend: {report.get('backend', 'local')})"
+                  + (f"; {len(reused)} check(s) reused from an earlier run, not recomputed" if reused else "")
+                  + ".", ""]
+    prov = report.get("provenance")
+    if prov:
+        commit = prov.get("git_commit")
+        lines += [f"Produced by stl-toolkit {prov.get('version')}"
+                  + (f" at commit `{commit[:12]}`" + (" (with local changes)" if prov.get("git_dirty") else "")
+                     if commit else "")
+                  + f"; Python {prov.get('python')}, numpy {prov.get('numpy')}, sympy {prov.get('sympy')}, "
+                  f"torch {prov.get('torch') or 'not installed'}; device {prov.get('device')}. "
+                  "Full provenance in `run.json`.", ""]
     lines += ["| check | kind | verdict | measured [CI] | relation | predicted | runtime (s) |",
               "|---|---|---|---|---|---|---|"]
     for c in report["checks"]:
         ci = c.get("measured_ci")
         ci_text = f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
+        # a reused check was not run now: say so instead of showing its old runtime as new
+        runtime = _fmt(c["runtime_s"], 3)
+        if c["name"] in reused:
+            runtime = f"reused ({runtime} when computed)"
+        elif c["name"] in resumed:
+            r = resumed[c["name"]]
+            runtime = f"{runtime} (resumed: {r['tasks_reused']} of {r['tasks']} tasks stored)"
         lines.append(
             f"| `{c['name']}` | {c['kind']} | {_MARK.get(c['verdict'], c['verdict'])} | "
             f"{_fmt(c['measured'])}{ci_text} | {c.get('relation', '')} | {_fmt(c['predicted'])} | "
-            f"{_fmt(c['runtime_s'], 3)} |")
+            f"{runtime} |")
     lines.append("")
     for c in report["checks"]:
         lines += [f"## `{c['name']}` — {c['verdict']}", "", f"**Claim.** {c['claim']}", ""]
@@ -165,8 +185,10 @@ def render_markdown(report: dict, figures: Sequence[str] = (), notes: Sequence[s
 
 
 def write_report(out: str | Path, report: dict, figures: bool = True,
-                 notes: Sequence[str] = ()) -> list[str]:
-    """Write ``report.json``, the figures and ``report.md`` under ``out``; return figure paths."""
+                 notes: Sequence[str] = (), figure_formats: Sequence[str] = ("png",)) -> list[str]:
+    """Write ``report.json``, the figures and ``report.md`` under ``out``; return figure paths.
+
+    ``figure_formats``: ``png``, ``pdf``, ``svg``; report.md shows the first, run.json lists all."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     made: list[str] = []
@@ -174,9 +196,12 @@ def write_report(out: str | Path, report: dict, figures: bool = True,
     if figures:
         from stl.verify.figures import make_figures
 
-        made, problems = make_figures(report, out / "figures")
+        made, problems = make_figures(report, out / "figures", formats=tuple(figure_formats))
         fig_notes += problems
         made = [str(Path("figures") / Path(p).name) for p in made]
+        first = f".{tuple(figure_formats)[0]}"
+        report = {**report, "figure_files": made}
+        made = [p for p in made if p.endswith(first)]
     report = dict(report)
     report["figures"] = made
     write_text_atomic(out / "report.json", to_json(contract_view(report)))

@@ -116,3 +116,103 @@ def test_killed_cli_run_resumes_to_the_same_report(tmp_path):
         return [(c["name"], c["verdict"], c["measured"], c["predicted"]) for c in rep["checks"]]
 
     assert numbers(resumed) == numbers(fresh)
+
+
+# -- resume inside a check: finished tasks are stored, a resumed check continues -----------
+
+def _block(first, log, flag):
+    import numpy as np
+
+    with open(log, "a") as fh:
+        fh.write(f"{first}\n")
+    # the flag file (not a parameter: parameters define the check) holds after how many
+    # tasks the "kill" comes
+    if os.path.exists(flag) and len(open(log).read().split()) > int(open(flag).read()):
+        raise KeyboardInterrupt("killed inside the check")
+    rng = np.random.default_rng([7, first])
+    return {"values": rng.normal(size=(5, 3)), "method": "demo", "proxy": False, "first": (first, float(first))}
+
+
+def _blocks_plan(p, seed):
+    return [Task(_block, {"first": f, "log": p["log"], "flag": p["flag"]}, ("block", f))
+            for f in range(0, 40, 5)]
+
+
+def _blocks_conclude(p, seed, outs):
+    import numpy as np
+
+    rows = np.concatenate([o["values"] for o in outs.group(("block",))])
+    mm = Measurement.exact(float(rows.mean()))
+    return Outcome(mm, 10.0, "<=", at_most(mm, 10.0), details={"firsts": [o["first"][0] for o in outs]})
+
+
+def blocks_check(log, stop_after=0):
+    flag = log.with_name("stop_after")
+    if stop_after:
+        flag.write_text(str(stop_after))
+    elif flag.exists():
+        flag.unlink()
+    return Check("blocks", "validity", "mean ≤ 10", "", {"log": str(log), "flag": str(flag)},
+                 _blocks_plan, _blocks_conclude)
+
+
+def test_a_check_killed_midway_resumes_from_its_stored_tasks(tmp_path):
+    log = tmp_path / "log.txt"
+    store = ResultStore(tmp_path / "out")
+    with pytest.raises(KeyboardInterrupt):
+        run_checks([blocks_check(log, stop_after=5)], 0, LocalBackend(1), store)
+    assert len(list((tmp_path / "out" / "tasks" / "blocks").glob("*.task"))) == 5
+    log.write_text("")
+    run = run_checks([blocks_check(log, stop_after=0)], 0, LocalBackend(1), store)
+    assert log.read_text().split() == ["25", "30", "35"]            # only the missing blocks ran
+    assert run.resumed == {"blocks": (5, 8)} and run.issues == ()
+    assert not (tmp_path / "out" / "tasks").exists()                # folded into the stored result
+    clean = blocks_check(log).run(seed=0)
+    assert run.results[0].measured == clean.measured                 # bit-identical to a clean run
+    assert run.results[0].details == clean.details
+
+
+def test_a_damaged_stored_task_is_reported_and_recomputed(tmp_path):
+    log = tmp_path / "log.txt"
+    store = ResultStore(tmp_path / "out")
+    with pytest.raises(KeyboardInterrupt):
+        run_checks([blocks_check(log, stop_after=3)], 0, LocalBackend(1), store)
+    tasks = sorted((tmp_path / "out" / "tasks" / "blocks").glob("*.task"))
+    tasks[0].write_bytes(tasks[0].read_bytes()[:-10])      # truncated
+    tasks[1].unlink()
+    tasks[1].mkdir()                                        # a directory in its place
+    log.write_text("")
+    run = run_checks([blocks_check(log)], 0, LocalBackend(1), store)
+    assert sorted(i.problem for i in run.issues) == ["corrupt", "corrupt"]
+    assert log.read_text().split()[:2] == ["0", "5"]
+    assert run.results[0].measured == blocks_check(log).run(seed=0).measured
+
+
+def test_a_stored_task_of_another_seed_is_not_reused(tmp_path):
+    log = tmp_path / "log.txt"
+    store = ResultStore(tmp_path / "out")
+    with pytest.raises(KeyboardInterrupt):
+        run_checks([blocks_check(log, stop_after=3)], 0, LocalBackend(1), store)
+    log.write_text("")
+    run = run_checks([blocks_check(log)], 1, LocalBackend(1), store)
+    assert run.resumed == {} and len(log.read_text().split()) == 8
+
+
+def test_the_codec_round_trips_task_outputs_exactly():
+    import numpy as np
+
+    from stl.verify import codec
+
+    out = {"values": np.array([[0.1, np.nan, np.inf]]), "ints": np.arange(3, dtype=np.int32), "m": "exact",
+           "p": True, "t": (1, 2.5, None), "f": float("-inf"), "nested": [{"a": np.float64(1e-300)}],
+           "keys": {1: "one"}}
+    back = codec.loads(codec.dumps(out))
+    assert back["values"].tobytes() == out["values"].tobytes() and back["ints"].dtype == np.int32
+    assert back["t"] == (1, 2.5, None) and back["f"] == float("-inf") and back["keys"] == {1: "one"}
+    assert back["nested"][0]["a"] == 1e-300 and back["p"] is True
+    with pytest.raises(codec.Unsupported):
+        codec.dumps({"x": object()})
+    with pytest.raises(codec.Unsupported):
+        codec.dumps(np.array([object()]))
+    with pytest.raises(ValueError):
+        codec.loads(b"not an archive")

@@ -134,6 +134,12 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
     if args.model is None:
         raise InputError("MODEL", "nothing", "a model name (stl simulate --list-models lists them)")
     check_out(args.out)
+    if args.out:  # leftovers of a run killed while writing this file (kill -9 skips any cleanup)
+        from stl.verify.atomic import remove_stale_temps
+
+        for leftover in remove_stale_temps(args.out):
+            if not args.quiet:
+                print(f"stl {args.command}: removed {leftover} (left by an interrupted write)", file=sys.stderr)
     params = parse_assignments(args.param, "--param")
     model = get_model(args.model, params, device=args.device)
     resolve_run_sizes(args, model)   # --n / --replicates not given: the model's defaults

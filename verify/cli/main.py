@@ -77,7 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             args = with_config(parser, args, argv)
         args.command_line = ["stl", *argv]  # provenance records exactly what was typed
-        return int(args.handler(args) or 0)
+        from stl.verify.atomic import signals_as_interrupts
+
+        # SIGTERM/SIGHUP end a run like Ctrl-C: temporary files are removed, exit 130
+        with signals_as_interrupts():
+            return int(args.handler(args) or 0)
     except SystemExit as exc:  # a usage error found when re-reading with --config
         return int(exc.code or 0)
     except USER_ERRORS as exc:
