@@ -34,7 +34,8 @@ def exact_digits(base: sp.Expr, exponent: sp.Expr) -> float:
         return 0.0
     if base.is_Rational:
         size = max(abs(int(base.p)), int(base.q))
-        return abs(int(exponent)) * size.bit_length() * math.log10(2)
+        digits = math.log10(size) if size.bit_length() < 1000 else size.bit_length() * math.log10(2)
+        return abs(int(exponent)) * digits
     # irrational numbers (sqrt(2), pi): sympy evaluates even powers of surds exactly
     return abs(int(exponent)) * 1.0 if abs(int(exponent)) > MAX_EXACT_DIGITS else 0.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import shutil
 import subprocess
 
@@ -15,7 +16,15 @@ from sympy.parsing.latex import parse_latex
 from stl.theory.catalog import NAMES
 from stl.theory.definitions import DEFINITIONS
 from stl.theory.errors import InputError
-from stl.theory.latex import ENVIRONMENTS, document, render
+from stl.theory.latex import (
+    ENVIRONMENTS,
+    LINE_WIDTH,
+    defined_symbols,
+    document,
+    estimated_width,
+    preamble,
+    render,
+)
 from stl.theory.results import get
 from stl.theory.symbols import LATEX_NAMES, d_tv, gamma, to_latex
 
@@ -97,13 +106,176 @@ def test_unknown_environment_is_refused():
         render(get("shift"), "figure")
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no LaTeX engine installed")
-def test_theorem_environments_compile(tmp_path):
-    body = "\n\n".join(render(get(name), "theorem") for name in NAMES)
-    body += "\n\n" + "\n".join(f"\\begin{{definition}}[{d.name}] ${d.latex()}$ \\end{{definition}}"
-                               for d in DEFINITIONS)
-    (tmp_path / "check.tex").write_text(document(body))
-    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                             "check.tex"], check=False, cwd=tmp_path, capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stdout[-2000:]
+# --------------------------------------------------------------------------- paper-grade
+
+
+def _variants() -> list[tuple[str, str]]:
+    """Every result in every environment, plus the options a paper uses."""
+    out = [(f"{name}-{env}", render(get(name), env)) for name in NAMES for env in ENVIRONMENTS]
+    t1 = get("theorem1")
+    for env in ENVIRONMENTS:
+        out.append((f"theorem1-limit-{env}", render(t1.limit("i", "oo"), env)))
+        out.append((f"theorem1-rates-{env}", render(t1.with_rates(), env,
+                                                    rate=t1.with_rates().result.rate_of("n"))))
+    out += [
+        ("theorem1-rate-limit", render(get("theorem1-rate").limit("i", "oo"), "theorem")),
+        ("theorem1-subs", render(t1.subs({"lam": "1/2", "n": 100}), "theorem")),
+        ("theorem1-rate-held", render(t1, "theorem", rate=t1.result.rate_of("n"))),
+        ("shift-nonumber", render(get("shift"), "theorem", numbered=False)),
+        ("align-nonumber", render(get("theorem1-rate"), "align", numbered=False)),
+        ("notation", render(t1, "equation", notation={"gamma": r"\rho_{n}^{i-1}"})),
+        ("optimal-size-subs", render(get("optimal-size").subs({"delta": "1/20"}), "theorem")),
+    ]
+    return out
+
+
+VARIANTS = _variants()
+
+
+def _in_a_paragraph(text: str) -> str:
+    """Inline math is pasted into running text; displays stand between paragraphs."""
+    if text.startswith("$"):
+        return ("We state the result in running text, as a paper would: the bound " + text
+                + " holds for every generation of the loop.")
+    return "Some text before the result.\n\n" + text + "\n\nSome text after it."
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="no LaTeX engine installed (CI installs texlive-latex-base)")
+@pytest.mark.timeout(300)
+def test_every_output_compiles_without_overfull_boxes(tmp_path):
+    """pdflatex on each output with exactly the preamble ``stl latex --preamble`` prints:
+    it compiles, and its log has no overfull box (nothing runs into the margin)."""
+    failures = []
+    for label, text in VARIANTS:
+        source = tmp_path / f"{label}.tex"
+        source.write_text(document(_in_a_paragraph(text), preamble(text)), encoding="ascii")
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                               source.name], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60, check=False)
+        log = (tmp_path / f"{label}.log").read_text(errors="replace")
+        if proc.returncode != 0:
+            failures.append(f"{label}: does not compile:\n{proc.stdout[-1500:]}")
+        for match in re.finditer(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log):
+            failures.append(f"{label}: overfull by {match.group(1)} pt")
+        if "Overfull \\vbox" in log:
+            failures.append(f"{label}: overfull vbox")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="no LaTeX engine installed (CI installs texlive-latex-base)")
+@pytest.mark.timeout(120)
+def test_overfull_check_can_fail(tmp_path):
+    """The log check above sees an overfull box when there is one (a control)."""
+    text = "$" + " + ".join([r"\frac{a_{1} b_{2}}{c_{3}}"] * 40) + "$"
+    block = r"\begin{equation*}" + text.strip("$") + r"\end{equation*}"
+    (tmp_path / "wide.tex").write_text(document(block, preamble(block)))
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "wide.tex"], cwd=tmp_path,
+                   capture_output=True, text=True, timeout=60, check=False)
+    assert "Overfull \\hbox" in (tmp_path / "wide.log").read_text(errors="replace")
+
+
+def test_estimated_width_orders_formulas_like_tex():
+    """The line-breaking estimate grows with what is printed, not with the TeX source."""
+    short, long_ = render(get("shift"), "inline"), render(get("theorem1-rate"), "inline")
+    assert estimated_width(short) < LINE_WIDTH < estimated_width(long_)
+    assert estimated_width(r"\left(\lambda\right)") == pytest.approx(estimated_width(r"(\lambda)"),
+                                                                      abs=1.2)
+    assert estimated_width(r"\frac{a}{b}") < estimated_width("a b")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_theorem_defines_every_symbol_it_uses(name):
+    derivation = get(name)
+    text = render(derivation, "theorem")
+    where = text[text.index("where "):]
+    for symbol in defined_symbols(derivation):
+        assert to_latex(symbol) in where, (name, symbol)
+    # the quantity on the left is defined too
+    assert r"is the " in where and ("generalization error" in where or "distance" in where
+                                    or "recursive stability" in where)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_title_is_clean_and_source_is_a_comment(name):
+    derivation = get(name)
+    text = render(derivation, "theorem")
+    title = re.search(r"\\begin\{\w+\}\[([^\]]*)\]", text).group(1)
+    assert title == derivation.title and "(" not in title
+    assert text.startswith("% ") and derivation.source in text.splitlines()[0]
+
+
+def test_high_probability_results_say_so():
+    for name in ("theorem1-rate", "optimal-size"):
+        assert "with probability at least $1 - \\delta$" in render(get(name), "theorem")
+    for name in ("shift", "theorem1", "corollary"):
+        assert "probability" not in render(get(name), "theorem")
+    delta_given = render(get("theorem1-rate").subs({"delta": "1/20"}), "theorem")
+    assert r"with probability at least $\frac{19}{20}$" in delta_given
+
+
+def test_substituted_values_are_stated():
+    text = render(get("theorem1").subs({"lam": "1/2", "n": 100}), "theorem")
+    assert r"Let $\lambda = \frac{1}{2}$ and $n = 100$." in text
+
+
+def test_limit_states_its_premise_and_condition():
+    text = render(get("theorem1").limit("i", "oo"), "theorem")
+    assert r"\limsup_{i \to \infty}" in text and "Lemma L2" in text
+    assert r"\left(1 - \lambda\right) n \tau_{n} < 1" in text
+    assert r"\gamma_{n}^{i-1} \in" not in text  # no quantity of the vanished generation
+
+
+def test_numbering_and_labels_are_controllable():
+    t1 = get("theorem1")
+    assert r"\begin{theorem}[" in render(t1) and r"\label{thm:theorem1}" in render(t1)
+    assert r"\label{mine}" in render(t1, label="mine")
+    unnumbered = render(t1, numbered=False)
+    assert r"\begin{theorem*}" in unnumbered and r"\label" not in unnumbered
+    assert render(t1, "equation", numbered=False).startswith(r"\begin{equation*}")
+    with pytest.raises(InputError):
+        render(t1, "inline", label="x")
+    with pytest.raises(InputError):
+        render(t1, label="bad label")
+    with pytest.raises(InputError):
+        render(t1, label="x", numbered=False)
+
+
+def test_align_numbers_the_bound_once():
+    for name in NAMES:
+        text = render(get(name), "align")
+        rows = text.count("\\\\") + 1
+        assert text.count(r"\label{") == 1
+        assert text.count(r"\nonumber") == rows - 1
+
+
+def test_terms_in_the_papers_order_without_cdot():
+    text = get("theorem1").result.statement_latex()
+    assert r"\cdot" not in text
+    # THEORY.md: beta_n (1 + lam n_s gamma) + M (1 - lam) d_TV(n) (1 - (1 - lam)^i) / lam
+    assert text.index(r"\beta_{n}") < text.index(r"\frac{M")
+    assert r"M \left(1 - \lambda\right) d_{\mathrm{TV}}(n)" in text
+    assert r"1 + \lambda \left(1 - \lambda\right) n \gamma_{n}^{i-1}" in text
+    steps = " ".join(step.latex() for step in get("shift").steps)
+    assert "-1 + " not in steps and "a_{j - 1}" in steps  # i - 1, not sympy's -1 + i
+    assert r"\text{True}" not in " ".join(
+        step.latex() for step in get("theorem1").subs({"lam": "1/2", "n": 100}).steps)
+
+
+def test_notation_renames_a_symbol_everywhere():
+    text = render(get("theorem1"), "theorem", notation={"gamma": r"\rho_{n}^{i-1}"})
+    assert r"\gamma_{n}^{i-1}" not in text and text.count(r"\rho_{n}^{i-1}") >= 2
+    with pytest.raises(InputError):
+        render(get("theorem1"), "theorem", notation={"gamma": r"\rho_{n"})
+    with pytest.raises(InputError):
+        render(get("theorem1"), "theorem", notation={"nope": "x"})
+
+
+def test_preamble_lists_what_the_output_needs():
+    assert "amsthm" in preamble(render(get("shift"), "theorem"))
+    assert r"\newtheorem{lemma}{Lemma}" in preamble(render(get("shift"), "theorem"))
+    assert r"\newtheorem*{lemma*}{Lemma}" in preamble(render(get("shift"), "theorem",
+                                                             numbered=False))
+    assert "amsthm" not in preamble(render(get("theorem1"), "equation"))
+    assert r"\newcommand" not in preamble(render(get("theorem1"), "theorem"))

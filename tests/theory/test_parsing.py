@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import time as _time
+
 import pytest
 import sympy as sp
 
 from stl.theory.errors import ExpressionError, InputError
-from stl.theory.parsing import MAX_LENGTH, parse_expression, parse_substitutions
+from stl.theory.parsing import (
+    MAX_DIGITS,
+    MAX_LENGTH,
+    MAX_SYMBOLIC_EXPONENT,
+    parse_expression,
+    parse_substitutions,
+)
 from stl.theory.symbols import PUBLIC
 
 
@@ -106,3 +114,33 @@ def test_substitution_keys_must_be_public_symbols():
     for key in ("rho", "__class__", "x", "Lambda"):
         with pytest.raises(InputError):
             parse_substitutions({key: "1"})
+
+
+# --- size caps and values that are not real numbers (issue: hangs and tracebacks) -------
+
+OVERSIZED = ["10**10000", "Rational(1, 10**9999)", "exp(exp(exp(exp(exp(10)))))",
+             "n**10000", "(n+1)**10000", "10**101", "1e300", "10**60*10**60", "exp(231)",
+             "2**400", "(n+1)**(MAX)".replace("MAX", str(MAX_SYMBOLIC_EXPONENT + 1)),
+             "9" * 120]
+NOT_REAL = ["sqrt(-1)", "log(-1)", "log(0)", "(-8)**(1/3)", "0**-1", "oo - oo", "sqrt(-n)",
+            "1/(sqrt(-1) + 1)"]
+
+
+@pytest.mark.parametrize("text", OVERSIZED + NOT_REAL)
+def test_oversized_or_non_real_values_are_refused_at_once(text):
+    start = _time.perf_counter()
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert _time.perf_counter() - start < 1.0
+    assert "refused:" in str(info.value) and str(info.value).count("(refused:") == 1
+
+
+@pytest.mark.parametrize("text, value", [
+    ("10**100", sp.Integer(10) ** 100), ("10**-100", sp.Rational(1, 10 ** 100)),
+    ("exp(230)", sp.exp(230)), ("(n+1)**MAX".replace("MAX", str(MAX_SYMBOLIC_EXPONENT)),
+                                (PUBLIC["n"] + 1) ** MAX_SYMBOLIC_EXPONENT),
+    ("1e-9", sp.Float("1e-9")), ("n**(-1/2)", 1 / sp.sqrt(PUBLIC["n"])), ("oo", sp.oo),
+])
+def test_values_at_the_caps_are_accepted(text, value):
+    assert parse_expression(text) == value
+    assert MAX_DIGITS == 100

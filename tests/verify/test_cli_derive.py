@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import sympy as sp
@@ -202,3 +203,96 @@ def test_command_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "True []"
+
+
+# --- hardening: inputs the parser accepted used to hang or end in a traceback ------------
+
+#: Each of these hung for over 30 s or ended in a traceback (issue 14, fuzzing counts).
+FORMERLY_FATAL = [
+    ["--limit", "i=1000"],
+    ["--subs", "lam=n**10000"],
+    ["--subs", "lam=(n+1)**10000"],
+    ["--subs", "beta_n=10**10000"],
+    ["--subs", "beta_n=Rational(1, 10**9999)"],
+    ["--subs", "beta_n=exp(exp(exp(exp(exp(10)))))"],
+    ["--subs", "lam=sqrt(-1)"],
+    ["--subs", "lam=log(-1)"],
+    ["--subs", "d_tv=log(0)"],
+    ["--limit", ""],
+    ["--rate", ""],
+    ["--limit", "="],
+    ["--limit", "i="],
+    ["--rate", "n", "--rate", "i"],
+]
+
+
+@pytest.mark.parametrize("command", ["derive", "latex"])
+@pytest.mark.parametrize("argv", FORMERLY_FATAL, ids=" ".join)
+def test_formerly_fatal_inputs_get_one_line_and_exit_2(capsys, command, argv):
+    start = time.perf_counter()
+    code, out, err = run(capsys, command, "theorem1", *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith(f"stl {command}: error:") and "allowed:" in err
+    assert time.perf_counter() - start < 10
+
+
+def test_symbolic_work_is_time_boxed(capsys):
+    """A polynomial of degree 100 sent to a limit: refused when the deadline passes."""
+    start = time.perf_counter()
+    code, _, err = run(capsys, "derive", "theorem1", "--subs", "lam=(n+1)**100",
+                       "--limit", "i=oo", "--timeout", "1")
+    assert code == 2 and err.count("\n") == 1 and "within 1 s" in err
+    assert "--subs lam=(n+1)**100 --limit i=oo" in err
+    assert time.perf_counter() - start < 10
+
+
+def test_repeated_limits_are_taken_in_order(capsys):
+    data = derive_json(capsys, "theorem1", "--limit", "i=oo", "--limit", "lam=1")
+    assert [item["symbol"] for item in data["limits"]] == ["i", "lam"]
+    expr = rebuild(data["expr"])
+    # T1 with L2 at i -> oo, then lam -> 1: only the real part remains, beta_n
+    assert sp.simplify(expr - PUBLIC["beta_n"]) == 0
+
+
+def test_late_generation_answers_as_fast_as_an_early_one(capsys):
+    """`--subs i=100000` used to take minutes where i = 10 took a second."""
+    start = time.perf_counter()
+    run(capsys, "derive", "theorem1", "--subs", "i=10", "--format", "json")
+    early = time.perf_counter() - start
+    start = time.perf_counter()
+    code, out, _ = run(capsys, "derive", "theorem1", "--subs", "i=100000", "--format", "json")
+    late = time.perf_counter() - start
+    assert code == 0 and late < max(3 * early, early + 2.0), (early, late)
+    data = json.loads(out)
+    assert "gamma_{n}^{99999}" in data["statement_latex"].replace("\\", "")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_limit_in_i_leaves_nothing_indexed_by_i(capsys, name):
+    data = derive_json(capsys, name)
+    free = {s.name for s in rebuild(data["expr"]).free_symbols}
+    if "i" not in free:
+        pytest.skip(f"{name} does not depend on i")
+    data = derive_json(capsys, name, "--limit", "i=oo")
+    free = {s.name for s in rebuild(data["expr"]).free_symbols}
+    assert "i" not in free and "gamma" not in free  # gamma is gamma_n^{i-1}
+    for step_free in (rebuild(case["expr"]).free_symbols for case in data["special_cases"]):
+        assert "i" not in {s.name for s in step_free}
+
+
+def test_rate_states_its_premise(capsys):
+    data = derive_json(capsys, "theorem1", "--rate", "n")
+    assert rebuild(data["rate"]["expr"]) == PUBLIC["n"]
+    assert set(data["rate"]["held_fixed"]) == {"beta_n", "gamma", "d_tv"}
+    data = derive_json(capsys, "theorem1", "--rates", "--rate", "n")
+    assert rebuild(data["rate"]["expr"]) == 1 / sp.sqrt(PUBLIC["n"])  # the Corollary's rate
+    assert data["rate"]["held_fixed"] == [] and data["premises"]
+    code, out, _ = run(capsys, "derive", "theorem1", "--rate", "n")
+    assert "holding beta_n, gamma, d_tv fixed" in out
+
+
+def test_pretty_output_is_sympys_2d_printer(capsys):
+    code, out, _ = run(capsys, "derive", "theorem1", "--limit", "i=oo")
+    assert code == 0
+    assert "Eq(" not in out and "Limit(" not in out and "Abs(" not in out
+    assert "limsup" in out and "using:" in out and "rho < 1" in out

@@ -64,3 +64,43 @@ def test_inline_latex_with_numbers_is_the_theory_value(capsys):
     rhs = text.split(r"\leq", 1)[1]
     by_hand = 0.04 * (1 + 0.25 * 75 * 0.02) + 2 * 0.75 * 0.1 * (1 - 0.75 ** 5) / 0.25
     assert float(parse_latex(rhs)) == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_latex_takes_limit_rate_and_json(capsys):
+    import json
+
+    code, out, err = run(capsys, "latex", "theorem1", "--limit", "i=oo", "--rates", "--rate", "n",
+                         "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["env"] == "theorem" and data["label"] == "thm:theorem1" and data["numbered"]
+    assert r"\limsup_{i \to \infty}" in data["latex"] and "amsthm" in data["preamble"]
+    assert [item["symbol"] for item in data["limits"]] == ["i"]
+    assert data["rate"]["text"] == "1/sqrt(n)" and data["rate"]["held_fixed"] == []
+    assert data["conditions"] and data["premises"]
+
+
+def test_label_nonumber_notation_and_preamble(capsys):
+    code, out, _ = run(capsys, "latex", "shift", "--label", "lem:mine")
+    assert code == 0 and r"\label{lem:mine}" in out
+    code, out, _ = run(capsys, "latex", "shift", "--nonumber", "--env", "align")
+    assert code == 0 and r"\begin{align*}" in out and r"\label" not in out
+    code, out, _ = run(capsys, "latex", "theorem1", "--env", "equation",
+                       "--notation", r"gamma=\rho_{n}^{i-1}", "--preamble")
+    assert code == 0 and r"\rho_{n}^{i-1}" in out and r"\gamma" not in out
+    head, body = out.split("% body\n")
+    assert r"\usepackage{amsmath}" in head and r"\begin{equation}" in body
+
+
+@pytest.mark.parametrize("argv", [
+    ["latex", "theorem1", "--env", "inline", "--label", "x"],
+    ["latex", "theorem1", "--nonumber", "--label", "x"],
+    ["latex", "theorem1", "--label", "has space"],
+    ["latex", "theorem1", "--notation", "gamma={"],
+    ["latex", "theorem1", "--notation", "nothing=x"],
+    ["latex", "theorem1", "--notation", "gamma"],
+    ["latex", "theorem1", "--format", "yaml"],
+])
+def test_bad_latex_options_exit_2_with_one_line(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
