@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,76 @@ def test_optimize_extreme_delta_is_exact_not_a_crash(capsys):
     assert code == 0, err
     m = json.loads(out)["methods"]
     assert m["sympy"]["n_s"] == m["scipy"]["n_s"] > 0
+
+
+# -- issue 14: --list, --max-time, reused marking, provenance, figure formats --------------
+
+def test_list_shows_each_checks_claim_and_expected_runtime(capsys):
+    from stl.verify.suites import SUITES
+
+    code, out, _ = run(capsys, "verify", "--list")
+    assert code == 0
+    assert "T1 holds for the categorical model" in out and "~2 s" in out
+    code, out, _ = run(capsys, "verify", "--list", "--format", "json")
+    doc = json.loads(out)["suites"]
+    assert [c["name"] for c in doc["quick"]] == [f.name for f in SUITES["quick"]]
+    assert all(c["claim"] and c["expected_s"] > 0 for c in doc["full"])
+
+
+def test_max_time_skips_what_does_not_fit_and_says_so(tmp_path, capsys):
+    from stl.verify.suites import all_factories
+
+    names = ["smoke-optimum", "smoke-t1-validity-categorical", "smoke-closed-form-wright-fisher"]
+    f = all_factories()
+    budget = f["smoke-optimum"].expected_s + f["smoke-closed-form-wright-fisher"].expected_s
+    out = tmp_path / "rep"
+    code, stdout, err = run(capsys, "verify", "--suite", *names, "--max-time", str(budget), "--out", str(out),
+                            "--quiet", "--no-figures")
+    assert code == 0
+    assert "skipped smoke-t1-validity-categorical" in err and "1 skipped by --max-time" in stdout
+    run_info = json.loads((out / "run.json").read_text())
+    assert [s["name"] for s in run_info["skipped"]] == ["smoke-t1-validity-categorical"]
+    assert [c["name"] for c in json.loads((out / "report.json").read_text())["checks"]] == \
+        ["smoke-optimum", "smoke-closed-form-wright-fisher"]
+    # stored results cost nothing: a budget for the skipped check alone now runs everything
+    alone = f["smoke-t1-validity-categorical"].expected_s
+    code, _, err = run(capsys, "verify", "--suite", *names, "--max-time", str(alone), "--out", str(out), "--quiet",
+                       "--no-figures")
+    assert "skipped" not in err and json.loads((out / "run.json").read_text())["skipped"] == []
+
+
+def test_a_resumed_report_marks_reused_checks_and_carries_provenance(tmp_path, capsys):
+    import subprocess
+
+    out = tmp_path / "rep"
+    assert run(capsys, "verify", "--suite", "smoke-optimum", "--out", str(out), "--quiet", "--no-figures")[0] == 0
+    md = (out / "report.md").read_text()
+    assert "reused" not in md
+    code, stdout, _ = run(capsys, "verify", "--suite", "smoke-optimum", "--out", str(out), "--quiet", "--no-figures")
+    assert code == 0 and "reused" in stdout.splitlines()[0] and "1 reused" in stdout
+    md = (out / "report.md").read_text()
+    assert "| reused (" in md and "reused from an earlier run" in md
+    prov = json.loads((out / "run.json").read_text())["provenance"]
+    for key in ("version", "git_commit", "python", "numpy", "sympy", "torch", "device", "command", "seed"):
+        assert key in prov
+    assert prov["command"][:2] == ["stl", "verify"] and prov["seed"] == 0 and prov["device"] == "cpu"
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        head = None
+    if head:
+        assert prov["git_commit"] == head
+
+
+def test_report_figures_in_pdf_and_svg(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "rep"
+    code, _, _ = run(capsys, "verify", "--suite", "smoke-closed-form-wright-fisher", "--out", str(out), "--quiet",
+                     "--figure-format", "svg,pdf")
+    assert code == 0
+    svg = list((out / "figures").glob("*.svg"))
+    pdf = list((out / "figures").glob("*.pdf"))
+    assert svg and len(svg) == len(pdf) and pdf[0].read_bytes().startswith(b"%PDF")
+    assert ".svg)" in (out / "report.md").read_text()
+    assert run(capsys, "verify", "--suite", "smoke-optimum", "--figure-format", "gif")[0] == 2

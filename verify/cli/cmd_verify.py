@@ -93,7 +93,7 @@ def _list(fmt: str) -> int:
         known = [f.expected_s for f in factories if getattr(f, "expected_s", None) is not None]
         unknown = len(factories) - len(known)
         total = f"about {sum(known):.0f} s on one worker" + (f", {unknown} unknown" if unknown else "")
-        print(f"{suite} ({len(factories)} checks, {total}):")
+        print(f"{suite}: {len(factories)} checks, {total}")
         width = max(len(f.name) for f in factories)
         for f in factories:
             check = f.make()
@@ -128,7 +128,7 @@ def select(checks, factories, budget_s: float | None, workers: int, stored: set[
             used += cost
         else:
             skipped.append((check.name, float(expected),
-                            f"expected {expected:.0f} s, {max(budget_s - used, 0):.0f} s of --max-time left"))
+                            f"expected {cost:.3g} s, {max(budget_s - used, 0):.3g} s of --max-time {budget_s:g} left"))
     return keep, skipped
 
 

@@ -1,0 +1,61 @@
+"""The work and memory budget: estimates against measured runs, refusals before any work."""
+
+import time
+
+import pytest
+
+from stl.numerics.models.registry import get_model
+from stl.verify.budget import Estimate, enforce, estimate_run, model_shape
+from stl.verify.errors import InputError
+
+
+def test_shapes_are_read_from_the_model():
+    assert model_shape(get_model("categorical", {"k": "7"}), 100).params == 7
+    gauss = model_shape(get_model("gaussian", {"dim": "3"}), 100)
+    assert gauss.point == 3 and not gauss.params_grow
+    kde = model_shape(get_model("kde", {}), 300)
+    assert kde.params_grow and kde.params >= 300  # a kernel density estimate keeps its data
+
+
+def test_memory_grows_with_every_size():
+    m = get_model("categorical", {"k": "10"})
+    base = estimate_run(m, 100, 200, 10)
+    for bigger in (estimate_run(m, 1000, 200, 10), estimate_run(m, 100, 2000, 10), estimate_run(m, 100, 200, 1000)):
+        assert bigger.peak_bytes > base.peak_bytes and bigger.seconds > base.seconds
+
+
+@pytest.mark.parametrize("name,params,n,r,g", [
+    ("categorical", {"k": "10"}, 200, 2000, 10),
+    ("gaussian", {"dim": "4"}, 400, 400, 5),
+])
+def test_the_time_estimate_is_within_a_factor_of_ten(name, params, n, r, g):
+    """The budget's promise (stl.verify.budget): right to within a factor of ten."""
+    from stl.numerics.loop import run_loop
+
+    model = get_model(name, params)
+    est = estimate_run(model, n, r, g)
+    start = time.perf_counter()
+    run_loop(model, "mix", n, 0.5, g, r, 0)
+    took = time.perf_counter() - start
+    assert took / 10 <= est.seconds <= took * 10, (est.seconds, took)
+
+
+def test_enforce_refuses_beyond_memory_and_time_and_notes_long_runs():
+    with pytest.raises(InputError, match="memory available"):
+        enforce(Estimate(2e9, 1.0, 0, "x"), memory_bytes=1e9)
+    with pytest.raises(InputError, match="--max-time 10"):
+        enforce(Estimate(1.0, 11.0, 0, "x"), max_time_s=10, memory_bytes=1e9)
+    assert "estimated" in enforce(Estimate(1.0, 3600.0, 0, "x"), memory_bytes=1e9)
+    assert enforce(Estimate(1.0, 1.0, 0, "x"), memory_bytes=1e9) is None
+
+
+def test_a_long_run_prints_a_note_unless_quiet(capsys, monkeypatch):
+    import stl.verify.budget as budget
+    from stl.verify.cli.main import main
+
+    monkeypatch.setattr(budget, "NOTE_ABOVE_S", 0.0)
+    argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "3", "--format", "json"]
+    assert main(argv) == 0
+    assert "note: this run is estimated at" in capsys.readouterr().err
+    assert main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
