@@ -147,8 +147,10 @@ class CategoricalLoopExact:
         return {"a": a, "b": b, "c": c}
 
     # -- laws (enumeration) ----------------------------------------------------------------
-    def _symbol_laws(self) -> list[np.ndarray]:
-        """Per symbol, the law of its count ``c_j`` at every generation: ``(G + 1, n + 1)``."""
+    def _symbol_laws(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """Per symbol, the law of its count ``c_j`` at every generation ``(G + 1, n + 1)``;
+        and ``E |q_j − D̃_j|`` summed over symbols per generation (the learnability of D4,
+        ``D̃_j = λ p + (1 − λ) q_{j−1}`` the law of a training point given the past)."""
         from scipy.stats import binom
 
         n, n_r, n_s, G = self.n, self.n_r, self.n_s, self.generations
@@ -157,16 +159,16 @@ class CategoricalLoopExact:
             raise InputError("n", n, f"a size whose enumeration fits the budget ((n_r+1)(n+1)(n_s+1) <= "
                                      f"{ENUMERATION_BUDGET:.0e}; here {work:.1e})")
         counts = np.arange(n + 1)
-        # T[c, k] = P(N = k | parent count c): Bin(n_s, c/n)
+        # step[c, k] = P(N = k | parent count c): Bin(n_s, c/n)
         step = binom.pmf(np.arange(n_s + 1)[None, :], n_s, counts[:, None] / n)
-        laws = []
+        laws, learn = [], np.zeros(G + 1)
         for ps in self.p:
             law_a = binom.pmf(np.arange(n_r + 1), n_r, ps)          # kept (or fresh) real count
             law_o = binom.pmf(np.arange(n - n_r + 1), n - n_r, ps)  # the rest of S_0
             out = np.empty((G + 1, n + 1))
             if self.scheme == "mix":
                 # joint law P[A, c] of the kept count and the total count
-                joint = law_a[:, None] * np.zeros(n + 1)[None, :]
+                joint = np.zeros((n_r + 1, n + 1))
                 for a_ in range(n_r + 1):
                     joint[a_, a_:a_ + n - n_r + 1] = law_a[a_] * law_o
                 out[0] = joint.sum(axis=0)
@@ -174,20 +176,37 @@ class CategoricalLoopExact:
                     nxt = np.zeros_like(joint)
                     for a_ in range(n_r + 1):
                         nxt[a_, a_:a_ + n_s + 1] = joint[a_] @ step
+                        # |(A + N)/n − λp − (1 − λ) c/n| over (c, N) given A
+                        gap = np.abs((a_ + np.arange(n_s + 1))[None, :] / n - self.lam * ps
+                                     - (1 - self.lam) * counts[:, None] / n)
+                        learn[j] += (joint[a_][:, None] * step * gap).sum()
                     joint = nxt
                     out[j] = joint.sum(axis=0)
             else:
                 law = np.convolve(law_a, law_o)
                 out[0] = law
                 for j in range(1, G + 1):
+                    # fresh real count A ~ Bin(n_r, p) independent of (c, N)
+                    total = (np.arange(n_r + 1)[:, None, None] + np.arange(n_s + 1)[None, None, :]) / n
+                    gap = np.abs(total - self.lam * ps - (1 - self.lam) * counts[None, :, None] / n)
+                    learn[j] += (law_a[:, None, None] * (law[:, None] * step)[None] * gap).sum()
                     law = np.convolve(law_a, law @ step)            # fresh real count + synthetic
                     out[j] = law
+            learn[0] += out[0] @ np.abs(counts / n - ps)
             laws.append(out)
-        return laws
+        return laws, learn
 
     @cached_property
-    def _laws(self) -> list[np.ndarray]:
+    def _enumerated(self) -> tuple[list[np.ndarray], np.ndarray]:
         return self._symbol_laws()
+
+    @property
+    def _laws(self) -> list[np.ndarray]:
+        return self._enumerated[0]
+
+    def learnability(self) -> np.ndarray:
+        """``E d_TV(q_j, D̃_j)`` (D4): ``D̃_0 = p``, ``D̃_j = λ p + (1 − λ) q_{j−1}`` (exact)."""
+        return 0.5 * self._enumerated[1]
 
     def tv_to_real(self) -> np.ndarray:
         """``E d_TV(q_i, p) = ½ Σ_s E|q_s − p_s|`` (exact, by enumeration)."""
@@ -215,3 +234,37 @@ class CategoricalLoopExact:
         for j in range(1, self.generations + 1):
             out[j] = (e + self.n_s * out[j - 1]) / self.n
         return out
+
+
+def categorical_uniform_stability(k: int, n: int) -> float:
+    """The exact ``β_n`` of the categorical MLE with the Brier loss, by enumeration:
+    ``max |‖q' − e_z‖² − ‖q − e_z‖²|`` over every count vector of ``n`` points on ``k``
+    symbols, every move of one point from a symbol ``v`` to another ``u`` and every query
+    ``z`` (D1's supremum, with nothing left to chance).
+
+    >>> round(categorical_uniform_stability(3, 5) * 25, 9)      # n² β_n
+    18.0
+    """
+    from itertools import combinations
+
+    if k < 2 or n < 1 or k > 6 or n > 40:
+        raise InputError("k, n", (k, n), "2 <= k <= 6 and 1 <= n <= 40 (enumeration)")
+    # count vectors as compositions of n into k parts (stars and bars)
+    vectors = []
+    for bars in combinations(range(n + k - 1), k - 1):
+        edges = (-1, *bars, n + k - 1)
+        vectors.append([edges[t + 1] - edges[t] - 1 for t in range(k)])
+    q = np.asarray(vectors, dtype=float) / n                        # (V, k)
+    best = 0.0
+    eye = np.eye(k)
+    for v in range(k):
+        for u in range(k):
+            if u == v:
+                continue
+            ok = q[:, v] >= 1.0 / n - 1e-12
+            q2 = q[ok] + (eye[u] - eye[v]) / n
+            q1 = q[ok]
+            for z in range(k):
+                change = ((q2 - eye[z]) ** 2).sum(axis=1) - ((q1 - eye[z]) ** 2).sum(axis=1)
+                best = max(best, float(np.abs(change).max()))
+    return best

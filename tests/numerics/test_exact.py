@@ -18,7 +18,7 @@ from stl.numerics.loop import run_loop
 from stl.numerics.models.registry import get_model
 
 RUNS = [("mix", 0.5, 12), ("replace", 0.0, 12), ("fresh", 0.3, 10), ("mix", 0.2, 15)]
-GENERATIONS, REPLICATES = 4, 20_000
+GENERATIONS, REPLICATES = 4, 10_000
 # comparisons: 4 metrics + 3 pieces + tv of the parent + gamma, per run and generation
 Z = NormalDist().inv_cdf(1 - 0.001 / (2 * len(RUNS) * 9 * (GENERATIONS + 1)))
 MODEL = get_model("categorical", {"probs": "0.5,0.3,0.15,0.05"})
@@ -94,3 +94,43 @@ def test_bad_inputs_are_refused():
         base = dict(probs=(0.5, 0.5), n=10, n_r=5, generations=2)
         with pytest.raises(InputError):
             CategoricalLoopExact(**{**base, **kwargs})
+
+
+@pytest.mark.parametrize("scheme,lam,n", RUNS)
+def test_learnability_equals_its_exact_expectation(scheme, lam, n):
+    from stl.numerics.estimators import estimate_dtv
+
+    ref = CategoricalLoopExact.for_run(MODEL.p, scheme, n, lam, GENERATIONS)
+    est = estimate_dtv(MODEL, scheme, n, lam, GENERATIONS, REPLICATES // 2, seed=n + 3)
+    _agree(est.per_replicate, ref.learnability(), f"{scheme} learnability")
+
+
+def test_learnability_by_brute_force_enumeration():
+    """Tiny sizes: every multinomial outcome of S_0 and of the synthetic draws, enumerated."""
+    import itertools
+    import math
+
+    p, n, n_r, k = np.array([0.5, 0.3, 0.2]), 4, 2, 3
+
+    def outcomes(m):
+        for c in itertools.product(range(m + 1), repeat=k):
+            if sum(c) == m:
+                yield np.array(c), math.factorial(m) / math.prod(math.factorial(x) for x in c)
+
+    total = 0.0
+    for a, ca in outcomes(n_r):
+        for b, cb in outcomes(n - n_r):
+            q0 = (a + b) / n
+            law = (n_r / n) * p + (1 - n_r / n) * q0
+            for s, cs in outcomes(n - n_r):
+                weight = ca * np.prod(p ** a) * cb * np.prod(p ** b) * cs * np.prod(q0 ** s)
+                total += weight * 0.5 * np.abs((a + s) / n - law).sum()
+    assert abs(CategoricalLoopExact(tuple(p), n, n_r, 1).learnability()[1] - total) < 1e-14
+
+
+def test_uniform_stability_by_enumeration_matches_the_paper_bound_shape():
+    from stl.numerics.exact import categorical_uniform_stability
+
+    for k, n in ((2, 5), (3, 8), (4, 6)):
+        value = categorical_uniform_stability(k, n)
+        assert 0 < value <= 4 / n + 2 / n ** 2   # THEORY.md section 4's bound

@@ -118,3 +118,19 @@ def derivation() -> Derivation:
         statement="Under D1, D3 and D4 the expected generalization error of every "
                   "generation i >= 1 is bounded by a stability term plus a shift term.",
         steps=steps, result=bound)
+
+
+def proof_piece_bounds() -> dict[str, sp.Expr]:
+    """The bound on ``|E|`` of each piece of T1's proof, in the public symbols.
+
+    ``a``: ``λ β_n (1 + n_s γ_n^{i-1})`` (the real subset); ``b``: ``(1 − λ) M a_{i−1}`` with
+    ``a_{i−1} = E d_TV(P_{θ_{i−1}}, D_0)`` left as the sequence ``a_shift(i − 1)`` (L1 bounds
+    it; :func:`shift_term` is this piece with L1 substituted); ``c``: ``(1 − λ) β_n`` (the
+    synthetic part). ``n_s = (1 − λ) n``. The three sum to T1 once L1 is used for ``a_{i−1}``.
+
+    >>> sorted(proof_piece_bounds())
+    ['a', 'b', 'c']
+    """
+    real_part, synthetic_part = stability_pieces()
+    return {"a": real_part.subs(n_s, N_S), "b": (1 - lam) * M * a_seq(i - 1), "c": synthetic_part}
+
