@@ -413,9 +413,11 @@ def arrange(expr: sp.Basic) -> sp.Basic:
         body, var, point, side = expr.args
         return expr.func(arrange(body), var, point, str(side))
     if expr.args:
+        if isinstance(expr, sp.Order):  # its arguments are (expr, (point, ...)) pairs
+            return expr
         try:
             return expr.func(*(arrange(a) for a in expr.args), evaluate=False)
-        except TypeError:
+        except (TypeError, ValueError, NotImplementedError):
             return expr
     return expr
 
@@ -589,8 +591,7 @@ def to_pretty(expr: sp.Basic, *, unicode: bool = True, width: int = 88,
                                     "names": {**PRETTY_NAMES, **(names or {})}})
     from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 
-    with sp.evaluate(False):
-        shown = arrange(expr)
+    shown = arrange(expr)  # builds unevaluated nodes itself; flips need evaluation on
     # the box-drawing characters follow sympy's global switch, not the printer's setting
     previous = pretty_use_unicode(unicode)
     try:

@@ -33,6 +33,10 @@ well). ``on_page_markdown`` replaces each marker with Markdown produced from the
 
 Any marker that cannot be produced stops the build with an error naming the page and
 the marker, so the site never shows stale or hand-written formulas.
+
+After Markdown, ``on_page_content`` turns every formula (generated or written in the
+prose) into MathML with latex2mathml, so the site shows its math with no script and no
+network: nothing is loaded from outside the site.
 """
 
 from __future__ import annotations
@@ -568,6 +572,50 @@ def expand(markdown: str, where: str = "<string>") -> str:
     return MARKER.sub(replace, markdown)
 
 
+# --------------------------------------------------------------------------- math
+
+
+#: pymdownx.arithmatex (generic mode) wraps math in these; the TeX inside is HTML-escaped.
+_ARITHMATEX = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">\s*(?:\\\((?P<inline>.*?)\\\)|\\\[(?P<block>.*?)\\\])'
+    r"\s*</(?P=tag)>", re.DOTALL)
+
+
+def tex_to_mathml(tex: str, block: bool) -> str:
+    """MathML for one formula (latex2mathml): the site needs no script to show math.
+
+    Browsers render MathML natively (MathML Core), so formulas read the same with no
+    network; a formula the converter cannot read stops the build.
+    """
+    import latex2mathml.converter
+
+    mathml = latex2mathml.converter.convert(tex.strip(), display="block" if block else "inline")
+    unknown = re.search(r"<m[ion]>(\\[A-Za-z]+)", mathml)  # a command it passed through as text
+    if "<merror" in mathml or unknown:
+        raise ValueError(f"latex2mathml cannot read {unknown.group(1) if unknown else tex!r}")
+    return mathml
+
+
+def math_to_mathml(html_text: str, where: str = "<string>") -> str:
+    """Replace every arithmatex span/div of a rendered page by MathML."""
+    import html
+
+    def replace(match: re.Match) -> str:
+        block = match.group("block") is not None
+        tex = html.unescape(match.group("block") if block else match.group("inline"))
+        try:
+            mathml = tex_to_mathml(tex, block)
+        except Exception as exc:  # a build failure naming the page and the formula
+            raise PluginError(f"{where}: formula {tex[:80]!r} cannot be converted to MathML: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if block:
+            # a long display scrolls inside its box instead of widening the page
+            return f'<div class="arithmatex" style="overflow-x: auto">{mathml}</div>'
+        return f'<span class="arithmatex">{mathml}</span>'
+
+    return _ARITHMATEX.sub(replace, html_text)
+
+
 # --------------------------------------------------------------------------- mkdocs events
 
 
@@ -583,3 +631,7 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         scratch = _scratch.pop(page.file.src_uri, None)
         if scratch is not None:
             scratch.cleanup()
+
+
+def on_page_content(html_text: str, page, config, files, **kwargs) -> str:
+    return math_to_mathml(html_text, page.file.src_uri)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -29,7 +32,11 @@ def _hook():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
+    """The built site: ``STL_SITE_DIR`` when CI has just built it there, else a fresh build."""
     pytest.importorskip("mkdocs")
+    prebuilt = os.environ.get("STL_SITE_DIR")
+    if prebuilt and (Path(prebuilt) / "index.html").exists():
+        return Path(prebuilt)
     out = tmp_path_factory.mktemp("site")
     start = time.monotonic()
     proc = subprocess.run(
@@ -59,7 +66,139 @@ def test_theory_pages_have_generated_formulas(site: Path) -> None:
         html = (site / "theory" / name / "index.html").read_text(encoding="utf-8")
         source = (DOCS / "theory" / f"{name}.md").read_text(encoding="utf-8")
         markers = len(_hook().MARKER.findall(source))
-        assert markers and html.count('<div class="arithmatex">') >= markers, name
+        displays = re.findall(r'<div class="arithmatex"[^>]*>\s*<math', html)
+        assert markers and len(displays) >= markers, name
+
+
+#: Tags through which a page loads something (scripts, styles, fonts, images, frames).
+_LOADING_TAG = re.compile(r"<(script|link|img|iframe|source|embed|object)\b[^>]*>", re.IGNORECASE)
+_URL = re.compile(r"""\b(?:src|href|data)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+_CSS_URL = re.compile(r"""(?:@import\s+|url\(\s*)["']?((?:[a-z]+:)?//[^"')\s;]+)""", re.IGNORECASE)
+
+
+def external_loads(html: str) -> list[str]:
+    """URLs outside the site that ``html`` loads (links a reader may follow do not count)."""
+    found = []
+    for tag in _LOADING_TAG.finditer(html):
+        text = tag.group(0)
+        if tag.group(1).lower() == "link" and not re.search(
+                r"rel\s*=\s*[\"']?[^\"'>]*(stylesheet|preload|icon|manifest)", text, re.IGNORECASE):
+            continue
+        found += [url for url in _URL.findall(text) if _EXTERNAL.match(url.strip())]
+    found += _CSS_URL.findall(html)
+    return found
+
+
+def test_external_loads_finds_what_it_should() -> None:
+    """The detector itself: a CDN script, a protocol-relative style and a CSS import count;
+    a link to read and a script of the site do not."""
+    page = ('<script src="https://cdn.example/mathjax.js"></script>'
+            '<link rel="stylesheet" href="//fonts.example/css">'
+            '<style>@import url("https://fonts.example/x.css");</style>'
+            '<a href="https://arxiv.org/abs/2502.18865">paper</a>'
+            '<script src="../assets/javascripts/bundle.js"></script>')
+    assert external_loads(page) == ["https://cdn.example/mathjax.js", "//fonts.example/css",
+                                    "https://fonts.example/x.css"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_no_page_loads_anything_from_outside_the_site(site: Path) -> None:
+    offenders = {}
+    for page in sorted(site.rglob("*.html")):
+        found = external_loads(page.read_text(encoding="utf-8"))
+        if found:
+            offenders[str(page.relative_to(site))] = found
+    assert not offenders, offenders
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_every_formula_is_mathml(site: Path) -> None:
+    """No page keeps TeX for a script to render: every arithmatex box holds MathML that
+    the converter read completely (no error element, no command left as text)."""
+    count = 0
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        boxes = re.findall(r'<(span|div) class="arithmatex"[^>]*>(.*?)</\1>', html, re.DOTALL)
+        for _, inner in boxes:
+            assert inner.lstrip().startswith("<math"), (page, inner[:120])
+        assert "<merror" not in html, page
+        assert not re.search(r"<m[ion]>\\[A-Za-z]", html), page
+        count += len(boxes)
+    assert count > 200  # the theory guide alone has hundreds of formulas
+
+
+def _chromium() -> str | None:
+    return next((path for path in (shutil.which(name) for name in
+                                   ("chromium", "chromium-browser", "google-chrome")) if path), None)
+
+
+#: Measures the first displayed fraction: in a browser that lays out MathML, its numerator
+#: sits above its denominator; where MathML is unknown, the two sit side by side.
+_PROBE = """<script>
+(function () {
+  var out = {math: document.querySelectorAll("math").length, stacked: false, display: ""};
+  var frac = document.querySelector(SELECTOR);
+  if (frac && frac.children.length == 2) {
+    var up = frac.children[0].getBoundingClientRect(), down = frac.children[1].getBoundingClientRect();
+    out.stacked = up.height > 0 && down.height > 0 && up.bottom <= down.top + 1;
+    out.display = getComputedStyle(frac.closest("math") || frac).display;
+  }
+  document.title = "PROBE " + JSON.stringify(out);
+})();
+</script>"""
+
+
+def _probe(browser: str, page: Path, selector: str, profile: Path) -> dict:
+    html = page.read_text(encoding="utf-8")
+    probe = page.with_name("stl-probe.html")
+    probe.write_text(html.replace("</body>", _PROBE.replace("SELECTOR", json.dumps(selector))
+                                  + "</body>"), encoding="utf-8")
+    try:
+        proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                               f"--user-data-dir={profile}", "--dump-dom", probe.as_uri()],
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        probe.unlink()
+    match = re.search(r"<title>PROBE (.*?)</title>", proc.stdout)
+    assert match, f"the probe did not run: {proc.stderr[-1000:]}"
+    return json.loads(match.group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_formula_renders_as_math_offline_in_a_browser(site: Path, tmp_path: Path) -> None:
+    """Headless Chromium opens a built page from a local file (no server, no network) and
+    lays out its formulas as math: a displayed fraction is stacked. The control page has
+    the same fraction outside a <math> element, and the probe reports it unstacked."""
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing in CI: .ci/run installs it")
+        pytest.skip("no chromium installed (CI installs Debian's chromium)")
+    result = _probe(browser, site / "theory" / "theorem1" / "index.html",
+                    'math[display="block"] mfrac', tmp_path / "profile")
+    assert result["math"] > 10 and result["stacked"] and "math" in result["display"], result
+    control = tmp_path / "control.html"
+    control.write_text("<html><head><title>x</title></head><body><p><mfrac><mrow><mn>1</mn>"
+                       "</mrow><mrow><mn>2</mn></mrow></mfrac></p></body></html>")
+    assert not _probe(browser, control, "mfrac", tmp_path / "profile")["stacked"]
+
+
+def test_formulas_become_mathml_and_bad_tex_stops_the_build() -> None:
+    from mkdocs.exceptions import PluginError
+
+    hook = _hook()
+    html = ('<p><span class="arithmatex">\\(x &lt; \\frac{1}{2}\\)</span></p>'
+            '<div class="arithmatex">\\[a_{i} \\leq b\\]</div>')
+    out = hook.math_to_mathml(html)
+    assert out.count("<math") == 2 and 'display="block"' in out and "<mfrac>" in out
+    assert "\\(" not in out and "&#x0003C;" in out
+    for bad in ("\\left( x", "\\unknowncommand{x}"):
+        with pytest.raises(PluginError, match="MathML"):
+            hook.math_to_mathml(f'<span class="arithmatex">\\({bad}\\)</span>')
 
 
 def test_theory_guide_has_no_hand_written_displays() -> None:

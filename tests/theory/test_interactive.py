@@ -64,3 +64,9 @@ def test_pretty_output_is_two_dimensional_and_reads_as_relations():
     assert "≤" in text and "─" in text  # a relation, and a fraction bar
     ascii_text = to_pretty(derivation.result.statement(), unicode=False)
     assert all(ord(ch) < 128 for ch in ascii_text)
+
+
+@pytest.mark.parametrize("name", theory.NAMES)
+def test_every_derivation_prints_in_2d(name):
+    text = theory.get(name).pretty(unicode=False)
+    assert "result:" in text and "Eq(" not in text
