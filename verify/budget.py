@@ -176,19 +176,52 @@ def estimate_run(model, n: int, replicates: int, generations: int, *, metrics: i
     return Estimate(float(mem), float(seconds), float(units), f"{what}; {sizes}")
 
 
-def available_bytes() -> float:
-    """Memory this process may still use: ``MemAvailable`` (Linux), else physical memory."""
+def _meminfo(key: str, path: str = "/proc/meminfo") -> float | None:
     try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
+        with open(path, encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return float(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def _cgroup_room() -> float | None:
+    """Room left under a cgroup v2 memory limit (containers, CI runners, batch jobs)."""
     try:
-        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return math.inf
+        limit = open("/sys/fs/cgroup/memory.max", encoding="ascii").read().strip()
+        used = open("/sys/fs/cgroup/memory.current", encoding="ascii").read().strip()
+    except OSError:
+        return None
+    if limit == "max" or not limit.isdigit() or not used.isdigit():
+        return None
+    return float(int(limit) - int(used))
+
+
+def _rlimit_room() -> float | None:
+    """Room left under this process's address-space limit (``ulimit -v``)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    size = _meminfo("VmSize", f"/proc/{os.getpid()}/status") or 0.0
+    return float(soft) - size
+
+
+def available_bytes() -> float:
+    """Memory this process may still use: the least of the machine's ``MemAvailable``
+    (Linux; else physical memory), a cgroup limit and an address-space limit."""
+    rooms = [r for r in (_meminfo("MemAvailable"), _cgroup_room(), _rlimit_room()) if r is not None]
+    if not rooms:
+        try:
+            rooms = [float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))]
+        except (ValueError, OSError, AttributeError):
+            return math.inf
+    return max(min(rooms), 0.0)
 
 
 def enforce(estimate: Estimate, *, max_time_s: float | None = None, argument: str = "--n/--replicates/--generations",

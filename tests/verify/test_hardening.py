@@ -232,3 +232,25 @@ def test_a_terminated_simulate_process_leaves_nothing_behind(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+# -- found by the fuzz: a rejected value with a line break made a two-line error ------------
+
+@pytest.mark.parametrize("argv,arg", [
+    (["simulate", "categorical", "--n", "1\n2"], "--n"),
+    (["optimize", "synthetic-size", "--n-real", "100", "--subs", "M=n\nopen('PWNED','w')"], "--subs M"),
+    (["sweep", "categorical", "--param", "k=3\n4"], "k"),
+])
+def test_an_echoed_line_break_stays_on_the_error_line(capsys, argv, arg):
+    code, _, err = run(capsys, *argv)
+    assert one_line(code, err, arg), err
+    assert "\\n" in err
+
+
+# -- the memory budget sees the limits a process runs under -----------------------------
+
+def test_an_address_space_limit_lowers_the_memory_budget():
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30)); "
+            "from stl.verify.budget import available_bytes; print(available_bytes() < 3 * 2**30)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"

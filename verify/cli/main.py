@@ -41,6 +41,7 @@ class _OneLineParser(argparse.ArgumentParser):
         # "argument --n: got 0; allowed: ..." -> "--n: got 0; allowed: ...", the form every
         # other user error of the toolkit has (InputError: "ARG: got X; allowed: Y")
         message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
+        message = message.replace("\r", "\\r").replace("\n", "\\n")  # an echoed value stays on the line
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -85,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # a usage error found when re-reading with --config
         return int(exc.code or 0)
     except USER_ERRORS as exc:
-        print(f"stl {args.command}: error: {exc}", file=sys.stderr)
+        # one line even when the rejected value holds a line break (it is echoed back)
+        message = str(exc).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"stl {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"stl {args.command}: interrupted", file=sys.stderr)
