@@ -135,7 +135,9 @@ class DaskBackend(Backend):
         else:
             self._cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=processes,
-                dashboard_address=None, silence_logs=40,
+                # CRITICAL: worker heartbeats racing the shutdown log tracebacks at ERROR;
+                # a failing task still raises through its future
+                dashboard_address=None, silence_logs=50,
             )
             self._client = distributed.Client(self._cluster)
             self.workers = workers

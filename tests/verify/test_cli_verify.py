@@ -210,3 +210,22 @@ def test_report_figures_in_pdf_and_svg(tmp_path, capsys):
     assert svg and len(svg) == len(pdf) and pdf[0].read_bytes().startswith(b"%PDF")
     assert ".svg)" in (out / "report.md").read_text()
     assert run(capsys, "verify", "--suite", "smoke-optimum", "--figure-format", "gif")[0] == 2
+
+
+def test_progress_shows_tasks_with_an_eta_on_a_terminal_only(capsys, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert main(["verify", "--suite", "smoke-phase-transition", "--no-figures"]) == 0
+    drawn = term.getvalue()
+    assert "tasks 1/" in drawn and "ETA" in drawn and "done: smoke-phase-transition" in drawn
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert main(["verify", "--suite", "smoke-phase-transition", "--no-figures", "--quiet"]) == 0
+    assert term.getvalue() == ""

@@ -96,3 +96,46 @@ def test_results_of_older_conclusion_rules_are_not_reused(monkeypatch):
     before = fingerprint("c1", "validity", {"n": 10}, 7)
     monkeypatch.setattr(vs, "RULES_REVISION", vs.RULES_REVISION + 1)
     assert fingerprint("c1", "validity", {"n": 10}, 7) != before
+
+
+@pytest.mark.parametrize("make,reason", [
+    (lambda p: p.write_text("[" * 100_000 + "]" * 100_000), "nested too deeply"),   # RecursionError before
+    (lambda p: p.mkdir(), "a directory"),                                           # IsADirectoryError before
+    (lambda p: __import__("os").mkfifo(p), "not a regular file"),                   # would block for ever
+    (lambda p: p.symlink_to(p.with_name("nowhere")), "a link to nothing"),
+])
+def test_unreadable_store_entries_are_issues_and_saving_repairs_them(tmp_path, make, reason):
+    store = ResultStore(tmp_path)
+    store.prepare()
+    fp = fingerprint("c1", "validity", {"n": 10}, 7)
+    make(store.path("c1"))
+    got, issue = store.lookup("c1", fp)
+    assert got is None and issue.problem == "corrupt" and reason in issue.reason
+    store.save(result(), fp)  # a directory in the way is moved aside, not deleted
+    assert store.load("c1", fp).verdict == "pass"
+    if reason == "a directory":
+        assert (store.dir / "c1.json.damaged").is_dir()
+
+
+def test_an_oversized_file_is_not_read(tmp_path, monkeypatch):
+    import stl.verify.store as vs
+
+    store = ResultStore(tmp_path)
+    fp = fingerprint("c1", "validity", {"n": 10}, 7)
+    store.save(result(), fp)
+    monkeypatch.setattr(vs, "MAX_READ_BYTES", 10)
+    got, issue = store.lookup("c1", fp)
+    assert got is None and "more than a stored file can be" in issue.reason
+
+
+def test_a_live_writers_temporary_is_left_alone(tmp_path):
+    import os
+
+    store = ResultStore(tmp_path)
+    store.prepare()
+    live = store.dir / f".c1.json.{os.getpid()}.abcd.tmp"
+    dead = store.dir / ".c1.json.999999999.abcd.tmp"
+    live.write_text("")
+    dead.write_text("")
+    issues = store.sweep()
+    assert live.exists() and not dead.exists() and [i.path for i in issues] == [str(dead)]

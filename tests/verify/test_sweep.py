@@ -184,3 +184,45 @@ def test_a_second_sweep_into_the_same_output_is_refused(tmp_path, capsys):
         code, _, err = run(capsys, "sweep", *SMALL, "--out", str(out))
     assert code == 2 and "--out" in err and "holds" in err
     assert run(capsys, "sweep", *SMALL, "--out", str(out))[0] == 0  # released with its holder
+
+
+@pytest.mark.slow
+def test_the_cli_on_a_local_dask_cluster_matches_one_worker(capsys):
+    pytest.importorskip("distributed")
+    argv = ["sweep", *SMALL, "--format", "json"]
+    code, one, _ = run(capsys, *argv)
+    code_dask, dask, err = run(capsys, *argv, "--backend", "dask", "--workers", "2")
+    assert code == code_dask == 0, err
+    assert json.loads(dask)["records"] == json.loads(one)["records"]
+    assert json.loads(dask)["config"]["provenance"]["backend"] == "dask (2 workers)"
+
+
+class _Terminal:
+    """A stderr that says it is a terminal, so progress is drawn."""
+
+    def __init__(self):
+        import io
+
+        self.buf = io.StringIO()
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.buf.write(text)
+
+    def flush(self):
+        pass
+
+
+def test_progress_per_cell_on_a_terminal_and_none_when_piped(capsys, monkeypatch):
+    import sys
+
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert main(["sweep", *[a for a in SMALL if a != "--quiet"], "--format", "json"]) == 0
+    drawn = term.buf.getvalue()
+    assert "sweep: cells: 8/8" in drawn and "ETA" in drawn and "done: n=40 lam=0.5 k=5" in drawn
+    monkeypatch.undo()
+    assert main(["sweep", *[a for a in SMALL if a != "--quiet"], "--format", "json"]) == 0
+    assert capsys.readouterr().err == ""  # pytest's capture is not a terminal
