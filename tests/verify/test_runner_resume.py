@@ -216,3 +216,38 @@ def test_the_codec_round_trips_task_outputs_exactly():
         codec.dumps(np.array([object()]))
     with pytest.raises(ValueError):
         codec.loads(b"not an archive")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_cli_run_killed_inside_a_check_resumes_inside_it(tmp_path, sig):
+    """kill -9 (no cleanup possible) or SIGTERM (cleanup, exit 130) in the middle of a
+    multi-task check: the rerun continues from the stored tasks, leaves no temporary
+    file, and reports the same numbers as a clean run."""
+    out = tmp_path / "killed"
+    suite = ["t1-validity-categorical"]
+    proc = subprocess.Popen(_stl("verify", "--suite", *suite, "--out", str(out), "--quiet", "--no-figures"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    tasks = out / "tasks" / suite[0]
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if tasks.exists() and len(list(tasks.glob("*.task"))) >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the check finished before it could be interrupted"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 130 and "interrupted" in err
+    stored = len(list(tasks.glob("*.task")))
+    assert stored >= 2
+    done = subprocess.run(_stl("verify", "--suite", *suite, "--out", str(out), "--quiet", "--no-figures",
+                               "--format", "json"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    info = json.loads((out / "run.json").read_text())
+    assert info["resumed"][suite[0]]["tasks_reused"] >= stored - 1  # a task cut mid-write is redone
+    assert not list(out.rglob("*.tmp")) and not (out / "tasks").exists()
+    clean = subprocess.run(_stl("verify", "--suite", *suite, "--out", str(tmp_path / "clean"), "--quiet",
+                                "--no-figures", "--format", "json"), capture_output=True, text=True)
+    numbers = lambda doc: [(c["name"], c["verdict"], c["measured"], c["predicted"], c["details"])
+                           for c in json.loads(doc)["checks"]]
+    assert numbers(done.stdout) == numbers(clean.stdout)
