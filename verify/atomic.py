@@ -25,11 +25,35 @@ import re
 import signal
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 #: ``.NAME.<pid>.<random>.tmp`` (this module) or ``.NAME.<random>.tmp`` (older writers).
 _TEMP = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[^.]+\.tmp$")
+
+
+#: Longest file-name component and path most file systems take (Linux NAME_MAX, PATH_MAX).
+NAME_MAX = 255
+PATH_MAX = 4096
+
+
+def check_path(path: str | os.PathLike, argument: str) -> Path:
+    """``path`` as a :class:`Path`, or an ``InputError`` naming ``argument`` when no file
+    system can hold it (a component over 255 bytes, a NUL byte, a path over 4096 bytes):
+    ``Path.exists()`` raises ``OSError`` on such names instead of answering."""
+    from stl.verify.errors import InputError
+
+    text = os.fspath(path)
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if "\x00" in text:
+        raise InputError(argument, repr(shown), "a path without NUL characters")
+    try:
+        raw = os.fsencode(text)
+    except UnicodeError:
+        raise InputError(argument, repr(shown), "a path the file system can encode") from None
+    if len(raw) > PATH_MAX or any(len(part) > NAME_MAX for part in raw.split(b"/")):
+        raise InputError(argument, shown, f"a path whose names are at most {NAME_MAX} bytes long")
+    return Path(text)
 
 
 def temp_prefix(path: Path) -> str:

@@ -20,7 +20,8 @@ optional and imported only when chosen.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from stl.verify.checks.task import Task, execute
 from stl.verify.errors import InputError

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from stl.verify.errors import InputError
 
 #: Seconds per element operation of the numpy models and per training unit of the torch
@@ -190,8 +189,10 @@ def _meminfo(key: str, path: str = "/proc/meminfo") -> float | None:
 def _cgroup_room() -> float | None:
     """Room left under a cgroup v2 memory limit (containers, CI runners, batch jobs)."""
     try:
-        limit = open("/sys/fs/cgroup/memory.max", encoding="ascii").read().strip()
-        used = open("/sys/fs/cgroup/memory.current", encoding="ascii").read().strip()
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
+            limit = fh.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
+            used = fh.read().strip()
     except OSError:
         return None
     if limit == "max" or not limit.isdigit() or not used.isdigit():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from typing import Any
 
@@ -41,7 +42,7 @@ def _encode(obj: Any, arrays: list, depth: int) -> Any:
     if isinstance(obj, int):
         return obj
     if isinstance(obj, float):
-        return {"__float__": repr(obj)} if obj != obj or obj in (float("inf"), float("-inf")) else obj
+        return obj if math.isfinite(obj) else {"__float__": repr(obj)}
     if isinstance(obj, np.generic):
         obj = np.asarray(obj)
     if isinstance(obj, np.ndarray):

@@ -31,8 +31,9 @@ group, the last part of each label on the axis).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 
 def _num(v: Any) -> float:
@@ -230,7 +231,6 @@ def _draw(spec: Mapping, paths: Sequence[Path]) -> None:
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
-
     from stl.verify.atomic import write_bytes_atomic
 
     wide = spec.get("type") == "ratios" and len(spec.get("labels", ())) > _GROUP_ABOVE

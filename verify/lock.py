@@ -54,7 +54,7 @@ class DirectoryLock:
                          f"a directory no other stl run is writing to ({self._holder()} holds "
                          f"{self.path.name}; wait for it or choose another directory)")
 
-    def acquire(self) -> "DirectoryLock":
+    def acquire(self) -> DirectoryLock:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -77,7 +77,7 @@ class DirectoryLock:
         self._fd = fd
         return self
 
-    def _acquire_exclusive_file(self) -> "DirectoryLock":  # pragma: no cover - Windows
+    def _acquire_exclusive_file(self) -> DirectoryLock:  # pragma: no cover - Windows
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
@@ -107,7 +107,7 @@ class DirectoryLock:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
-    def __enter__(self) -> "DirectoryLock":
+    def __enter__(self) -> DirectoryLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> bool:

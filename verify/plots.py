@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from stl.verify.errors import InputError
 
@@ -88,6 +89,10 @@ def _label(key: tuple, names: Sequence[str]) -> str:
 
 def choose_format(out: str | Path | None, fmt: str | None) -> str:
     """The figure format from ``--format`` and/or the suffix of ``--out`` (they must agree)."""
+    if out:
+        from stl.verify.atomic import check_path
+
+        check_path(out, "--out")
     suffix = Path(out).suffix.lower().lstrip(".") if out else ""
     if fmt is not None and fmt not in FORMATS:
         raise InputError("--format", fmt, ", ".join(FORMATS))

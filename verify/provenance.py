@@ -27,8 +27,9 @@ import functools
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 #: The repository root when the package runs from a checkout (the package ``stl`` is the root).
 _ROOT = Path(__file__).resolve().parent.parent

@@ -20,8 +20,8 @@ recomputed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
 
 from stl.verify.backends import Backend, LocalBackend
 from stl.verify.checks.check import Check, CheckResult

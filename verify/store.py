@@ -28,14 +28,15 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from stl.verify.atomic import write_text_atomic
 from stl.verify.checks.check import CheckResult
-from stl.verify.frozen import thaw
 from stl.verify.errors import CorruptResultError, InputError
+from stl.verify.frozen import thaw
 
 FORMAT = "stl-verify-check/1"
 
@@ -147,7 +148,9 @@ class ResultStore:
     """Atomic per-check result files under ``root/checks``."""
 
     def __init__(self, root: str | Path):
-        self.root = Path(root)
+        from stl.verify.atomic import check_path
+
+        self.root = check_path(root, "--out")
         if self.root.exists() and not self.root.is_dir():
             raise InputError("--out", str(root), "a directory (or a path that does not exist yet)")
         self.dir = self.root / "checks"

@@ -18,7 +18,7 @@ extended with new values computes only the new cells.
 >>> grid = Grid.build("categorical", axes={"n": (20, 40), "lam": (0.5,), "k": ("3",)},
 ...                   generations=1, replicates=4)
 >>> [c.label() for c in grid.cells()]
-['n=20 lam=0.5 k=3', 'n=40 lam=0.5 k=3']
+['n=20', 'n=40']
 >>> rows = table_rows(grid, {c.fingerprint(): run_cell(**c.task_kwargs()) for c in grid.cells()})
 >>> sorted({r["n"] for r in rows}), rows[0]["metric"]
 ([20, 40], 'heterozygosity')
@@ -29,9 +29,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from stl.verify.errors import CorruptResultError, InputError
 from stl.verify.frozen import FrozenDict
@@ -105,7 +106,7 @@ class Grid:
 
     @classmethod
     def build(cls, model: str, axes: Mapping[str, Sequence], generations: int, replicates: int,
-              device: str = "auto", metrics: Sequence[str] | None = None) -> "Grid":
+              device: str = "auto", metrics: Sequence[str] | None = None) -> Grid:
         """A grid from axis lists; ``scheme``, ``n``, ``lam``, ``seed`` default to mix, the
         model's ``default_n``, 0.5 and 0. Every other axis is a model parameter (strings)."""
         axes = {str(k): tuple(v) for k, v in axes.items()}
@@ -265,7 +266,9 @@ def read_table(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     CSV has no config: it is ``{}``, and every column that is not a record field is
     read as a cell column (numbers where they parse).
     """
-    path = Path(path)
+    from stl.verify.atomic import check_path
+
+    path = check_path(path, "FILE")
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InputError("FILE", str(path), "an existing .json, .csv or .parquet file")
@@ -333,7 +336,7 @@ class CellStore:
         self.folder = Path(folder)
 
     @classmethod
-    def beside(cls, out: str | Path) -> "CellStore":
+    def beside(cls, out: str | Path) -> CellStore:
         out = Path(out)
         return cls(out.with_name(out.name + ".cells"))
 

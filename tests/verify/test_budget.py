@@ -3,7 +3,6 @@
 import time
 
 import pytest
-
 from stl.numerics.models.registry import get_model
 from stl.verify.budget import Estimate, enforce, estimate_run, model_shape
 from stl.verify.errors import InputError
@@ -50,7 +49,7 @@ def test_enforce_refuses_beyond_memory_and_time_and_notes_long_runs():
 
 
 def test_a_long_run_prints_a_note_unless_quiet(capsys, monkeypatch):
-    import stl.verify.budget as budget
+    from stl.verify import budget
     from stl.verify.cli.main import main
 
     monkeypatch.setattr(budget, "NOTE_ABOVE_S", 0.0)

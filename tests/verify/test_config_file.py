@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from stl.verify.cli.main import main
 
 

@@ -13,7 +13,6 @@ import sys
 import time
 
 import pytest
-
 from stl.verify.cli.main import main
 
 
@@ -206,7 +205,7 @@ def test_verify_removes_leftover_temporaries_in_its_directory(tmp_path, capsys):
 
 def test_a_termination_signal_during_a_write_removes_the_temporary(tmp_path, capsys, monkeypatch):
     """SIGTERM while the file is being written: the temporary goes, exit status 130."""
-    import stl.verify.atomic as atomic
+    from stl.verify import atomic
 
     real_fsync = os.fsync
 
@@ -254,3 +253,19 @@ def test_an_address_space_limit_lowers_the_memory_budget():
             "from stl.verify.budget import available_bytes; print(available_bytes() < 3 * 2**30)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
+
+
+# -- found by the fuzz: a file name over 255 bytes made Path.exists() raise (traceback) ------
+
+@pytest.mark.parametrize("argv,arg", [
+    (["stability", "categorical", "--out", "a" * 300 + ".json"], "--out"),
+    (["simulate", "categorical", "--out", "a" * 300 + ".json"], "--out"),
+    (["verify", "--suite", "smoke-optimum", "--out", "a" * 300], "--out"),
+    (["sweep", "categorical", "--out", "a" * 300 + ".csv"], "--out"),
+    (["plot", "a" * 300 + ".csv"], "FILE"),
+    (["simulate", "categorical", "--config", "a" * 300 + ".toml"], "--config"),
+    (["simulate", "categorical", "--out", "a\x00.json"], "--out"),
+])
+def test_impossible_file_names_are_one_line(capsys, argv, arg):
+    code, _, err = run(capsys, *argv)
+    assert one_line(code, err, arg), err

@@ -1,7 +1,6 @@
 """``stl plot``: figures of saved trajectories and sweeps, PNG/PDF/SVG, one-line errors."""
 
 import pytest
-
 from stl.verify.cli.main import main
 from stl.verify.plots import plot_table, varying_columns
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from stl.verify.backends import LocalBackend
 from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.measurement import Measurement
@@ -127,7 +126,7 @@ def _block(first, log, flag):
         fh.write(f"{first}\n")
     # the flag file (not a parameter: parameters define the check) holds after how many
     # tasks the "kill" comes
-    if os.path.exists(flag) and len(open(log).read().split()) > int(open(flag).read()):
+    if os.path.exists(flag) and len(Path(log).read_text().split()) > int(Path(flag).read_text()):
         raise KeyboardInterrupt("killed inside the check")
     rng = np.random.default_rng([7, first])
     return {"values": rng.normal(size=(5, 3)), "method": "demo", "proxy": False, "first": (first, float(first))}
@@ -200,7 +199,6 @@ def test_a_stored_task_of_another_seed_is_not_reused(tmp_path):
 
 def test_the_codec_round_trips_task_outputs_exactly():
     import numpy as np
-
     from stl.verify import codec
 
     out = {"values": np.array([[0.1, np.nan, np.inf]]), "ints": np.arange(3, dtype=np.int32), "m": "exact",

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from stl.verify.backends import DaskBackend, LocalBackend
 from stl.verify.cli.main import main
 from stl.verify.sweep import CellStore, Grid, read_table, run_cell, run_sweep, table_rows
@@ -59,7 +58,7 @@ def test_table_is_tidy_with_cell_parameters_as_columns(tmp_path, capsys):
     out = tmp_path / "grid.csv"
     code, _, _ = run(capsys, "sweep", *SMALL, "--out", str(out))
     assert code == 0
-    config, rows = read_table(out)
+    _, rows = read_table(out)
     assert list(rows[0])[-5:] == ["generation", "metric", "mean", "stderr", "n_replicates"]
     assert {"n", "lam", "k", "model", "scheme", "seed", "lam_effective"} <= set(rows[0])
     cells = {(r["n"], r["lam"], r["k"]) for r in rows}
@@ -109,7 +108,7 @@ def test_extending_an_axis_computes_only_the_new_cells(tmp_path, capsys):
     assert run(capsys, "sweep", *SMALL, "--out", str(out))[0] == 0
     wider = [a if a != "20,40" else "20,40,80" for a in SMALL]
     assert run(capsys, "sweep", *wider, "--out", str(out))[0] == 0
-    config, rows = read_table(out)
+    config, _ = read_table(out)
     assert config["cells"] == 12 and config["reused_cells"] == 8
 
 

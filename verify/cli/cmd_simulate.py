@@ -113,7 +113,9 @@ def check_out(out: str | None) -> None:
     where no file can be created (a parent that is a file, or not writable)."""
     if not out:
         return
-    path = Path(out)
+    from stl.verify.atomic import check_path
+
+    path = check_path(out, "--out")
     if path.suffix.lower() not in OUT_SUFFIXES:
         raise InputError("--out", out, "a file ending in .json, .csv or .parquet")
     if path.is_dir():

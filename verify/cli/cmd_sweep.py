@@ -27,7 +27,7 @@ EXAMPLES = """examples:
    --param "probs=0.5,0.5;0.2,0.8")
 """
 
-def LIST(item, what: str):  # noqa: N802 - an argparse type factory
+def LIST(item, what: str):
     """Comma-separated values, each checked by ``item`` (one of :mod:`stl.verify.cli.types`)."""
     from stl.verify.sweep import split_values
 

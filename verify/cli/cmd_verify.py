@@ -17,6 +17,7 @@ One run at a time may write into ``DIR`` (a second is refused).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 
@@ -265,7 +266,7 @@ class _Progress:
             return
         elapsed = time.monotonic() - self.start
         eta = elapsed / done * (total - done) if done else float("nan")
-        eta_text = f"{eta:6.0f}s" if eta == eta else "     ?"
+        eta_text = f"{eta:6.0f}s" if math.isfinite(eta) else "     ?"
         stream.write(f"\r\033[Kchecks {self.checks_done}/{self.total}  tasks {done}/{total}  "
                      f"ETA {eta_text}  ({name[:50]})")
         stream.flush()

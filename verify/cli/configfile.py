@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from stl.verify.errors import InputError
 
@@ -54,8 +55,10 @@ def _toml():
 
 def load(path: str | Path) -> dict[str, Any]:
     """The TOML table in ``path``; an :class:`InputError` naming ``--config`` if it cannot be read."""
+    from stl.verify.atomic import check_path
+
     tomllib = _toml()
-    path = Path(path)
+    path = check_path(path, "--config")
     try:
         if path.is_dir():
             raise InputError("--config", str(path), "a TOML file, not a directory")
@@ -76,8 +79,8 @@ def load(path: str | Path) -> dict[str, Any]:
 
 def subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
     """The parser of ``command`` under the top-level ``stl`` parser."""
-    for action in parser._actions:  # noqa: SLF001 - argparse exposes subparsers only this way
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             return action.choices[command]
     raise KeyError(command)  # pragma: no cover - every command has a parser
 
@@ -125,8 +128,8 @@ def tokens(parser: argparse.ArgumentParser, table: dict[str, Any], path: str,
 
     ``given``: dests set on the command line; ``cli_params``: ``--param`` keys given there.
     """
-    by_dest = {a.dest: a for a in parser._actions if a.option_strings}  # noqa: SLF001
-    positional = {a.dest for a in parser._actions if not a.option_strings}  # noqa: SLF001
+    by_dest = {a.dest: a for a in parser._actions if a.option_strings}
+    positional = {a.dest for a in parser._actions if not a.option_strings}
     model: str | None = None
     out: list[str] = []
     for key, value in table.items():
@@ -149,7 +152,7 @@ def tokens(parser: argparse.ArgumentParser, table: dict[str, Any], path: str,
             if value and dest not in given:
                 out.append(flag)
             continue
-        if isinstance(action, argparse._AppendAction):  # noqa: SLF001 - --param, --metric
+        if isinstance(action, argparse._AppendAction):
             if isinstance(value, dict):
                 if dest != "param":
                     raise InputError(where, "a table", "a list of strings")
@@ -180,14 +183,14 @@ def tokens(parser: argparse.ArgumentParser, table: dict[str, Any], path: str,
 def _given(sub: argparse.ArgumentParser, user: Sequence[str]) -> tuple[set[str], set[str]]:
     """Dests the command line set, and its ``--param`` keys."""
     sentinel = object()
-    plain = [a for a in sub._actions if not isinstance(a, argparse._AppendAction)]  # noqa: SLF001
+    plain = [a for a in sub._actions if not isinstance(a, argparse._AppendAction)]
     ns = argparse.Namespace(**{a.dest: sentinel for a in plain if a.dest != argparse.SUPPRESS})
     ns, _ = sub.parse_known_args(list(user), namespace=ns)
     # an absent optional positional (MODEL) is filled with its default None, not the sentinel
     given = {a.dest for a in plain if getattr(ns, a.dest, sentinel) is not sentinel
              and (a.option_strings or getattr(ns, a.dest) is not None)}
-    for a in sub._actions:  # noqa: SLF001
-        if isinstance(a, argparse._AppendAction) and getattr(ns, a.dest, None):  # noqa: SLF001
+    for a in sub._actions:
+        if isinstance(a, argparse._AppendAction) and getattr(ns, a.dest, None):
             given.add(a.dest)
     params = {str(p).partition("=")[0].strip() for p in (getattr(ns, "param", None) or [])}
     return given, params
