@@ -714,7 +714,7 @@ def _limit_in_stable_phase(expr, symbol, value, direction, bound):
             bases.append(base)
     if not bases:
         return None
-    forward, back, conditions = {}, {}, []
+    back, conditions = {}, []
     inner = expr
     for base in bases:
         u = sp.Dummy("u", positive=True)

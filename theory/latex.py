@@ -385,7 +385,7 @@ def preamble(body: str) -> str:
     if re.search(r"\\(mathbb|lesssim|lVert|rVert)", body):
         lines.append(r"\usepackage{amssymb}")
     environments = []
-    for match in re.finditer(r"\\begin\{(theorem|lemma|corollary)(\*?)\}", body):
+    for match in re.finditer(r"\\begin\{(theorem|lemma|corollary|definition)(\*?)\}", body):
         if match.group(0) not in environments:
             environments.append(match.group(0))
     if environments:

@@ -16,8 +16,9 @@ well). ``on_page_markdown`` replaces each marker with Markdown produced from the
     a constant or closed form of ``stl.theory.models.MODEL.constants()``.
 ``<!-- stl:terms NAME -->``
     a table of the named terms of that bound.
-``<!-- stl:rate NAME symbol=SYM [subs=...] [limit=...] -->``
-    the leading-order rate of the bound in ``SYM``.
+``<!-- stl:rate NAME symbol=SYM [subs=...] [limit=...] [rates=yes] -->``
+    the leading-order rate of the bound in ``SYM`` and the symbols it held fixed
+    (``rates=yes`` first puts in the Corollary's rate forms, like ``--rates``).
 ``<!-- stl:symbols -->``
     the table of public symbol names (the ``--subs`` contract) with their LaTeX.
 ``<!-- stl:cli -->`` / ``<!-- stl:cli-command NAME -->``
@@ -80,7 +81,7 @@ MARKER_OPTIONS = {
     "run": {"status", "head"},
     "closed-form": {"n", "generations", "replicates", "margin", "scheme", "seed"},
 }
-DEFAULT_OPTIONS = {"subs", "limit", "lhs", "symbol"}
+DEFAULT_OPTIONS = {"subs", "limit", "lhs", "symbol", "rates"}
 
 
 def parse_marker_args(text: str, kind: str = "run") -> tuple[list[str], dict[str, str]]:
@@ -134,6 +135,8 @@ def _transformed(name: str, opts: dict[str, str]):
     if opts.get("limit"):
         ((sym, val),) = _assignments(opts["limit"]).items()
         bound = bound.limit(sym, val)
+    if opts.get("rates") == "yes":  # the Corollary's rate forms, as `--rates`
+        bound = bound.with_rates()
     return bound
 
 
@@ -266,9 +269,15 @@ def _table_latex(expr: Any) -> str:
 
 
 def render_rate(args: list[str], opts: dict[str, str]) -> str:
+    """The order in ``symbol``, and the indexed symbols it held fixed (its premise)."""
     (name,) = args
-    bound = _transformed(name, opts)
-    return display(f"O\\!\\left({_sym_latex(bound.rate(opts['symbol']))}\\right)")
+    rate = _transformed(name, opts).rate_of(opts["symbol"])
+    text = display(f"O\\!\\left({_sym_latex(rate.order)}\\right)")
+    if rate.held_fixed:
+        fixed = ", ".join(f"${_sym_latex(s)}$" for s in rate.held_fixed)
+        text += (f"\nas ${_sym_latex(rate.symbol)} \\to \\infty$ with {fixed} held fixed "
+                 f"(each depends on ${_sym_latex(rate.symbol)}$ in general).\n")
+    return text
 
 
 def render_symbols(args: list[str], opts: dict[str, str]) -> str:

@@ -63,7 +63,8 @@ def run_notebook(tmp_path: Path) -> dict:
     lines = proc.stdout.strip().splitlines()
     report = json.loads(lines[-1]) if lines else {"failed": "?", "error": proc.stderr[-4000:]}
     if proc.returncode != 0 or "failed" in report:
-        pytest.fail(f"cell {report.get('failed')} failed:\n{report.get('error')}\n{proc.stderr[-2000:]}")
+        pytest.fail(f"cell {report.get('failed')} failed:\n{report.get('error')}\n"
+                    f"{proc.stderr[-2000:]}")
     return report
 
 

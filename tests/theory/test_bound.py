@@ -11,11 +11,11 @@ import sympy as sp
 
 from stl.theory.bound import Bound
 from stl.theory.errors import AssumptionError, InputError
+from stl.theory.indexed import dependents
 from stl.theory.results.recursive_stability import recursive_stability_bound
 from stl.theory.results.shift import shift_bound
 from stl.theory.results.theorem1 import theorem1_bound
 from stl.theory.results.theorem1_rate import theorem1_rate_bound
-from stl.theory.indexed import dependents
 from stl.theory.symbols import M, beta_n, d_tv, gamma, i, lam, n, tau_n
 
 

@@ -11,9 +11,6 @@ import subprocess
 
 import pytest
 import sympy as sp
-from sympy.core.function import AppliedUndef
-from sympy.parsing.latex import parse_latex
-
 from stl.theory.catalog import NAMES
 from stl.theory.definitions import DEFINITIONS
 from stl.theory.errors import InputError
@@ -28,6 +25,8 @@ from stl.theory.latex import (
 )
 from stl.theory.results import get
 from stl.theory.symbols import LATEX_NAMES, d_tv, gamma, to_latex
+from sympy.core.function import AppliedUndef
+from sympy.parsing.latex import parse_latex
 
 
 @functools.cache
@@ -127,6 +126,9 @@ def _variants() -> list[tuple[str, str]]:
         ("notation", render(t1, "equation", notation={"gamma": r"\rho_{n}^{i-1}"})),
         ("optimal-size-subs", render(get("optimal-size").subs({"delta": "1/20"}), "theorem")),
     ]
+    # the definitions D1-D4 as a paper would state them
+    out.append(("definitions", "\n\n".join(
+        f"\\begin{{definition}}[{d.name}] ${d.latex()}$ \\end{{definition}}" for d in DEFINITIONS)))
     return out
 
 
@@ -135,6 +137,8 @@ VARIANTS = _variants()
 
 def _in_a_paragraph(text: str) -> str:
     """Inline math is pasted into running text; displays stand between paragraphs."""
+    if text.startswith(r"\begin{definition}"):
+        return text
     if text.startswith("$"):
         return ("We state the result in running text, as a paper would: the bound " + text
                 + " holds for every generation of the loop.")

@@ -288,7 +288,7 @@ def test_rate_states_its_premise(capsys):
     assert rebuild(data["rate"]["expr"]) == 1 / sp.sqrt(PUBLIC["n"])  # the Corollary's rate
     assert data["rate"]["held_fixed"] == [] and data["premises"]
     code, out, _ = run(capsys, "derive", "theorem1", "--rate", "n")
-    assert "holding beta_n, gamma, d_tv fixed" in out
+    assert code == 0 and "holding beta_n, gamma, d_tv fixed" in out
 
 
 def test_pretty_output_is_sympys_2d_printer(capsys):

@@ -25,9 +25,9 @@ from stl.theory.results.corollary import RATES
 from stl.theory.results.recursive_stability import recursive_stability_bound
 from stl.theory.results.theorem1_rate import theorem1_rate_bound
 from stl.theory.symbols import (
-    LimSup,
     A,
     C,
+    LimSup,
     M,
     a,
     beta_n,
