@@ -482,6 +482,8 @@ class _TheoryLatexPrinter(LatexPrinter):
         numer.sort(key=_factor_key)
         denom.sort(key=_factor_key)
         top = self._join_factors(numer) if numer else "1"
+        if denom and len(numer) == 1:  # a fraction bar groups its numerator already
+            top = self._print(numer[0])
         if len(denom) == 1 and denom[0].is_Add:
             return ("- " if negative else "") + r"\frac{%s}{%s}" % (top, self._print(denom[0]))
         tex = r"\frac{%s}{%s}" % (top, self._join_factors(denom)) if denom else top
