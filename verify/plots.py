@@ -116,7 +116,11 @@ def plot_table(config: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], *, 
     metric = metric or metrics[0]
     if metric not in metrics:
         raise InputError("--metric", metric, ", ".join(metrics))
-    mine = [r for r in rows if r.get("metric") == metric and isinstance(r.get("generation"), int)]
+    mine = [r for r in rows if r.get("metric") == metric and isinstance(r.get("generation"), int)
+            and not isinstance(r.get("generation"), bool)]
+    if not mine:
+        raise InputError("FILE", f"no record of {metric} with a whole-number generation",
+                         "a trajectory or sweep written by stl")
     varying = varying_columns(mine)
     gens = sorted({r["generation"] for r in mine})
     if x == "generation":

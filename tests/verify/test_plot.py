@@ -89,7 +89,8 @@ def test_a_single_run_has_no_n_axis(tmp_path, capsys):
     assert code == 2 and "does not vary" in err
 
 
-@pytest.mark.parametrize("content", ["not json", "[" * 50_000, '{"records": 3}', ""])
+@pytest.mark.parametrize("content", ["not json", "[" * 50_000, '{"records": 3}', "",
+                                     '{"records": [{"generation": "x", "metric": "m", "mean": 1}]}'])
 def test_unreadable_files_are_one_line(tmp_path, capsys, content):
     bad = tmp_path / "bad.json"
     bad.write_text(content)
