@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "stl.verify.cli.cmd_verify",
     "stl.verify.cli.cmd_sweep",
     "stl.verify.cli.cmd_plot",
+    "stl.verify.cli.cmd_atlas",
 )
 
 
