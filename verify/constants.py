@@ -145,3 +145,52 @@ def t1_general():
 
     b = theorem1_bound()
     return b.lambdify(), b.lambdify("stability"), b.lambdify("shift")
+
+
+def l2_function():
+    """L2 (THEORY.md), ``γ_n^i`` bound, as a numpy function of ``tau_n, n, lam, i``
+    (``lam = 0`` is the case without kept real data)."""
+    from stl.theory.results.recursive_stability import recursive_stability_bound
+
+    return recursive_stability_bound().lambdify()
+
+
+def critical_proportion(c: float) -> float:
+    """``λ_c`` of L2 for ``τ_n = c/n`` (theory's ``critical_proportion``), clipped to ``[0, 1]``."""
+    from stl.theory.results.recursive_stability import critical_proportion as lam_c
+    from stl.theory.symbols import PUBLIC
+
+    return min(max(float(lam_c().subs(PUBLIC["c"], c)), 0.0), 1.0)
+
+
+def rho_value(tau: float, n: int, lam: float) -> float:
+    """``ρ = (1 − λ) n τ_n`` from theory's ``RHO``."""
+    from stl.theory.results.recursive_stability import RHO
+    from stl.theory.symbols import PUBLIC
+
+    return float(RHO.subs({PUBLIC["tau_n"]: tau, PUBLIC["n"]: n, PUBLIC["lam"]: lam}))
+
+
+def piece_bound_functions():
+    """The bounds on T1's three proof pieces (``stl.theory.results.theorem1.proof_piece_bounds``)
+    as numpy functions: ``a(beta_n, gamma, lam, n)``, ``b(M, lam, shift)`` (``shift`` the
+    parent's ``E d_TV`` to ``D_0``), ``c(beta_n, lam)``."""
+    import sympy as sp
+
+    from stl.theory.results.theorem1 import proof_piece_bounds
+    from stl.theory.symbols import a_seq, i
+
+    shift = sp.Symbol("shift", nonnegative=True)
+    pieces = proof_piece_bounds()
+    pieces["b"] = pieces["b"].subs(a_seq(i - 1), shift)
+    out = {}
+    for key, expr in pieces.items():
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+        fn = sp.lambdify(symbols, expr, modules="numpy")
+        names = [s.name for s in symbols]
+
+        def call(fn=fn, names=names, **values):
+            return fn(*(values[name] for name in names))
+        call.symbols = tuple(names)
+        out[key] = call
+    return out

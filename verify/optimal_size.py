@@ -80,13 +80,27 @@ class Problem:
         if not (self.i == math.inf or (self.i >= 1 and float(self.i).is_integer())):
             raise InputError("--subs i", self.i, "an integer >= 1 or oo")
 
+    def _theory_value(self, expr) -> float:
+        import sympy as sp
+
+        from stl.theory.symbols import PUBLIC
+
+        return float(expr.subs({PUBLIC["c_0"]: sp.Float(self.c_0), PUBLIC["M"]: sp.Float(self.M),
+                                PUBLIC["delta"]: sp.Float(self.delta), PUBLIC["a"]: sp.Float(self.a)}))
+
     @property
     def A(self) -> float:
-        return self.c_0 * self.M * math.sqrt(math.log(1.0 / self.delta))
+        """T3's ``A`` (``stl.theory.results.optimal_size.A_VALUE``) at these numbers."""
+        from stl.theory.results.optimal_size import A_VALUE
+
+        return self._theory_value(A_VALUE)
 
     @property
     def C(self) -> float:
-        return self.M * self.a
+        """T3's ``C`` (``stl.theory.results.optimal_size.C_VALUE``) at these numbers."""
+        from stl.theory.results.optimal_size import C_VALUE
+
+        return self._theory_value(C_VALUE)
 
     @property
     def closed_form_regime(self) -> bool:

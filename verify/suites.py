@@ -68,7 +68,15 @@ _growth = _lazy("stl.verify.checks.rates:growth_shape_check")
 _phase = _lazy("stl.verify.checks.phase:phase_transition_check")
 _attained = _lazy("stl.verify.checks.phase:l2_attained_check")
 _closed = _lazy("stl.verify.checks.closed_forms:closed_form_check")
-_optimum = _lazy("stl.verify.checks.optimum:optimum_check")
+_solvers = _lazy("stl.verify.checks.optimum:solver_consistency_check")
+_simulated_optimum = _lazy("stl.verify.checks.optimum:simulated_optimum_check")
+_exact = _lazy("stl.verify.checks.exact:categorical_exact_check")
+_pieces = _lazy("stl.verify.checks.exact:t1_pieces_check")
+_constants = _lazy("stl.verify.checks.exact:stability_constants_check")
+_identities = _lazy("stl.verify.checks.identities:theory_identities_check")
+_coupling = _lazy("stl.verify.checks.model_facts:coupling_check")
+_risks = _lazy("stl.verify.checks.model_facts:risk_check")
+_rules = _lazy("stl.verify.checks.verdict_rules:verdict_rules_check")
 _t2 = _lazy("stl.verify.checks.icl:t2_check")
 _t2_depth = _lazy("stl.verify.checks.icl:t2_depth_check")
 
@@ -76,59 +84,51 @@ _t2_depth = _lazy("stl.verify.checks.icl:t2_depth_check")
 CAT = {"k": "10"}
 
 SMOKE: tuple[Factory, ...] = (
-    Factory("smoke-t1-validity-categorical", _validity,
-            dict(model="categorical", params={"k": "4"}, n=50, lam=0.5, generations=3,
-                 replicates=200, est_replicates=40, block=100), expected_s=1.1),
+    Factory("smoke-verdict-rules", _rules, {}, expected_s=0.01),
+    Factory("smoke-t1-validity-categorical", _pieces,
+            dict(params={"k": "4"}, n=30, lam=0.5, generations=2, replicates=1500, block=1500, margin=0.2),
+            expected_s=0.3),
     Factory("smoke-phase-transition", _phase,
-            dict(n=10_000, generations=3, replicates=300, lams=(0.2, 0.8), cs=(0.5, 3.0), block=150),
-            expected_s=0.14),
+            dict(n=1000, generations=3, replicates=200, lams=(0.2, 0.8), cs=(0.5, 3.0), block=200),
+            expected_s=0.3),
     Factory("smoke-closed-form-wright-fisher", _closed,
             dict(formula="wright_fisher_heterozygosity", model="categorical", params={"k": "4"},
                  metric="heterozygosity", n=50, generations=4, replicates=1000, block=500, margin=0.05),
             expected_s=0.048),
-    Factory("smoke-optimum", _optimum, dict(n_r=50, simulate_model=None), expected_s=0.22),
+    Factory("smoke-optimum", _solvers, dict(n_r=50), expected_s=0.22),
 )
 
 LSA_T2 = {"dim": "2", "context": "6", "label_noise": "1", "steps": "100"}
 
+GAIN_CELLS = ({"lam": 0.5, "params": {"gain": "3"}}, {"lam": 0.8, "params": {"gain": "3"}})
+
+#: Ordered cheap-and-decisive first: ``stl verify --self-test`` stops a fault's run at the
+#: first failing check, so the order sets how long the self-test takes, not what it finds.
 QUICK: tuple[Factory, ...] = (
-    Factory("t1-validity-categorical", _validity,
-            dict(model="categorical", params=CAT, n=100, lam=0.5, generations=10,
-                 replicates=1000, est_replicates=200, block=500), expected_s=2.4),
-    Factory("t1-validity-categorical-replace", _validity,
-            dict(model="categorical", params=CAT, n=100, lam=0.0, generations=10,
-                 replicates=1000, est_replicates=200, block=500), expected_s=0.64),
-    Factory("t1-validity-gaussian", _validity,
-            dict(model="gaussian", params={"dim": "1"}, n=100, lam=0.5, generations=5,
-                 replicates=400, est_replicates=60, block=200), expected_s=1.9),
-    Factory("t1-validity-linreg", _validity,
-            dict(model="linreg", params={"dim": "5"}, n=100, lam=0.5, generations=5,
-                 replicates=400, est_replicates=60, block=200), expected_s=0.93),
-    Factory("t1-validity-kde", _validity,
-            dict(model="kde", params={"bandwidth": "0.3"}, n=50, lam=0.5, generations=3,
-                 replicates=120, est_replicates=30, block=60), expected_s=2.5),
-    Factory("t1-tightness-categorical", _tightness,
-            dict(model="categorical", params=CAT, ns=(50, 200), lams=(0.2, 0.8), generations=6,
-                 replicates=1000, block=1000), expected_s=0.78),
-    Factory("rate-gen-gap-categorical", _exponent,
-            dict(model="categorical", params=CAT, metric="gen_gap", ns=(50, 100, 200, 400, 800),
-                 expected=-1.0, margin=0.1, replicates=2000, block=1000,
-                 claim="T1 at i = 0: |E gen_0| ≤ β_n = O(1/n); the fitted exponent of E gen_0 in n is −1 (±0.1)."),
-            expected_s=0.73),
-    Factory("rate-dtv-categorical", _exponent,
-            dict(model="categorical", params=CAT, metric="tv_to_real", ns=(100, 200, 400, 800, 1600),
-                 expected=-0.5, margin=0.05, replicates=2000, block=1000,
-                 claim="D4's rate: E d_TV(P_θ0, D_0) ∝ n^{-1/2}; the fitted exponent is −0.5 (±0.05)."),
-            expected_s=0.64),
-    Factory("growth-shape-categorical", _growth,
-            dict(model="categorical", params=CAT, metric="tv_to_real", n=100, lams=(0.0, 0.5),
-                 generations=20, replicates=1000, plateau_margin=0.05), expected_s=0.33),
-    Factory("phase-transition-gain-learner", _phase,
-            dict(n=1_000_000, generations=5, replicates=1000, lams=(0.2, 0.5, 0.8), cs=(0.5, 1.5, 3.0)),
-            expected_s=2.1),
-    Factory("l2-attained-gain-learner", _attained,
-            dict(n=100_000, generations=6, replicates=4000, cells=((0.5, 1.5), (0.5, 3.0)), margin=0.05),
-            expected_s=1.3),
+    Factory("verdict-rules", _rules, {}, expected_s=0.01),
+    Factory("theory-identities", _identities, dict(points=12), expected_s=2.8),
+    Factory("risk-closed-forms", _risks, dict(probe=4000, replicates=60), expected_s=2.0),
+    Factory("coupling-maximal", _coupling, dict(draws=400, replicates=200), expected_s=1.2),
+    Factory("stability-constants-categorical", _constants, dict(params=CAT, n=50, replicates=200),
+            expected_s=0.2),
+    Factory("categorical-exact", _exact,
+            dict(params=CAT, configs=({"scheme": "mix", "n": 50, "lam": 0.5}, {"scheme": "replace", "n": 50, "lam": 0.0}),
+                 generations=4, replicates=12000, block=6000, margin=0.05), expected_s=3.5),
+    Factory("t1-validity-categorical", _pieces,
+            dict(params=CAT, scheme="mix", n=50, lam=0.5, generations=4, replicates=8000, block=4000, margin=0.1),
+            expected_s=1.5),
+    Factory("t1-validity-categorical-replace", _pieces,
+            dict(params=CAT, scheme="replace", n=50, lam=0.0, generations=4, replicates=8000, block=4000,
+                 margin=0.1), expected_s=0.7),
+    Factory("l2-attained-categorical", _attained,
+            dict(model="categorical", params=CAT, cells=({"lam": 0.5}, {"lam": 0.2}), n=50, generations=4,
+                 replicates=3000, block=1500, margin=0.05), expected_s=1.4),
+    Factory("l2-attained-gain", _attained,
+            dict(model="gain-bernoulli", params={}, cells=GAIN_CELLS, n=10_000, generations=3, replicates=1500,
+                 block=750, margin=0.1), expected_s=1.8),
+    Factory("phase-transition-gain", _phase,
+            dict(n=2000, generations=5, replicates=400, lams=(0.2, 0.5, 0.8), cs=(0.5, 1.5, 3.0), block=400),
+            expected_s=1.9),
     Factory("closed-form-wright-fisher", _closed,
             dict(formula="wright_fisher_heterozygosity", model="categorical", params=CAT,
                  metric="heterozygosity", n=100, generations=10, replicates=2000, margin=0.03),
@@ -143,9 +143,35 @@ QUICK: tuple[Factory, ...] = (
             dict(formula="linreg_accumulate", model="linreg", params={"dim": "5"}, metric="test_error",
                  n=50, generations=10, scheme="accumulate", replicates=4000, margin=0.05),
             expected_s=1.2),
-    Factory("optimal-synthetic-size", _optimum,
-            dict(n_r=100, simulate_model="categorical", simulate_params=CAT, generations=10,
-                 replicates=300, block=300), expected_s=0.9),
+    Factory("rate-gen-gap-categorical", _exponent,
+            dict(model="categorical", params=CAT, metric="gen_gap", ns=(50, 100, 200, 400, 800),
+                 expected=-1.0, margin=0.1, replicates=2000, block=1000,
+                 claim="T1 at i = 0: |E gen_0| ≤ β_n = O(1/n); the fitted exponent of E gen_0 in n is −1 (±0.1)."),
+            expected_s=0.73),
+    Factory("rate-dtv-categorical", _exponent,
+            dict(model="categorical", params=CAT, metric="tv_to_real", ns=(100, 200, 400, 800, 1600),
+                 expected=-0.5, margin=0.05, replicates=2000, block=1000,
+                 claim="D4's rate: E d_TV(P_θ0, D_0) ∝ n^{-1/2}; the fitted exponent is −0.5 (±0.05)."),
+            expected_s=0.64),
+    Factory("growth-shape-categorical", _growth,
+            dict(model="categorical", params=CAT, metric="tv_to_real", n=100, lams=(0.0, 0.5),
+                 generations=20, replicates=1000, plateau_margin=0.05), expected_s=0.33),
+    Factory("t1-validity-gaussian", _validity,
+            dict(model="gaussian", params={"dim": "1"}, n=100, lam=0.5, generations=5,
+                 replicates=400, est_replicates=60, block=200), expected_s=3.5),
+    Factory("t1-validity-linreg", _validity,
+            dict(model="linreg", params={"dim": "5"}, n=100, lam=0.5, generations=5,
+                 replicates=400, est_replicates=60, block=200), expected_s=0.9),
+    Factory("t1-validity-kde", _validity,
+            dict(model="kde", params={"bandwidth": "0.3"}, n=50, lam=0.5, generations=3,
+                 replicates=120, est_replicates=30, block=60), expected_s=2.1),
+    Factory("t1-tightness-categorical", _tightness,
+            dict(model="categorical", params=CAT, ns=(50, 200), lams=(0.2, 0.8), generations=6,
+                 replicates=1000, block=1000), expected_s=1.2),
+    Factory("t3-solver-consistency", _solvers, dict(n_r=100), expected_s=3.1),
+    Factory("t3-simulated-optimum", _simulated_optimum,
+            dict(n_r=50, grid=(0, 12, 25, 50, 100, 200), params=CAT, generations=4, replicates=8000, block=4000,
+                 margin=0.05), expected_s=8.0),
     # Label noise σ_s = 1 makes each synthetic generation move the parent visibly, so 12
     # generations of 80 replicates separate λ = 0 from a λ above the measured λ_c ≈ 0.89 of
     # this learner (n = 100, σ_s = 1; stl.numerics.icl.stability) on two CPU cores (~30 s).
@@ -155,9 +181,18 @@ QUICK: tuple[Factory, ...] = (
 )
 
 FULL_EXTRA: tuple[Factory, ...] = (
-    Factory("t1-validity-categorical-grid", _validity,
-            dict(model="categorical", params={"k": "20"}, n=400, lam=0.2, generations=20,
-                 replicates=2000, est_replicates=400, block=500), expected_s=1.8),
+    Factory("categorical-exact-grid", _exact,
+            dict(params={"k": "5"}, configs=({"scheme": "mix", "n": 40, "lam": 0.25}, {"scheme": "fresh", "n": 40, "lam": 0.5},
+                                               {"scheme": "mix", "n": 80, "lam": 0.75}),
+                 generations=10, replicates=30000, block=10000, margin=0.03), expected_s=20.0),
+    Factory("t1-validity-categorical-grid", _pieces,
+            dict(params={"k": "5"}, scheme="mix", n=80, lam=0.25, generations=10, replicates=20000, block=5000,
+                 margin=0.05), expected_s=8.0),
+    Factory("l2-attained-gain-long", _attained,
+            dict(model="gain-bernoulli", params={}, n=40_000, generations=4, replicates=4000, block=1000,
+                 cells=({"lam": 0.3, "params": {"gain": "1.2"}}, {"lam": 0.5, "params": {"gain": "1.5"}},
+                        {"lam": 0.7, "params": {"gain": "3"}}, {"lam": 0.0, "params": {"gain": "1.5"}}),
+                 margin=0.05), expected_s=60.0),
     Factory("t1-validity-gaussian-2d", _validity,
             dict(model="gaussian", params={"dim": "2"}, n=200, lam=0.3, generations=10,
                  replicates=1000, est_replicates=200, block=250), expected_s=5.0),
@@ -173,14 +208,10 @@ FULL_EXTRA: tuple[Factory, ...] = (
     Factory("growth-shape-gaussian-mean", _growth,
             dict(model="gaussian", params={"dim": "1"}, metric="mean_error", n=100, lams=(0.0, 0.3, 0.7),
                  generations=30, replicates=4000, plateau_margin=0.2, block=1000), expected_s=2.7),
-    Factory("phase-transition-gain-learner-grid", _phase,
-            dict(n=1_000_000, generations=8, replicates=4000,
-                 lams=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), cs=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
-                 block=1000), expected_s=99.0),
-    Factory("l2-attained-gain-learner-long", _attained,
-            dict(n=1_000_000, generations=10, replicates=20000,
-                 cells=((0.5, 1.5), (0.3, 1.2), (0.7, 3.0), (0.0, 1.5)), margin=0.05, block=5000),
-            expected_s=32.0),
+    Factory("phase-transition-gain-grid", _phase,
+            dict(n=5000, generations=8, replicates=1000,
+                 lams=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), cs=(0.5, 1.5, 2.0, 2.5, 3.0, 4.0),
+                 block=1000), expected_s=40.0),
     Factory("closed-form-gaussian-unbiased-variance", _closed,
             dict(formula="gaussian_variance", model="gaussian", params={"dim": "1", "estimator": "unbiased"},
                  metric="variance", n=100, generations=10, replicates=20000, margin=0.05, block=5000),
@@ -198,9 +229,9 @@ FULL_EXTRA: tuple[Factory, ...] = (
     Factory("t2-depth-transformer", _t2_depth,
             dict(params={"dim": "2", "context": "4", "width": "8", "heads": "2", "steps": "100"},
                  layers=(1, 3), n=64, replicates=8, neighbours=4, block=4), expected_s=28.0),
-    Factory("optimal-synthetic-size-gaussian", _optimum,
-            dict(n_r=100, a=0.2, simulate_model="gaussian", simulate_params={"dim": "1"}, generations=10,
-                 replicates=1000, block=500), expected_s=0.83),
+    Factory("t3-simulated-optimum-long", _simulated_optimum,
+            dict(n_r=100, grid=(0, 25, 50, 100, 200, 400, 800), params=CAT, generations=10, replicates=10000,
+                 block=5000, margin=0.05), expected_s=40.0),
 )
 
 SUITES: Mapping[str, tuple[Factory, ...]] = FrozenDict({

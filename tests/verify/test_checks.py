@@ -1,4 +1,9 @@
-"""The model-based checks can pass and, given a wrong claim, fail."""
+"""The checks can pass and, given a wrong formula, constant, estimator or loop, fail.
+
+The full catalogue of deliberate faults runs through ``stl verify --self-test``
+(:mod:`stl.verify.selftest`, ``tests/verify/test_selftest.py``); here each check kind is
+shown to pass on the toolkit and to fail on one fault of its own.
+"""
 
 import math
 
@@ -6,39 +11,43 @@ import numpy as np
 import pytest
 
 from stl.verify.checks.closed_forms import closed_form_check
-from stl.verify.checks.phase import gain_learner_block, l2_value, phase_transition_check
+from stl.verify.checks.exact import categorical_exact_check, stability_constants_check, t1_pieces_check
+from stl.verify.checks.identities import theory_identities_check
+from stl.verify.checks.model_facts import coupling_check, risk_check
+from stl.verify.checks.phase import l2_attained_check, phase_transition_check
 from stl.verify.checks.rates import exponent_check
-from stl.verify.checks.validity import t1_validity_check
+from stl.verify.checks.validity import t1_tightness_check, t1_validity_check
+from stl.verify.checks.verdict_rules import verdict_rules_check
+
+CAT = {"k": "5"}
 
 
-def test_gain_learner_split_invariance():
-    whole = gain_learner_block(n=1000, lam=0.5, c=2.0, generations=3, seed=4, first=0, count=20)
-    parts = np.concatenate([gain_learner_block(n=1000, lam=0.5, c=2.0, generations=3, seed=4, first=0, count=7),
-                            gain_learner_block(n=1000, lam=0.5, c=2.0, generations=3, seed=4, first=7, count=13)])
-    assert np.array_equal(whole, parts)
+def test_phase_check_passes_on_both_sides_of_lambda_c():
+    res = phase_transition_check(n=1000, generations=4, replicates=200, lams=(0.2, 0.8), cs=(0.5, 3.0),
+                                 block=200).run(seed=2)
+    assert {c["side"] for c in res.details["cells"]} == {"stable (λ > λ_c)", "unstable (λ < λ_c)"}
+    assert res.verdict == "pass" and res.relation in ("<=", ">=")
 
 
-def test_l2_value_matches_theory():
-    from stl.theory.results.recursive_stability import recursive_stability_bound
+def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
+    """L2 is attained exactly: an L2 value 4 % off (inside a ±10 % margin) is contradicted."""
+    import stl.verify.constants as vc
 
-    f = recursive_stability_bound().lambdify()
-    for lam, c in ((0.5, 1.5), (0.2, 0.5), (0.0, 2.0)):
-        n = 100
-        rho = (1 - lam) * c
-        for i in range(4):
-            assert l2_value(c / n, rho, i, lam > 0) == pytest.approx(f(n=n, lam=lam, i=i, tau_n=c / n))
-
-
-def test_phase_check_passes_on_both_sides_of_rho_1():
-    res = phase_transition_check(n=10_000, generations=3, replicates=300, lams=(0.2, 0.8), cs=(0.5, 3.0),
-                                 block=150).run(seed=2)
-    regimes = {c["regime"] for c in res.details["cells"]}
-    assert regimes == {"stable", "unstable"} and res.verdict == "pass"
+    chk = l2_attained_check("l2", "categorical", CAT, cells=({"lam": 0.5},), n=40, generations=3,
+                            replicates=6000, block=3000, margin=0.1)
+    assert chk.run(seed=0).verdict == "pass"
+    real = vc.l2_function
+    monkeypatch.setattr(vc, "l2_function", lambda: (lambda **kw: 1.04 * real()(**kw)))
+    assert chk.run(seed=0).verdict == "fail"
 
 
 def test_validity_fails_when_the_bound_is_too_small(monkeypatch):
     import stl.verify.constants as vc
 
+    chk = t1_validity_check("gaussian", {"dim": "1"}, n=50, lam=0.5, generations=2, replicates=300,
+                            est_replicates=30, name="shrunk")
+    good = chk.run(seed=0)
+    assert good.verdict == "pass" and "estimated_caveat" in good.details
     real = vc.t1_general
 
     def shrunk():
@@ -46,10 +55,104 @@ def test_validity_fails_when_the_bound_is_too_small(monkeypatch):
         return (lambda **kw: 0.01 * total(**kw)), stab, shift
 
     monkeypatch.setattr(vc, "t1_general", shrunk)
-    monkeypatch.setattr(vc, "t1_analytic", lambda *a, **k: None)
-    res = t1_validity_check("categorical", {"k": "4"}, n=50, lam=0.5, generations=2, replicates=300,
-                            est_replicates=30, name="shrunk").run(seed=0)
-    assert res.verdict == "fail"
+    assert chk.run(seed=0).verdict == "fail"
+
+
+def test_exact_check_fails_for_a_smoothed_learner(monkeypatch):
+    from stl.numerics.models.categorical import CategoricalModel, CategoricalParams
+    from stl.numerics.models._batched import row_bincount
+
+    chk = categorical_exact_check("exact", CAT, configs=({"scheme": "mix", "n": 30, "lam": 0.5},),
+                                  generations=2, replicates=4000, block=4000, margin=0.1)
+    assert chk.run(seed=1).verdict == "pass"
+
+    def laplace(self, data, *, streams=None, warm=None):
+        return CategoricalParams((row_bincount(data, self.k) + 1.0) / (data.shape[1] + self.k))
+
+    monkeypatch.setattr(CategoricalModel, "fit", laplace)
+    assert chk.run(seed=1).verdict == "fail"
+
+
+def test_pieces_check_reports_factors_and_fails_on_a_shrunk_piece_bound(monkeypatch):
+    import stl.verify.constants as vc
+
+    chk = t1_pieces_check("pieces", CAT, n=30, lam=0.5, generations=2, replicates=4000, block=4000, margin=0.2)
+    res = chk.run(seed=0)
+    assert res.verdict == "pass"
+    assert all(f >= 1 for f in res.details["bound_over_exact"]["c"])
+    real = vc.piece_bound_functions
+
+    def shrunk():
+        out = dict(real())
+        out["c"] = lambda **kw: 0.3 * real()["c"](**kw)   # below the exact synthetic piece
+        return out
+
+    monkeypatch.setattr(vc, "piece_bound_functions", shrunk)
+    assert chk.run(seed=0).verdict == "fail"
+
+
+def test_constants_check_fails_for_a_wrong_beta(monkeypatch):
+    from stl.verify import constants as vc
+
+    chk = stability_constants_check("constants", CAT, n=30, replicates=100)
+    assert chk.run(seed=0).verdict == "pass"
+    real = vc.analytic_constants
+
+    def wrong(model, params, n):
+        c = real(model, params, n)
+        return vc.NumericConstants(c.model, c.n, 0.5 * c.beta_n, c.tau_n, c.M, c.d_tv, c.notes, c.source)
+
+    monkeypatch.setattr(vc, "analytic_constants", wrong)
+    assert chk.run(seed=0).verdict == "fail"
+
+
+def test_coupling_check_fails_for_an_independent_coupling(monkeypatch):
+    from stl.numerics.models.categorical import CategoricalModel
+
+    chk = coupling_check("coupling", cases=({"model": "categorical", "params": CAT, "n": 20},), draws=400,
+                         replicates=200)
+    assert chk.run(seed=0).verdict == "pass"
+
+    def independent(self, a, b, streams, count, purpose="coupling"):
+        xa = self.sample(a, streams, count, purpose=purpose)
+        xb = self.sample(b, streams, count, purpose=purpose + "-b")
+        return xa, xb, xa != xb
+
+    monkeypatch.setattr(CategoricalModel, "sample_coupled", independent)
+    assert chk.run(seed=0).verdict == "fail"
+
+
+def test_risk_check_fails_for_a_wrong_closed_form(monkeypatch):
+    from stl.numerics.models.linreg import LinRegModel
+
+    chk = risk_check("risks", cases=({"model": "linreg", "params": {"dim": "3"}, "n": 20},), probe=4000,
+                     replicates=60)
+    assert chk.run(seed=0).verdict == "pass"
+    real = LinRegModel.risk_under
+    monkeypatch.setattr(LinRegModel, "risk_under", lambda self, p, law, streams=None: 1.05 * real(self, p, law))
+    assert chk.run(seed=0).verdict == "fail"
+
+
+def test_identities_check_fails_for_an_off_by_one_shift(monkeypatch):
+    import sympy as sp
+
+    from stl.theory.results import shift
+    from stl.theory.symbols import i
+
+    chk = theory_identities_check("ids", points=4)
+    assert chk.run(seed=0).verdict == "pass"
+    real = shift.shift_closed_form
+    monkeypatch.setattr(shift, "shift_closed_form", lambda: real().subs(i, i + 1))
+    assert chk.run(seed=0).verdict == "fail"
+    assert sp.Symbol  # sympy is what the identities are built with
+
+
+def test_verdict_rules_check_fails_for_a_lenient_rule(monkeypatch):
+    from stl.verify.checks import verdicts
+
+    assert verdict_rules_check("rules").run(seed=0).verdict == "pass"
+    monkeypatch.setattr(verdicts, "at_most", lambda m, b: "pass" if m.ci_low <= b else "fail")
+    assert verdict_rules_check("rules").run(seed=0).verdict == "fail"
 
 
 def test_closed_form_detects_the_wrong_formula():
@@ -58,8 +161,7 @@ def test_closed_form_detects_the_wrong_formula():
                             "variance", n=20, generations=4, replicates=2000, margin=0.15)
     from stl.verify.checks import closed_forms as cf
 
-    res_right = chk.run(seed=0)
-    assert res_right.verdict == "pass"  # the formula module knows the unbiased case
+    assert chk.run(seed=0).verdict == "pass"  # the formula module knows the unbiased case
     orig = cf.FORMULAS["gaussian_variance"]
     try:
         cf.FORMULAS["gaussian_variance"] = lambda n, generations, scale=1.0, **_: orig(n, generations, scale, "mle")
@@ -72,16 +174,6 @@ def test_rate_check_fails_for_a_wrong_exponent():
     chk = exponent_check("wrong-rate", "categorical", {"k": "4"}, "tv_to_real", ns=(100, 200, 400, 800),
                          expected=-1.0, margin=0.05, replicates=1000)
     assert chk.run(seed=0).verdict == "fail"
-
-
-def test_clip_is_flagged_and_only_shrinks_delta():
-    both = gain_learner_block(n=100, lam=0.0, c=3.0, generations=6, seed=0, first=0, count=200, with_clip=True)
-    delta, clip = both[:, 0, :], both[:, 1, :]
-    assert clip[:, -1].mean() > 0.5                     # an unstable loop with small n reaches the clip
-    assert np.all(np.diff(clip, axis=1) >= 0)            # "has clipped" never switches back off
-    assert np.array_equal(delta, gain_learner_block(n=100, lam=0.0, c=3.0, generations=6, seed=0, first=0,
-                                                    count=200))
-    assert delta[:, -1].mean() < l2_value(3.0 / 100, 3.0, 6, kept_real=False)
 
 
 def test_closed_form_fails_when_the_formula_is_off_by_less_than_the_margin(monkeypatch):
@@ -114,60 +206,39 @@ def test_formula_latex_comes_from_theory():
     from stl.theory.results import optimal_size as T3
     from stl.theory.results.theorem1 import theorem1_bound
     from stl.theory.symbols import to_latex
-    from stl.verify.checks.optimum import optimum_check
-    from stl.verify.checks.phase import l2_attained_check
-    from stl.verify.checks.validity import t1_tightness_check
+    from stl.verify.checks.optimum import solver_consistency_check
 
     assert t1_validity_check("categorical", name="x").claim_latex == theorem1_bound().statement_latex()
     assert to_latex(theorem1_bound().rhs(), order="none") in t1_tightness_check().claim_latex
     l2 = get("recursive-stability").result
-    assert l2_attained_check().claim_latex.endswith(to_latex(l2.rhs(), order="none"))
+    assert l2_attained_check("x").claim_latex.endswith(to_latex(l2.rhs(), order="none"))
     assert l2.statement_latex() in phase_transition_check().claim_latex
-    assert to_latex(T3.optimal_synthetic_size_public(), order="none") in optimum_check().claim_latex
+    assert to_latex(T3.optimal_synthetic_size_public(), order="none") in solver_consistency_check().claim_latex
 
 
-def test_tightness_ratio_interval_brackets_the_ratio():
-    """The reported interval of bound/|E gen_i| is [bound/ci_high, bound/ci_low] — a real
-    interval with a standard error, not [lower limit, point estimate]."""
-    from stl.verify.checks.validity import t1_tightness_check
-
-    res = t1_tightness_check(ns=(50,), lams=(0.5,), generations=1, replicates=300, block=300).run(seed=0)
-    m = res.measured
-    assert m.ci_low < m.value < m.ci_high and math.isfinite(m.stderr) and m.stderr > 0
-    cell = min(res.details["cells"], key=lambda c: c["ratio_low"])
-    assert m.ci_high == pytest.approx(cell["ratio_high"])
+def test_tightness_is_measured_against_the_exact_values():
+    res = t1_tightness_check(ns=(50,), lams=(0.5,), generations=2, replicates=500, block=500).run(seed=0)
+    assert res.verdict == "pass"
+    for cell in res.details["cells"]:
+        assert cell["ratio_exact"] >= 1 and math.isfinite(cell["ratio_exact"])
+    assert res.measured.value == pytest.approx(min(c["ratio_exact"] for c in res.details["cells"]))
 
 
-def test_optimum_row_is_scipy_against_sympy(monkeypatch):
-    """measured = scipy's n_s*, predicted = the sympy closed form; a disagreeing solver fails."""
+def test_solver_disagreement_fails(monkeypatch):
     pytest.importorskip("cvxpy")
-    from stl.verify.checks import optimum
-    from stl.verify.optimal_size import Problem, by_sympy
+    from stl.verify import optimal_size
+    from stl.verify.checks.optimum import solver_consistency_check
 
-    res = optimum.optimum_check(n_r=50, simulate_model=None, name="opt").run(seed=0)
-    expected = by_sympy(Problem(n_r=50))["n_s"]
-    assert res.verdict == "pass" and expected > 0
-    assert res.predicted == expected and res.measured.value == expected
-    real = optimum.by_scipy
-    monkeypatch.setattr(optimum, "by_scipy", lambda p: {**real(p), "n_s": real(p)["n_s"] + 5})
-    bad = optimum.optimum_check(n_r=50, simulate_model=None, name="opt").run(seed=0)
-    assert bad.verdict == "fail" and bad.measured.value == expected + 5
+    assert solver_consistency_check(n_r=50, name="opt").run(seed=0).verdict == "pass"
+    real = optimal_size.by_scipy
+    monkeypatch.setattr(optimal_size, "by_scipy", lambda p: {**real(p), "n_s": real(p)["n_s"] + 5})
+    bad = solver_consistency_check(n_r=50, name="opt").run(seed=0)
+    assert bad.verdict == "fail" and "scipy" in bad.details["decided_by"]
 
 
-def test_headline_relations_are_comparisons_not_info():
-    res = phase_transition_check(n=10_000, generations=3, replicates=300, lams=(0.2, 0.8), cs=(0.5, 3.0),
-                                 block=150).run(seed=2)
-    assert res.relation in ("<=", ">=", "==")
-
-
-def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
-    """L2 is attained exactly by the gain learner: an L2 value 4 % off (inside the ±5 %
-    margin) is contradicted by the data and must fail."""
-    from stl.verify.checks import phase
-    from stl.verify.checks.phase import l2_attained_check
-
-    chk = l2_attained_check(n=10_000, generations=2, replicates=4000, cells=((0.5, 1.5),), block=2000)
-    assert chk.run(seed=0).verdict == "pass"
-    real = phase.l2_value
-    monkeypatch.setattr(phase, "l2_value", lambda *a, **k: 1.04 * real(*a, **k))
-    assert chk.run(seed=0).verdict == "fail"
+def test_power_is_written_into_the_details():
+    res = categorical_exact_check("p", CAT, configs=({"scheme": "replace", "n": 30, "lam": 0.0},),
+                                  generations=1, replicates=2000, block=2000, margin=0.1).run(seed=0)
+    power = res.details["rows"][0]["power"]
+    assert {"min_detectable_deviation", "replicates_needed", "underpowered"} <= set(power)
+    assert np.isfinite(power["min_detectable_deviation"])

@@ -146,7 +146,7 @@ def test_list_shows_each_checks_claim_and_expected_runtime(capsys):
 
     code, out, _ = run(capsys, "verify", "--list")
     assert code == 0
-    assert "T1 holds for the categorical model" in out and "~2 s" in out
+    assert "T1 holds for the gaussian model" in out and "~2 s" in out
     code, out, _ = run(capsys, "verify", "--list", "--format", "json")
     doc = json.loads(out)["suites"]
     assert [c["name"] for c in doc["quick"]] == [f.name for f in SUITES["quick"]]

@@ -124,7 +124,7 @@ def test_two_concurrent_verify_processes_cannot_share_a_directory(tmp_path):
     out = tmp_path / "report"
     cmd = [sys.executable, "-m", "stl.verify.cli.main", "verify", "--out", str(out), "--quiet", "--no-figures"]
     long_suite = ["--suite", "smoke", "t1-validity-categorical", "t1-validity-kde", "t1-validity-gaussian",
-                  "phase-transition-gain-learner", "t1-validity-linreg"]
+                  "t3-simulated-optimum", "t1-validity-linreg"]
     first = subprocess.Popen([*cmd, *long_suite, "--seed", "1"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     try:

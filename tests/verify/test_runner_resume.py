@@ -222,7 +222,7 @@ def test_a_cli_run_killed_inside_a_check_resumes_inside_it(tmp_path, sig):
     multi-task check: the rerun continues from the stored tasks, leaves no temporary
     file, and reports the same numbers as a clean run."""
     out = tmp_path / "killed"
-    suite = ["t1-validity-categorical"]
+    suite = ["t3-simulated-optimum"]  # twelve tasks of a third of a second each
     proc = subprocess.Popen(_stl("verify", "--suite", *suite, "--out", str(out), "--quiet", "--no-figures"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     tasks = out / "tasks" / suite[0]

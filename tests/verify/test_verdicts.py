@@ -190,8 +190,8 @@ def test_replicate_means_use_student_t_for_small_samples():
 def test_estimated_constants_upper_limit_uses_student_t():
     from scipy.stats import t as student_t
 
-    from stl.verify.checks.validity import _upper
+    from stl.verify.checks.validity import upper_limit
 
     v = np.array([[1.0], [2.0], [4.0], [7.0]])
     se = v.std(ddof=1) / 2.0
-    assert float(_upper(v, 1.959963984540054)[0]) == pytest.approx(v.mean() + student_t.ppf(0.975, 3) * se)
+    assert float(upper_limit(v, 1.959963984540054)[0]) == pytest.approx(v.mean() + student_t.ppf(0.975, 3) * se)

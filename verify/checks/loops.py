@@ -20,7 +20,7 @@ import numpy as np
 from stl.verify.checks.blocks import pool_rows
 
 #: Which estimator functions :func:`estimator_block` may call (name → numerics function).
-ESTIMATORS: tuple[str, ...] = ("beta", "tau", "gamma", "dtv")
+ESTIMATORS: tuple[str, ...] = ("beta", "tau", "gamma", "dtv", "pieces")
 
 
 def build_model(model: str, params: Mapping[str, str]):
@@ -56,7 +56,8 @@ def loop_block(model: str, params: Mapping[str, str], scheme: str, n: int, lam: 
 
 
 def estimator_block(estimator: str, model: str, params: Mapping[str, str], scheme: str, n: int,
-                    lam: float, generations: int, seed: int, first: int, count: int) -> dict:
+                    lam: float, generations: int, seed: int, first: int, count: int,
+                    options: Mapping | None = None) -> dict:
     """One numerics estimator on a replicate block: ``{"values": per-replicate array, "method", "proxy"}``.
 
     For ``gamma`` also ``differ`` (the per-generation fraction of differing synthetic
@@ -66,20 +67,25 @@ def estimator_block(estimator: str, model: str, params: Mapping[str, str], schem
     from stl.numerics import estimators as E
 
     m = build_model(model, params)
+    opts = dict(options or {})
     if estimator == "beta":
-        est = E.estimate_beta(m, n, count, seed, first)
+        est = E.estimate_beta(m, n, count, seed, first, **opts)
     elif estimator == "tau":
-        est = E.estimate_tau(m, n, count, seed, first)
+        est = E.estimate_tau(m, n, count, seed, first, **opts)
     elif estimator == "gamma":
-        est = E.estimate_gamma(m, scheme, n, lam, generations, count, seed, first)
+        est = E.estimate_gamma(m, scheme, n, lam, generations, count, seed, first, **opts)
     elif estimator == "dtv":
-        est = E.estimate_dtv(m, scheme, n, lam, generations, count, seed, first)
+        est = E.estimate_dtv(m, scheme, n, lam, generations, count, seed, first, **opts)
+    elif estimator == "pieces":
+        pieces = E.estimate_t1_pieces(m, scheme, n, lam, generations, count, seed, first, **opts)
+        return {key: np.asarray(e.per_replicate) for key, e in pieces.items()} | {
+            "method": pieces["a"].method}
     else:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     out = {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy)}
     if estimator == "gamma":
-        out.update(differ=np.asarray(est.details["synthetic_differ"]), maximal=bool(m.has_maximal_coupling),
-                   tv_exact=bool(m.tv_exact))
+        out.update(differ=np.asarray(est.details["synthetic_differ"]), coupling=m.coupling,
+                   maximal=m.coupling == "maximal", tv_exact=bool(m.tv_exact))
     return out
 
 

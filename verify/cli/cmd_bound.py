@@ -42,6 +42,9 @@ def register(subparsers) -> None:
         "bound", help="measured E gen_i beside the T1 bound (analytic and estimated constants)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_simulation_options(parser)
+    parser.add_argument("--metric", action="append", metavar="NAME", default=None,
+                        help="report only this metric (repeatable; default: all of " + ", ".join(BOUND_METRICS)
+                        + "); the constant estimators run only for estimated metrics")
     parser.add_argument("--est-replicates", type=T.COUNT(2, T.MAX_REPLICATES), default=None,
                         help="replicates for the constant estimators (default: min(replicates, 200))")
     _lazy_help(parser, EXAMPLES)
@@ -62,8 +65,11 @@ def handler(args: argparse.Namespace) -> int:
     from stl.verify.checks.loops import param_texts
 
     params = {**param_texts(model), **_param_texts(args)}
+    metrics = None
+    if args.metric is not None:
+        metrics = tuple(dict.fromkeys(args.metric))
     records, extra = bound_records(args.model, params, scheme, args.generations, args.replicates, est_r,
-                                   args.seed, model=model, quiet=args.quiet)
+                                   args.seed, model=model, quiet=args.quiet, metrics=metrics)
     config.update(extra)
     config["est_replicates"] = est_r
     return finish(args, config, records)
@@ -75,70 +81,91 @@ def _param_texts(args) -> dict[str, str]:
     return parse_assignments(args.param, "--param")
 
 
+#: Every metric ``stl bound`` can report (DESIGN.md names first).
+BOUND_METRICS = ("gen_gap", "bound_analytic", "bound_estimated", "term_stability", "term_shift",
+                 "term_stability_estimated", "term_shift_estimated")
+_ESTIMATED = {"bound_estimated", "term_stability_estimated", "term_shift_estimated"}
+
+
 def bound_records(model_name: str, params: dict[str, str], scheme, generations: int, replicates: int,
-                  est_replicates: int, seed: int, model=None, quiet: bool = True):
-    """Tidy records (DESIGN.md) of ``gen_gap``, both bounds and the terms; plus config notes."""
+                  est_replicates: int, seed: int, model=None, quiet: bool = True,
+                  metrics: tuple[str, ...] | None = None):
+    """Tidy records (DESIGN.md) of ``gen_gap``, both bounds and the terms; plus config notes.
+
+    ``metrics`` keeps only those records; the constant estimators run only when an
+    estimated metric is asked for (or the terms, where theory has no analytic constants).
+    """
     from stl.numerics import estimators as E
     from stl.numerics.loop import run_loop
     from stl.verify.checks.validity import evaluate_config
+    from stl.verify.constants import t1_analytic
 
     if model is None:
         from stl.verify.checks.loops import build_model
         model = build_model(model_name, params)
+    wanted = BOUND_METRICS if metrics is None else tuple(metrics)
+    unknown = [m for m in wanted if m not in BOUND_METRICS]
+    if unknown:
+        raise InputError("--metric", ", ".join(unknown), ", ".join(BOUND_METRICS))
+    have_analytic = t1_analytic(model_name, params) is not None
+    estimate = bool(_ESTIMATED & set(wanted)) or (not have_analytic and bool({"term_stability", "term_shift"}
+                                                                             & set(wanted)))
     n, lam = scheme.n, scheme.lam
     progress = TerminalProgress("bound: loop generations", quiet=quiet)
     traj = run_loop(model, scheme, n, lam, generations, replicates, seed, progress=progress,
                     metrics=("gen_gap",))
-    prog_est = TerminalProgress("bound: estimating constants", quiet=quiet)
-    beta = E.estimate_beta(model, n, est_replicates, seed)
-    prog_est(1, 3)
-    gam = E.estimate_gamma(model, scheme, n, lam, generations, est_replicates, seed)
-    prog_est(2, 3)
-    dtv = E.estimate_dtv(model, scheme, n, lam, generations, est_replicates, seed)
-    prog_est(3, 3)
+    data = {"gen_gap": traj.values["gen_gap"]}
+    if estimate:
+        prog_est = TerminalProgress("bound: estimating constants", quiet=quiet)
+        beta = E.estimate_beta(model, n, est_replicates, seed)
+        prog_est(1, 3)
+        gam = E.estimate_gamma(model, scheme, n, lam, generations, est_replicates, seed)
+        prog_est(2, 3)
+        dtv = E.estimate_dtv(model, scheme, n, lam, generations, est_replicates, seed)
+        prog_est(3, 3)
+        data.update({"beta": {"values": beta.per_replicate, "method": beta.method, "proxy": beta.proxy},
+                     "gamma": {"values": gam.per_replicate, "method": gam.method, "proxy": gam.proxy,
+                               "differ": gam.details["synthetic_differ"], "coupling": model.coupling,
+                               "tv_exact": bool(model.tv_exact)},
+                     "dtv": {"values": dtv.per_replicate, "method": dtv.method, "proxy": dtv.proxy}})
     cfg = {"model": model_name, "params": params, "scheme": scheme.name, "n": n, "lam": lam,
            "generations": generations, "replicates": replicates, "est_replicates": est_replicates,
-           "block": max(replicates, est_replicates), "estimated": True, "M": float(model.loss_bound)}
-    outputs = [{"gen_gap": traj.values["gen_gap"]},
-               {"values": beta.per_replicate, "method": beta.method, "proxy": beta.proxy},
-               {"values": gam.per_replicate, "method": gam.method, "proxy": gam.proxy,
-                "differ": gam.details["synthetic_differ"], "maximal": bool(model.has_maximal_coupling),
-                "tv_exact": bool(model.tv_exact)},
-               {"values": dtv.per_replicate, "method": dtv.method, "proxy": dtv.proxy}]
-    ev = evaluate_config(cfg, outputs)
+           "block": max(replicates, est_replicates), "estimated": estimate, "M": float(model.loss_bound)}
+    ev = evaluate_config(cfg, data)
     mean = traj.mean("gen_gap")
     se = traj.stderr("gen_gap")
+    nan = math.nan
     records = []
-    have_analytic = "bound_analytic" in ev
-    terms = ev["analytic_terms"] if have_analytic else ev["estimated_terms"]
+    terms = ev["analytic_terms"] if have_analytic else ev.get("estimated_terms")
     for g in range(generations + 1):
-        rows = [("gen_gap", float(mean[g]), float(se[g]), replicates)]
-        # bound_analytic is always a record (DESIGN.md); without analytic constants its mean
-        # is null (config.analytic_missing says which constant theory lacks)
-        rows.append(("bound_analytic", float(ev["bound_analytic"][g]) if have_analytic else math.nan,
-                     0.0 if have_analytic else math.nan, 0))
-        rows.append(("bound_estimated", float(ev["bound_estimated"][g]), math.nan, est_replicates))
-        n_terms = 0 if have_analytic else est_replicates
-        rows.append(("term_stability", float(terms["stability"][g]), 0.0 if have_analytic else math.nan, n_terms))
-        rows.append(("term_shift", float(terms["shift"][g]), 0.0 if have_analytic else math.nan, n_terms))
-        if have_analytic:
-            rows.append(("term_stability_estimated", float(ev["estimated_terms"]["stability"][g]), math.nan,
-                         est_replicates))
-            rows.append(("term_shift_estimated", float(ev["estimated_terms"]["shift"][g]), math.nan,
-                         est_replicates))
-        for metric, m, s, r in rows:
-            records.append({"generation": g, "metric": metric, "mean": m, "stderr": s, "n_replicates": r})
-    extra = {"terms_from": "analytic" if have_analytic else "estimated",
-             "analytic_available": have_analytic,
-             "estimated_constants": {k: v for k, v in ev["estimated_constants"].items()},
+        rows = {"gen_gap": (float(mean[g]), float(se[g]), replicates),
+                # bound_analytic is always a record (DESIGN.md); without analytic constants its mean
+                # is null (config.analytic_missing says which constant theory lacks)
+                "bound_analytic": ((float(ev["bound_analytic"][g]), 0.0, 0) if have_analytic else (nan, nan, 0))}
+        if estimate:
+            rows["bound_estimated"] = (float(ev["bound_estimated"][g]), nan, est_replicates)
+            rows["term_stability_estimated"] = (float(ev["estimated_terms"]["stability"][g]), nan, est_replicates)
+            rows["term_shift_estimated"] = (float(ev["estimated_terms"]["shift"][g]), nan, est_replicates)
+        if terms is not None:
+            n_terms = 0 if have_analytic else est_replicates
+            s_term = 0.0 if have_analytic else nan
+            rows["term_stability"] = (float(terms["stability"][g]), s_term, n_terms)
+            rows["term_shift"] = (float(terms["shift"][g]), s_term, n_terms)
+        for metric in wanted:
+            if metric in rows:
+                m, s_, r = rows[metric]
+                records.append({"generation": g, "metric": metric, "mean": m, "stderr": s_, "n_replicates": r})
+    extra = {"terms_from": "analytic" if have_analytic else "estimated", "analytic_available": have_analytic,
              "bound_note": ("T1 bounds |E gen_i|; estimated constants are plugged in at the upper limits "
-                            "of their 95% confidence intervals")}
+                            "of their 95% confidence intervals, and are lower estimates of suprema (the worst "
+                            "of a few random neighbours), so a bound built from them is not guaranteed")}
+    if estimate:
+        extra["estimated_constants"] = dict(ev["estimated_constants"])
     if not have_analytic:
         from stl.verify.constants import analytic_constants
         c = analytic_constants(model_name, params, n)
         extra["analytic_missing"] = c.missing() or ["theory module"]
-    viol = [g for g in range(generations + 1)
-            if abs(mean[g]) - 1.96 * se[g] > min(ev.get("bound_analytic", [math.inf] * (g + 1))[g],
-                                                  ev["bound_estimated"][g])]
-    extra["generations_violating"] = viol
+    bounds = [ev[k] for k in ("bound_analytic", "bound_estimated") if k in ev]
+    extra["generations_violating"] = [g for g in range(generations + 1)
+                                      if bounds and abs(mean[g]) - 1.96 * se[g] > min(b[g] for b in bounds)]
     return records, extra
