@@ -11,8 +11,9 @@ parentheses, the public symbol names of DESIGN.md, the constants ``pi``, ``E``,
 access, subscripts, strings, lambdas, keywords, dunder names, unknown names) is refused.
 
 Size is capped too, because sympy computes exactly whatever it is given: every number
-built must lie within ``10^±MAX_DIGITS`` (``10**10000``, ``exp(exp(exp(10)))`` are refused
-before they are computed), a symbolic base takes powers up to
+built must lie below ``10^MAX_DIGITS`` in size (``10**10000``, ``exp(exp(exp(10)))`` are
+refused before they are computed), a nonzero one above ``10^-MAX_SMALL_DIGITS`` (every
+double, ``δ = 1e-300`` included, is accepted), a symbolic base takes powers up to
 :data:`MAX_SYMBOLIC_EXPONENT` (``(n + 1)**10000`` is a polynomial sympy cannot reason
 about), and complex or undefined values (``sqrt(-1)``, ``log(0)``) are refused: no
 quantity of the theory is complex.
@@ -47,11 +48,16 @@ MAX_EXPONENT = 10_000
 #: degree 10000, and sympy's assumption queries on it (real roots, signs) never end. No
 #: rate form of the theory needs more than a small power.
 MAX_SYMBOLIC_EXPONENT = 100
-#: Every number an expression builds must lie within 10^±MAX_DIGITS (or be 0): a
+#: Every number an expression builds must lie below 10^MAX_DIGITS in size: a
 #: 10000-digit integer cannot even be printed by Python, and ``exp(exp(exp(10)))``
-#: overflows every numeric library. The sizes the toolkit works with (n up to 10^9,
-#: δ down to 10^-9) are far inside.
+#: overflows every numeric library. The sizes the toolkit works with (n up to 10^9)
+#: are far inside.
 MAX_DIGITS = 100
+#: A nonzero number must lie above 10^-MAX_SMALL_DIGITS in size. Small numbers do not
+#: overflow anything, so the cap is looser: it admits every double (down to about
+#: 5e-324), so a user's ``delta=1e-300`` is taken as written, and still refuses the
+#: exact ``10**-10000`` whose digits sympy would carry through every step.
+MAX_SMALL_DIGITS = 400
 
 CONSTANTS = MappingProxyType({"pi": sp.pi, "E": sp.E, "oo": sp.oo})
 
@@ -197,9 +203,9 @@ class _Builder:
 
     def _check_power(self, base: sp.Expr, exponent: sp.Expr) -> None:
         """Refuse ``base**exponent`` before sympy computes it exactly (``10**10000``)."""
-        size = abs(_log10(base)) * abs(float(exponent))
-        if size > MAX_DIGITS:
-            raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
+        if base == 0:
+            return
+        self._check_size(_log10(base) * float(exponent))
 
     def checked(self, value: sp.Expr) -> sp.Expr:
         """``value``, unless it is undefined, complex or too large (see :data:`MAX_DIGITS`)."""
@@ -212,9 +218,15 @@ class _Builder:
                 numeric = sp.N(value, 15)
                 if numeric.has(sp.I) or not numeric.is_real:
                     raise self.refuse("a complex value, e.g. sqrt(-1) or log(-1)")
-            if value != 0 and abs(_log10(value)) > MAX_DIGITS:
-                raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
+            if value != 0:
+                self._check_size(_log10(value))
         return value
+
+    def _check_size(self, log10_size: float) -> None:
+        if log10_size > MAX_DIGITS:
+            raise self.refuse(f"a number beyond 10^{MAX_DIGITS} in size")
+        if log10_size < -MAX_SMALL_DIGITS:
+            raise self.refuse(f"a nonzero number below 10^-{MAX_SMALL_DIGITS} in size")
 
     def _call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):

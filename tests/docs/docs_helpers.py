@@ -96,7 +96,7 @@ def command_env() -> dict[str, str]:
 
 
 def run_console(command: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    argv = shlex.split(command)
+    argv = shlex.split(command, comments=True)  # a trailing `# note` is a shell comment
     env = command_env()
     while argv and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", argv[0]):
         key, _, value = argv.pop(0).partition("=")

@@ -118,7 +118,7 @@ def test_substitution_keys_must_be_public_symbols():
 
 # --- size caps and values that are not real numbers (issue: hangs and tracebacks) -------
 
-OVERSIZED = ["10**10000", "Rational(1, 10**9999)", "exp(exp(exp(exp(exp(10)))))",
+OVERSIZED = ["10**10000", "10**-1000", "exp(-1000)", "Rational(1, 10**9999)", "exp(exp(exp(exp(exp(10)))))",
              "n**10000", "(n+1)**10000", "10**101", "1e300", "10**60*10**60", "exp(231)",
              "2**400", "(n+1)**(MAX)".replace("MAX", str(MAX_SYMBOLIC_EXPONENT + 1)),
              "9" * 120]
@@ -139,7 +139,8 @@ def test_oversized_or_non_real_values_are_refused_at_once(text):
     ("10**100", sp.Integer(10) ** 100), ("10**-100", sp.Rational(1, 10 ** 100)),
     ("exp(230)", sp.exp(230)), ("(n+1)**MAX".replace("MAX", str(MAX_SYMBOLIC_EXPONENT)),
                                 (PUBLIC["n"] + 1) ** MAX_SYMBOLIC_EXPONENT),
-    ("1e-9", sp.Float("1e-9")), ("n**(-1/2)", 1 / sp.sqrt(PUBLIC["n"])), ("oo", sp.oo),
+    ("1e-9", sp.Float("1e-9")), ("1e-300", sp.Float("1e-300")), ("5e-324", sp.Float("5e-324")),
+    ("10**-400", sp.Rational(1, 10 ** 400)), ("n**(-1/2)", 1 / sp.sqrt(PUBLIC["n"])), ("oo", sp.oo),
 ])
 def test_values_at_the_caps_are_accepted(text, value):
     assert parse_expression(text) == value
