@@ -104,6 +104,22 @@ def torch_parts():
     return torch, _Parts(_torch, baselines, prompts, synthetic, training)
 
 
+def threaded(method):
+    """Run a torch-heavy method under the toolkit's thread policy
+    (:func:`stl.numerics.threads.torch_threads`: one thread unless ``STL_TORCH_THREADS``
+    says otherwise), so tiny kernels never oversubscribe a busy machine."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        from stl.numerics.threads import torch_threads
+
+        with torch_threads():
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
 @dataclass(frozen=True)
 class _Parts:
     torch_io: Any
@@ -222,6 +238,7 @@ class ICLModel(Model):
         p = self._k.prompts.prompts_from_noise(self._noise_tensor(z), self.dim, self.length, self.noise)
         return self._numpy(p.pack())
 
+    @threaded
     def fit(self, data: np.ndarray, *, streams: ReplicateStreams | None = None,
             warm: ICLParams | None = None) -> ICLParams:
         prompts = self._prompts(data)
@@ -260,6 +277,7 @@ class ICLModel(Model):
         return {"dim": self.dim, "length": self.length, "seed_labels": self.seed_labels,
                     "noise": self.noise, "label_noise": self.label_noise}
 
+    @threaded
     def sample(self, params: ICLParams, streams: ReplicateStreams, count: int, *,
                noise: np.ndarray | None = None, purpose: str = "synthetic") -> np.ndarray:
         if noise is None:
@@ -268,6 +286,7 @@ class ICLModel(Model):
         p = self._k.synthetic.synthesize(self.predict_fn, params.tensors, z, **self._synth_kwargs())
         return self._numpy(p.pack())
 
+    @threaded
     def sample_coupled(self, params_a: ICLParams, params_b: ICLParams, streams: ReplicateStreams,
                        count: int, purpose: str = "coupling"):
         z = self._noise_tensor(streams.normal(purpose, (count, self.noise_size)))
@@ -281,6 +300,7 @@ class ICLModel(Model):
             return self._k.training.squared_errors(self.predict_fn, params.tensors, prompts,
                                                    self.loss_from if loss_from is None else loss_from)
 
+    @threaded
     def loss(self, params: ICLParams, data: np.ndarray) -> np.ndarray:
         err = self._errors(params, self._prompts(data))
         # Clip each squared error at M, then average over the scored positions: in [0, M].
@@ -293,6 +313,7 @@ class ICLModel(Model):
     def risk(self, params: ICLParams, streams: ReplicateStreams) -> np.ndarray:
         return self.loss(params, self.probe(streams)).mean(axis=1)
 
+    @threaded
     def measure(self, params: ICLParams, streams: ReplicateStreams, names) -> dict[str, np.ndarray]:
         probe = self._probe_prompts(streams)
         out = {}
@@ -350,6 +371,7 @@ class ICLModel(Model):
             return self._numpy(logx + self._task_logpdf(p, self.length))
         return self._numpy(logx + self._task_logpdf(p, self.seed_labels) + self._label_logpdf_parent(params, p))
 
+    @threaded
     def tv(self, p, q, streams: ReplicateStreams, *, samples: int | None = None) -> np.ndarray:
         """``d_TV`` between laws; two fitted parents use only the label likelihood ratio.
 

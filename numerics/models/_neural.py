@@ -25,8 +25,7 @@ torch is imported inside the functions: importing this module does not import it
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -42,23 +41,14 @@ def torch_dtype():
     return getattr(torch, DTYPE_NAME)
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block, then restore the previous setting.
+def one_thread():
+    """Torch under the toolkit's thread policy inside the block (one thread unless
+    ``STL_TORCH_THREADS`` says otherwise; see :mod:`stl.numerics.threads`). Measured on
+    two shared cores under load (load average 4): 50 Adam steps of the default
+    ``charlm`` on 8 replicates took 0.6 s on one thread and 32 s on two."""
+    from stl.numerics.threads import torch_threads
 
-    These networks are a few thousand weights: their cost is the overhead of many tiny
-    kernels, which extra threads only add to. Measured on two shared cores under load
-    (load average 4): 50 Adam steps of the default ``charlm`` on 8 replicates took 0.6 s
-    on one thread and 32 s on two, where threads spin waiting for each other.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return torch_threads()
 
 
 def init_weights(streams, shapes: Mapping[str, tuple[int, ...]], fan_in: Mapping[str, int | None]) -> dict:

@@ -38,6 +38,19 @@ def _sum_value(expr, values: Mapping) -> float:
     return float(sp.N(expr.subs(values).doit()))
 
 
+def _built(make):
+    """``make()``, or a function that re-raises what ``make()`` raised when it is called."""
+    try:
+        return make()
+    except Exception as exc:  # noqa: BLE001 - re-raised where the identity is evaluated
+        error = exc  # `exc` is unbound after the except block; keep the error itself
+
+        def unavailable(*args, **kwargs):
+            raise error
+
+        return unavailable
+
+
 def identity_points(points: int, seed: int) -> dict[str, Any]:
     """Evaluate every identity at ``points`` random points; return the worst relative gaps."""
     import sympy as sp
@@ -51,17 +64,32 @@ def identity_points(points: int, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     l1 = sp.lambdify((S.d_tv, S.lam, S.i), shift_closed_form(), "numpy")
     l2_closed = {keep: sp.lambdify((S.rho, S.tau_n, S.i), gamma_in_rho(keep), "numpy") for keep in (True, False)}
-    l2_public = recursive_stability_bound().lambdify()
+    # The public bounds are built from the theory as it is; if building one fails (a
+    # result that lost a symbol), the identities that use it fail with that reason.
+    l2_public = _built(lambda: recursive_stability_bound().lambdify())
     t1 = theorem1_bound().lambdify()
-    t1_rec = theorem1_bound(recursive=True).lambdify()
+    t1_rec = _built(lambda: theorem1_bound(recursive=True).lambdify())
     pieces = proof_piece_bounds()
     t3 = T3.optimal_synthetic_size_public()
     objective = T3.optimal_size_bound().lambdify()
     gaps: dict[str, float] = {}
+    errors: dict[str, str] = {}
 
     def record(name, a, b):
         gap = abs(a - b) / max(abs(a), abs(b), 1e-300)
         gaps[name] = max(gaps.get(name, 0.0), gap)
+
+    def attempt(name, sides):
+        """``record(name, *sides())``; a side that cannot be evaluated (a result that lost
+        a symbol, a sum that does not converge) fails the identity, it does not crash the
+        check: a formula whose structure changed is exactly what this check is for."""
+        try:
+            a, b = sides()
+        except Exception as exc:  # noqa: BLE001 - reported as the identity's failure
+            gaps[name] = math.inf
+            errors.setdefault(name, f"{type(exc).__name__}: {exc}"[:200])
+            return
+        record(name, float(a), float(b))
 
     for _ in range(points):
         lam = float(rng.uniform(0.05, 0.95))
@@ -80,8 +108,9 @@ def identity_points(points: int, seed: int) -> dict[str, Any]:
             record(f"L2{'' if keep else ' (no kept real data)'}: closed form = raw sum",
                    float(l2_closed[keep](rho, tau, i)), raw)
         rho_pub = float(RHO.subs({S.lam: lam, S.n: n, S.tau_n: tau}))
-        record("L2: public bound = raw sum at ρ = (1 − λ) n τ_n", float(l2_public(tau_n=tau, n=n, lam=lam, i=i)),
-               _sum_value(gamma_sum(True), {S.rho: rho_pub, S.tau_n: tau, S.i: i}))
+        attempt("L2: public bound = raw sum at ρ = (1 − λ) n τ_n",
+                lambda: (l2_public(tau_n=tau, n=n, lam=lam, i=i),
+                         _sum_value(gamma_sum(True), {S.rho: (1 - lam) * n * tau, S.tau_n: tau, S.i: i})))
         shift_prev = _sum_value(shift_sum(), {**sym, S.i: i - 1})
         a = float(pieces["a"].subs({S.beta_n: beta, S.gamma: gamma, S.lam: lam, S.n: n}))
         b = float(pieces["b"].subs(S.a_seq(S.i - 1), shift_prev).subs({S.M: M, S.lam: lam}))
@@ -91,9 +120,9 @@ def identity_points(points: int, seed: int) -> dict[str, Any]:
         record("T1 at i = 0 is β_n", float(t1(beta_n=beta, gamma=gamma, lam=lam, n=n, M=M, d_tv=d, i=0)), beta)
         gamma_prev = _sum_value(gamma_sum(True), {S.rho: rho_pub, S.tau_n: tau, S.i: i - 1})
         if gamma_prev <= 1.0:  # γ is a probability: L2 past 1 is vacuous (the Corollary's cap)
-            record("T1 with L2's γ = T1 at L2's raw sum",
-                   float(t1_rec(beta_n=beta, tau_n=tau, lam=lam, n=n, M=M, d_tv=d, i=i)),
-                   float(t1(beta_n=beta, gamma=gamma_prev, lam=lam, n=n, M=M, d_tv=d, i=i)))
+            attempt("T1 with L2's γ = T1 at L2's raw sum",
+                    lambda: (t1_rec(beta_n=beta, tau_n=tau, lam=lam, n=n, M=M, d_tv=d, i=i),
+                             t1(beta_n=beta, gamma=gamma_prev, lam=lam, n=n, M=M, d_tv=d, i=i)))
         # T3 in its closed-form regime, where A > 2C gives an interior optimum
         n_r = int(rng.integers(20, 400))
         c0, dl, aa = float(rng.uniform(0.8, 3.0)), float(rng.uniform(0.01, 0.2)), float(rng.uniform(0.05, 0.3))
@@ -110,7 +139,7 @@ def identity_points(points: int, seed: int) -> dict[str, Any]:
             gap = abs(res.x - star) / max(star, 1.0)
             gaps["T3: closed-form n_s* = numeric minimizer of B"] = max(
                 gaps["T3: closed-form n_s* = numeric minimizer of B"], gap)
-    return {"gaps": gaps, "points": points}
+    return {"gaps": gaps, "errors": errors, "points": points}
 
 
 #: Identities whose second route is a numeric minimizer: agreement to about ``√ε``, not ``ε``.
@@ -122,16 +151,21 @@ def _plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 
 def _conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
-    gaps = outputs.get(("identities",))["gaps"]
+    out = outputs.get(("identities",))
+    gaps, errors = out["gaps"], out.get("errors", {})
     rows = []
     for name, gap in gaps.items():
         tol = OPTIMIZER_TOLERANCE if name.startswith("T3") else TOLERANCE
-        rows.append({"identity": name, "worst_relative_gap": gap, "tolerance": tol,
-                     "verdict": "pass" if gap <= tol else "fail"})
+        row = {"identity": name, "worst_relative_gap": gap, "tolerance": tol,
+               "verdict": "pass" if gap <= tol else "fail"}
+        if name in errors:
+            row["error"] = errors[name]
+        rows.append(row)
     worst = max(rows, key=lambda r: (r["verdict"] == "fail", r["worst_relative_gap"] / r["tolerance"]))
     verdict = "fail" if any(r["verdict"] == "fail" for r in rows) else "pass"
     text = (f"decided by {worst['identity']}: worst relative gap {worst['worst_relative_gap']:.3g} "
-            f"(tolerance {worst['tolerance']:g}) → {worst['verdict']}")
+            f"(tolerance {worst['tolerance']:g}) → {worst['verdict']}"
+            + (f" (could not be evaluated: {worst['error']})" if "error" in worst else ""))
     summary = (f"{len(rows)} identities at {p['points']} random points each: "
                + "; ".join(f"{r['identity']} ({r['worst_relative_gap']:.1e}, {r['verdict']})" for r in rows)
                + ". " + text)

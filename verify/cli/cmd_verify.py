@@ -67,6 +67,10 @@ def register(subparsers) -> None:
     p.add_argument("--format", default="pretty", choices=("pretty", "json"),
                    help="stdout: a summary table (pretty) or the report JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--self-test", action="store_true",
+                   help="after the suite passes, run it again under each deliberate fault of the catalogue "
+                        "(stl.verify.selftest) and print the kill rate; exit 0 only if the suite passes and "
+                        "kills at least 90%% of the faults")
     p.set_defaults(handler=handler)
 
 
@@ -211,7 +215,34 @@ def _run(args, checks, store, factories, make_backend) -> int:
         sys.stdout.write(to_json(contract_view(report)))
     else:
         _print_table(report, args.out)
+    if getattr(args, "self_test", False):
+        return _self_test(args, checks, factories, report)
     return 1 if report["summary"]["fail"] else 0
+
+
+def _self_test(args, checks, factories, report) -> int:
+    """The suite under each fault of :data:`stl.verify.selftest.CATALOGUE` (mutation testing)."""
+    from stl.verify import selftest
+
+    baseline_ok = report["summary"]["fail"] == 0
+    chosen = [factories[c.name] for c in checks]
+    say = (lambda line: None) if args.quiet else (lambda line: print(f"self-test: {line}", file=sys.stderr))
+    results = selftest.self_test(chosen, args.seed, progress=say)
+    text = selftest.render(results, baseline_ok, " ".join(args.suite))
+    doc = {"suite": " ".join(args.suite), "seed": args.seed, "baseline_passes": baseline_ok,
+           "kill_rate": selftest.kill_rate(results), "required_kill_rate": selftest.REQUIRED_KILL_RATE,
+           "faults": [r.to_dict() for r in results]}
+    if args.out:
+        from pathlib import Path
+
+        from stl.verify.atomic import write_text_atomic
+        from stl.verify.cli.common import to_json
+
+        write_text_atomic(Path(args.out) / "selftest.json", to_json(doc))
+        write_text_atomic(Path(args.out) / "selftest.md", "```\n" + text + "```\n")
+    sys.stderr.write(text) if args.format == "json" else sys.stdout.write(text)
+    ok = baseline_ok and doc["kill_rate"] >= selftest.REQUIRED_KILL_RATE
+    return 0 if ok else 1
 
 
 def _print_table(report: dict, out: str | None) -> None:
