@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 from stl.numerics.errors import InputError
 
@@ -41,6 +42,95 @@ def replicate_generator(seed: int, replicate: int, purpose: str) -> np.random.Ge
     """The generator of replicate ``replicate`` for ``purpose`` under ``seed``."""
     ss = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replicate), _purpose_key(purpose)))
     return np.random.Generator(np.random.PCG64(ss))
+
+
+# numpy's SeedSequence hash (NumPy's ``bit_generator.pyx``, after M. E. O'Neill's
+# seed_seq_fe), vectorised over replicates: creating 40 000 SeedSequence objects one by
+# one cost 1.2 s per purpose and dominated small-n, many-replicate runs (issue 10).
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_POOL = 4
+_MASK32 = 0xFFFFFFFF
+
+
+def _uint32_words(value: int) -> list[int]:
+    words = []
+    while value > 0:
+        words.append(value & _MASK32)
+        value >>= 32
+    return words or [0]
+
+
+def seed_states(seed: int, replicates: np.ndarray, purpose: str) -> np.ndarray:
+    """``SeedSequence(seed, spawn_key=(r, key)).generate_state(4, uint64)`` for every ``r``
+    of ``replicates`` at once: shape ``(R, 4)``, the words :class:`numpy.random.PCG64`
+    seeds itself from. Bit-identical to numpy's own (tested), so streams do not change.
+
+    >>> import numpy as np
+    >>> ss = np.random.SeedSequence(entropy=7, spawn_key=(3, _purpose_key("real")))
+    >>> bool((seed_states(7, np.array([3]), "real")[0] == ss.generate_state(4, np.uint64)).all())
+    True
+    """
+    ids = np.asarray(replicates, dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() > _MASK32):
+        raise InputError("replicate", int(ids.max()), f"an integer in [0, {_MASK32}]")
+    count = ids.shape[0]
+    run = _uint32_words(int(seed))
+    run += [0] * max(0, _POOL - len(run))  # numpy pads the run entropy when a spawn key follows
+    entropy = [np.full(count, w, np.uint32) for w in run]
+    entropy += [ids.astype(np.uint32), np.full(count, _purpose_key(purpose), np.uint32)]
+    shift = np.uint32(16)
+    hash_const = _INIT_A
+
+    def hashmix(value):
+        nonlocal hash_const
+        value = value ^ np.uint32(hash_const)
+        hash_const = (hash_const * _MULT_A) & _MASK32
+        value = value * np.uint32(hash_const)
+        return value ^ (value >> shift)
+
+    def mix(x, y):
+        r = np.uint32(_MIX_L) * x - np.uint32(_MIX_R) * y
+        return r ^ (r >> shift)
+
+    mixer = [hashmix(entropy[k]) for k in range(_POOL)]
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                mixer[dst] = mix(mixer[dst], hashmix(mixer[src]))
+    for src in range(_POOL, len(entropy)):
+        for dst in range(_POOL):
+            mixer[dst] = mix(mixer[dst], hashmix(entropy[src]))
+    hash_const = _INIT_B
+    out = np.empty((count, 2 * _POOL), np.uint32)
+    for k in range(2 * _POOL):
+        value = mixer[k % _POOL] ^ np.uint32(hash_const)
+        hash_const = (hash_const * _MULT_B) & _MASK32
+        value = value * np.uint32(hash_const)
+        out[:, k] = value ^ (value >> shift)
+    return out.astype("<u4", copy=False).view("<u8").astype(np.uint64, copy=False)
+
+
+class _Seeded(ISeedSequence):
+    """The precomputed seeding words of one replicate, in the shape PCG64 asks for."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+
+    def generate_state(self, n_words, dtype=np.uint32):
+        if n_words != _POOL or np.dtype(dtype) != np.uint64:  # pragma: no cover - PCG64 asks for 4 uint64
+            raise RuntimeError("PCG64 seeding changed: it asked for other than 4 uint64 words")
+        return self.words
+
+
+def replicate_generators(seed: int, replicates: np.ndarray, purpose: str) -> list[np.random.Generator]:
+    """``[replicate_generator(seed, r, purpose) for r in replicates]``, built about 5×
+    faster: the seed hash runs once over all replicates (:func:`seed_states`)."""
+    states = seed_states(seed, replicates, purpose)
+    return [np.random.Generator(np.random.PCG64(_Seeded(w))) for w in states]
 
 
 class ReplicateStreams:
@@ -71,7 +161,7 @@ class ReplicateStreams:
         """The per-replicate generators for ``purpose`` (created once, then continued)."""
         gens = self._generators.get(purpose)
         if gens is None:
-            gens = [replicate_generator(self.seed, r, purpose) for r in self.replicate_ids]
+            gens = replicate_generators(self.seed, self.replicate_ids, purpose)
             self._generators[purpose] = gens
         return gens
 
