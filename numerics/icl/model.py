@@ -264,10 +264,14 @@ class ICLModel(Model):
     schedule = "constant"
     grad_clip: float | None = None
 
+    #: Decoupled weight decay and length-curriculum fraction (:func:`training.train`).
+    weight_decay = 0.0
+    curriculum = 0.0
+
     def train_tensors(self, init: dict, prompts, order) -> dict:
         return self._k.training.train(init, self.predict_fn, prompts, steps=self.steps, lr=self.lr, order=order,
                      optimizer=self.optimizer(), loss_from=self.loss_from, schedule=self.schedule,
-                     clip=self.grad_clip)
+                     clip=self.grad_clip, weight_decay=self.weight_decay, curriculum=self.curriculum)
 
     def draw_noise(self, streams: ReplicateStreams, count: int, generations: int,
                    purpose: str = "synthetic") -> np.ndarray:

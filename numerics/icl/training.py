@@ -13,6 +13,16 @@ Schedule and clipping (both per replicate, so the independence above is kept):
 ``warmup`` fraction of the steps and then decays it to 0 along a half cosine;
 ``clip = c`` rescales each replicate's gradient to norm at most ``c`` (the norm of that
 replicate's slice of the stacked gradient, never a norm across replicates).
+
+``weight_decay = w`` is decoupled decay (AdamW; for SGD the same as an ``(w/2)‖θ‖²``
+penalty): every step also shrinks the weights by ``rate · w · θ``. It bounds how far one
+prompt can move the trained weights, which is what keeps ``τ_n`` (and ``c = nτ_n``)
+moderate (THEORY.md T2: ``Δ_n = c_A/n`` for a stable optimiser).
+
+``curriculum = f`` grows the prompt length over the first fraction ``f`` of the steps,
+linearly from ``min(T, 2)`` pairs to all ``T`` (a length curriculum in the spirit of Garg
+et al. 2022): early steps are cheaper and see the short prefixes the model must solve
+first. With ``f = 0`` every step sees whole prompts.
 """
 
 from __future__ import annotations
@@ -49,6 +59,20 @@ def lr_factor(step: int, steps: int, schedule: str, warmup: float) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * (step - n_warm) / span))
 
 
+def curriculum_length(step: int, steps: int, length: int, curriculum: float) -> int:
+    """Prompt pairs seen at ``step`` under a length curriculum over the first ``curriculum``
+    fraction of ``steps`` (``min(length, 2)`` pairs first, ``length`` from then on).
+
+    >>> [curriculum_length(s, 10, 11, 0.5) for s in (0, 2, 4, 5, 9)]
+    [2, 5, 9, 11, 11]
+    """
+    ramp = round(curriculum * steps)
+    start = min(length, 2)
+    if step >= ramp:
+        return length
+    return start + (length - start) * step // ramp
+
+
 def squared_errors(predict: Predictor, params: dict, p: Prompts, loss_from: int) -> torch.Tensor:
     """``(ŷ_k − y_k)²`` at the scored positions ``k ≥ loss_from``: ``(R, N, T − loss_from)``."""
     pred = predict(params, p.x, p.y)
@@ -58,14 +82,16 @@ def squared_errors(predict: Predictor, params: dict, p: Prompts, loss_from: int)
 def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *, steps: int,
           lr: float | torch.Tensor, order: torch.Tensor | None, optimizer: str = "adam",
           loss_from: int = 0, schedule: str = "constant", warmup: float = 0.05,
-          clip: float | None = None) -> dict[str, torch.Tensor]:
+          clip: float | None = None, weight_decay: float = 0.0,
+          curriculum: float = 0.0) -> dict[str, torch.Tensor]:
     """Train every replicate's model on its own prompts; returns detached parameters.
 
     ``order`` ``(R, steps, B)`` holds each replicate's minibatch indices (drawn from the
     replicate streams, so two trainings can share the exact batch sequence, as the
     TV-stability estimate needs); ``None`` means full-batch gradient descent. ``lr`` may
     be a tensor broadcasting against every parameter (a step size per replicate).
-    ``schedule``, ``warmup`` and ``clip``: see the module docstring.
+    ``schedule``, ``warmup``, ``clip``, ``weight_decay`` and ``curriculum``: see the
+    module docstring.
     """
     if optimizer not in OPTIMIZERS:
         raise InputError("optimizer", optimizer, ", ".join(OPTIMIZERS))
@@ -73,6 +99,10 @@ def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *,
         raise InputError("schedule", schedule, ", ".join(SCHEDULES))
     if clip is not None and not clip > 0:
         raise InputError("clip", clip, "a float > 0 or None")
+    if not weight_decay >= 0:
+        raise InputError("weight_decay", weight_decay, "a float >= 0")
+    if not 0 <= curriculum <= 1:
+        raise InputError("curriculum", curriculum, "a float in [0, 1]")
     names = list(params)
     R = next(iter(params.values())).shape[0]
     shapes = [params[k].shape[1:] for k in names]
@@ -92,6 +122,9 @@ def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *,
         m1, m2 = torch.zeros_like(flat), torch.zeros_like(flat)
     for step in range(steps):
         batch = data if order is None else data.take(order[:, step])
+        k = curriculum_length(step, steps, data.length, curriculum)
+        if k < data.length:
+            batch = Prompts(batch.x[:, :, :k], batch.y[:, :, :k])
         err = squared_errors(predict, unflatten(flat), batch, loss_from)
         # Sum over replicates of per-replicate means: see the module docstring.
         loss = err.mean(dim=(1, 2)).sum()
@@ -101,6 +134,8 @@ def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *,
                 norm = g.norm(dim=1, keepdim=True)          # (R, 1): one norm per replicate
                 g = g * (clip / norm.clamp(min=clip))
             rate = lr * lr_factor(step, steps, schedule, warmup)
+            if weight_decay:
+                flat -= (rate * weight_decay) * flat
             if optimizer == "sgd":
                 flat -= rate * g
                 continue

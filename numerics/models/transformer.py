@@ -10,7 +10,7 @@ Metrics: ``icl_risk``, ``gen_gap`` and the baselines ``icl_risk_ls``, ``icl_risk
 (Bayes-optimal), ``icl_risk_avg`` on the same real probe prompts.
 
 >>> from stl.numerics.models.registry import model_class
->>> [s.name for s in model_class("transformer").param_specs][-4:]
+>>> [s.name for s in model_class("transformer").param_specs][-6:-2]
 ['layers', 'width', 'heads', 'attention']
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from stl.numerics.icl import ATTENTIONS
 from stl.numerics.icl.model import ICLModel, common_specs
-from stl.numerics.models.base import ParamSpec, choice_of, int_in
+from stl.numerics.models.base import ParamSpec, choice_of, float_in, int_in
 
 
 class TransformerModel(ICLModel):
@@ -36,6 +36,11 @@ class TransformerModel(ICLModel):
         ParamSpec("heads", int_in(1, 64), "2", "an integer in [1, 64] dividing width", "attention heads"),
         ParamSpec("attention", choice_of(*ATTENTIONS), "linear", "linear or softmax",
                   "attention form (linear: causal linear attention)"),
+        ParamSpec("optimizer", choice_of("adam", "sgd"), "adam", "adam or sgd",
+                  "adam, or sgd (plain gradient descent when batch = 0: the stable trainer of tau_n)"),
+        ParamSpec("weight_decay", float_in(0.0), "0", "a float >= 0", "decoupled (AdamW) weight decay"),
+        ParamSpec("curriculum", float_in(0.0, 1.0), "0", "a float in [0, 1]",
+                  "fraction of the steps over which the prompt length grows to context + 1"),
     )
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
     theory_constants = "transformer"
@@ -48,6 +53,8 @@ class TransformerModel(ICLModel):
         self.config = tf.TransformerConfig(self.dim, self.length, p["layers"], p["width"], p["heads"],
                                            p["attention"])
         self.predict_fn = tf.predictor(self.config)
+        self.weight_decay = float(p["weight_decay"])
+        self.curriculum = float(p["curriculum"])
 
     def init_tensors(self, replicates, streams):
         from stl.numerics.icl import transformer as tf
@@ -55,4 +62,4 @@ class TransformerModel(ICLModel):
         return tf.init_params(self.config, streams, device=self.torch_device, dtype=self.dtype)
 
     def optimizer(self):
-        return "adam"
+        return self.params["optimizer"]
