@@ -32,6 +32,7 @@ from stl.numerics.closed_forms import (
 )
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
 from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.formulas import closed_form_latex
 from stl.verify.checks.task import Task
 from stl.verify.checks.loops import build_model, loop_block
 from stl.verify.checks.stats import column_measurements
@@ -111,7 +112,7 @@ def closed_form_check(name: str, formula: str, model: str, params: Mapping[str, 
                         f"{formula} (stl.numerics.closed_forms) at generations 0..{generations}: the exact "
                         "value lies inside every confidence interval (Bonferroni over generations) "
                         f"and the intervals lie within ±{margin:.0%} of it."),
-        claim_latex=rf"\mathbb{{E}}\,\mathrm{{{metric.replace('_', '-')}}}_i = f_{{\mathrm{{{formula.replace('_', '-')}}}}}(n, i)",
+        claim_latex=closed_form_latex(formula, str(dict(params).get("estimator", "mle"))),
         parameters={"name": name, "formula": formula, "model": model, "params": dict(params),
                     "metric": metric, "n": int(n), "generations": int(generations), "scheme": scheme,
                     "margin": float(margin), "replicates": int(replicates), "block": int(block)},

@@ -79,3 +79,38 @@ def optimum_latex() -> str:
     return to_latex(sp.Tuple(sp.Eq(star, T3.optimal_synthetic_size_public(), evaluate=False),
                              sp.Eq(T3.A, T3.A_VALUE, evaluate=False),
                              sp.Eq(T3.C, T3.C_VALUE, evaluate=False)), order="none")
+
+
+@cache
+def closed_form_latex(formula: str, estimator: str = "mle") -> str:
+    """``E metric_i = f(n, i, …)``: the literature's closed form the check holds, printed
+    from :mod:`stl.theory.results.closed_forms` (whose numeric twin the check evaluates)."""
+    from stl.theory.results.closed_forms import statement_latex
+
+    return statement_latex(formula, estimator)
+
+
+#: How a metric reads in a pasted statement (a sympy symbol's typeset name).
+#: ``%(g)d`` is the generation the rate is fitted at.
+METRIC_NOTATION = {
+    "gen_gap": r"\left|\mathbb{E}\,\mathrm{gen}_{%(g)d}\right|",
+    "tv_to_real": r"\mathbb{E}\,d_{\mathrm{TV}}(P_{\theta_{%(g)d}}, D_{0})",
+    "variance": r"\mathbb{E}\,\hat{\sigma}^{2}_{%(g)d}",
+    "mean_error": r"\mathbb{E}\,\lVert \hat{\mu}_{%(g)d} - \mu \rVert^{2}",
+}
+
+
+@cache
+def rate_latex(metric: str, expected: float, generation: int = 0) -> str:
+    """The rate a check fits, ``E metric ∝ n^{expected}``, stated as ``E metric = Θ(n^{e})``
+    (sympy's ``O`` for the order at ``n → ∞``, with ``e`` as an exact rational)."""
+    import sympy as sp
+
+    from stl.theory.symbols import n, to_latex
+
+    quantity = sp.Symbol(f"E_{metric}", nonnegative=True)
+    name = METRIC_NOTATION.get(metric, r"\mathbb{E}\,\mathrm{%(m)s}_{%(g)d}") % {
+        "g": int(generation), "m": metric.replace("_", r"\_")}
+    exponent = sp.nsimplify(expected, rational=True)
+    statement = sp.Eq(quantity, sp.Function(r"\Theta")(n ** exponent), evaluate=False)
+    return to_latex(statement, notation={quantity: name}, order="none")

@@ -28,6 +28,7 @@ import numpy as np
 
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
 from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.formulas import rate_latex
 from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task
 from stl.verify.checks.loops import loop_block
@@ -87,7 +88,7 @@ def exponent_check(name: str, model: str, params: Mapping[str, str], metric: str
         name=name, kind="rates",
         claim=claim or (f"E {metric} of the {model} model at generation {generation} scales like "
                         f"n^{expected:g} (fitted log-log slope within ±{margin:g})."),
-        claim_latex=rf"\mathbb{{E}}\,\mathrm{{{metric.replace('_', '-')}}} \propto n^{{{expected:g}}}",
+        claim_latex=rate_latex(metric, float(expected), int(generation)),
         parameters={"name": name, "model": model, "params": dict(params), "metric": metric,
                     "ns": [int(n) for n in ns], "expected": float(expected), "margin": float(margin),
                     "replicates": int(replicates), "generation": int(generation), "scheme": scheme,
