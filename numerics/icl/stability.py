@@ -12,8 +12,16 @@ critical proportion is ``λ_c = 1 − 1/ĉ`` (``ĉ ≤ 1``: every ``λ`` is stab
 
 ``γ̂_n^i`` runs two loops from ``S_0 ≃ S_0'`` under the recursive coupling of D3 with the
 engine's estimator (:func:`stl.numerics.estimators.estimate_gamma`), the ICL models
-supplying the sequential maximal coupling of their synthetic labels
-(:mod:`stl.numerics.icl.synthetic`).
+supplying a sequential, label-by-label coupling of their synthetic labels
+(:mod:`stl.numerics.icl.synthetic`). That coupling is valid but not maximal, so the
+differing fraction γ̂ reports is an *upper* estimate of ``E d_TV`` (``coupling = "upper"``;
+the estimator's method text says so); it is not unbiased.
+
+Two constants, two λ_c. ``n τ̂_n`` from the likelihood-ratio TV is the architecture
+constant of D2; ``n γ̂_0`` (the differing fraction of one swap under the loop's coupling) is
+the constant that drives the coupled loop's recursion, and it is the larger. The check
+``t2_phase_check`` (:mod:`stl.verify.checks.icl`) predicts λ_c from the latter, because the
+loops it runs count differing prompts under that same coupling.
 
 >>> from stl.numerics.models.registry import get_model
 >>> m = get_model("lsa", {"dim": "2", "context": "4", "steps": "20", "probes": "200"}, device="cpu")

@@ -31,7 +31,7 @@ from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task
 from stl.verify.checks.loops import build_model, loop_block
-from stl.verify.checks.verdicts import at_least, combine, equivalent, family_z
+from stl.verify.checks.verdicts import at_least, at_most, combine, equivalent, family_z
 
 
 def _runs(p: Mapping[str, Any]) -> list[tuple[str, float, int]]:
@@ -162,3 +162,139 @@ def t2_depth_check(name: str = "t2-depth-transformer", params: Mapping[str, str]
         parameters={"name": name, "params": params, "layers": [int(L) for L in layers], "n": int(n),
                     "replicates": int(replicates), "neighbours": int(neighbours), "block": int(block)},
         plan=_depth_plan, conclude=_depth_conclude)
+
+
+# --------------------------------------------------------------------------------------
+# λ_c predicted from ĉ, then the loop run on both sides of it
+# --------------------------------------------------------------------------------------
+
+def _phase_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
+    from stl.verify.checks.loops import estimator_block
+
+    est = dict(model=p["model"], params=dict(p["params"]), scheme="mix", n=p["n"], seed=seed)
+    tasks = []
+    # ĉ from replicates disjoint from the loops' (ids offset by `replicates`): the
+    # prediction is made on data the loops never see. Generation 0 only: n · γ̂_0 is
+    # n times the differing fraction of one swapped prompt under the same coupling the
+    # loops use, i.e. the c that drives their recursion.
+    for f, c in replicate_blocks(p["c_replicates"], p["block"]):
+        tasks.append(Task(estimator_block, dict(est, estimator="gamma", lam=0.5, generations=0,
+                                                first=p["replicates"] + f, count=c,
+                                                options={"measure_draws": p["measure_draws"]}),
+                          f"c r{p['replicates'] + f}"))
+    for lam in p["lams"]:
+        for f, c in replicate_blocks(p["replicates"], p["block"]):
+            tasks.append(Task(estimator_block, dict(est, estimator="gamma", lam=lam, generations=p["generations"],
+                                                    first=f, count=c,
+                                                    options={"measure_draws": p["measure_draws"]}),
+                              f"γ λ={lam:g} r{f}"))
+    return tasks
+
+
+def _lam_of(c: float) -> float:
+    return max(0.0, 1.0 - 1.0 / c) if c > 0 else 0.0
+
+
+def _phase_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
+    from stl.verify.checks.compare import power
+
+    G, n, (lo_lam, hi_lam) = p["generations"], p["n"], p["lams"]
+    nc = len(replicate_blocks(p["c_replicates"], p["block"]))
+    nb = len(replicate_blocks(p["replicates"], p["block"]))
+    z = family_z(4)
+    c_rows = n * pool_rows([o["values"] for o in outputs[:nc]])[:, 0]
+    below = pool_rows([o["values"] for o in outputs[nc:nc + nb]])
+    above = pool_rows([o["values"] for o in outputs[nc + nb:nc + 2 * nb]])
+    c_hat = Measurement.from_samples(c_rows, z)
+    lam_c = _lam_of(c_hat.value)
+    lam_lo, lam_hi = _lam_of(c_hat.ci_low), _lam_of(c_hat.ci_high)
+
+    # (a) the prediction puts the two loops on opposite sides of λ_c.
+    if lo_lam < lam_lo and lam_hi < hi_lam:
+        v_side = "pass"
+    elif not lo_lam < lam_c < hi_lam:
+        v_side = "fail"
+    else:
+        v_side = "inconclusive"
+    # (b) below λ_c: γ̂ grows by at least `growth` times its generation-0 level.
+    g0 = float(np.mean(below[:, 0]))
+    grow = Measurement.from_samples(below[:, G] - below[:, 0], z)
+    need = p["growth"] * g0
+    v_grow = at_least(grow, need)
+    # (c) above λ_c: γ̂_G within L2's uniform limit τ/(1 − ρ), ρ = (1 − λ) c, taken at
+    # ĉ's upper confidence limit (a bound must not lean on a lucky low ĉ).
+    rho_hi = (1.0 - hi_lam) * c_hat.ci_high
+    limit = (c_hat.ci_high / n) / (1.0 - rho_hi) if rho_hi < 1 else math.inf
+    top = Measurement.from_samples(above[:, G], z)
+    v_bound = at_most(top, limit) if math.isfinite(limit) else "inconclusive"
+    # (d) the two sides differ: the growth below exceeds the growth above (paired:
+    # replicate r starts both loops from the same S_0 ≃ S_0').
+    contrast = Measurement.from_samples((below[:, G] - below[:, 0]) - (above[:, G] - above[:, 0]), z)
+    v_contrast = at_least(contrast, 0.0)
+
+    R = below.shape[0]
+    pw = {
+        # In units of c: the distance from ĉ to the c at which the nearer λ is critical.
+        "lambda_c": power(float(np.std(c_rows, ddof=1)), len(c_rows),
+                          min(abs(c_hat.value - 1 / (1 - lo_lam)), abs(c_hat.value - 1 / (1 - hi_lam))), z),
+        "growth_below": power(float(np.std(below[:, G] - below[:, 0], ddof=1)), R, abs(grow.value - need), z),
+        "bounded_above": power(float(np.std(above[:, G], ddof=1)), R,
+                               abs(limit - top.value) if math.isfinite(limit) else 0.0, z),
+        "contrast": power(float(np.std((below[:, G] - below[:, 0]) - (above[:, G] - above[:, 0]), ddof=1)), R,
+                          abs(contrast.value), z),
+    }
+    rows = [
+        {"claim": f"λ_c = 1 − 1/ĉ lies between λ={lo_lam:g} and λ={hi_lam:g}", "measured": lam_c,
+         "ci": [lam_lo, lam_hi], "verdict": v_side},
+        {"claim": f"below (λ={lo_lam:g}): γ̂_{G} − γ̂_0 ≥ {p['growth']:g}·γ̂_0 = {need:.4g}", "measured": grow.value,
+         "ci": [grow.ci_low, grow.ci_high], "verdict": v_grow},
+        {"claim": f"above (λ={hi_lam:g}): γ̂_{G} ≤ τ/(1 − ρ) = {limit:.4g} (L2, ĉ upper limit)",
+         "measured": top.value, "ci": [top.ci_low, top.ci_high], "verdict": v_bound},
+        {"claim": f"growth below exceeds growth above", "measured": contrast.value,
+         "ci": [contrast.ci_low, contrast.ci_high], "verdict": v_contrast},
+    ]
+    series = []
+    for lab, g in ((f"λ={lo_lam:g} (below)", below), (f"λ={hi_lam:g} (above)", above)):
+        mean = g.mean(axis=0)
+        se = g.std(axis=0, ddof=1) / math.sqrt(g.shape[0])
+        series.append({"label": lab, "y": mean.tolist(), "lo": (mean - z * se).tolist(),
+                       "hi": (mean + z * se).tolist()})
+    fig = {"type": "series", "name": p["name"], "x": list(range(G + 1)), "x_label": "generation i",
+           "y_label": "γ̂_n^i (coupled differing fraction)",
+           "title": f"T2: {p['model']} loop on both sides of λ_c = {lam_c:.3g}", "series": series}
+    summary = (f"ĉ = n·γ̂_0 = {c_hat.value:.4g} [{c_hat.ci_low:.4g}, {c_hat.ci_high:.4g}] from "
+               f"{len(c_rows)} neighbours, λ_c = {lam_c:.3g} [{lam_lo:.3g}, {lam_hi:.3g}]; "
+               + "; ".join(f"{r['claim']}: {r['measured']:.4g} [{r['ci'][0]:.4g}, {r['ci'][1]:.4g}] → {r['verdict']}"
+                           for r in rows)
+               + ". γ̂ and ĉ use the model's sequential label coupling (an upper estimate of E d_TV), "
+                 "the same in both, so the prediction and the loops agree on what is counted.")
+    return Outcome(measured=grow, predicted=need, relation=">=",
+                   verdict=combine([v_side, v_grow, v_bound, v_contrast]),
+                   details={"summary": summary, "claims": rows, "c": c_hat.to_dict(), "lambda_c": lam_c,
+                            "lambda_c_ci": [lam_lo, lam_hi], "power": pw,
+                            "gamma_below": below.mean(axis=0).tolist(), "gamma_above": above.mean(axis=0).tolist(),
+                            "figures": [fig]})
+
+
+def t2_phase_check(name: str = "t2-phase-lsa", model: str = "lsa", params: Mapping[str, str] | None = None,
+                   n: int = 100, lams: Sequence[float] = (0.4, 0.9), generations: int = 4, replicates: int = 80,
+                   c_replicates: int = 80, growth: float = 0.5, measure_draws: int = 256,
+                   block: int = 40) -> Check:
+    """T2 (iii), predicted then observed: ``λ_c = 1 − 1/ĉ`` from ``ĉ = n γ̂_0``; the loop
+    at ``lams[0] < λ_c`` grows and at ``lams[1] > λ_c`` stays within L2's limit."""
+    params = dict(params or {"dim": "2", "context": "6", "label_noise": "0.3", "steps": "100"})
+    lo, hi = float(lams[0]), float(lams[1])
+    if not 0 <= lo < hi < 1:
+        raise ValueError(f"lams must satisfy 0 <= below < above < 1, got {lams}")
+    return Check(
+        name=name, kind="t2",
+        claim=(f"T2 on the {model} model: λ_c = 1 − 1/ĉ (ĉ = n τ̂_n measured first, n = {n}) lies between "
+               f"λ = {lo:g} and λ = {hi:g}; over {generations} generations γ̂ grows at λ = {lo:g} and stays "
+               f"within L2's limit τ/(1 − ρ) at λ = {hi:g}."),
+        claim_latex=(r"\lambda_1 < 1 - 1/\hat c < \lambda_2,\quad \hat\gamma^G(\lambda_1) - \hat\gamma^0 > "
+                     r"g\,\hat\gamma^0,\quad \hat\gamma^G(\lambda_2) \le \frac{\tau}{1-(1-\lambda_2)\hat c}"),
+        parameters={"name": name, "model": model, "params": params, "n": int(n), "lams": [lo, hi],
+                    "generations": int(generations), "replicates": int(replicates),
+                    "c_replicates": int(c_replicates), "growth": float(growth),
+                    "measure_draws": int(measure_draws), "block": int(block)},
+        plan=_phase_plan, conclude=_phase_conclude)
