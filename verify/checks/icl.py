@@ -64,6 +64,15 @@ def _t2_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Out
     v_n = at_least(by_n, 0.0)
     if by_n.ci_low <= 0 < by_n.ci_high:
         v_n = "inconclusive"
+    from stl.verify.checks.compare import power
+
+    R = r0.shape[0]
+    # The margin of each row is its measured distance from the line it must clear: the
+    # power says how many replicates that distance needs to be decided (not inconclusive).
+    pw = {"degrade": power(float(np.std(r0[:, G] - r0[:, 0], ddof=1)), R, abs(degrade.value), z),
+          "bounded": power(float(np.std(rl1[:, G] - rl1[:, half], ddof=1)), R,
+                           abs(p["margin"] * level - abs(growth.value)), z),
+          "by_n": power(float(np.std(rl1[:, G] - rl2[:, G], ddof=1)), R, abs(by_n.value), z)}
     rows = [
         {"claim": "(ii) λ=0 degrades: E risk_G − E risk_0 > 0", "measured": degrade.value,
          "ci": [degrade.ci_low, degrade.ci_high], "verdict": v_degrade},
@@ -85,7 +94,7 @@ def _t2_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Out
     summary = "; ".join(f"{r['claim']}: {r['measured']:.4g} [{r['ci'][0]:.4g}, {r['ci'][1]:.4g}] → {r['verdict']}"
                         for r in rows)
     return Outcome(measured=degrade, predicted=0.0, relation="info", verdict=combine([v_degrade, v_bounded, v_n]),
-                   details={"summary": summary, "claims": rows, "figures": [fig]})
+                   details={"summary": summary, "claims": rows, "power": pw, "figures": [fig]})
 
 
 def t2_check(name: str = "t2-icl-lsa", model: str = "lsa", params: Mapping[str, str] | None = None,
@@ -136,6 +145,10 @@ def _depth_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
     if diff.ci_low <= 0 < diff.ci_high:
         verdict = "inconclusive"
     lam_c = [max(0.0, 1.0 - 1.0 / m.value) if m.value > 0 else 0.0 for m in ms]
+    from stl.verify.checks.compare import power
+
+    # Replicates that would separate c(L_max) from c(L_min) at the measured difference.
+    pw = power(float(np.std(cs[-1] - cs[0], ddof=1)), len(cs[0]), abs(diff.value), z)
     fig = {"type": "series", "name": p["name"], "x": list(p["layers"]), "x_label": "depth L",
            "y_label": "c = n τ̂_n", "title": f"T2 (iii): architecture constant vs depth, n={p['n']}",
            "series": [{"label": "n τ̂_n (CI)", "y": [m.value for m in ms], "lo": [m.ci_low for m in ms],
@@ -146,11 +159,11 @@ def _depth_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
                + ". τ̂ is a lower estimate of the supremum in D2 (numerics).")
     return Outcome(measured=diff, predicted=0.0, relation=">=", verdict=verdict,
                    details={"summary": summary, "c": [m.to_dict() for m in ms], "lambda_c": lam_c,
-                            "figures": [fig]})
+                            "power": pw, "figures": [fig]})
 
 
 def t2_depth_check(name: str = "t2-depth-transformer", params: Mapping[str, str] | None = None,
-                   layers: Sequence[int] = (1, 3), n: int = 64, replicates: int = 8, neighbours: int = 4,
+                   layers: Sequence[int] = (1, 2, 4), n: int = 64, replicates: int = 8, neighbours: int = 4,
                    block: int = 4) -> Check:
     """T2 (iii): the measured ``c = n τ̂_n`` of the transformer grows with depth."""
     params = dict(params or {"dim": "2", "context": "4", "width": "8", "heads": "2", "steps": "100"})

@@ -98,3 +98,27 @@ def test_batched_training_equals_separate_trainings(schedule, clip):
         alone = train(one, f, mine, steps=15, lr=1e-2, order=order[r:r + 1], **kw)
         for k in together:
             torch.testing.assert_close(together[k][r:r + 1], alone[k], rtol=1e-4, atol=1e-5)
+
+
+def test_weight_decay_shrinks_and_curriculum_truncates():
+    from stl.numerics.icl.prompts import Prompts
+    from stl.numerics.icl.training import curriculum_length
+
+    cfg, params, p, _ = _setup()
+    f = predictor(cfg)
+    plain = train(params, f, p, steps=5, lr=0.01, order=None, optimizer="sgd")
+    decayed = train(params, f, p, steps=5, lr=0.01, order=None, optimizer="sgd", weight_decay=5.0)
+
+    def norm(ps):
+        return sum((v ** 2).sum() for v in ps.values())
+
+    assert norm(decayed) < norm(plain)
+    # One step of a full curriculum sees the first two pairs only: the same step as on
+    # prompts cut to two pairs (position embeddings of later tokens stay untouched).
+    cut = Prompts(p.x[:, :, :2], p.y[:, :, :2])
+    a = train(params, f, p, steps=1, lr=0.01, order=None, optimizer="sgd", curriculum=1.0)
+    b = train(params, f, cut, steps=1, lr=0.01, order=None, optimizer="sgd")
+    assert all(torch.allclose(a[k], b[k]) for k in a)
+    assert [curriculum_length(s, 8, 6, 0.5) for s in range(8)] == [2, 3, 4, 5, 6, 6, 6, 6]
+    with pytest.raises(InputError):
+        train(params, f, p, steps=1, lr=0.01, order=None, curriculum=1.5)
