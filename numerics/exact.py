@@ -20,7 +20,7 @@ simulation with the toolkit's own loop. Schemes: ``mix`` (kept real subset), ``f
 (the ``n_r`` real points drawn anew each generation) and ``replace`` (``n_r = 0``).
 
 >>> ref = CategoricalLoopExact(probs=[0.5, 0.3, 0.2], n=10, n_r=5, generations=2)
->>> [round(x, 6) for x in ref.gen_gap()]
+>>> [round(float(x), 6) for x in ref.gen_gap()]
 [0.124, 0.2108, 0.25916]
 >>> bool(abs(sum(ref.pieces()[k][2] for k in "abc") - ref.gen_gap()[2]) < 1e-12)
 True

@@ -3,8 +3,11 @@
 NaN and infinities become ``null`` (strict JSON has no such numbers) and numpy scalars
 become Python numbers.
 
->>> to_json({"a": float("nan"), "b": 1.5})
-'{\n  "a": null,\n  "b": 1.5\n}\n'
+>>> print(to_json({"a": float("nan"), "b": 1.5}), end="")
+{
+  "a": null,
+  "b": 1.5
+}
 """
 
 from __future__ import annotations

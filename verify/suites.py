@@ -10,7 +10,7 @@ replicate and generation and are too slow for ``quick`` on a CPU; ``smoke`` is a
 seconds-long subset used by the fast test suite. Any single check can be run by its name.
 
 >>> [c.name for c in resolve(["smoke"])][:2]
-['smoke-t1-validity-categorical', 'smoke-phase-transition']
+['smoke-verdict-rules', 'smoke-t1-validity-categorical']
 >>> resolve(["no-such-thing"])
 Traceback (most recent call last):
 ...

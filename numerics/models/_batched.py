@@ -77,7 +77,7 @@ def psd_root(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     >>> c = np.array([[[4.0, 0.0], [0.0, 0.0]], [[2.0, 1.0], [1.0, 2.0]]])
     >>> root, logdet = psd_root(c)
-    >>> bool(np.allclose(root @ np.swapaxes(root, 1, 2), c)), logdet[0] == -np.inf
+    >>> bool(np.allclose(root @ np.swapaxes(root, 1, 2), c)), bool(logdet[0] == -np.inf)
     (True, True)
     """
     from scipy.linalg import lapack

@@ -17,10 +17,10 @@ models (for ``--help``, ``--list-models`` or the docs) never imports torch.
 2
 >>> model_class("categorical").default_n
 100
->>> get_model("nope", {})
+>>> get_model("nope", {})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-stl.numerics.errors.InputError: MODEL: got 'nope'; allowed: categorical, gaussian, kde, linreg, lsa, transformer
+stl.numerics.errors.InputError: MODEL: got 'nope'; allowed: categorical, ..., gaussian, ..., transformer
 """
 
 from __future__ import annotations

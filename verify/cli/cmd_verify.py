@@ -24,7 +24,7 @@ import time
 EXAMPLES = """examples:
   stl verify --suite quick --out report          # the README's main job (a few minutes)
   stl verify --suite quick --out report          # again: resumes, reuses finished checks
-  stl verify --suite phase-transition-gain-learner --quiet
+  stl verify --suite phase-transition-gain --quiet
   stl verify --suite full --out full --workers 4
   stl verify --suite full --backend dask --address tcp://scheduler:8786
   stl verify --list                              # suites, checks, claims, expected runtimes
