@@ -79,6 +79,7 @@ _risks = _lazy("stl.verify.checks.model_facts:risk_check")
 _rules = _lazy("stl.verify.checks.verdict_rules:verdict_rules_check")
 _t2 = _lazy("stl.verify.checks.icl:t2_check")
 _t2_depth = _lazy("stl.verify.checks.icl:t2_depth_check")
+_t2_phase = _lazy("stl.verify.checks.icl:t2_phase_check")
 
 
 CAT = {"k": "10"}
@@ -99,6 +100,13 @@ SMOKE: tuple[Factory, ...] = (
 )
 
 LSA_T2 = {"dim": "2", "context": "6", "label_noise": "1", "steps": "100"}
+# σ_s = 0.3 puts the LSA's λ_c near 0.8 (ĉ = n γ̂_0 ≈ 5 at n = 100), well inside (0, 1).
+LSA_PHASE = {"dim": "2", "context": "6", "label_noise": "0.3", "steps": "100", "probes": "200"}
+# The transformer near λ_c: one parent-written label per prompt (seed_labels = context),
+# so its coupling is maximal; full-batch Adam with weight decay keeps ĉ moderate.
+TF_PHASE = {"dim": "2", "context": "4", "seed_labels": "4", "width": "16", "heads": "2", "layers": "1",
+            "batch": "0", "steps": "100", "lr": "0.003", "weight_decay": "0.1", "label_noise": "2",
+            "probes": "100"}
 
 GAIN_CELLS = ({"lam": 0.5, "params": {"gain": "3"}}, {"lam": 0.8, "params": {"gain": "3"}})
 
@@ -172,12 +180,15 @@ QUICK: tuple[Factory, ...] = (
     Factory("t3-simulated-optimum", _simulated_optimum,
             dict(n_r=50, grid=(0, 12, 25, 50, 100, 200), params=CAT, generations=4, replicates=8000, block=4000,
                  margin=0.05), expected_s=8.0),
-    # Label noise σ_s = 1 makes each synthetic generation move the parent visibly, so 12
-    # generations of 80 replicates separate λ = 0 from a λ above the measured λ_c ≈ 0.89 of
-    # this learner (n = 100, σ_s = 1; stl.numerics.icl.stability) on two CPU cores (~30 s).
+    # Label noise σ_s = 1 makes each synthetic generation move the parent visibly, so 6
+    # generations of 40 replicates separate λ = 0 from λ = 0.9, above this learner's λ_c
+    # (≈ 0.5 from ĉ = n γ̂_0 at n = 100, σ_s = 1); 200 probe prompts keep it cheap.
     Factory("t2-icl-lsa-quick", _t2,
-            dict(model="lsa", params=LSA_T2, ns=(100, 400), lam=0.9, generations=12, replicates=80,
-                 margin=0.1, block=20), expected_s=130.0),
+            dict(model="lsa", params={**LSA_T2, "probes": "200"}, ns=(100, 400), lam=0.9, generations=6,
+                 replicates=40, margin=0.1, block=40), expected_s=13.0),
+    Factory("t2-phase-lsa-quick", _t2_phase,
+            dict(model="lsa", params=LSA_PHASE, n=100, lams=(0.4, 0.9), generations=4, replicates=48,
+                 c_replicates=48, measure_draws=128, block=48), expected_s=4.8),
 )
 
 FULL_EXTRA: tuple[Factory, ...] = (
@@ -226,9 +237,17 @@ FULL_EXTRA: tuple[Factory, ...] = (
     Factory("t2-icl-lsa", _t2,
             dict(model="lsa", params=LSA_T2, ns=(100, 800), lam=0.9, generations=20, replicates=80,
                  margin=0.1, block=20), expected_s=150.0),
+    Factory("t2-phase-lsa", _t2_phase,
+            dict(model="lsa", params=LSA_PHASE, n=100, lams=(0.4, 0.9), generations=6, replicates=160,
+                 c_replicates=160, measure_draws=256, block=40), expected_s=30.0),
+    # STABLE_RECIPE of stl.numerics.models.transformer: full-batch Adam, weight decay, σ_s = 4.
     Factory("t2-depth-transformer", _t2_depth,
-            dict(params={"dim": "2", "context": "4", "width": "8", "heads": "2", "steps": "100"},
-                 layers=(1, 3), n=64, replicates=8, neighbours=4, block=4), expected_s=28.0),
+            dict(params={"dim": "2", "context": "6", "width": "16", "heads": "2", "batch": "0", "steps": "200",
+                         "lr": "0.003", "weight_decay": "0.1", "label_noise": "4", "probes": "500"},
+                 layers=(1, 2, 4), n=100, replicates=16, neighbours=1, block=8), expected_s=300.0),
+    Factory("t2-phase-transformer", _t2_phase,
+            dict(model="transformer", params=TF_PHASE, n=64, lams=(0.4, 0.95), generations=3, replicates=32,
+                 c_replicates=32, measure_draws=256, block=16), expected_s=330.0),
     Factory("t3-simulated-optimum-long", _simulated_optimum,
             dict(n_r=100, grid=(0, 25, 50, 100, 200, 400, 800), params=CAT, generations=10, replicates=10000,
                  block=5000, margin=0.05), expected_s=40.0),

@@ -166,6 +166,8 @@ class ICLModel(Model):
     # Sequential reflection coupling: each synthetic label is maximally coupled given its
     # chain's past (THEORY.md D3). Per prompt it is a valid coupling whose differing
     # fraction is at least the prompt-level TV: an upper estimate, which D3 allows.
+    # An instance whose prompts carry one parent-written label (seed_labels >= context)
+    # is maximal (see __init__).
     coupling = "upper"
     #: torch dtype of the weights and prompts, by name (torch is imported lazily).
     dtype_name = "float32"
@@ -182,6 +184,11 @@ class ICLModel(Model):
         self.length = self.context + 1
         K.synthetic.check_synthetic_params(self.length, p["seed_labels"], p["label_noise"])
         self.seed_labels, self.label_noise = p["seed_labels"], p["label_noise"]
+        if self.seed_labels >= self.length - 1:
+            # At most one parent-written label per prompt: the label-by-label coupling is
+            # then the reflection coupling of one Gaussian pair, which *is* maximal
+            # (P(differ) = d_TV of the prompt laws), so γ̂ is unbiased for this instance.
+            self.coupling = "maximal"
         self.steps, self.lr, self.batch = p["steps"], p["lr"], p["batch"]
         self.warm_start = p["warm_start"] == "1"
         self.loss_bound = float(p["clip"])
