@@ -218,6 +218,7 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
     c_rows = n * pool_rows([o["values"] for o in outputs[:nc]])[:, 0]
     below = pool_rows([o["values"] for o in outputs[nc:nc + nb]])
     above = pool_rows([o["values"] for o in outputs[nc + nb:nc + 2 * nb]])
+    coupling = outputs[0].get("coupling", "upper")
     c_hat = Measurement.from_samples(c_rows, z)
     lam_c = _lam_of(c_hat.value)
     lam_lo, lam_hi = _lam_of(c_hat.ci_low), _lam_of(c_hat.ci_high)
@@ -279,11 +280,14 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
                f"{len(c_rows)} neighbours, λ_c = {lam_c:.3g} [{lam_lo:.3g}, {lam_hi:.3g}]; "
                + "; ".join(f"{r['claim']}: {r['measured']:.4g} [{r['ci'][0]:.4g}, {r['ci'][1]:.4g}] → {r['verdict']}"
                            for r in rows)
-               + ". γ̂ and ĉ use the model's sequential label coupling (an upper estimate of E d_TV), "
-                 "the same in both, so the prediction and the loops agree on what is counted.")
+               + (". γ̂ and ĉ use the model's maximal coupling (one parent-written label per prompt), "
+                  "so both are unbiased for E d_TV." if coupling == "maximal" else
+                  ". γ̂ and ĉ use the model's sequential label coupling (an upper estimate of E d_TV), "
+                  "the same in both, so the prediction and the loops agree on what is counted."))
     return Outcome(measured=grow, predicted=need, relation=">=",
                    verdict=combine([v_side, v_grow, v_bound, v_contrast]),
                    details={"summary": summary, "claims": rows, "c": c_hat.to_dict(), "lambda_c": lam_c,
+                            "coupling": coupling,
                             "lambda_c_ci": [lam_lo, lam_hi], "power": pw,
                             "gamma_below": below.mean(axis=0).tolist(), "gamma_above": above.mean(axis=0).tolist(),
                             "figures": [fig]})
