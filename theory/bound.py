@@ -307,6 +307,8 @@ class Bound:
             raise InputError("limit", sym.name, "a symbol of this result: "
                              + ", ".join(sorted(s.name for s in self.known_symbols())))
         target = _to_sympy(value, sym.name)
+        if target.free_symbols:  # a moving point (n -> sqrt(n)) is not a limit sympy can take
+            raise InputError("limit", f"{sym.name}={target}", "a number, oo or -oo (no symbols)")
         dom = self.domain(sym)
         if target.is_number and target.is_finite:
             if dom is not None:

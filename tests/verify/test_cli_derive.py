@@ -296,3 +296,14 @@ def test_pretty_output_is_sympys_2d_printer(capsys):
     assert code == 0
     assert "Eq(" not in out and "Limit(" not in out and "Abs(" not in out
     assert "limsup" in out and "using:" in out and "rho < 1" in out
+
+
+@pytest.mark.parametrize("command", [["latex", "theorem1-rate", "--subs", "lam=2*n", "--limit", "n=sqrt(n)"],
+                                     ["derive", "theorem1", "--limit", "i=n"]])
+def test_a_limit_point_with_symbols_is_one_line_not_a_traceback(capsys, command):
+    """Found by the CLI fuzz (1000 invocations): sympy cannot take n -> sqrt(n)."""
+    from stl.verify.cli.main import main
+
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--limit" in err[0] and "no symbols" in err[0]
