@@ -26,6 +26,10 @@ Parameters (``--param K=V``; DESIGN.md names first)
 ``heads``          attention heads (divides ``width``)                          2
 ``attention``      transformer: ``linear`` or ``softmax`` (see                  linear
                    :mod:`stl.numerics.icl.transformer`)
+``optimizer``      transformer: ``adam`` or ``sgd``                             adam
+``weight_decay``   transformer: decoupled (AdamW) weight decay                  0
+``curriculum``     transformer: fraction of steps over which the prompt         0
+                   length grows from 2 pairs to ``context + 1``
 ``warm_start``     1: generation ``j`` starts from its parent's weights;        0
                    0: every generation is trained from a fresh initialisation
 ``clip``           ``M``: the loss for ``gen_gap`` is ``min(squared error, M)``  10

@@ -9,6 +9,23 @@ imported when a model is built, never when it is only declared.
 Metrics: ``icl_risk``, ``gen_gap`` and the baselines ``icl_risk_ls``, ``icl_risk_ridge``
 (Bayes-optimal), ``icl_risk_avg`` on the same real probe prompts.
 
+Recipes (measured on two shared CPU cores, one torch thread per process):
+
+* **Learning** (:data:`LEARNING_RECIPE`, ``n = 4000`` prompts): ``dim 2, context 10,
+  noise 0.5``, width 32, 2 layers, 2 heads, linear attention, 2000 Adam steps of 64
+  prompts, peak lr 0.003 (5 % warm-up, cosine decay), gradient clip 1, a length
+  curriculum over the first quarter of the steps. Two replicates train as one batched
+  computation in about 70 s; generation-0 query risk ≈ 0.34–0.37 against ridge (Bayes)
+  ≈ 0.30–0.32, i.e. within 1.2x, and below the best one-layer linear attention (0.51)
+  and averaging (0.60). With ``noise 0.1`` the same recipe reaches 0.04–0.055 against
+  ridge's 0.013: a small absolute excess that is 3–4x on the ratio scale, so the
+  1.5x criterion is stated at ``noise 0.5``.
+* **Stability** (:data:`STABLE_RECIPE`): full-batch Adam, lr 0.003, 200 steps, weight decay
+  0.1, σ_s = 4, width 16. ``c = n τ̂_n`` (likelihood-ratio TV, coupled init, n = 100,
+  16 datasets, one swap each) grows with depth: see ``docs/theory/theorem2.md``.
+  Minibatch Adam instead lets one swapped prompt reroute the whole trajectory (ĉ ≈ 20–30,
+  λ_c ≈ 0.95–0.97).
+
 >>> from stl.numerics.models.registry import model_class
 >>> {"layers", "width", "heads", "attention"} <= {s.name for s in model_class("transformer").param_specs}
 True
