@@ -13,10 +13,16 @@ tasks):
 :func:`t2_depth_check`
     (iii) the measured architecture constant ``c = n τ̂_n`` grows with depth ``L``:
     ``c(L_max) − c(L_min) > 0``.
+:func:`t2_phase_check`
+    (iii), predicted then observed: ``λ_c = 1 − 1/ĉ`` from ``ĉ = n γ̂_0`` measured on
+    replicates of its own, then two coupled loops, one at a λ below the prediction (γ̂
+    must grow) and one above it (γ̂ must stay within L2's uniform limit ``τ/(1 − ρ)``).
 
-Both train one network per replicate and generation. The one-layer ``lsa`` learner is
-cheap enough for the ``quick`` suite (``t2-icl-lsa-quick``); the transformer depth check
-belongs to the ``full`` suite. Sizes are parameters.
+All train one network per replicate and generation. The one-layer ``lsa`` learner is
+cheap enough for the ``quick`` suite (``t2-icl-lsa-quick``, ``t2-phase-lsa-quick``); the
+transformer checks belong to the ``full`` suite. Sizes are parameters; every check puts
+the power of its comparisons (replicates each measured distance needs) in
+``details["power"]``.
 """
 
 from __future__ import annotations
