@@ -250,7 +250,7 @@ FULL_EXTRA: tuple[Factory, ...] = (
     # 40 replicates decide (power in details).
     Factory("t2-icl-transformer", _t2,
             dict(model="transformer", params={**TF_PHASE, "probes": "500"}, ns=(64, 256), lam=0.95, generations=4,
-                 replicates=40, margin=0.25, block=20), expected_s=520.0),
+                 replicates=40, margin=0.25, block=20), expected_s=340.0),
     Factory("t2-phase-transformer", _t2_phase,
             dict(model="transformer", params=TF_PHASE, n=64, lams=(0.4, 0.95), generations=3, replicates=64,
                  c_replicates=32, measure_draws=256, block=16), expected_s=400.0),
