@@ -369,9 +369,25 @@ class Model(abc.ABC):
             return self.risk(params, streams)
         return self.loss(params, self.sample(law, streams, self.probe_size, purpose="probe-law")).mean(axis=1)
 
+    #: Largest ``(R, points)`` block of losses :meth:`empirical_risk` holds at once.
+    loss_block_elements: ClassVar[int] = 1 << 21
+
+    def empirical_risk(self, params: Params, train: np.ndarray) -> np.ndarray:
+        """``R̂_S(θ)``, the mean loss on ``train`` per replicate, in blocks of points so
+        that a long ``accumulate`` pool (``(R, (i + 1) n)``) never becomes one huge
+        array of losses (each point's loss depends only on that point)."""
+        R, size = train.shape[0], train.shape[1]
+        step = max(1, self.loss_block_elements // max(R, 1))
+        if size <= step:
+            return self.loss(params, train).mean(axis=1)
+        total = np.zeros(R)
+        for start in range(0, size, step):
+            total += self.loss(params, train[:, start:start + step]).sum(axis=1)
+        return total / size
+
     def gen_gap(self, params: Params, train: np.ndarray, streams: ReplicateStreams) -> np.ndarray:
         """``R_{D_0}(θ) − R̂_S(θ)`` per replicate (THEORY.md section 0)."""
-        return self.risk(params, streams) - self.loss(params, train).mean(axis=1)
+        return self.risk(params, streams) - self.empirical_risk(params, train)
 
     def log_density(self, params: Params, data: np.ndarray) -> np.ndarray:
         """``log p_θ(z)`` per point ``(R, n)``; ``params=REAL`` means ``D_0``."""

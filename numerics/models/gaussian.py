@@ -228,12 +228,19 @@ class GaussianModel(Model):
     def mahalanobis(self, params: GaussianParams, x: np.ndarray) -> np.ndarray:
         """``Q_θ(x) = (x − μ̂)ᵀ Σ̂⁻¹ (x − μ̂)`` per point ``(R, n)``; off the range of a
         singular ``Σ̂`` it is ``inf``, on it ``Σ̂⁺`` is used."""
-        diff = x - params.mean[:, None, :]
         if self.d == 1:
+            # In place: the accumulate pool makes these the largest arrays of a 1-D run.
+            q = x[..., 0] - params.mean[:, None, 0]
             var = params.root[:, None, 0, 0] ** 2
+            if (var > 0).all():
+                q *= q
+                q /= var
+                return q
             with np.errstate(divide="ignore", invalid="ignore"):
-                q = diff[..., 0] ** 2 / var
-            return np.where(var > 0, q, np.where(diff[..., 0] == 0, 0.0, np.inf))
+                zero = q == 0
+                q = q * q / var
+            return np.where(var > 0, q, np.where(zero, 0.0, np.inf))
+        diff = x - params.mean[:, None, :]
         out = np.empty(diff.shape[:2])
         regular = ~params.singular
         if regular.any():
@@ -270,7 +277,11 @@ class GaussianModel(Model):
 
     def loss(self, params: GaussianParams, data):
         """Welsch loss ``1 − exp(−Q/(2d))`` of each point (module docstring), in ``[0, 1]``."""
-        return -np.expm1(-self.mahalanobis(params, data) / (2.0 * self.d))
+        q = self.mahalanobis(params, data)
+        q *= -1.0 / (2.0 * self.d)  # in place: q is a fresh array
+        np.expm1(q, out=q)
+        q *= -1.0
+        return q
 
     def risk(self, params: GaussianParams, streams=None):
         """Exact ``E_{z~D_0} ℓ(θ, z)`` (module docstring); no probe is drawn."""
