@@ -19,6 +19,19 @@ all of them).
 True
 >>> resolve_threads({"STL_TORCH_THREADS": "auto"}) == available_cpus()
 True
+
+The same holds for the BLAS under numpy: the classical models call LAPACK and BLAS on
+stacks of small matrices (``(R, d, d)`` factorisations, ``(R, n, d) @ (R, d, d)``
+products), where a second OpenBLAS thread on a busy machine costs far more than it
+gives: ``stl simulate gaussian --scheme accumulate --n 100 --generations 100
+--replicates 100 --param dim=10`` took 41 s of CPU with OpenBLAS's default two threads
+at load average 4 and 7.5 s with one. The ``stl`` command therefore starts with one
+BLAS thread (:func:`limit_blas_threads`, before numpy is imported) unless the user has
+set the variable; a library user keeps numpy's own default.
+
+>>> env = {"OMP_NUM_THREADS": "4"}
+>>> limit_blas_threads(env)["OPENBLAS_NUM_THREADS"], env["OMP_NUM_THREADS"]
+('1', '4')
 """
 
 from __future__ import annotations
@@ -65,6 +78,19 @@ def resolve_threads(environ: Mapping[str, str] | None = None) -> int:
     if not 1 <= value <= cpus:
         raise InputError(ENV, raw, f"an integer in [1, {cpus}] or 'auto'")
     return value
+
+
+#: The variables the BLAS/OpenMP runtimes under numpy and scipy read at start-up.
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_blas_threads(environ=None):
+    """Set each of :data:`BLAS_VARIABLES` to ``1`` where it is not set already (the user's
+    value wins); returns ``environ``. Only effective before numpy is first imported."""
+    environ = os.environ if environ is None else environ
+    for name in BLAS_VARIABLES:
+        environ.setdefault(name, str(DEFAULT_THREADS))
+    return environ
 
 
 @contextmanager

@@ -18,7 +18,13 @@ import importlib
 import sys
 from typing import Sequence
 
-from stl.verify.errors import USER_ERRORS
+from stl.numerics.threads import limit_blas_threads
+
+# One BLAS thread unless the user says otherwise, set before numpy is first imported:
+# small batched LAPACK calls slow down 5x on a busy machine with more (stl.numerics.threads).
+limit_blas_threads()
+
+from stl.verify.errors import USER_ERRORS  # noqa: E402 - after the thread policy
 
 #: Command modules, in the order ``stl --help`` lists them.
 COMMAND_MODULES = (
