@@ -501,6 +501,14 @@ def entries(size: str, models: Sequence[str] | None = None) -> list[Entry]:
     return list(table.values())
 
 
+def entry_check(name: str, model: str, size: str = "full") -> Check:
+    """The atlas check of ``model`` at a documented ``size``, under the name ``name`` (for suites)."""
+    e = entries(size, [model])[0]
+    return atlas_check(name, e.model, dict(e.params), n=e.n, lams=e.lams, generations=e.generations,
+                       replicates=e.replicates, tau_replicates=e.tau_replicates, neighbours=e.neighbours,
+                       block=e.block)
+
+
 # --------------------------------------------------------------------------------------
 # the table and its figure
 # --------------------------------------------------------------------------------------
