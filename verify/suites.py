@@ -80,6 +80,10 @@ _rules = _lazy("stl.verify.checks.verdict_rules:verdict_rules_check")
 _t2 = _lazy("stl.verify.checks.icl:t2_check")
 _t2_depth = _lazy("stl.verify.checks.icl:t2_depth_check")
 _t2_phase = _lazy("stl.verify.checks.icl:t2_phase_check")
+_lit_gaussian = _lazy("stl.verify.checks.literature:shumailov_gaussian_check")
+_lit_gmm = _lazy("stl.verify.checks.literature:shumailov_gmm_check")
+_lit_gerstgrasser = _lazy("stl.verify.checks.literature:gerstgrasser_check")
+_lit_bertrand = _lazy("stl.verify.checks.literature:bertrand_check")
 
 
 CAT = {"k": "10"}
@@ -192,6 +196,12 @@ QUICK: tuple[Factory, ...] = (
 )
 
 FULL_EXTRA: tuple[Factory, ...] = (
+    # Published results reproduced with the toolkit's loop (docs/literature.md); times measured
+    # on two shared cores beside other jobs.
+    Factory("lit-shumailov-gaussian", _lit_gaussian, {}, expected_s=9.4),
+    Factory("lit-gerstgrasser-accumulate", _lit_gerstgrasser, {}, expected_s=8.3),
+    Factory("lit-shumailov-gmm", _lit_gmm, {}, expected_s=94.0),
+    Factory("lit-bertrand-flow", _lit_bertrand, {}, expected_s=174.0),
     Factory("categorical-exact-grid", _exact,
             dict(params={"k": "5"}, configs=({"scheme": "mix", "n": 40, "lam": 0.25}, {"scheme": "fresh", "n": 40, "lam": 0.5},
                                                {"scheme": "mix", "n": 80, "lam": 0.75}),
