@@ -41,16 +41,6 @@ def torch_dtype():
     return getattr(torch, DTYPE_NAME)
 
 
-def one_thread():
-    """Torch under the toolkit's thread policy inside the block (one thread unless
-    ``STL_TORCH_THREADS`` says otherwise; see :mod:`stl.numerics.threads`). Measured on
-    two shared cores under load (load average 4): 50 Adam steps of the default
-    ``charlm`` on 8 replicates took 0.6 s on one thread and 32 s on two."""
-    from stl.numerics.threads import torch_threads
-
-    return torch_threads()
-
-
 def init_weights(streams, shapes: Mapping[str, tuple[int, ...]], fan_in: Mapping[str, int | None]) -> dict:
     """Weights ``(R, *shape)`` as torch tensors: normal draws of the ``"init"`` stream scaled
     by ``1/√fan_in``; a ``fan_in`` of ``None`` means zeros (nothing is drawn for it)."""

@@ -95,7 +95,8 @@ class CharLMModel(SequenceLawModel):
     def fit(self, data, *, streams=None, warm=None) -> SequenceParams:
         import torch
 
-        from stl.numerics.models._neural import init_weights, one_thread, to_numpy, train_adam
+        from stl.numerics.models._neural import init_weights, to_numpy, train_adam
+        from stl.numerics.threads import torch_threads
 
         data = np.asarray(data, dtype=np.int64)
         R = data.shape[0]
@@ -111,7 +112,7 @@ class CharLMModel(SequenceLawModel):
         def loss(wt):
             return -self._log_probs(wt, data).mean(dim=1) / L
 
-        with one_thread():
+        with torch_threads():
             w = train_adam(w, loss, steps=self.steps, lr=self.lr)
             with torch.no_grad():
                 table = to_numpy(self._log_probs(w, self.strings))

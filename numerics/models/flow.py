@@ -161,7 +161,8 @@ class FlowModel(Model):
         return base + logdet - torch.log(scale).sum(-1)
 
     def fit(self, data, *, streams=None, warm=None) -> FlowParams:
-        from stl.numerics.models._neural import as_tensor, init_weights, one_thread, train_adam
+        from stl.numerics.models._neural import as_tensor, init_weights, train_adam
+        from stl.numerics.threads import torch_threads
 
         x = np.asarray(data, dtype=np.float64)
         R = x.shape[0]
@@ -175,7 +176,7 @@ class FlowModel(Model):
         shift = x.mean(axis=1)
         scale = np.maximum(x.std(axis=1), 1e-6)              # a collapsed sample keeps a finite density
         xt, sh, sc = as_tensor(x), as_tensor(shift[:, None, :]), as_tensor(scale[:, None, :])
-        with one_thread():
+        with torch_threads():
             w = train_adam(w, lambda wt: -self._log_density_t(wt, sh, sc, xt).mean(dim=1) / DIM,
                            steps=self.steps, lr=self.lr)
         return FlowParams(shift, scale, w)
@@ -183,11 +184,12 @@ class FlowModel(Model):
     def log_density(self, params, data):
         import torch
 
-        from stl.numerics.models._neural import as_tensor, one_thread, to_numpy
+        from stl.numerics.models._neural import as_tensor, to_numpy
+        from stl.numerics.threads import torch_threads
 
         if params is REAL:
             return self._real_log_density(np.asarray(data, dtype=np.float64))
-        with one_thread(), torch.no_grad():
+        with torch_threads(), torch.no_grad():
             out = self._log_density_t(params.weights, as_tensor(params.shift[:, None, :]),
                                       as_tensor(params.scale[:, None, :]), as_tensor(data))
         return to_numpy(out)
@@ -198,10 +200,11 @@ class FlowModel(Model):
     def sample(self, params: FlowParams, streams, count, *, noise=None, purpose="synthetic"):
         import torch
 
-        from stl.numerics.models._neural import as_tensor, one_thread, to_numpy
+        from stl.numerics.models._neural import as_tensor, to_numpy
+        from stl.numerics.threads import torch_threads
 
         z = noise if noise is not None else streams.normal(purpose, (count, DIM))
-        with one_thread(), torch.no_grad():
+        with torch_threads(), torch.no_grad():
             u = to_numpy(self._inverse(params.weights, as_tensor(z)))
         return params.shift[:, None, :] + params.scale[:, None, :] * u
 
