@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+import pytest
 import sympy as sp
 
 from stl.theory.results import get
@@ -26,16 +25,14 @@ def test_relations_stay_unevaluated():
     assert isinstance(rel, sp.LessThan) and rel.lhs == sp.Rational(1, 2)
 
 
-def test_late_generation_is_as_fast_as_an_early_one():
-    """`--subs i=100000` used to take minutes (symbolic power expansion in the steps)."""
+@pytest.mark.timeout(120)
+def test_late_generation_does_not_expand_powers():
+    """`--subs i=100000` used to take minutes (symbolic power expansion in the steps); the
+    hang is caught by the timeout marker, the cheap form by the result's size."""
     derivation = get("theorem1")
-    start = time.perf_counter()
-    derivation.subs({"i": 10, "lam": "1/2", "n": 100})
-    early = time.perf_counter() - start
-    start = time.perf_counter()
+    early = derivation.subs({"i": 10, "lam": "1/2", "n": 100})
     late = derivation.subs({"i": 100000, "lam": "1/2", "n": 100})
-    elapsed = time.perf_counter() - start
-    assert elapsed < max(5 * early, early + 2.0), (early, elapsed)
+    assert sp.count_ops(late.result.expr) <= sp.count_ops(early.result.expr) + 5
     value = late.result.subs(beta_n="1/100", gamma="1/50", M=2, d_tv="1/10").evaluate()
     # T1 at i -> infinity in practice: beta (1 + lam n_s gamma) + M (1 - lam) d / lam
     assert abs(value - (0.01 * (1 + 0.5 * 50 * 0.02) + 2 * 0.5 * 0.1 / 0.5)) < 1e-12

@@ -36,11 +36,10 @@ def one_line(code, err, arg):
     ["stability", "categorical", "--replicates", "1000000000"],
     ["simulate", "categorical", "--replicates", "1000000000"],
 ])
+@pytest.mark.timeout(120)  # refused, not attempted (an attempt would run for hours)
 def test_runs_beyond_memory_are_refused_before_starting(capsys, argv):
-    start = time.perf_counter()
     code, _, err = run(capsys, *argv, "--quiet")
     assert one_line(code, err, "--"), err
-    assert time.perf_counter() - start < 20  # refused, not attempted
 
 
 # -- integers above 64 bits: "Maximum allowed dimension exceeded" tracebacks ------------
@@ -65,11 +64,11 @@ def test_integers_above_64_bits_are_refused(capsys, argv, arg):
     ["simulate", "categorical", "--generations", "10000000"],
     ["simulate", "categorical", "--replicates", "1000000", "--max-time", "10"],
 ])
+@pytest.mark.timeout(120)  # refused, not attempted
 def test_work_beyond_the_budget_is_refused_with_the_estimate(capsys, argv):
-    start = time.perf_counter()
     code, _, err = run(capsys, *argv, "--quiet")
     assert one_line(code, err, "--n/--replicates/--generations"), err
-    assert "about" in err and time.perf_counter() - start < 20
+    assert "about" in err
 
 
 def test_a_run_within_budget_still_runs(capsys):
