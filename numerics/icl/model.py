@@ -9,45 +9,49 @@ in the last channel; see :mod:`stl.numerics.icl.prompts`); ``--n`` counts prompt
 trains one model per replicate, all replicates as one batched torch computation;
 sampling writes synthetic prompts as in THEORY.md T2 (:mod:`stl.numerics.icl.synthetic`).
 
-Parameters (``--param K=V``; DESIGN.md names first)
+Parameters (``--param K=V``; DESIGN.md names first). ``recipe`` names a whole
+configuration (:mod:`stl.numerics.icl.recipes`): the parameters marked *recipe* below take
+the recipe's values unless given explicitly, and the recipe also sets the run sizes
+``--n`` and ``--replicates`` when those are not given. ``recipe=auto`` (the default)
+picks the device's recipe, so a run with no ``--param`` trains a network that learns:
+``learn-cpu`` on a CPU, ``learn-cuda`` on CUDA (``lsa``: ``gd`` on both).
 
 =================  ===========================================================  ===========
-``dim``            input dimension ``d``                                        5
-``context``        labelled examples ``m`` before the query (``T = m + 1``)     10
-``noise``          σ of real labels                                             0.1
+``recipe``         named configuration (:mod:`stl.numerics.icl.recipes`)        auto
+``dim``            input dimension ``d``                                        recipe
+``context``        labelled examples ``m`` before the query (``T = m + 1``)     recipe
+``noise``          σ of real labels                                             recipe
 ``seed_labels``    ``k_0``: labels of a synthetic prompt taken from its task    2
-``label_noise``    σ_s of the parent-written synthetic labels                   0.1
-``steps``          optimiser steps per generation                               lsa 100, transformer 800
-``lr``             lsa: gradient-descent step as a fraction of ``1/L`` (the     lsa 1.0, transformer 0.003
+``label_noise``    σ_s of the parent-written synthetic labels                   recipe
+``steps``          optimiser steps per generation                               recipe
+``lr``             lsa: gradient-descent step as a fraction of ``1/L`` (the     recipe
                    loss curvature, < 2); transformer: peak Adam learning rate
-``batch``          prompts per minibatch, 0 = full batch                        lsa 0, transformer 32
-``layers``         transformer blocks                                           2
-``width``          transformer width                                            32
-``heads``          attention heads (divides ``width``)                          2
+``batch``          prompts per minibatch, 0 = full batch                        recipe
+``layers``         transformer blocks                                           recipe
+``width``          transformer width                                            recipe
+``heads``          attention heads (divides ``width``)                          recipe
 ``attention``      transformer: ``linear`` or ``softmax`` (see                  linear
                    :mod:`stl.numerics.icl.transformer`)
 ``optimizer``      transformer: ``adam`` or ``sgd``                             adam
-``weight_decay``   transformer: decoupled (AdamW) weight decay                  0
-``curriculum``     transformer: fraction of steps over which the prompt         0
+``weight_decay``   transformer: decoupled (AdamW) weight decay                  recipe
+``curriculum``     transformer: fraction of steps over which the prompt         recipe
                    length grows from 2 pairs to ``context + 1``
+``precision``      transformer: ``fp32``, ``tf32`` or ``bf16`` products in      fp32
+                   training (CUDA only; :mod:`stl.numerics.icl.precision`)
 ``warm_start``     1: generation ``j`` starts from its parent's weights;        0
                    0: every generation is trained from a fresh initialisation
 ``clip``           ``M``: the loss for ``gen_gap`` is ``min(squared error, M)``  10
 ``probes``         real prompts per replicate for ``icl_risk`` and baselines    1000
 =================  ===========================================================  ===========
 
-Sizing on a CPU: the transformer defaults (width 32, 2 layers, linear attention, 800
-Adam steps of 32 prompts, peak lr 0.003 with a 5 % linear warm-up, cosine decay to 0
-and per-replicate gradient clipping at norm 1) and its run defaults ``--n 2000
---replicates 2`` (``default_n``, ``default_replicates``; ``lsa``: 500 and 32) make ``stl
-simulate transformer --generations 5`` take about two minutes on two shared cores
-(measured 1 min 52 s), with a generation-0 ``icl_risk`` of ≈ 0.13–0.27 against
-averaging ≈ 0.6 and least squares / ridge ≈ 0.02 (``benchmarks/icl_training.py``; the
-first defaults — softmax attention, width 16, 400 constant-rate steps — gave ≈ 0.7). The training set is the generation's fixed ``n``
-prompts, drawn in minibatches with replacement for ``steps`` steps (about ``steps ·
-batch / n`` epochs). Replicates are batched (one computation, no Python loop over
-replicates); on one CPU thread the default-size decoder is compute-bound, so its cost
-still grows about linearly in ``R`` there (``benchmarks/icl_batched.py``).
+Sizing. A fit trains every replicate as one batched computation (no Python loop over
+replicates) in as few runs as the device's free memory allows
+(:mod:`stl.numerics.icl.sizing`); measurements and synthetic samples are computed in
+chunks of prompts sized the same way. Fits are *deferred* (:mod:`stl.numerics.icl.deferred`):
+the two chains of the stability estimators train as one batched run. On a CPU the
+``learn-cpu`` recipe's run sizes (``--n 4000 --replicates 2``) take about 30 s per
+generation on one free core; on CUDA a training step is captured once as a CUDA graph
+and replayed (:mod:`stl.numerics.icl.capture`).
 
 Training minimises the plain mean squared error (clipping would zero the gradient of
 large errors); ``gen_gap`` uses the clipped loss ``ℓ ∈ [0, M]`` that T1 needs. The
@@ -90,8 +94,12 @@ from typing import Any
 import numpy as np
 
 from stl.numerics.errors import InputError
+from stl.numerics.icl import recipes
+from stl.numerics.icl.deferred import ICLParams
 from stl.numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in
 from stl.numerics.rng import ReplicateStreams
+
+__all__ = ["ICLModel", "ICLParams", "common_specs", "torch_parts"]
 
 
 @cache
@@ -103,9 +111,9 @@ def torch_parts():
     """
     import torch
 
-    from stl.numerics.icl import _torch, baselines, prompts, synthetic, training
+    from stl.numerics.icl import _torch, baselines, deferred, precision, prompts, sizing, synthetic, training
 
-    return torch, _Parts(_torch, baselines, prompts, synthetic, training)
+    return torch, _Parts(_torch, baselines, prompts, synthetic, training, sizing, precision, deferred)
 
 
 def threaded(method):
@@ -131,33 +139,46 @@ class _Parts:
     prompts: Any
     synthetic: Any
     training: Any
+    sizing: Any
+    precision: Any
+    deferred: Any
 
 
-def common_specs(steps: str, lr: str, batch: str) -> tuple[ParamSpec, ...]:
-    return (
-        ParamSpec("dim", int_in(1, 256), "5", "an integer in [1, 256]", "input dimension d"),
-        ParamSpec("context", int_in(1, 512), "10", "an integer in [1, 512]", "examples m before the query"),
-        ParamSpec("noise", float_in(0.0), "0.1", "a float >= 0", "sigma of real labels"),
+_FROM_RECIPE = "set by the recipe"
+
+
+def common_specs(model: str) -> tuple[ParamSpec, ...]:
+    """The ``--param`` keys both ICL models accept; those every recipe of ``model`` sets
+    have no default of their own (:mod:`stl.numerics.icl.recipes`)."""
+    keyed = set(recipes.keys(model))
+
+    def default(key, value):
+        return None if key in keyed else value
+
+    def note(key, text):
+        return f"{text} ({_FROM_RECIPE})" if key in keyed else text
+
+    specs = (
+        ParamSpec("recipe", choice_of(*recipes.names(model)), "auto", " | ".join(recipes.names(model)),
+                  recipes.help_text(model)),
+        ParamSpec("dim", int_in(1, 256), default("dim", "5"), "an integer in [1, 256]", note("dim", "input dimension d")),
+        ParamSpec("context", int_in(1, 512), default("context", "10"), "an integer in [1, 512]",
+                  note("context", "examples m before the query")),
+        ParamSpec("noise", float_in(0.0), default("noise", "0.1"), "a float >= 0", note("noise", "sigma of real labels")),
         ParamSpec("seed_labels", int_in(0), "2", "an integer in [0, context + 1]", "k_0: task labels per synthetic prompt"),
-        ParamSpec("label_noise", float_in(0.0), "0.1", "a float >= 0", "sigma_s of synthetic labels"),
-        ParamSpec("steps", int_in(0, 10_000_000), steps, "an integer >= 0", "optimiser steps per generation"),
-        ParamSpec("lr", float_in(0.0, low_open=True), lr, "a float > 0 (lsa: < 2)", "learning rate"),
-        ParamSpec("batch", int_in(0), batch, "an integer >= 0 (0 = full batch)", "minibatch size"),
+        ParamSpec("label_noise", float_in(0.0), default("label_noise", "0.1"), "a float >= 0",
+                  note("label_noise", "sigma_s of synthetic labels")),
+        ParamSpec("steps", int_in(0, 10_000_000), default("steps", "100"), "an integer >= 0",
+                  note("steps", "optimiser steps per generation")),
+        ParamSpec("lr", float_in(0.0, low_open=True), default("lr", "1.0"), "a float > 0 (lsa: < 2)",
+                  note("lr", "learning rate")),
+        ParamSpec("batch", int_in(0), default("batch", "0"), "an integer >= 0 (0 = full batch)",
+                  note("batch", "minibatch size")),
         ParamSpec("warm_start", choice_of("0", "1"), "0", "0 or 1", "1: start from the parent's weights"),
         ParamSpec("clip", float_in(0.0, low_open=True), "10", "a float > 0", "M: clip level of the loss"),
         ParamSpec("probes", int_in(1, 1_000_000), "1000", "an integer >= 1", "real prompts for icl_risk"),
     )
-
-
-@dataclass(frozen=True)
-class ICLParams:
-    """Fitted weights of ``R`` replicates (tensors with a leading replicate axis)."""
-
-    tensors: dict  # name -> torch.Tensor (R, ...)
-
-    @property
-    def replicates(self) -> int:
-        return next(iter(self.tensors.values())).shape[0]
+    return specs
 
 
 class ICLModel(Model):
@@ -177,10 +198,21 @@ class ICLModel(Model):
     dtype_name = "float32"
     #: Positions scored by training and by the loss: ``k >= loss_from(T)``.
     score_query_only = False
+    #: Products in training (:mod:`stl.numerics.icl.precision`); the transformer reads it
+    #: from ``--param precision``.
+    precision = "fp32"
 
     def __init__(self, params: Mapping[str, Any] | None = None, *, device: str = "auto"):
         torch, K = torch_parts()
-        super().__init__(params, device=device)
+        given = dict(params or {})
+        # The recipe fills every recipe key the caller left out; it depends on the device
+        # actually used (auto: CUDA when present), so resolve that first.
+        used = K.torch_io.resolve_device(device).type
+        recipe = recipes.resolve(self.name, str(given.get("recipe", "auto")).strip(), used)
+        super().__init__({**recipe.params, **given, "recipe": recipe.name}, device=device)
+        self.recipe = recipe
+        # Run sizes the recipe was measured with (instance attributes: the CLI reads them).
+        self.default_n, self.default_replicates = recipe.n, recipe.replicates
         self.dtype = getattr(torch, self.dtype_name)
         p = self.params
         K.prompts.check_prompt_params(p["dim"], p["context"], p["noise"])
@@ -198,6 +230,8 @@ class ICLModel(Model):
         self.loss_bound = float(p["clip"])
         self.probe_size = int(p["probes"])
         self.noise_size = K.prompts.prompt_noise_size(self.dim, self.length)
+        self._queue = K.deferred.FitQueue(self._train_stacked)
+        self._activation_bytes: float | None = None
 
     def resolve_device(self, device: str) -> str:
         # auto: CUDA when torch sees one; cuda without one is refused (numerics.icl._torch)
@@ -215,6 +249,11 @@ class ICLModel(Model):
     def torch_device(self):
         return self._torch.device(self.device)
 
+    @property
+    def trainings(self) -> int:
+        """Batched trainings this model has run (deferred fits trained together count once)."""
+        return self._queue.trainings
+
     # -- model-specific ------------------------------------------------------------
     predict_fn: Callable
 
@@ -229,6 +268,40 @@ class ICLModel(Model):
     @property
     def loss_from(self) -> int:
         return self.length - 1 if self.score_query_only else 0
+
+    # -- memory ----------------------------------------------------------------------
+    def activation_bytes_per_prompt(self) -> float:
+        """Bytes one prompt's forward pass keeps for backward (:mod:`stl.numerics.icl.sizing`)."""
+        if self._activation_bytes is None:
+            one = {k: v[:1].detach().cpu() for k, v in
+                   self.init_tensors(1, ReplicateStreams(0, 1)).items()}
+            self._activation_bytes = self._k.sizing.activation_bytes_per_prompt(
+                self.predict_fn, one, length=self.length, dim=self.dim, dtype=self.dtype)
+        return self._activation_bytes
+
+    def training_bytes_per_replicate(self, n: int) -> float:
+        """Device memory one replicate's fit on ``n`` prompts needs at its peak."""
+        n_params = sum(math.prod(v.shape[1:]) for v in self.init_tensors(1, ReplicateStreams(0, 1)).values())
+        return self._k.sizing.training_bytes_per_replicate(
+            activation_per_prompt=self.activation_bytes_per_prompt(), batch=min(self.batch or n, n), n=n,
+            length=self.length, dim=self.dim, n_params=n_params, steps=self.steps)
+
+    def _prompt_chunk(self, replicates: int) -> int:
+        """Prompts per replicate that one no-grad forward pass may take at once."""
+        S = self._k.sizing
+        budget = S.EVAL_FRACTION * S.free_bytes(self.torch_device)
+        per = max(self.activation_bytes_per_prompt(), 1.0) * replicates
+        return int(max(1, min(1 << 30, budget // per))) if math.isfinite(budget) else 1 << 30
+
+    def predict_chunked(self, tensors: dict, x, y):
+        """``predict_fn`` over the prompt axis in chunks that fit the device (float32 products)."""
+        torch = self._torch
+        chunk = self._prompt_chunk(x.shape[0])
+        with torch.no_grad(), self._k.precision.exact_products():
+            if x.shape[1] <= chunk:
+                return self.predict_fn(tensors, x, y)
+            return torch.cat([self.predict_fn(tensors, x[:, a:b], y[:, a:b])
+                              for a, b in self._k.sizing.chunks(x.shape[1], chunk)], dim=1)
 
     # -- conversion ----------------------------------------------------------------
     def _prompts(self, data: np.ndarray):
@@ -252,6 +325,9 @@ class ICLModel(Model):
     @threaded
     def fit(self, data: np.ndarray, *, streams: ReplicateStreams | None = None,
             warm: ICLParams | None = None) -> ICLParams:
+        """Everything but the training happens now (streams read, data on the device); the
+        training itself is deferred and batched with other pending fits
+        (:mod:`stl.numerics.icl.deferred`)."""
         prompts = self._prompts(data)
         R, n = prompts.replicates, prompts.count
         if streams is None:
@@ -268,8 +344,27 @@ class ICLModel(Model):
         # see the whole set anyway (batch >= n): then full-batch, deterministic GD.
         if self.batch and not (self.batch >= n and self.optimizer() == "sgd"):
             idx = streams.integers("batches", n, (self.steps, self.batch))
-            order = self._torch.as_tensor(idx, device=self.torch_device)
-        return ICLParams(self.train_tensors(init, prompts, order))
+            order = self._torch.as_tensor(idx, device=self.torch_device, dtype=self._torch.int32)
+        signature = (n, None if order is None else tuple(order.shape[1:]))
+        return self._queue.submit(init, prompts, order, signature)
+
+    def _train_stacked(self, init: dict, prompts, order) -> dict:
+        """Train a stack of replicates in as few batched runs as the device's memory allows."""
+        from stl.numerics.threads import torch_threads
+
+        torch, S = self._torch, self._k.sizing
+        R = prompts.replicates
+        with torch_threads():
+            per = self.training_bytes_per_replicate(prompts.count)
+            size = S.replicates_per_batch(S.TRAIN_FRACTION * S.free_bytes(self.torch_device), per, R)
+            parts = []
+            for a, b in S.chunks(R, size):
+                part = self._k.prompts.Prompts(prompts.x[a:b], prompts.y[a:b])
+                parts.append(self.train_tensors({k: v[a:b] for k, v in init.items()}, part,
+                                                None if order is None else order[a:b]))
+            if len(parts) == 1:
+                return parts[0]
+            return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
     #: Learning-rate schedule and per-replicate gradient clip of :func:`training.train`.
     schedule = "constant"
@@ -281,8 +376,9 @@ class ICLModel(Model):
 
     def train_tensors(self, init: dict, prompts, order) -> dict:
         return self._k.training.train(init, self.predict_fn, prompts, steps=self.steps, lr=self.lr, order=order,
-                     optimizer=self.optimizer(), loss_from=self.loss_from, schedule=self.schedule,
-                     clip=self.grad_clip, weight_decay=self.weight_decay, curriculum=self.curriculum)
+                                      optimizer=self.optimizer(), loss_from=self.loss_from, schedule=self.schedule,
+                                      clip=self.grad_clip, weight_decay=self.weight_decay,
+                                      curriculum=self.curriculum, precision=self.precision)
 
     def draw_noise(self, streams: ReplicateStreams, count: int, generations: int,
                    purpose: str = "synthetic") -> np.ndarray:
@@ -290,7 +386,7 @@ class ICLModel(Model):
 
     def _synth_kwargs(self):
         return {"dim": self.dim, "length": self.length, "seed_labels": self.seed_labels,
-                    "noise": self.noise, "label_noise": self.label_noise}
+                "noise": self.noise, "label_noise": self.label_noise}
 
     @threaded
     def sample(self, params: ICLParams, streams: ReplicateStreams, count: int, *,
@@ -298,7 +394,7 @@ class ICLModel(Model):
         if noise is None:
             noise = streams.normal(purpose, (count, self.noise_size))
         z = self._noise_tensor(noise)
-        p = self._k.synthetic.synthesize(self.predict_fn, params.tensors, z, **self._synth_kwargs())
+        p = self._k.synthetic.synthesize(self.predict_chunked, params.tensors, z, **self._synth_kwargs())
         return self._numpy(p.pack())
 
     @threaded
@@ -306,14 +402,15 @@ class ICLModel(Model):
                        count: int, purpose: str = "coupling"):
         z = self._noise_tensor(streams.normal(purpose, (count, self.noise_size)))
         u = self._noise_tensor(streams.uniform(purpose + "-accept", (count, self.length)))
-        c = self._k.synthetic.synthesize_coupled(self.predict_fn, params_a.tensors, self.predict_fn, params_b.tensors,
-                               z, u, **self._synth_kwargs())
+        ta, tb = params_a.tensors, params_b.tensors
+        c = self._k.synthetic.synthesize_coupled(self.predict_chunked, ta, self.predict_chunked, tb,
+                                                 z, u, **self._synth_kwargs())
         return self._numpy(c.a.pack()), self._numpy(c.b.pack()), c.differ.cpu().numpy()
 
     def _errors(self, params: ICLParams, prompts, loss_from: int | None = None):
-        with self._torch.no_grad():
-            return self._k.training.squared_errors(self.predict_fn, params.tensors, prompts,
-                                                   self.loss_from if loss_from is None else loss_from)
+        start = self.loss_from if loss_from is None else loss_from
+        pred = self.predict_chunked(params.tensors, prompts.x, prompts.y)
+        return (pred[..., start:] - prompts.y[..., start:]) ** 2
 
     @threaded
     def loss(self, params: ICLParams, data: np.ndarray) -> np.ndarray:
@@ -356,8 +453,7 @@ class ICLModel(Model):
             return p.y.new_zeros(p.y.shape[:2])
         if self.label_noise == 0:
             raise InputError("label_noise", 0, "> 0 (a density of synthetic prompts needs label noise)")
-        with self._torch.no_grad():
-            mean = self.predict_fn(params.tensors, p.x, p.y)[..., k0:]
+        mean = self.predict_chunked(params.tensors, p.x, p.y)[..., k0:]
         r = (p.y[..., k0:] - mean) / self.label_noise
         return (-0.5 * r ** 2 - math.log(self.label_noise * math.sqrt(2 * math.pi))).sum(-1)
 

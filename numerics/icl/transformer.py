@@ -38,6 +38,7 @@ layer with batched matrix products (``torch.matmul`` on ``(R, ·, ·)`` stacks, 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -112,69 +113,133 @@ def init_params(cfg: TransformerConfig, streams: ReplicateStreams, *, purpose: s
 
 
 def _linear(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    # h (R, ..., i), w (R, i, o), b (R, o): one bmm over the replicate axis.
+    # h (R, ..., i), w (R, i, o), b (R, o): one batched product with the bias added in the
+    # same kernel (baddbmm), over the replicate axis.
     R, i = h.shape[0], h.shape[-1]
-    out = torch.matmul(h.reshape(R, -1, i), w)
-    return out.reshape(*h.shape[:-1], w.shape[-1]) + b.reshape(R, *([1] * (h.ndim - 2)), -1)
+    out = torch.baddbmm(b.unsqueeze(1), h.reshape(R, -1, i), w)
+    return out.view(*h.shape[:-1], w.shape[-1])
 
 
 def _norm(h: torch.Tensor, g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # F.layer_norm takes one gain for every replicate; the per-replicate gain and shift
+    # are applied after it in one fused multiply-add.
     shape = (h.shape[0],) + (1,) * (h.ndim - 2) + (-1,)
-    return F.layer_norm(h, h.shape[-1:]) * g.reshape(shape) + b.reshape(shape)
+    return torch.addcmul(b.view(shape), F.layer_norm(h, h.shape[-1:]), g.view(shape))
 
 
-def causal_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``out_t = (1/(t+1)) Σ_{s ≤ t} (q_t·k_s/√d_h) v_s`` over the token axis (``-2``)."""
-    T, dh = q.shape[-2], q.shape[-1]
-    mask = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
-    scores = (q @ k.transpose(-1, -2)).masked_fill(~mask, 0.0)
-    count = torch.arange(1, T + 1, device=q.device, dtype=q.dtype).unsqueeze(-1)
-    return (scores / (math.sqrt(dh) * count)) @ v
+def _scale(tokens_: int, head_dim: int, device, dtype, start, step) -> torch.Tensor:
+    t = torch.arange(tokens_, device=device, dtype=torch.float64)
+    w = torch.tril(torch.ones(tokens_, tokens_, device=device, dtype=torch.float64))
+    return (w / ((t + 1).unsqueeze(-1) * math.sqrt(head_dim)))[start::step].to(dtype)
+
+
+_cached_scale = functools.lru_cache(maxsize=64)(_scale)
+
+
+def causal_scale(tokens_: int, head_dim: int, device, dtype, rows: slice = slice(None)) -> torch.Tensor:
+    """``(tokens, tokens)`` weights of causal linear attention, ``1{s ≤ t} / ((t + 1)√d_h)``
+    (rows ``rows`` of it): the mask and the normalisation as one constant factor.
+
+    Cached (a constant, never written to) except while a CUDA graph is being captured:
+    a tensor made then holds its values only once the graph is replayed.
+    """
+    args = (tokens_, head_dim, torch.device(device), dtype, rows.start, rows.step)
+    if torch.device(device).type == "cuda" and torch.cuda.is_current_stream_capturing():
+        return _scale(*args)
+    return _cached_scale(*args)
+
+
+def causal_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *,
+                            query_rows: slice = slice(None)) -> torch.Tensor:
+    """``out_t = (1/(t+1)) Σ_{s ≤ t} (q_t·k_s/√d_h) v_s`` over the token axis (``-2``).
+
+    ``query_rows`` says which token positions ``q`` holds (all of them by default; the last
+    layer asks for the input tokens only, ``slice(0, None, 2)``).
+    """
+    T, dh = k.shape[-2], q.shape[-1]
+    scale = causal_scale(T, dh, q.device, q.dtype, query_rows)
+    return ((q @ k.transpose(-1, -2)) * scale) @ v
 
 
 def tokens(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Interleave ``(R, N, T, d)`` inputs and ``(R, N, T)`` labels into ``(R, N, 2T, d + 1)``."""
     R, N, T, d = x.shape
-    tok = x.new_zeros(R, N, T, 2, d + 1)
-    tok[:, :, :, 0, :d] = x
     # The label token repeats its input (the (x, y)-token embedding of the trained
     # linear-transformer literature): one attention layer can then pair y_j with x_j.
     # With a zero x-slot a first layer must learn to copy x_j forward, which costs a
     # long loss plateau that a CPU budget cannot afford. Causality is unchanged: the
     # input token of x_k comes before the label token of (x_k, y_k).
-    tok[:, :, :, 1, :d] = x
-    tok[:, :, :, 1, d] = y
-    return tok.reshape(R, N, 2 * T, d + 1)
+    inp = torch.cat([x, x.new_zeros(R, N, T, 1)], dim=-1)
+    lab = torch.cat([x, y.unsqueeze(-1)], dim=-1)
+    return torch.stack([inp, lab], dim=3).reshape(R, N, 2 * T, d + 1)
 
 
-def predictor(cfg: TransformerConfig):
-    """The predict function ``(params, x, y) → (R, N, T)`` of architecture ``cfg``."""
-    H = cfg.heads
-    if cfg.attention == "linear":
-        attend = causal_linear_attention
-    else:
-        def attend(q, k, v):
-            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+#: Weights with a leading layer axis ``(R, L, ...)``: split into per-layer views once per
+#: forward pass (``unbind``), whose gradient is one stack per name rather than a
+#: zero-filled copy per layer.
+_PER_LAYER = ("ln1_g", "ln1_b", "w_qkv", "b_qkv", "w_o", "b_o", "ln2_g", "ln2_b", "w_1", "b_1", "w_2", "b_2")
 
-    def predict_fn(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        R, N, T, _ = x.shape
-        if T > cfg.length:
-            raise InputError("prompt length", T, f"at most {cfg.length} pairs (the trained length)")
-        h = _linear(tokens(x, y), params["w_in"], params["b_in"])
-        h = h + params["pos"][:, None, : 2 * T, :]
+
+class Predictor:
+    """The predict function ``(params, x, y) → (R, N, T)`` of one architecture.
+
+    Training calls it in two parts: :meth:`prepare` turns a whole dataset into tokens once,
+    and :meth:`from_prepared` predicts from a minibatch of those tokens, so no step
+    rebuilds them (:mod:`stl.numerics.icl.training`).
+    """
+
+    def __init__(self, cfg: TransformerConfig):
+        self.cfg = cfg
+
+    def __call__(self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        T = x.shape[2]
+        if T > self.cfg.length:
+            raise InputError("prompt length", T, f"at most {self.cfg.length} pairs (the trained length)")
+        return self.from_prepared(params, tokens(x, y))
+
+    def prepare(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor]:
+        return (tokens(x, y),)
+
+    def from_prepared(self, params: dict[str, torch.Tensor], tok: torch.Tensor) -> torch.Tensor:
+        cfg, H = self.cfg, self.cfg.heads
+        R, N, T2, _ = tok.shape
+        per_layer = {k: params[k].unbind(1) for k in _PER_LAYER}
+        h = _linear(tok, params["w_in"], params["b_in"]) + params["pos"][:, None, :T2, :]
         W = h.shape[-1]
+        dh = W // H
         for l in range(cfg.layers):
-            a = _norm(h, params["ln1_g"][:, l], params["ln1_b"][:, l])
-            qkv = _linear(a, params["w_qkv"][:, l], params["b_qkv"][:, l])
-            q, k, v = (t.reshape(R, N, 2 * T, H, W // H).transpose(2, 3) for t in qkv.split(W, dim=-1))
-            att = attend(q, k, v)
-            att = att.transpose(2, 3).reshape(R, N, 2 * T, W)
-            h = h + _linear(att, params["w_o"][:, l], params["b_o"][:, l])
-            a = _norm(h, params["ln2_g"][:, l], params["ln2_b"][:, l])
-            h = h + _linear(F.gelu(_linear(a, params["w_1"][:, l], params["b_1"][:, l])),
-                            params["w_2"][:, l], params["b_2"][:, l])
-        h = _norm(h, params["lnf_g"], params["lnf_b"])
-        out = _linear(h[:, :, 0::2, :], params["w_out"], params["b_out"])
-        return out.squeeze(-1)
+            def p(name):
+                return per_layer[name][l]
 
-    return predict_fn
+            last = l == cfg.layers - 1
+            a = _norm(h, p("ln1_g"), p("ln1_b"))
+            qkv = _linear(a, p("w_qkv"), p("b_qkv")).view(R, N, T2, 3, H, dh)
+            q, k, v = qkv.permute(3, 0, 1, 4, 2, 5).unbind(0)        # each (R, N, H, 2T, d_h)
+            # The last layer's label tokens feed nothing (the read-out is at the input
+            # tokens, and attention reads keys and values from the layer's input), so it
+            # computes queries, attention and MLP at the input tokens only: the same
+            # predictions for a quarter less work in a two-layer model.
+            rows = slice(0, None, 2) if last else slice(None)
+            if last:
+                h, q = h[:, :, 0::2], q[..., 0::2, :]
+            att = self._attend(q, k, v, rows)
+            att = att.transpose(2, 3).reshape(R, N, h.shape[2], W)
+            h = h + _linear(att, p("w_o"), p("b_o"))
+            a = _norm(h, p("ln2_g"), p("ln2_b"))
+            h = h + _linear(F.gelu(_linear(a, p("w_1"), p("b_1"))), p("w_2"), p("b_2"))
+        h = _norm(h, params["lnf_g"], params["lnf_b"])
+        return _linear(h, params["w_out"], params["b_out"]).squeeze(-1)
+
+    def _attend(self, q, k, v, rows: slice):
+        if self.cfg.attention == "linear":
+            return causal_linear_attention(q, k, v, query_rows=rows)
+        if rows == slice(None):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        T2 = k.shape[-2]
+        allowed = torch.ones(T2, T2, dtype=torch.bool, device=q.device).tril()[rows]
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+
+
+def predictor(cfg: TransformerConfig) -> Predictor:
+    """The predict function ``(params, x, y) → (R, N, T)`` of architecture ``cfg``."""
+    return Predictor(cfg)

@@ -28,7 +28,7 @@ class LSAModel(ICLModel):
     summary = "one-layer linear self-attention trained on in-context linear-regression prompts (T2)"
     default_n = 500
     default_replicates = 32
-    param_specs = common_specs("100", "1.0", "0")
+    param_specs = common_specs("lsa")
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg",
                     "icl_risk_exact", "gamma_scale")
     theory_constants = "transformer"
