@@ -14,7 +14,7 @@ seconds-long subset used by the fast test suite. Any single check can be run by 
 >>> resolve(["no-such-thing"])
 Traceback (most recent call last):
 ...
-stl.verify.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full) or a check name (see `stl verify --list`)
+stl.verify.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full, gpu) or a check name (see `stl verify --list`)
 """
 
 from __future__ import annotations
@@ -269,10 +269,55 @@ FULL_EXTRA: tuple[Factory, ...] = (
                  block=5000, margin=0.05), expected_s=40.0),
 )
 
+# -- the `gpu` suite (issue 19): T2 with transformers that learn, at Garg-like sizes ----------
+# Self-contained: its checks (stl.verify.checks.icl, "T2 at device sizes") run on CUDA, and
+# `resolve` refuses them in one line where no CUDA device is available. The learn-cuda recipe
+# (d 8, context 20, noise 0.5, width 32, 2 layers, 3000 steps) is within 1.4x of ridge at
+# n = 4096 and 16384 on the CPU; expected_s is sized from FLOP counts for one H200 (the
+# checks report their own task seconds in details["timing"]).
+_gpu_t2 = _lazy("stl.verify.checks.icl:t2_learning_check")
+_gpu_phase = _lazy("stl.verify.checks.icl:t2_adaptive_phase_check")
+_gpu_depth = _lazy("stl.verify.checks.icl:t2_depth_learning_check")
+GPU_LEARN = {"recipe": "learn-cuda"}
+
+GPU: tuple[Factory, ...] = (
+    Factory("gpu-t2-transformer", _gpu_t2,
+            dict(params=GPU_LEARN, ns=(4096, 16384), lam=0.5, generations=3, replicates=32, margin=0.25,
+                 learn_factor=1.5), expected_s=60.0),
+    # One parent-written label per prompt (seed_labels = context): the coupling is maximal.
+    # sigma_s = 1 keeps gamma-hat readable (not saturated) for a chaotic minibatch learner.
+    Factory("gpu-phase-transformer", _gpu_phase,
+            dict(params={**GPU_LEARN, "seed_labels": "20", "label_noise": "1"}, n=4096, rho_below=2.5,
+                 rho_above=0.4, generations=3, replicates=32, c_replicates=32, measure_draws=1024,
+                 learn_factor=1.5), expected_s=70.0),
+    Factory("gpu-depth-transformer", _gpu_depth,
+            dict(params={**GPU_LEARN, "label_noise": "1"}, layers=(1, 2, 4), n=4096, replicates=48,
+                 learn_factor=1.5), expected_s=60.0),
+)
+_GPU_NAMES = frozenset(f.name for f in GPU)
+
+
+def _refuse_without_cuda(picked: Sequence[Factory]) -> None:
+    """The gpu checks need CUDA: refuse them (one line, exit status 2) where there is none."""
+    if not any(f.name in _GPU_NAMES for f in picked):
+        return
+    try:
+        import torch
+
+        ok = torch.cuda.is_available()
+    except ImportError:
+        ok = False
+    if not ok:
+        raise InputError("--suite", "gpu", "a machine with a CUDA device (none is available here); "
+                                           "run quick or full instead")
+# -- end of the gpu suite ------------------------------------------------------------------------
+
+
 SUITES: Mapping[str, tuple[Factory, ...]] = FrozenDict({
     "smoke": SMOKE,
     "quick": QUICK,
     "full": QUICK + FULL_EXTRA,
+    "gpu": GPU,
 })
 
 
@@ -306,6 +351,7 @@ def resolve(names: Sequence[str]) -> list[Check]:
         else:
             raise InputError("--suite", repr(name),
                              f"a suite ({', '.join(SUITES)}) or a check name (see `stl verify --list`)")
+    _refuse_without_cuda(picked)
     seen, out = set(), []
     for f in picked:
         if f.name not in seen:

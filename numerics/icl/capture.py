@@ -74,9 +74,13 @@ def _side_stream_warmup(step: Callable[[], None], count: int) -> None:
     torch.cuda.current_stream().wait_stream(side)
 
 
-def run_steps(step: Callable[[], None], steps: int, device, *, mode: str = "auto",
-              capture_factory: Callable | None = None, warmup: int = WARMUP) -> StepReport:
-    """Take ``steps`` steps of ``step`` on ``device`` (see the module docstring).
+def prepare_steps(step: Callable[[], None], steps: int, device, *, mode: str = "auto",
+                  capture_factory: Callable | None = None,
+                  warmup: int = WARMUP) -> tuple[Callable[[], None], int, StepReport]:
+    """Get ready to take ``steps`` steps: ``(advance, taken, report)``, where ``taken`` steps
+    were already taken (the eager warm-up before a capture) and each call of ``advance``
+    takes one more (a graph replay, or the eager step). :func:`run_steps` and the
+    benchmark's timings share it.
 
     ``capture_factory`` (tests) replaces CUDA-graph capture: it returns ``capture(step)``,
     which records ``step`` *without* running it and returns a function that replays it.
@@ -89,12 +93,9 @@ def run_steps(step: Callable[[], None], steps: int, device, *, mode: str = "auto
     want_graph = mode == "graph" or (mode == "auto" and (device_type == "cuda" or capture_factory is not None)
                                      and steps > MIN_STEPS_TO_CAPTURE)
     if not want_graph or steps <= warmup:
-        for _ in range(steps):
-            step()
         why = None if mode == "eager" else ("not CUDA" if device_type != "cuda" else "too few steps")
-        return StepReport("eager", steps, steps, why)
-    on_cuda = capture_factory is None
-    if on_cuda:
+        return step, 0, StepReport("eager", steps, steps, why)
+    if capture_factory is None:
         _side_stream_warmup(step, warmup)
     else:
         for _ in range(warmup):
@@ -106,9 +107,16 @@ def run_steps(step: Callable[[], None], steps: int, device, *, mode: str = "auto
             raise
         # A failed capture ran nothing (capture records, it does not execute), so the
         # remaining steps are still to take: take them eagerly and say why.
-        for _ in range(steps - warmup):
-            step()
-        return StepReport("eager", steps, steps, f"capture failed: {type(exc).__name__}: {exc}")
-    for _ in range(steps - warmup):
-        replay()
-    return StepReport("graph", steps, warmup)
+        return step, warmup, StepReport("eager", steps, steps, f"capture failed: {type(exc).__name__}: {exc}")
+    return replay, warmup, StepReport("graph", steps, warmup)
+
+
+def run_steps(step: Callable[[], None], steps: int, device, *, mode: str = "auto",
+              capture_factory: Callable | None = None, warmup: int = WARMUP) -> StepReport:
+    """Take ``steps`` steps of ``step`` on ``device`` (see the module docstring and
+    :func:`prepare_steps`)."""
+    advance, taken, report = prepare_steps(step, steps, device, mode=mode, capture_factory=capture_factory,
+                                           warmup=warmup)
+    for _ in range(steps - taken):
+        advance()
+    return report

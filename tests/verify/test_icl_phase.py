@@ -35,3 +35,69 @@ def test_phase_lsa_fails_when_both_loops_are_above_lambda_c():
 def test_phase_check_refuses_unordered_lams():
     with pytest.raises(ValueError):
         t2_phase_check(lams=(0.9, 0.4))
+
+
+# -- the gpu suite's checks, run on the CPU at toy sizes (their code paths and verdict rules) --
+
+TOY = {"recipe": "small", "dim": "2", "context": "4", "width": "8", "heads": "2", "layers": "1", "steps": "40",
+       "batch": "16", "probes": "200", "noise": "0.5"}
+
+
+def test_learning_t2_check_decides_every_row_and_counts_trainings():
+    from stl.verify.checks.icl import t2_learning_check
+
+    res = t2_learning_check(name="gpu-t2-toy", params=TOY, ns=(64, 256), lam=0.5, generations=2, replicates=6,
+                            device="cpu").run(seed=0)
+    verdicts = [r["verdict"] for r in res.details["claims"]]
+    assert res.verdict in ("pass", "fail") and set(verdicts) <= {"pass", "fail"}
+    assert any(r["claim"].startswith("learns (n=64)") for r in res.details["claims"])
+    # Lockstep: replace and mix at n = 64 train together; n = 256 alone: 2 trainings a generation.
+    assert list(res.details["timing"]["trainings"]) == [2 * 3]
+
+
+def test_learning_row_fails_a_transformer_that_has_not_learned():
+    from stl.verify.checks.icl import t2_learning_check
+
+    res = t2_learning_check(name="gpu-t2-untrained", params={**TOY, "steps": "1"}, ns=(64, 128), lam=0.5,
+                            generations=1, replicates=6, device="cpu").run(seed=0)
+    learn = [r for r in res.details["claims"] if r["claim"].startswith("learns")]
+    assert learn and all(r["verdict"] == "fail" for r in learn) and res.verdict == "fail"
+
+
+def test_adaptive_phase_check_puts_its_loops_on_both_sides_of_the_prediction():
+    from stl.verify.checks.icl import t2_adaptive_phase_check
+
+    params = {**TOY, "seed_labels": "4", "label_noise": "1"}
+    res = t2_adaptive_phase_check(name="gpu-phase-toy", params=params, n=64, generations=2, replicates=6,
+                                  c_replicates=6, measure_draws=64, device="cpu").run(seed=1)
+    lo, hi = res.details["lams"]
+    c = res.details["c"]["value"]
+    assert (1 - lo) * c > 1 > (1 - hi) * c or lo == 0.0
+    assert set(r["verdict"] for r in res.details["claims"]) <= {"pass", "fail"}
+    assert res.details["coupling"] == "maximal" and res.details["timing"]["trainings"] >= 1
+
+
+def test_depth_learning_check_reports_pairs_with_power():
+    from stl.verify.checks.icl import t2_depth_learning_check
+
+    res = t2_depth_learning_check(name="gpu-depth-toy", params={**TOY, "label_noise": "1"}, layers=(1, 2, 3), n=64,
+                                  replicates=6, device="cpu").run(seed=0)
+    assert res.verdict in ("pass", "fail")
+    (pair,) = res.details["pairs"]
+    assert pair["claim"] == "c(L=3) − c(L=2)" and pair["datasets"] == 6
+    assert pair["separated"] or pair["datasets_needed"] > 0
+    assert len(res.details["learning"]) == 3
+
+
+def test_gpu_suite_refuses_without_cuda(monkeypatch):
+    import torch
+
+    from stl.verify.errors import InputError
+    from stl.verify.suites import resolve
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InputError, match="CUDA"):
+        resolve(["gpu"])
+    with pytest.raises(InputError, match="CUDA"):
+        resolve(["gpu-phase-transformer"])
+    assert resolve(["smoke-optimum"])[0].name == "smoke-optimum"

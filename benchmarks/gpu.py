@@ -1,0 +1,332 @@
+"""Benchmark: the ICL training step at device speed (issue 19), on CUDA or a CPU.
+
+What it measures, each into one JSON document (``--out FILE``; a Markdown table is
+written beside it, ``FILE`` with the suffix ``.md``):
+
+* ``device``: the device's name, torch version, and the *measured* matrix-product rate
+  of one large square product in each precision (the ceiling the step's achieved rate is
+  set against; on a CPU only float32);
+* ``steps``: milliseconds per training step against the replicate count ``R`` for two
+  models — ``learn`` (the ``learn-cpu`` recipe's network: d 2, context 10, width 32, 2
+  layers, minibatch 64) and ``garg`` (Garg et al.'s sizes: d 20, context 40, width 256,
+  8 layers, 8 heads, minibatch 64) — with how the steps ran (``graph``: one captured step
+  replayed; ``eager``), the matrix-product FLOPs of a step (counted by torch's FLOP
+  counter on one replicate, times ``R``), the achieved TFLOP/s and its fraction of the
+  measured rate, and the peak device memory. ``garg`` is also timed in ``tf32`` and
+  ``bf16`` at the smallest ``R`` (the issue's 15 ms target is below the float32 FLOP floor
+  of an H200: 1.6 TFLOP a step at 67 TFLOP/s is 24 ms);
+* ``precision``: the ``learn-cuda`` recipe trained in ``fp32``, ``tf32`` and ``bf16`` on the
+  same data, initial weights and minibatches, scored on the same real probe prompts: the
+  paired per-replicate difference of ``icl_risk`` against fp32 with its standard error,
+  each precision's risk over ridge's (the Bayes risk), and its ms per step (CUDA only).
+
+Timing (``steps``): the run takes its warm-up steps and capture first, then ``repeats``
+blocks of ``timed`` steps between CUDA events (a host clock on a CPU); the median block
+is reported. Data are random prompts made on the device (their values do not change
+the step's cost).
+
+Run on a GPU (about 1–2 minutes)::
+
+    python benchmarks/gpu.py --out gpu.json
+
+and the small CPU version that the tests run (seconds)::
+
+    python benchmarks/gpu.py --device cpu --quick --out gpu-cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stl.numerics.icl.capture import prepare_steps
+from stl.numerics.icl.prompts import Prompts
+from stl.numerics.icl.training import TrainingPlan, TrainingRun
+from stl.numerics.icl.transformer import TransformerConfig, init_params, predictor
+from stl.numerics.rng import ReplicateStreams
+
+#: name -> (dim, context, width, layers, heads, batch)
+MODELS = {
+    "learn": (2, 10, 32, 2, 2, 64),
+    "garg": (20, 40, 256, 8, 8, 64),
+    # the CPU's stand-in for garg (--quick on a CPU): the same shape of network, smaller
+    "garg-cpu": (8, 20, 64, 2, 4, 16),
+}
+FULL_R = {"learn": (8, 16, 32, 64, 128, 256, 512, 1024), "garg": (8, 16, 32, 64)}
+QUICK_R = {"learn": (1, 2, 4), "garg-cpu": (1, 2)}
+PRECISIONS = ("fp32", "tf32", "bf16")
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_tflops(device: torch.device, precision: str, size: int, repeats: int = 10) -> float:
+    """Measured TFLOP/s of a ``size``³ product in ``precision`` (random inputs)."""
+    from stl.numerics.icl.precision import training_precision
+
+    g = torch.Generator(device=device).manual_seed(0)
+    a = torch.randn(size, size, device=device, generator=g)
+    b = torch.randn(size, size, device=device, generator=g)
+    with training_precision(precision, device):
+        for _ in range(3):
+            a @ b
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        _sync(device)
+    return 2 * size ** 3 * repeats / (time.perf_counter() - t0) / 1e12
+
+
+def _random_prompts(R, n, dim, context, device, seed=0) -> Prompts:
+    g = torch.Generator(device=device).manual_seed(seed)
+    x = torch.randn(R, n, context + 1, dim, device=device, generator=g)
+    w = torch.randn(R, n, dim, device=device, generator=g) / math.sqrt(dim)
+    y = torch.einsum("rntd,rnd->rnt", x, w) + 0.5 * torch.randn(R, n, context + 1, device=device, generator=g)
+    return Prompts(x, y)
+
+
+def build_run(model: str, R: int, steps: int, device: torch.device, precision: str = "fp32",
+              capture: str = "auto", n: int = 1024) -> TrainingRun:
+    dim, context, width, layers, heads, batch = MODELS[model]
+    cfg = TransformerConfig(dim, context + 1, layers, width, heads)
+    params = init_params(cfg, ReplicateStreams(0, R), device=device)
+    data = _random_prompts(R, n, dim, context, device)
+    g = torch.Generator(device=device).manual_seed(1)
+    order = torch.randint(0, n, (R, steps, batch), device=device, generator=g)
+    plan = TrainingPlan(steps, schedule="cosine", clip=1.0, curriculum=0.25, precision=precision, capture=capture)
+    return TrainingRun(params, predictor(cfg), data, lr=1e-3, order=order, plan=plan)
+
+
+def step_flops(model: str) -> float:
+    """Matrix-product FLOPs of one training step of one replicate (forward and backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    run = build_run(model, 1, 4, torch.device("cpu"), capture="eager", n=64)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.enable_grad():
+        run.step()
+    return float(counter.get_total_flops())
+
+
+def time_steps(model: str, R: int, device: torch.device, *, precision: str = "fp32", timed: int = 20,
+               repeats: int = 3) -> dict:
+    """ms per step of ``model`` at ``R`` replicates (module docstring), and how it ran."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+    steps = 8 + timed * repeats
+    run = build_run(model, R, steps, device, precision=precision)
+    t0 = time.perf_counter()
+    with torch.enable_grad():
+        advance, taken, report = prepare_steps(run.step, steps, device)
+    _sync(device)
+    setup_s = time.perf_counter() - t0
+    blocks = []
+    with torch.enable_grad():
+        for _ in range(repeats):
+            if device.type == "cuda":
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                for _ in range(timed):
+                    advance()
+                end.record()
+                end.synchronize()
+                blocks.append(start.elapsed_time(end) / timed)
+            else:
+                t1 = time.perf_counter()
+                for _ in range(timed):
+                    advance()
+                blocks.append(1000 * (time.perf_counter() - t1) / timed)
+    finite = bool(torch.isfinite(run.flat).all())
+    out = {"model": model, "replicates": R, "precision": precision, "ms_per_step": statistics.median(blocks),
+           "ms_blocks": blocks, "mode": report.mode, "capture_note": report.reason,
+           "warmup_and_capture_s": setup_s, "finite": finite}
+    if device.type == "cuda":
+        out["peak_mib"] = torch.cuda.max_memory_allocated(device) / 2 ** 20
+    del run, advance
+    return out
+
+
+def precision_comparison(device: torch.device, *, replicates: int, steps: int | None, n: int | None,
+                         probes: int = 2000, seed: int = 0) -> dict:
+    """The ``learn-cuda`` recipe trained in each precision on identical data, initial weights
+    and minibatches; paired differences of ``icl_risk`` against fp32 (module docstring)."""
+    from stl.numerics.models.registry import get_model
+
+    rows, risks = {}, {}
+    ridge = None
+    for precision in PRECISIONS:
+        params = {"recipe": "learn-cuda", "precision": precision, "probes": str(probes)}
+        if steps:
+            params["steps"] = str(steps)
+        m = get_model("transformer", params, device=device.type)
+        size = n or m.default_n
+        s = ReplicateStreams(seed, replicates)
+        data = m.draw_real(s, size)
+        _sync(device)
+        t0 = time.perf_counter()
+        theta = m.fit(data, streams=s)
+        theta.tensors
+        _sync(device)
+        fit_s = time.perf_counter() - t0
+        got = m.measure(theta, s, ["icl_risk", "icl_risk_ridge"])
+        risks[precision] = np.asarray(got["icl_risk"], dtype=float)
+        ridge = np.asarray(got["icl_risk_ridge"], dtype=float)
+        rows[precision] = {"fit_s": fit_s, "ms_per_step": 1000 * fit_s / int(m.params["steps"]),
+                           "icl_risk": float(risks[precision].mean()),
+                           "icl_risk_se": float(risks[precision].std(ddof=1) / math.sqrt(replicates)),
+                           "ratio_to_ridge": float(risks[precision].mean() / ridge.mean())}
+    for precision in PRECISIONS[1:]:
+        d = risks[precision] - risks["fp32"]
+        se = float(d.std(ddof=1) / math.sqrt(len(d)))
+        level = float(risks["fp32"].mean())
+        rows[precision].update(diff_vs_fp32=float(d.mean()), diff_se=se,
+                               diff_ci95=[float(d.mean() - 1.96 * se), float(d.mean() + 1.96 * se)],
+                               within_5pct=bool(abs(d.mean()) + 1.96 * se <= 0.05 * level))
+    return {"recipe": "learn-cuda", "replicates": replicates, "n": n, "steps": steps, "probes": probes,
+            "ridge": float(ridge.mean()), "by_precision": rows}
+
+
+def run(device: torch.device, quick: bool, *, precision_replicates: int = 64, precision_steps: int | None = None,
+        precision_n: int | None = None, emit=print) -> dict:
+    t_start = time.perf_counter()
+    doc: dict = {"device": {"type": device.type, "torch": torch.__version__}, "steps": [], "quick": quick}
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        doc["device"].update(name=props.name, sm=props.multi_processor_count,
+                             memory_gib=props.total_memory / 2 ** 30, capability=list(torch.cuda.get_device_capability()))
+        size = 4096 if quick else 8192
+        doc["device"]["matmul_tflops"] = {p: matmul_tflops(device, p, size) for p in PRECISIONS}
+    else:
+        doc["device"]["name"] = "cpu"
+        doc["device"]["threads"] = torch.get_num_threads()
+        doc["device"]["matmul_tflops"] = {"fp32": matmul_tflops(device, "fp32", 512)}
+    emit(f"device: {doc['device']}")
+    grid = QUICK_R if device.type == "cpu" else FULL_R
+    flops = {model: step_flops(model) for model in grid}
+    doc["flops_per_step_per_replicate"] = flops
+    timed, repeats = (5, 2) if device.type == "cpu" else (20, 3)
+    extra = [("garg", 8, p) for p in PRECISIONS[1:]] if device.type == "cuda" else []
+    cases = [(model, R, "fp32") for model, rs in grid.items() for R in rs] + extra
+    for model, R, precision in cases:
+        try:
+            row = time_steps(model, R, device, precision=precision, timed=timed, repeats=repeats)
+        except torch.OutOfMemoryError as exc:
+            row = {"model": model, "replicates": R, "precision": precision, "error": f"out of memory: {exc}"[:300]}
+        if "ms_per_step" in row:
+            tflops = flops[model] * R / (row["ms_per_step"] / 1000) / 1e12
+            rate = doc["device"]["matmul_tflops"].get(precision, doc["device"]["matmul_tflops"]["fp32"])
+            row.update(achieved_tflops=tflops, fraction_of_matmul=tflops / rate)
+        doc["steps"].append(row)
+        emit(_row_text(row))
+    if device.type == "cuda":
+        doc["precision"] = precision_comparison(device, replicates=precision_replicates, steps=precision_steps,
+                                                n=precision_n)
+        emit(f"precision: {json.dumps(doc['precision'])}")
+    else:
+        doc["precision"] = {"skipped": "tf32 and bf16 need CUDA"}
+    doc["targets"] = targets(doc)
+    doc["total_s"] = time.perf_counter() - t_start
+    return doc
+
+
+def targets(doc: dict) -> dict:
+    """The issue's targets read off the rows (``None`` where the row is missing)."""
+    def ms(model, R, precision="fp32"):
+        for r in doc["steps"]:
+            if r["model"] == model and r["replicates"] == R and r["precision"] == precision and "ms_per_step" in r:
+                return r["ms_per_step"]
+        return None
+
+    out = {}
+    if doc["device"]["type"] == "cuda":
+        l8, l256 = ms("learn", 8), ms("learn", 256)
+        out["learn_R256_ms"] = l256
+        out["learn_R256_le_1.5ms"] = None if l256 is None else l256 <= 1.5
+        out["learn_R256_over_R8"] = None if (l8 is None or l256 is None) else l256 / l8
+        out["garg_R8_ms"] = {p: ms("garg", 8, p) for p in PRECISIONS}
+        out["garg_R8_le_15ms"] = {p: (None if v is None else v <= 15.0) for p, v in out["garg_R8_ms"].items()}
+    else:
+        out["learn_R2_ms"] = ms("learn", 2)
+    return out
+
+
+def _row_text(r: dict) -> str:
+    if "error" in r:
+        return f"{r['model']:>8} R={r['replicates']:<5} {r['precision']}: {r['error']}"
+    peak = f", peak {r['peak_mib']:.0f} MiB" if "peak_mib" in r else ""
+    frac = f" ({100 * r['fraction_of_matmul']:.1f}% of matmul)" if "fraction_of_matmul" in r else ""
+    return (f"{r['model']:>8} R={r['replicates']:<5} {r['precision']}: {r['ms_per_step']:.3f} ms/step "
+            f"[{r['mode']}], {r.get('achieved_tflops', 0):.2f} TFLOP/s{frac}{peak}")
+
+
+def markdown(doc: dict) -> str:
+    d = doc["device"]
+    rates = ", ".join(f"{p} {v:.1f}" for p, v in d["matmul_tflops"].items())
+    lines = [f"# ICL training step: {d.get('name')} (torch {d['torch']})", "",
+             f"Measured matmul TFLOP/s: {rates}.", "",
+             "| model | R | precision | ms/step | mode | TFLOP/s | of matmul | peak MiB |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in doc["steps"]:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {r['error'][:60]} | | | | |")
+            continue
+        lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {r['ms_per_step']:.3f} | {r['mode']} "
+                     f"| {r.get('achieved_tflops', float('nan')):.2f} | {100 * r.get('fraction_of_matmul', float('nan')):.1f}% "
+                     f"| {r.get('peak_mib', float('nan')):.0f} |")
+    prec = doc.get("precision", {})
+    if "by_precision" in prec:
+        lines += ["", f"Precision ({prec['recipe']}, {prec['replicates']} replicates, ridge {prec['ridge']:.4f}):", "",
+                  "| precision | icl_risk | / ridge | diff vs fp32 (± se) | within 5% | ms/step |", "|---|---|---|---|---|---|"]
+        for p, row in prec["by_precision"].items():
+            diff = (f"{row['diff_vs_fp32']:+.4f} ± {row['diff_se']:.4f}" if "diff_vs_fp32" in row else "—")
+            within = row.get("within_5pct", "—")
+            lines.append(f"| {p} | {row['icl_risk']:.4f} | {row['ratio_to_ridge']:.3f} | {diff} | {within} | "
+                         f"{row['ms_per_step']:.3f} |")
+    lines += ["", f"Targets: `{json.dumps(doc.get('targets', {}))}`", "", f"Total {doc.get('total_s', 0):.1f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def write(doc: dict, out: Path) -> None:
+    from stl.verify.atomic import write_text_atomic
+
+    write_text_atomic(out, json.dumps(doc, indent=2, default=float) + "\n")
+    write_text_atomic(out.with_suffix(".md"), markdown(doc))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ap.add_argument("--quick", action="store_true", help="small sizes (a CPU smoke run in seconds)")
+    ap.add_argument("--out", type=Path, default=None, help="JSON file (a .md table is written beside it)")
+    ap.add_argument("--precision-replicates", type=int, default=64)
+    ap.add_argument("--precision-steps", type=int, default=None, help="default: the recipe's")
+    ap.add_argument("--precision-n", type=int, default=None, help="default: the recipe's n")
+    args = ap.parse_args(argv)
+    from stl.numerics.icl._torch import resolve_device
+
+    device = resolve_device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    doc = run(device, args.quick, precision_replicates=args.precision_replicates,
+              precision_steps=args.precision_steps, precision_n=args.precision_n,
+              emit=lambda text: print(text, flush=True))
+    if args.out:
+        write(doc, args.out)
+    print(markdown(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
