@@ -15,7 +15,13 @@ training data (``q`` grows with ``n``, e.g. a kernel density estimate), ``q × p
 density terms. The in-context learners train a network: ``steps × batch × (m + 1) × h² ×
 layers`` per replicate and generation (``h`` the width, ``d + 1`` for linear attention).
 ``p`` and ``q`` are read from the model itself (a one-point draw and a fit on two and four
-points), so the estimate needs no table of model names. The seconds per element
+points), so the estimate needs no table of model names. An in-context learner also says
+how much memory one replicate's training needs (``training_bytes_per_replicate``, the
+estimate its fits use to decide how many replicates train together,
+:mod:`stl.numerics.icl.sizing`): a run is refused when not even one replicate fits on its
+device, and on CUDA its time is counted per optimiser step — a fixed cost per step
+(:data:`CUDA_SECONDS_PER_STEP`, the replay of one captured step) plus its arithmetic at
+:data:`CUDA_FLOPS` — because a step costs the same for 8 replicates as for 256 there. The seconds per element
 operation (:data:`SECONDS_PER_UNIT`) and per generation (:data:`SECONDS_PER_GENERATION`)
 were measured on a two-core CPU (the team's test machine) over the built-in models: the
 estimate is right to within a factor of ten, which is what a budget needs.
@@ -46,6 +52,12 @@ SECONDS_PER_UNIT = 2e-8
 #: Seconds per training unit (one weight times one prompt token) of the torch models
 #: (measured: 0.9–1.2 × 10⁻⁹ for lsa and transformer on the CPU).
 SECONDS_PER_TRAIN_UNIT = 1e-9
+#: CUDA: the fixed cost of one captured training step and the arithmetic rate of its
+#: float32 products (both conservative for an H100/H200 class GPU: issue 19's benchmark,
+#: benchmarks/gpu.py, measures them; a step of the learning recipe is launch-bound below
+#: a few hundred replicates).
+CUDA_SECONDS_PER_STEP = 1e-3
+CUDA_FLOPS = 1e13
 #: Python overhead of one generation of the loop (measured: 1.2 × 10⁻⁴ s with tiny sizes).
 SECONDS_PER_GENERATION = 1.2e-4
 #: Default ``--max-time``: one day.
@@ -63,6 +75,8 @@ class Estimate:
     seconds: float
     units: float
     explanation: str
+    #: Device memory one replicate's training needs (ICL models on CUDA; 0 otherwise).
+    device_bytes: float = 0.0
 
     def describe(self) -> str:
         return f"about {_size(self.peak_bytes)} of memory and {_duration(self.seconds)} ({self.explanation})"
@@ -78,6 +92,9 @@ class Shape:
     params_grow: bool
     probe: int
     train_units: float  # per replicate and generation (0 for the numpy models)
+    train_bytes: float = 0.0  # device memory of one replicate's training (ICL models)
+    step_flops: float = 0.0   # FLOPs of one optimiser step of one replicate (ICL models)
+    steps: int = 0
 
 
 def _array_sizes(obj: Any) -> int:
@@ -118,7 +135,10 @@ def model_shape(model, n: int) -> Shape:
         # attention one h × h matrix
         weights = (12 if "width" in par else 1) * width * width * layers
         units = (steps * min(batch, n) + probe) * (context + 1) * weights
-        return Shape(point, weights, False, probe, float(units))
+        per = getattr(model, "training_bytes_per_replicate", None)
+        # forward and backward: 6 FLOPs per weight and token, 2(m + 1) tokens a prompt
+        flops = 6.0 * weights * min(batch, n) * 2 * (context + 1)
+        return Shape(point, weights, False, probe, float(units), float(per(n)) if per else 0.0, flops, steps)
     # fit at sizes above the point dimension: below it some fits keep the data itself
     # (a rank-deficient covariance is stored as its data root), which is not growth
     small = 4 * point + 4
@@ -172,7 +192,22 @@ def estimate_run(model, n: int, replicates: int, generations: int, *, metrics: i
         what = f"{replicates} replicates × {gens} generations × n = {n}"
     sizes = f"{s.point} numbers per point, {s.params} per fitted model"
     seconds = units * SECONDS_PER_UNIT + gens * SECONDS_PER_GENERATION * (3 if command != "simulate" else 1)
-    return Estimate(float(mem), float(seconds), float(units), f"{what}; {sizes}")
+    device = getattr(model, "device", "cpu")
+    if s.train_bytes:
+        # One replicate's training must fit (more train together when they fit): on the CPU
+        # it is host memory like the rest; on CUDA the device's (checked in enforce_device).
+        sizes += f", {_size(s.train_bytes)} to train one replicate"
+        if device != "cuda":
+            mem += s.train_bytes
+    if device == "cuda" and s.steps:
+        trained = units / max(per_rep_gen, 1.0)           # replicate-generations fitted
+        train_share = s.train_units * (SECONDS_PER_TRAIN_UNIT / SECONDS_PER_UNIT)
+        # the replicates of a generation train together: a step's fixed cost once for all
+        per_step = CUDA_SECONDS_PER_STEP + s.step_flops / CUDA_FLOPS * replicates
+        gpu_s = per_step * s.steps * trained / max(replicates, 1)
+        seconds = (gpu_s + trained * (per_rep_gen - train_share) * SECONDS_PER_UNIT
+                   + gens * SECONDS_PER_GENERATION * (3 if command != "simulate" else 1))
+    return Estimate(float(mem), float(seconds), float(units), f"{what}; {sizes}", float(s.train_bytes))
 
 
 def _meminfo(key: str, path: str = "/proc/meminfo") -> float | None:
@@ -253,9 +288,25 @@ def check_args(args, model, scheme) -> None:
                        metrics=len(set(metric)) if metric else None, command=command,
                        neighbours=int(getattr(args, "neighbours", 16) or 16),
                        est_replicates=int(getattr(args, "est_replicates", 0) or 0))
+    if getattr(model, "device", "cpu") == "cuda" and est.device_bytes:
+        enforce_device(est.device_bytes)
     note = enforce(est, max_time_s=getattr(args, "max_time", None))
     if note and not getattr(args, "quiet", False):
         print(f"stl {command}: {note}", file=sys.stderr)
+
+
+def enforce_device(per_replicate: float, free: float | None = None) -> None:
+    """Refuse a run whose single replicate cannot train in the CUDA device's free memory
+    (more replicates are split into trainings that fit, so one is the limit)."""
+    if free is None:
+        import torch
+
+        from stl.numerics.icl.sizing import free_bytes
+
+        free = free_bytes(torch.device("cuda"))
+    if per_replicate > free:
+        raise InputError("--n", f"a run needing {_size(per_replicate)} of GPU memory per replicate",
+                         f"a run within the {_size(free)} free on the GPU (a smaller n, batch or network)")
 
 
 def _size(b: float) -> str:

@@ -60,3 +60,31 @@ def test_a_long_run_prints_a_note_unless_quiet(capsys, monkeypatch):
     assert "note: this run is estimated at" in capsys.readouterr().err
     assert main([*argv, "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_icl_estimate_uses_the_models_training_memory_and_refuses_what_cannot_fit():
+    from stl.verify.budget import enforce_device
+
+    m = get_model("transformer", {"recipe": "small", "steps": "10"}, device="cpu")
+    est = estimate_run(m, 500, 2, 1)
+    per = m.training_bytes_per_replicate(500)
+    assert est.device_bytes == per > 0 and est.peak_bytes >= per
+    assert "to train one replicate" in est.explanation
+    enforce_device(per, free=2 * per)
+    with pytest.raises(InputError, match="GPU memory per replicate"):
+        enforce_device(per, free=per / 2)
+
+
+def test_icl_time_on_cuda_counts_steps_not_replicates(monkeypatch):
+    # On CUDA a step's fixed cost is paid once for every replicate that trains with it, so
+    # 32 times the replicates costs far less than 32 times the time (unlike on the CPU).
+    from stl.verify import budget
+
+    m = get_model("transformer", {"recipe": "learn-cuda"}, device="cpu")
+    cpu = [estimate_run(m, 4096, r, 2).seconds for r in (8, 256)]
+    shape = model_shape(m, 4096)
+    monkeypatch.setattr(budget, "model_shape", lambda model, n: shape)    # measured on the CPU
+    m.device = "cuda"
+    gpu = [estimate_run(m, 4096, r, 2).seconds for r in (8, 256)]
+    assert cpu[1] / cpu[0] == pytest.approx(32, rel=0.05)
+    assert gpu[1] / gpu[0] < 16 and gpu[0] < cpu[0] / 10
