@@ -28,7 +28,7 @@ good to a factor of about two, and other work shares the device.
 >>> zeros = {k: torch.zeros(1, *s) for k, s, _ in cfg.shapes()}
 >>> activation_bytes_per_prompt(predictor(cfg), zeros, length=4, dim=2) > 0
 True
->>> replicates_per_batch(10**9, 10**6, 512)
+>>> replicates_per_batch(2.5e8, 10**6, 512)
 250
 """
 

@@ -24,8 +24,15 @@ run (dim 5, context 10, 2000 prompts, 800 Adam steps, width 32, 2 layers; see
 ≈ 0.022.
 
 Replicates are batched by giving every weight a leading replicate axis and writing each
-layer with batched matrix products (``torch.matmul`` on ``(R, ·, ·)`` stacks, i.e.
-``bmm``), so ``R`` models train as one computation (see :mod:`stl.numerics.icl.training`).
+layer with batched matrix products (``baddbmm`` on ``(R, ·, ·)`` stacks, the bias added in
+the same kernel), so ``R`` models train as one computation (see
+:mod:`stl.numerics.icl.training`). Two things keep a training step's kernel count and
+work down, without changing a prediction: the per-layer weights are split into views
+once per forward pass (so their gradient is one stack per weight, not a zero-filled copy
+per layer), and the last layer works at the input tokens only — its label tokens feed
+nothing, because the read-out is at the input tokens and attention reads keys and values
+from the layer's input (a quarter less work for two layers). Training tokenises a dataset
+once (:meth:`Predictor.prepare`) and predicts from minibatches of tokens.
 
 >>> import torch
 >>> from stl.numerics.rng import ReplicateStreams
