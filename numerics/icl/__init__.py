@@ -5,6 +5,14 @@ lazily: the ``lsa`` and ``transformer`` models (declared in
 :mod:`stl.numerics.models.lsa` and :mod:`stl.numerics.models.transformer`) import the
 torch modules here when one is built.
 
+Modules: ``prompts`` (the task and its prompts), ``lsa`` and ``transformer`` (the
+networks), ``training`` (the static-shape batched training step), ``capture`` (a step
+captured once as a CUDA graph and replayed), ``precision`` (fp32 / tf32 / bf16 products in
+training), ``recipes`` (named configurations, ``--param recipe``), ``sizing`` (memory per
+replicate and per prompt), ``deferred`` (fits trained together when first read),
+``synthetic`` (synthetic prompts and their coupling), ``baselines`` (least squares, ridge,
+averaging), ``stability`` (τ̂, ĉ and λ_c), ``model`` (what the two models share).
+
 >>> from stl.numerics.models.registry import get_model
 >>> get_model("lsa", {"dim": "2", "context": "4"}, device="cpu").name
 'lsa'

@@ -17,6 +17,11 @@ supplying a sequential, label-by-label coupling of their synthetic labels
 differing fraction γ̂ reports is an *upper* estimate of ``E d_TV`` (``coupling = "upper"``;
 the estimator's method text says so); it is not unbiased.
 
+Both estimators fit two chains side by side; an ICL model's fits are deferred until their
+weights are read (:mod:`stl.numerics.icl.deferred`), so the two fits of ``τ̂`` and the two
+chains of every generation of ``γ̂`` train as one batched run, with the numbers separate
+fits would give.
+
 Two constants, two λ_c. ``n τ̂_n`` from the likelihood-ratio TV is the architecture
 constant of D2; ``n γ̂_0`` (the differing fraction of one swap under the loop's coupling) is
 the constant that drives the coupled loop's recursion, and it is the larger. The check

@@ -112,17 +112,17 @@ def test_transformer_replace_degrades_mix_does_not_cpu():
 
 
 def _recipe_risk_vs_ridge(n, R, probes, **overrides):
-    # The transformer trained by LEARNING_RECIPE, scored on fresh real prompts beside ridge
-    # (Bayes) on the same prompts: per-probe differences err_tf − 1.5·err_ridge, so the
-    # standard error accounts for the shared probes.
+    # The transformer of `stl simulate transformer` with no --param on a CPU (the learn-cpu
+    # recipe), scored on fresh real prompts beside ridge (Bayes) on the same prompts:
+    # per-probe differences err_tf − 1.5·err_ridge, so the standard error accounts for
+    # the shared probes.
     from stl.numerics.icl.baselines import baseline_predictions
-    from stl.numerics.models.transformer import LEARNING_RECIPE
 
-    p = {**LEARNING_RECIPE, "probes": str(probes), **{k: str(v) for k, v in overrides.items()}}
-    m = get_model("transformer", p, device="cpu")
+    m = get_model("transformer", {"probes": str(probes), **{k: str(v) for k, v in overrides.items()}}, device="cpu")
+    assert m.params["recipe"] == "learn-cpu"
     s = ReplicateStreams(0, R)
     theta = m.fit(m.draw_real(s, n), streams=s)
-    sigma, dim, context = float(p["noise"]), int(p["dim"]), int(p["context"])
+    sigma, dim, context = m.noise, m.dim, m.context
     probe = sample_prompts(s, "probe", probes, dim, context, sigma, dtype=torch.float64)
     with torch.no_grad():
         pred = m.predict_fn(theta.tensors, probe.x.float(), probe.y.float()).double()[..., -1]
@@ -134,7 +134,8 @@ def _recipe_risk_vs_ridge(n, R, probes, **overrides):
 
 @pytest.mark.slow
 def test_transformer_recipe_within_1p5_of_ridge_cpu():
-    # Issue 13's criterion at generation 0, on the recipe's own sizes (~1-2 min on one core).
+    # The CPU default learns: issue 13's criterion at generation 0, on the recipe's own
+    # sizes (~1 min on one core).
     from stl.numerics.models.transformer import LEARNING_N
 
     err, base, lsa = _recipe_risk_vs_ridge(LEARNING_N, R=2, probes=4000)
