@@ -36,6 +36,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         # and ask torch for deterministic kernels (same seed -> same numbers on a device).
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
+        # ...without the NaN fill of every torch.empty that deterministic mode adds by
+        # default: a debugging aid (no kernel here reads memory it did not write) that
+        # costs a memory pass per allocation in a memory-bound training step.
+        torch.utils.deterministic.fill_uninitialized_memory = False
     return torch.device(device)
 
 
