@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("sanity", "bench", "pytest", "verify")
 #: Seconds each stage may take at most (the session's hard stop can cut them shorter).
-LIMITS = {"sanity": 60, "bench": 130, "pytest": 110, "verify": 400}
+LIMITS = {"sanity": 60, "bench": 120, "pytest": 100, "verify": 400}
 TAIL = 6000
 
 
