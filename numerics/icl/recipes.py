@@ -37,7 +37,8 @@ LSA recipe: ``gd`` (full-batch gradient descent at step ``1/L``, 100 steps; its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Mapping
 
 from stl.numerics.errors import InputError
@@ -57,7 +58,7 @@ class Recipe:
     summary: str
 
     def __post_init__(self):
-        object.__setattr__(self, "params", dict(self.params))
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
 
 #: The parameters every transformer recipe sets (each recipe gives all of them, so a

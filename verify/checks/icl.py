@@ -294,7 +294,7 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
          "ci": [grow.ci_low, grow.ci_high], "verdict": v_grow},
         {"claim": f"above (λ={hi_lam:g}): γ̂_{G} ≤ τ/(1 − ρ) = {limit:.4g} (L2, ĉ upper limit)",
          "measured": top.value, "ci": [top.ci_low, top.ci_high], "verdict": v_bound},
-        {"claim": f"growth below exceeds growth above", "measured": contrast.value,
+        {"claim": "growth below exceeds growth above", "measured": contrast.value,
          "ci": [contrast.ci_low, contrast.ci_high], "verdict": v_contrast},
     ]
     series = []
@@ -657,7 +657,7 @@ def _depth_learn_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any
                + f"; {rows[0]['claim']}: {main.value:.4g} [{main.ci_low:.4g}, {main.ci_high:.4g}] → {rows[0]['verdict']}"
                + (f"; {text_pairs}" if text_pairs else "")
                + "; generation-0 risk / ridge by depth: " + ", ".join(f"{r['ratio_to_ridge']:.3f}" for r in learn)
-               + f"; implied λ_c: " + ", ".join(f"{x:.4g}" for x in lam_c))
+               + "; implied λ_c: " + ", ".join(f"{x:.4g}" for x in lam_c))
     timing = {"task_seconds": [float(o["seconds"]) for o in outputs], "device": p["device"]}
     return Outcome(measured=main, predicted=0.0, relation=">=", verdict=rows[0]["verdict"],
                    details={"summary": summary, "claims": rows, "pairs": pairs, "learning": learn,
