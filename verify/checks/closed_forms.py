@@ -61,13 +61,22 @@ def _plan(p: Mapping[str, Any], seed: int) -> list[Task]:
             for f, c in replicate_blocks(p["replicates"], p["block"])]
 
 
-def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
-    G = p["generations"]
-    vals = pool_rows([o[p["metric"]] for o in outputs])
+def _exact_values(p: Mapping[str, Any]) -> np.ndarray:
     facts = _model_facts(p["model"], p["params"])
     if p["model"] == "gaussian" and "scale" in facts:
         facts["scale"] = float(facts["scale"])
-    exact = FORMULAS[p["formula"]](n=p["n"], generations=G, **facts)
+    return np.asarray(FORMULAS[p["formula"]](n=p["n"], generations=p["generations"], **facts), dtype=float)
+
+
+def _validate(p: Mapping[str, Any]) -> None:
+    """The closed form is defined at these sizes (evaluating it is cheap: no simulation)."""
+    _exact_values(p)
+
+
+def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
+    G = p["generations"]
+    vals = pool_rows([o[p["metric"]] for o in outputs])
+    exact = _exact_values(p)
     z = family_z(G + 1)
     ms = column_measurements(vals, z)
     verdicts, rows = [], []
@@ -116,4 +125,4 @@ def closed_form_check(name: str, formula: str, model: str, params: Mapping[str, 
         parameters={"name": name, "formula": formula, "model": model, "params": dict(params),
                     "metric": metric, "n": int(n), "generations": int(generations), "scheme": scheme,
                     "margin": float(margin), "replicates": int(replicates), "block": int(block)},
-        plan=_plan, conclude=_conclude)
+        plan=_plan, conclude=_conclude, validate=_validate)

@@ -17,7 +17,9 @@ with theory's ``τ_n`` for the model, at every generation: two-sided where no ch
 touched the clip (measured in the same run), one-sided after. :func:`phase_transition_check`
 holds the growth ``γ̂_n^G/τ_n`` over a ``(λ, c)`` grid against the regime theory predicts
 from ``ρ = (1 − λ) n τ_n`` and ``λ_c``: bounded by L2's limit ``1/(1 − ρ)`` when ``ρ < 1``,
-faster than linear (above ``G + 1``) when ``ρ > 1``.
+faster than linear (above ``G + 1``) when ``ρ > 1``, and — on the line ``ρ = 1`` itself,
+where neither side's claim can be decided at any size — linear, ``γ̂^G/τ_n = G + 1``
+(L2's value there, attained by this learner), two-sided.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from stl.verify.checks.loops import estimator_block, loop_block
 from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.stats import column_measurements
 from stl.verify.checks.task import Task
-from stl.verify.checks.verdicts import SEVERITY, at_least, at_most, combine, family_z
+from stl.verify.checks.verdicts import SEVERITY, agrees, at_least, at_most, combine, family_z
 
 
 def _scheme(lam: float) -> str:
@@ -129,6 +131,19 @@ def _attained_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                                        "decided_by": describe(head, "exact", "")})
 
 
+def _attained_validate(p: Mapping[str, Any]) -> None:
+    from stl.numerics.schemes import get_scheme
+    from stl.verify.constants import rho_value
+    from stl.verify.errors import InputError
+
+    for cell in p["cells"]:
+        params = {**dict(p["params"]), **dict(cell.get("params", {}))}
+        lam = get_scheme(_scheme(cell["lam"]), p["n"], cell["lam"]).lam
+        if on_boundary(rho_value(_theory_tau(p["model"], params, p["n"]), p["n"], lam)):
+            raise InputError("cells", _cell_label(cell), "cells off ρ = 1 (phase_transition_check tests the "
+                                                          "boundary, where L2's closed form is 0/0)")
+
+
 def l2_attained_check(name: str, model: str = "categorical", params: Mapping[str, str] | None = None,
                       cells: Sequence[Mapping[str, Any]] = ({"lam": 0.5}, {"lam": 0.0}), n: int = 50,
                       generations: int = 5, replicates: int = 2000, block: int = 1000,
@@ -146,7 +161,7 @@ def l2_attained_check(name: str, model: str = "categorical", params: Mapping[str
         parameters={"name": name, "model": model, "params": dict(params or {}), "cells": [dict(c) for c in cells],
                     "n": int(n), "generations": int(generations), "replicates": int(replicates),
                     "block": int(block), "margin": float(margin), "clip_metric": clip},
-        plan=_attained_plan, conclude=_attained_conclude)
+        plan=_attained_plan, conclude=_attained_conclude, validate=_attained_validate)
 
 
 # --------------------------------------------------------------------------------------
@@ -174,11 +189,18 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
         lam_c = critical_proportion(c)
         gamma = pool_rows([o["values"] for o in outputs.group(("gamma", k))])
         m = column_measurements(gamma / tau, z)[G]
-        # The regimes are told apart by the linear line G + 1 that ρ = 1 draws (the equality
-        # itself is l2-attained's claim): L2 keeps ρ < 1 below its limit 1/(1 − ρ) < G + 1 for
-        # these cells, and sends ρ > 1 above it.
+        # The regimes are told apart by the linear line G + 1 that ρ = 1 draws: L2 keeps
+        # ρ < 1 below its limit 1/(1 − ρ) < G + 1 for these cells, and sends ρ > 1 above it.
+        # On the line itself neither side's claim can be decided at any size; the claim
+        # that holds there is L2's equality, linear growth γ^G/τ = G + 1 (this learner
+        # attains L2), tested two-sided within ±boundary_margin.
         target = G + 1.0
-        if rho < 1:
+        margin = None
+        if on_boundary(rho):
+            target = l2_at_boundary(c, n, lam, G) / tau
+            margin = p["boundary_margin"] * target
+            relation, v = "==", agrees(m, target, margin)
+        elif rho < 1:
             relation, v = "<=", at_most(m, target)
         else:
             relation, v = ">", at_least(m, target)
@@ -186,10 +208,18 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                 v = "inconclusive"
         verdicts.append(v)
         growth[list(p["cs"]).index(c), list(p["lams"]).index(lam)] = math.log10(max(m.value, 1e-12))
-        rows.append({"column": f"λ={lam_eff:g}, c={c:g} (ρ={rho:.3g}, λ_c={lam_c:.3g})", "lam": lam_eff, "c": c,
-                     "rho": rho, "lambda_c": lam_c, "side": "stable (λ > λ_c)" if rho < 1 else "unstable (λ < λ_c)",
-                     "measured": m.value, "stderr": m.stderr, "ci_low": m.ci_low, "ci_high": m.ci_high,
-                     "bound": target, "relation": relation, "verdict": v})
+        side = ("boundary (λ = λ_c): linear growth" if relation == "==" else
+                "stable (λ > λ_c)" if rho < 1 else "unstable (λ < λ_c)")
+        row = {"column": f"λ={lam_eff:g}, c={c:g} (ρ={rho:.3g}, λ_c={lam_c:.3g})", "lam": lam_eff, "c": c,
+               "rho": rho, "lambda_c": lam_c, "side": side,
+               "measured": m.value, "stderr": m.stderr, "ci_low": m.ci_low, "ci_high": m.ci_high,
+               "bound": target, "relation": relation, "verdict": v}
+        if margin is not None:
+            from stl.verify.checks.compare import power
+
+            row["margin"] = margin
+            row["power"] = power(float(np.std(gamma[:, G] / tau, ddof=1)), gamma.shape[0], margin, m.z)
+        rows.append(row)
     head = max(rows, key=lambda r: (SEVERITY[r["verdict"]],
                                     -min(abs(r["ci_low"] - r["bound"]), abs(r["ci_high"] - r["bound"]))))
     cs_line = np.linspace(min(p["cs"]), max(p["cs"]), 200)
@@ -203,26 +233,77 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     counts = {v: verdicts.count(v) for v in ("pass", "fail", "inconclusive")}
     text = (f"decided by {head['column']}: γ̂^{G}/τ = {head['measured']:.4g} [{head['ci_low']:.4g}, "
             f"{head['ci_high']:.4g}] {head['relation']} {head['bound']:.4g} → {head['verdict']}")
+    boundary = [r for r in rows if r["relation"] == "=="]
     summary = (f"{len(cells)} cells (λ, c) with theory's ρ and λ_c; per-cell verdicts {counts}. Stable cells "
                f"(ρ < 1) grow sub-linearly (below G + 1 = {G + 1}, the line ρ = 1 draws), unstable ones (ρ > 1) "
-               "faster than linearly (above it). " + text)
+               "faster than linearly (above it)"
+               + (f"; the {len(boundary)} cell(s) on ρ = 1 grow linearly: γ̂^G/τ equals L2's G + 1 within "
+                  f"±{p['boundary_margin']:.0%} (two-sided)" if boundary else "") + ". " + text)
     return Outcome(Measurement(head["measured"], head["stderr"], head["ci_low"], head["ci_high"],
-                               p["replicates"], z), head["bound"], {"<=": "<=", ">": ">="}[head["relation"]],
+                               p["replicates"], z), head["bound"], {"<=": "<=", ">": ">=", "==": "=="}[head["relation"]],
                    combine(verdicts), {"summary": summary, "cells": rows, "z": z, "figures": [figure],
                                        "decided_by": text})
 
 
+def on_boundary(rho: float) -> bool:
+    """Whether a cell sits on the transition ``ρ = 1`` (up to the rounding of ``(1 − λ) c``).
+
+    >>> on_boundary((1 - 0.6) * 2.5), on_boundary(1.05)
+    (True, False)
+    """
+    return abs(rho - 1.0) <= 1e-9
+
+
+def l2_at_boundary(c: float, n: int, lam: float, i: int) -> float:
+    """Theory's L2 value ``γ_n^i`` where ``ρ = 1``, evaluated in exact arithmetic.
+
+    L2's closed form is ``0/0`` on the line; the exact rationals let theory's
+    ``Bound.evaluate`` take the limit (the floating-point ``lambdify`` path cannot).
+
+    >>> round(l2_at_boundary(2.0, 5000, 0.5, 8) * 5000 / 2, 12)     # (i + 1) τ_n with kept real data
+    9.0
+    """
+    from fractions import Fraction
+
+    import sympy as sp
+
+    from stl.theory.results.recursive_stability import recursive_stability_bound
+
+    def exact(x):
+        f = Fraction(repr(float(x)))
+        return sp.Rational(f.numerator, f.denominator)
+
+    return float(recursive_stability_bound().evaluate(n=int(n), lam=exact(lam), i=int(i), tau_n=exact(c) / int(n)))
+
+
+def _phase_validate(p: Mapping[str, Any]) -> None:
+    from stl.numerics.schemes import get_scheme
+    from stl.verify.constants import rho_value
+    from stl.verify.errors import InputError
+
+    if not 0 < p["boundary_margin"] < 1:
+        raise InputError("boundary_margin", p["boundary_margin"], "a relative margin in (0, 1)")
+    for lam in p["lams"]:
+        for c in p["cs"]:
+            lam_eff = get_scheme(_scheme(lam), p["n"], lam).lam
+            tau = _theory_tau(p["model"], {"gain": str(c)}, p["n"])
+            if on_boundary(rho_value(tau, p["n"], lam_eff)) and lam_eff == 0:
+                raise InputError("cells", f"λ=0, c={c:g}", "a boundary cell (ρ = 1) with kept real data")
+
+
 def phase_transition_check(name: str = "phase-transition-gain", n: int = 2000, generations: int = 5,
                            replicates: int = 400, lams: Sequence[float] = (0.2, 0.5, 0.8),
-                           cs: Sequence[float] = (0.5, 1.5, 3.0), block: int = 400) -> Check:
+                           cs: Sequence[float] = (0.5, 1.5, 3.0), block: int = 400,
+                           boundary_margin: float = 0.05) -> Check:
     """The L2 phase transition of the gain-c learner over a ``(λ, c)`` grid (the toolkit's γ̂)."""
     return Check(
         name=name, kind="phase-transition",
         claim=(f"L2 phase transition on the gain-c Bernoulli learner (n={n}, G={generations}): with theory's "
                "τ_n = c/n and ρ = (1−λ)c, estimate_gamma's γ̂_n^G/τ_n grows sub-linearly (below G + 1) where "
-               "ρ < 1 (λ above λ_c = 1 − 1/c) and faster than linearly (above G + 1) where ρ > 1 (λ below λ_c)."),
+               "ρ < 1 (λ above λ_c = 1 − 1/c), faster than linearly (above G + 1) where ρ > 1 (λ below λ_c), "
+               f"and linearly where ρ = 1 (equal to L2's G + 1 within ±{boundary_margin:.0%}, two-sided)."),
         claim_latex=phase_latex(),
         parameters={"name": name, "model": "gain-bernoulli", "params": {}, "n": int(n),
                     "generations": int(generations), "replicates": int(replicates), "lams": list(lams),
-                    "cs": list(cs), "block": int(block)},
-        plan=_phase_plan, conclude=_phase_conclude)
+                    "cs": list(cs), "block": int(block), "boundary_margin": float(boundary_margin)},
+        plan=_phase_plan, conclude=_phase_conclude, validate=_phase_validate)
