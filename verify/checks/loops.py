@@ -173,9 +173,10 @@ def validate_estimator_block(estimator: str, model: str, params: Mapping[str, st
         raise InputError("estimator", estimator, ", ".join(ESTIMATORS))
     _validate_run(model, params, scheme, n, lam, generations, seed, first, count, min_count=2)
     opts = dict(options or {})
-    accepted = {name for name, par in inspect.signature(functions[estimator]).parameters.items()
-                if par.kind is inspect.Parameter.KEYWORD_ONLY and name != "progress"}
-    unknown = sorted(set(opts) - accepted)
+    parameters = inspect.signature(functions[estimator]).parameters.values()
+    accepted = {par.name for par in parameters if par.kind is inspect.Parameter.KEYWORD_ONLY} - {"progress"}
+    open_ended = any(par.kind is inspect.Parameter.VAR_KEYWORD for par in parameters)  # a wrapper
+    unknown = [] if open_ended else sorted(set(opts) - accepted)
     if unknown:
         raise InputError(f"{estimator} options", ", ".join(unknown), ", ".join(sorted(accepted)))
     for key in ("neighbours", "probes", "measure_draws"):
