@@ -103,12 +103,19 @@ def test_building_a_suite_imports_no_torch():
 
 
 @pytest.mark.slow
-def test_quick_suite_passes_or_is_inconclusive(tmp_path):
+def test_quick_suite_decides_every_check(tmp_path):
     import json
 
     from stl.verify.cli.main import main
 
     code = main(["verify", "--suite", "quick", "--out", str(tmp_path / "q"), "--quiet"])
     doc = json.loads((tmp_path / "q" / "report.json").read_text())
-    assert code == 0 and doc["summary"]["fail"] == 0
-    assert SUITES["quick"]
+    assert code == 0
+    assert doc["summary"] == {"pass": len(SUITES["quick"]), "fail": 0, "inconclusive": 0, "error": 0}
+
+
+def test_quick_holds_every_scheme_against_an_exact_reference():
+    from stl.numerics.schemes import SCHEMES
+
+    exact = [c for c in resolve(["quick"]) if c.name == "categorical-exact"][0]
+    assert {cfg["scheme"] for cfg in exact.parameters["configs"]} == set(SCHEMES)
