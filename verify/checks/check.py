@@ -157,7 +157,7 @@ class Check:
         against the code it will call (:func:`stl.verify.checks.loops.validate_task`:
         the model and its parameters, the scheme and its sizes, the metrics, the
         estimator and its options), without running anything. An ``InputError`` names the
-        check: ``NAME: ARGUMENT: got X; allowed: Y``.
+        check: ``check NAME: ARGUMENT: got X; allowed: Y``.
         """
         from stl.verify.checks.loops import validate_tasks
         from stl.verify.errors import USER_ERRORS, InputError
