@@ -94,13 +94,13 @@ def estimator_block(estimator: str, model: str, params: Mapping[str, str], schem
 # --------------------------------------------------------------------------------------
 
 def _validate_run(model: str, params: Mapping[str, str], scheme: str, n: int, lam: float, generations: int,
-                  seed: int, first: int, count: int, min_count: int = 1):
+                  seed: int, first: int, count: int, min_count: int = 1, models: dict | None = None):
     """The checks ``run_loop`` and the estimators make, without running: the model and its
     parameters, the scheme and its sizes, the generations, the seed and the replicate block."""
     from stl.numerics.errors import check_int
     from stl.numerics.schemes import get_scheme
 
-    m = validate_model(model, params)
+    m = validate_model(model, params, models)
     get_scheme(scheme, n, lam)
     check_int("generations", generations, 0)
     check_int("seed", seed, 0)
@@ -131,28 +131,37 @@ class _Declared:
         return tuple(names)
 
 
-def validate_model(model: str, params: Mapping[str, str]):
+def validate_model(model: str, params: Mapping[str, str], models: dict | None = None):
     """The model built from ``params`` (every value validated) — or, for a model that needs
-    torch, checked against its declaration without importing torch."""
+    torch, checked against its declaration without importing torch.
+
+    ``models``: a dictionary kept by the caller for one validation pass, so each distinct
+    model and parameters are looked up and built once (finding a model's class reads the
+    installed packages' entry points).
+    """
     from stl.numerics.models.registry import model_class
 
+    key = (model, tuple(sorted((str(k), str(v)) for k, v in dict(params).items())))
+    if models is not None and key in models:
+        return models[key]
     cls = model_class(model)
-    if "torch" in tuple(getattr(cls, "requires", ())):
-        return _Declared(cls, params)
-    return build_model(model, params)
+    built = _Declared(cls, params) if "torch" in tuple(getattr(cls, "requires", ())) else build_model(model, params)
+    if models is not None:
+        models[key] = built
+    return built
 
 
 def validate_loop_block(model: str, params: Mapping[str, str], scheme: str, n: int, lam: float,
                         generations: int, seed: int, first: int, count: int,
-                        metrics: Sequence[str] | None = None) -> None:
+                        metrics: Sequence[str] | None = None, models: dict | None = None) -> None:
     """:func:`loop_block`'s arguments checked against the code it calls (nothing runs)."""
-    m = _validate_run(model, params, scheme, n, lam, generations, seed, first, count)
+    m = _validate_run(model, params, scheme, n, lam, generations, seed, first, count, models=models)
     m.check_metrics(None if metrics is None else tuple(metrics))
 
 
 def validate_estimator_block(estimator: str, model: str, params: Mapping[str, str], scheme: str, n: int,
                              lam: float, generations: int, seed: int, first: int, count: int,
-                             options: Mapping | None = None) -> None:
+                             options: Mapping | None = None, models: dict | None = None) -> None:
     """:func:`estimator_block`'s arguments checked against the estimator it calls.
 
     Every estimator needs two replicates per block (a standard error); its options must
@@ -171,7 +180,7 @@ def validate_estimator_block(estimator: str, model: str, params: Mapping[str, st
                  "dtv": E.estimate_dtv, "pieces": E.estimate_t1_pieces}
     if estimator not in functions:
         raise InputError("estimator", estimator, ", ".join(ESTIMATORS))
-    _validate_run(model, params, scheme, n, lam, generations, seed, first, count, min_count=2)
+    _validate_run(model, params, scheme, n, lam, generations, seed, first, count, min_count=2, models=models)
     opts = dict(options or {})
     parameters = inspect.signature(functions[estimator]).parameters.values()
     accepted = {par.name for par in parameters if par.kind is inspect.Parameter.KEYWORD_ONLY} - {"progress"}
@@ -192,7 +201,7 @@ def validate_estimator_block(estimator: str, model: str, params: Mapping[str, st
 _VALIDATORS = {loop_block: validate_loop_block, estimator_block: validate_estimator_block}
 
 
-def validate_task(task) -> None:
+def validate_task(task, models: dict | None = None) -> None:
     """A task's arguments checked against what its function will call, without running it.
 
     :func:`loop_block` and :func:`estimator_block` have full validators; any other task
@@ -203,10 +212,10 @@ def validate_task(task) -> None:
     kwargs = dict(task.kwargs)
     validator = _VALIDATORS.get(task.fn)
     if validator is not None:
-        validator(**kwargs)
+        validator(**kwargs, models=models)
         return
     if "model" in kwargs and "params" in kwargs:
-        validate_model(kwargs["model"], kwargs["params"])
+        validate_model(kwargs["model"], kwargs["params"], models)
     from stl.numerics.errors import check_int
 
     for key, low in (("first", 0), ("count", 1), ("seed", 0)):
@@ -219,13 +228,13 @@ def validate_tasks(tasks) -> None:
     same run differ only in ``first`` and ``count``; each distinct count is checked)."""
     from stl.verify.frozen import thaw
 
-    seen = set()
+    seen, models = set(), {}
     for task in tasks:
         signature = (task.fn, repr(sorted((k, thaw(v)) for k, v in task.kwargs.items() if k != "first")))
         if signature in seen:
             continue
         seen.add(signature)
-        validate_task(task)
+        validate_task(task, models)
 
 
 def pool_metric(outputs: Sequence[Mapping[str, np.ndarray]], metric: str) -> np.ndarray:

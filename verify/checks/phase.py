@@ -174,11 +174,12 @@ def _phase_cells(p: Mapping[str, Any]) -> list[dict]:
     from stl.numerics.schemes import get_scheme
     from stl.verify.constants import rho_value
 
+    taus = {c: _theory_tau(p["model"], {"gain": str(c)}, p["n"]) for c in p["cs"]}   # once per gain
     cells = []
     for lam in p["lams"]:
         for c in p["cs"]:
             lam_eff = get_scheme(_scheme(lam), p["n"], lam).lam
-            rho = rho_value(_theory_tau(p["model"], {"gain": str(c)}, p["n"]), p["n"], lam_eff)
+            rho = rho_value(taus[c], p["n"], lam_eff)
             boundary = on_boundary(rho)
             cells.append({"lam": lam, "c": c, "params": {"gain": str(c)}, "rho": rho, "boundary": boundary,
                           "replicates": p["boundary_replicates"] if boundary else p["replicates"]})
