@@ -3,7 +3,11 @@
 ``report.json`` follows the DESIGN.md contract::
 
     {"suite": ..., "seed": ..., "checks": [{"name", "kind", "claim", "verdict",
-     "measured", "predicted", "runtime_s", ...}], "summary": {"pass", "fail", "inconclusive"}}
+     "measured", "predicted", "runtime_s", ...}], "summary": {"pass", "fail", "inconclusive", "error"}}
+
+``error`` is the verdict of a check that raised instead of concluding (its message is in
+the entry's ``details.error``); it counts as failing. ``checks`` keeps the suite's order;
+``report.md`` lists the errors first, then the failures.
 
 Each check entry carries extra fields (``relation``, ``measured_ci``, ``parameters``,
 ``details``...) after the contract ones; the top level has exactly the four contract
@@ -15,7 +19,7 @@ checks, store issues, figure paths) goes to ``run.json`` beside it and into
 >>> from stl.verify.checks.measurement import Measurement
 >>> r = CheckResult("c", "validity", "E gen ≤ B", "", {}, Measurement.exact(0.1), 0.2, "<=", "pass", 0.5, 0)
 >>> build_report("quick", 0, [r])["summary"]
-{'pass': 1, 'fail': 0, 'inconclusive': 0}
+{'pass': 1, 'fail': 0, 'inconclusive': 0, 'error': 0}
 """
 
 from __future__ import annotations
@@ -67,7 +71,9 @@ def validate_report(report: Any, strict: bool = False) -> list[str]:
     """Problems with a ``report.json`` document (empty list when it follows the contract).
 
     ``strict``: the top level must hold the contract fields and nothing else, and the
-    summary exactly the three verdict counts (what :func:`write_report` writes).
+    summary exactly the four verdict counts (what :func:`write_report` writes). Otherwise
+    a summary without ``error`` (a report written before that verdict existed) is read
+    as having none.
     """
     problems: list[str] = []
     if not isinstance(report, dict):
@@ -101,6 +107,8 @@ def validate_report(report: Any, strict: bool = False) -> list[str]:
     summary = report.get("summary")
     if strict and not (isinstance(summary, dict) and list(summary) == list(VERDICTS)):
         problems.append(f"summary must have exactly the fields {list(VERDICTS)}")
+    if isinstance(summary, dict) and not strict and "error" not in summary:
+        summary = {**summary, "error": 0}
     if isinstance(summary, dict) and summary != counts:
         problems.append(f"summary {summary} does not match the verdicts {counts}")
     return problems
@@ -116,21 +124,44 @@ def _fmt(x: Any, digits: int = 4) -> str:
     return str(x)
 
 
-_MARK = {"pass": "✅ pass", "fail": "❌ FAIL", "inconclusive": "❔ inconclusive"}
+_MARK = {"pass": "✅ pass", "fail": "❌ FAIL", "inconclusive": "❔ inconclusive", "error": "💥 ERROR"}
+
+#: The order report.md lists checks in: what needs attention first, suite order within.
+_ORDER = {"error": 0, "fail": 1, "inconclusive": 2, "pass": 3}
+
+
+def attention_order(checks: Sequence[dict]) -> list[dict]:
+    """Report entries with errors first, then failures, inconclusive, passes (stable).
+
+    >>> [c["name"] for c in attention_order([{"name": "a", "verdict": "pass"},
+    ...                                      {"name": "b", "verdict": "error"}])]
+    ['b', 'a']
+    """
+    return sorted(checks, key=lambda c: _ORDER.get(c.get("verdict"), 0))
 
 
 def render_markdown(report: dict, figures: Sequence[str] = (), notes: Sequence[str] = ()) -> str:
     s = report["summary"]
+    ordered = attention_order(report["checks"])
     lines = [
         f"# Verification report — suite `{report['suite']}`, seed {report['seed']}",
         "",
-        f"**{s['pass']} pass, {s['fail']} fail, {s['inconclusive']} inconclusive** "
+        f"**{s['pass']} pass, {s['fail']} fail, {s['inconclusive']} inconclusive, {s.get('error', 0)} error** "
         f"out of {len(report['checks'])} checks. A check passes when the whole confidence "
         "interval of the measurement is on the side the theory predicts, fails when the whole "
         "interval is on the other side, and is inconclusive when the interval straddles the "
-        "line (THEORY.md §5).",
+        "line (THEORY.md §5); it is an error when it raised instead of concluding (listed "
+        "first; an error counts as failing).",
         "",
     ]
+    errors = [c for c in ordered if c["verdict"] == "error"]
+    if errors:
+        lines += ["## Errors", ""]
+        for c in errors:
+            d = c.get("details") or {}
+            lines.append(f"- `{c['name']}` raised in {d.get('where', '?')}: {d.get('error', '?')}")
+        lines += ["", "A resumed run (`--out` the same directory) re-runs only these checks, from the "
+                      "tasks they had finished.", ""]
     reused = set(report.get("reused") or ())
     resumed = report.get("resumed") or {}
     if "total_runtime_s" in report:
@@ -149,7 +180,7 @@ def render_markdown(report: dict, figures: Sequence[str] = (), notes: Sequence[s
                   "Full provenance in `run.json`.", ""]
     lines += ["| check | kind | verdict | measured [CI] | relation | predicted | runtime (s) |",
               "|---|---|---|---|---|---|---|"]
-    for c in report["checks"]:
+    for c in ordered:
         ci = c.get("measured_ci")
         ci_text = f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
         # a reused check was not run now: say so instead of showing its old runtime as new
@@ -164,13 +195,16 @@ def render_markdown(report: dict, figures: Sequence[str] = (), notes: Sequence[s
             f"{_fmt(c['measured'])}{ci_text} | {c.get('relation', '')} | {_fmt(c['predicted'])} | "
             f"{runtime} |")
     lines.append("")
-    for c in report["checks"]:
+    for c in ordered:
         lines += [f"## `{c['name']}` — {c['verdict']}", "", f"**Claim.** {c['claim']}", ""]
         if c.get("claim_latex"):
             lines += [f"$$ {c['claim_latex']} $$", ""]
         summary = (c.get("details") or {}).get("summary")
         if summary:
             lines += [str(summary), ""]
+        trace = (c.get("details") or {}).get("traceback") if c["verdict"] == "error" else None
+        if trace:
+            lines += ["```text"] + str(trace).rstrip().splitlines()[-20:] + ["```", ""]
         params = c.get("parameters") or {}
         if params:
             shown = ", ".join(f"{k}={_fmt(v) if not isinstance(v, (list, dict)) else v}" for k, v in params.items())

@@ -8,7 +8,9 @@ killed in the middle of a long check resumes inside it: only the missing tasks r
 again, and because every task's randomness comes from ``(seed, replicate)`` streams the
 concluded result is the same as an uninterrupted run's. Checks whose stored result is
 still valid are not recomputed; stored files that cannot be trusted are reported and
-recomputed.
+recomputed. A check that raises — in its plan, in a task or in its conclusion — is
+recorded with the verdict ``error`` and the rest of the suite runs on; its finished
+tasks stay stored, so resuming re-runs only what errored.
 
 >>> from stl.verify.suites import resolve
 >>> from stl.verify.backends import LocalBackend
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 
 from stl.verify.backends import Backend, LocalBackend
 from stl.verify.checks.check import Check, CheckResult
-from stl.verify.checks.task import Task
+from stl.verify.checks.task import Task, TaskFailure, describe_exception, guarded
 from stl.verify.frozen import thaw
 from stl.verify.store import Issue, ResultStore, fingerprint
 
@@ -48,6 +50,11 @@ class Run:
     issues: tuple[Issue, ...]
     resumed: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Checks that raised instead of concluding (verdict ``error``)."""
+        return tuple(r.name for r in self.results if r.verdict == "error")
+
 
 def task_fingerprint(check_fp: str, index: int, task: Task) -> str:
     """What identifies one task's output: its check, its place in the plan, its function
@@ -61,6 +68,16 @@ def task_fingerprint(check_fp: str, index: int, task: Task) -> str:
 
 def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = None,
                store: ResultStore | None = None, on_event: EventFn | None = None) -> Run:
+    """Run ``checks`` to their end; a check that raises gets the verdict ``error``.
+
+    The plan, every task (guarded: :func:`~stl.verify.checks.task.guarded`) and the
+    conclusion of each check may raise; the exception becomes that check's ``error``
+    result (``details``: ``error``, ``where``, ``traceback``) and every other check runs
+    on. An ``error`` result is never stored, while the tasks that finished are, so a
+    resumed run recomputes the checks that errored — only their missing tasks — and
+    reuses everything else. If the backend itself fails (a worker process killed), the
+    checks still waiting for tasks get ``error`` with the backend's message.
+    """
     backend = backend or LocalBackend(1)
     checks = list(checks)
     total = len(checks)
@@ -95,9 +112,17 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
     outputs: list[list] = []
     times: list[float] = []
     remaining: list[int] = []
+    failures: list[tuple[str, str, str] | None] = []   # (where, error, traceback) of each check
+    keys: list[list] = []
     for ci, check in enumerate(pending):
-        tasks = check.tasks(seed)
+        failures.append(None)
+        try:
+            tasks = check.tasks(seed)
+        except Exception as exc:  # noqa: BLE001 - recorded as the check's error
+            failures[ci] = ("plan", describe_exception(exc), _trace(exc))
+            tasks = ()
         outputs.append([None] * len(tasks))
+        keys.append([t.key for t in tasks])
         times.append(0.0)
         remaining.append(len(tasks))
         found = 0
@@ -113,7 +138,7 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
                     remaining[ci] -= 1
                     found += 1
                     continue
-            flat.append(task)
+            flat.append(guarded(task))
             owner.append((ci, ti, tfp))
         if found:
             resumed[check.name] = (found, len(tasks))
@@ -121,31 +146,58 @@ def run_checks(checks: Sequence[Check], seed: int, backend: Backend | None = Non
     def conclude(ci: int) -> None:
         nonlocal done
         check = pending[ci]
-        result = check.finish(seed, outputs[ci], times[ci])
-        if store is not None:
+        result = None
+        if failures[ci] is None:
+            try:
+                result = check.finish(seed, outputs[ci], times[ci])
+            except Exception as exc:  # noqa: BLE001 - recorded as the check's error
+                failures[ci] = ("conclude", describe_exception(exc), _trace(exc))
+        if result is None:
+            where, error, trace = failures[ci]
+            result = check.failed(seed, where, error, times[ci], trace)
+        elif store is not None:
             store.save(result, fps[check.name])
             store.clear_tasks(check.name)
         results[check.name] = result
         outputs[ci] = []  # free memory
+        remaining[ci] = -1
         done += 1
         if on_event:
-            on_event("finished", check.name, done, total)
+            on_event("error" if result.verdict == "error" else "finished", check.name, done, total)
 
     for ci, n_tasks in enumerate(remaining):
         if n_tasks == 0:
             conclude(ci)
     tasks_done = 0
-    for index, (out, secs) in backend.imap_unordered(flat):
-        ci, ti, tfp = owner[index]
-        outputs[ci][ti] = out
-        times[ci] += secs
-        remaining[ci] -= 1
-        tasks_done += 1
-        if store is not None and remaining[ci] > 0:  # the last task is stored in the result
-            store.save_task(pending[ci].name, ti, tfp, out, secs)
-        if on_event:
-            on_event("task", f"{pending[ci].name}: {flat[index].label}", tasks_done, len(flat))
-        if remaining[ci] == 0:
-            conclude(ci)
+    try:
+        for index, (out, secs) in backend.imap_unordered(flat):
+            ci, ti, tfp = owner[index]
+            times[ci] += secs
+            remaining[ci] -= 1
+            tasks_done += 1
+            if isinstance(out, TaskFailure):
+                if failures[ci] is None:
+                    failures[ci] = (f"task {flat[index].label or ti}", out.error, out.trace)
+            else:
+                outputs[ci][ti] = out
+                if store is not None:  # kept until the check's result is stored
+                    store.save_task(pending[ci].name, ti, tfp, out, secs)
+            if on_event:
+                on_event("task", f"{pending[ci].name}: {flat[index].label}", tasks_done, len(flat))
+            if remaining[ci] == 0:
+                conclude(ci)
+    except Exception as exc:  # noqa: BLE001 - the backend broke: what is unfinished errs, the rest stands
+        error, trace = describe_exception(exc), _trace(exc)
+        for ci, left in enumerate(remaining):
+            if left > 0:
+                if failures[ci] is None:
+                    failures[ci] = ("backend", f"the backend stopped before this check's tasks ended: {error}", trace)
+                conclude(ci)
 
     return Run(tuple(results[c.name] for c in checks), tuple(reused), tuple(issues), dict(resumed))
+
+
+def _trace(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]

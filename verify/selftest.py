@@ -8,8 +8,8 @@ when some check fails (or the suite crashes on it, reported apart); it **survive
 every check still passes or is inconclusive. The kill rate is the share of killed faults.
 
 Faults cover every layer a verdict rests on: theory formulas (L1, L2, ρ, T1's assembly,
-T3's optimum), model constants, estimators, couplings, schemes, models and the verdict
-rules themselves. Each patches the one function where the mistake would be made, at the
+T3's optimum), model constants, estimators, couplings, schemes (all five), the exact
+references the schemes are held against, models and the verdict rules themselves. Each patches the one function where the mistake would be made, at the
 place where the toolkit looks it up at run time, so the fault reaches every caller.
 
 Running the checks of one fault stops at its first failure, which is why the suite lists
@@ -255,6 +255,58 @@ def _accumulate_no_growth(stack):
     _scheme_wrapper(stack, "accumulate", lambda self, real, synthetic, rp: real(self, synthetic[:, :0], rp))
 
 
+def _fresh_keeps_real(stack):
+    def change(self, real, synthetic, real_points):
+        kept = getattr(self, "_first_real", None)
+        if kept is None:
+            self._first_real = kept = real_points       # the first fresh batch, reused forever
+        return real(self, synthetic, kept)
+    _scheme_wrapper(stack, "fresh", change)
+
+
+def _subsample_with_replacement(stack):
+    import numpy as np
+
+    def change(self, real, synthetic, real_points):
+        self._pool.append(synthetic)
+        pool = self._pool.data
+        idx = self.streams.integers(self.subsample_purpose, pool.shape[1], (self.scheme.n,))
+        train = np.take_along_axis(pool, idx.reshape(idx.shape + (1,) * (pool.ndim - 2)), axis=1)
+        self.params = self.model.fit(train, streams=self.streams, warm=self.params)
+        self.train = train
+        self.generation += 1
+        return self.params, train
+    _scheme_wrapper(stack, "accumulate-subsample", change)
+
+
+# -- exact references -------------------------------------------------------------------------
+
+def _exact_fresh_as_kept(stack):
+    import dataclasses
+
+    from stl.numerics.exact import CategoricalLoopExact
+
+    real = CategoricalLoopExact._moments.func
+
+    def moments(self):
+        return real(dataclasses.replace(self, scheme="mix") if self.scheme == "fresh" else self)
+
+    _patch(stack, CategoricalLoopExact, "_moments", property(moments))
+
+
+def _exact_accumulating_lag(stack):
+    from stl.numerics.exact import CategoricalLoopExact
+
+    real = CategoricalLoopExact._accumulated_moments
+
+    def lagged(self):
+        out = {k: v.copy() for k, v in real(self).items()}
+        out["m2"][1:] = out["m2"][:-1]                 # generation j − 1's moment reported as j's
+        return out
+
+    _patch(stack, CategoricalLoopExact, "_accumulated_moments", lagged)
+
+
 # -- models ---------------------------------------------------------------------------------
 
 def _laplace(stack):
@@ -353,6 +405,14 @@ CATALOGUE: tuple[Fault, ...] = (
           _replace_wrong_data),
     Fault("accumulate-never-grows", "scheme", "accumulate adds no synthetic points to the pool",
           _accumulate_no_growth),
+    Fault("fresh-keeps-its-real-points", "scheme", "fresh reuses its first real batch instead of new points",
+          _fresh_keeps_real),
+    Fault("subsample-with-replacement", "scheme", "accumulate-subsample draws its n points with replacement",
+          _subsample_with_replacement),
+    Fault("exact-fresh-as-kept", "reference", "the exact fresh reference treats the fresh real points as kept",
+          _exact_fresh_as_kept),
+    Fault("exact-accumulating-lag", "reference", "the accumulating schemes' exact moments lag a generation",
+          _exact_accumulating_lag),
     Fault("categorical-laplace-smoothing", "model", "the categorical fit adds one to every count", _laplace),
     Fault("gaussian-divisor", "model", "the Gaussian MLE divides the scatter by n + 1", _gaussian_divisor),
     Fault("linreg-risk-scaled", "model", "linreg's exact risk 5 % high", _linreg_risk),

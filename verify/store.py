@@ -43,8 +43,9 @@ FORMAT = "stl-verify-check/1"
 #: Revision of the conclusion rules (verdicts, intervals, what a row reports). A stored
 #: result computed under older rules must not be reused by a resumed run: bump this
 #: whenever a check's ``conclude`` logic changes (2: exact-value checks fail on a
-#: significant deviation, tightness and slope intervals, the T3 row).
-RULES_REVISION = 2
+#: significant deviation, tightness and slope intervals, the T3 row; 3: an error verdict, the
+#: boundary cell of the phase transition, the suites' power-sized replicates).
+RULES_REVISION = 3
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 

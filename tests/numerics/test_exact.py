@@ -18,9 +18,11 @@ from stl.numerics.loop import run_loop
 from stl.numerics.models.registry import get_model
 
 RUNS = [("mix", 0.5, 12), ("replace", 0.0, 12), ("fresh", 0.3, 10), ("mix", 0.2, 15)]
+ACCUMULATING = [("accumulate", 8), ("accumulate-subsample", 8)]
 GENERATIONS, REPLICATES = 4, 10_000
-# comparisons: 4 metrics + 3 pieces + tv of the parent + gamma, per run and generation
-Z = NormalDist().inv_cdf(1 - 0.001 / (2 * len(RUNS) * 9 * (GENERATIONS + 1)))
+# comparisons: 4 metrics + 3 pieces + tv of the parent + gamma, per run and generation, and
+# 2 metrics per accumulating run and generation
+Z = NormalDist().inv_cdf(1 - 0.001 / (2 * (len(RUNS) * 9 + len(ACCUMULATING) * 2) * (GENERATIONS + 1)))
 MODEL = get_model("categorical", {"probs": "0.5,0.3,0.15,0.05"})
 
 
@@ -90,10 +92,78 @@ def test_moments_agree_with_the_enumerated_law():
 def test_bad_inputs_are_refused():
     from stl.numerics.errors import InputError
 
-    for kwargs in ({"probs": (0.5, 0.6)}, {"n_r": 11}, {"scheme": "accumulate"}, {"generations": -1}):
+    for kwargs in ({"probs": (0.5, 0.6)}, {"n_r": 11}, {"scheme": "accumulate"}, {"generations": -1},
+                   {"scheme": "subsample"}):
         base = dict(probs=(0.5, 0.5), n=10, n_r=5, generations=2)
         with pytest.raises(InputError):
             CategoricalLoopExact(**{**base, **kwargs})
+
+
+def test_what_is_not_derived_or_too_large_is_refused_before_computing():
+    from stl.numerics.exact import ENUMERATION_BUDGET, LEARNABILITY_BUDGET
+    from stl.numerics.errors import InputError
+
+    acc = CategoricalLoopExact((0.5, 0.5), n=10, n_r=10, generations=2, scheme="accumulate-subsample")
+    assert acc.require("gen_gap", "heterozygosity") is acc
+    for quantity, method in (("tv_to_real", acc.tv_to_real), ("pieces", acc.pieces), ("gamma", acc.gamma),
+                             ("learnability", acc.learnability)):
+        with pytest.raises(InputError, match=quantity):
+            acc.require(quantity)
+        with pytest.raises(InputError, match="scheme"):
+            method()
+    with pytest.raises(InputError, match="exact quantity"):
+        acc.require("variance")
+    # budgets: the law costs (n_r+1)(n+1)(n_s+1) per symbol and generation
+    n = 800
+    big = CategoricalLoopExact((0.5, 0.5), n=n, n_r=n // 2, generations=1)
+    assert big.cost("tv_to_real") == (n // 2 + 1) * (n + 1) * (n // 2 + 1)
+    assert big.cost("tv_to_real") <= ENUMERATION_BUDGET < (n + 1) * (n + 1) * (n + 1)
+    with pytest.raises(InputError, match="learnability fits the enumeration budget"):
+        big.require("learnability")
+    assert big.cost("learnability") > LEARNABILITY_BUDGET
+    huge = CategoricalLoopExact((0.5, 0.5), n=2000, n_r=1000, generations=1)
+    with pytest.raises(InputError, match="tv_to_real fits the enumeration budget"):
+        huge.tv_to_real()
+
+
+@pytest.mark.parametrize("scheme,n", ACCUMULATING)
+def test_accumulating_schemes_equal_their_exact_moments(scheme, n):
+    ref = CategoricalLoopExact.for_run(MODEL.p, scheme, n, 0.0, GENERATIONS)
+    traj = run_loop(MODEL, scheme, n, 0.0, GENERATIONS, REPLICATES, seed=n + 7,
+                    metrics=("gen_gap", "heterozygosity"))
+    for metric, exact in (("gen_gap", ref.gen_gap()), ("heterozygosity", ref.heterozygosity())):
+        _agree(traj.values[metric], exact, f"{scheme} {metric}")
+
+
+@pytest.mark.parametrize("scheme", ["accumulate", "accumulate-subsample"])
+def test_accumulating_moments_by_enumerating_every_path(scheme):
+    """Tiny sizes: the law of (pool count, training count) of one symbol, carried through every
+    binomial draw from the parent and every hypergeometric subsample, against the recursion."""
+    from scipy.stats import binom, hypergeom
+
+    p, n, G = 0.3, 3, 3
+    state = {(c, c): binom.pmf(c, n, p) for c in range(n + 1)}        # (pool count, training count)
+    second = [sum(w * (h / n) ** 2 for (_, h), w in state.items())]
+    for j in range(1, G + 1):
+        size = (j + 1) * n
+        nxt: dict = {}
+        for (pool, train), w in state.items():
+            q = train / n if scheme == "accumulate-subsample" else pool / (j * n)
+            for k in range(n + 1):
+                grown = pool + k
+                if scheme == "accumulate":
+                    nxt[(grown, grown)] = nxt.get((grown, grown), 0.0) + w * binom.pmf(k, n, q)
+                    continue
+                for h in range(n + 1):
+                    weight = w * binom.pmf(k, n, q) * hypergeom.pmf(h, size, grown, n)
+                    nxt[(grown, h)] = nxt.get((grown, h), 0.0) + weight
+        state = nxt
+        if scheme == "accumulate":
+            second.append(sum(w * (pool / size) ** 2 for (pool, _), w in state.items()))
+        else:
+            second.append(sum(w * (h / n) ** 2 for (_, h), w in state.items()))
+    ref = CategoricalLoopExact((p, 1 - p), n=n, n_r=n, generations=G, scheme=scheme)
+    assert np.allclose(ref._moments["m2"][:, 0], second, atol=1e-14)
 
 
 @pytest.mark.parametrize("scheme,lam,n", RUNS)

@@ -34,7 +34,7 @@ def test_report_json_schema(tmp_path):
     assert list(doc) == ["suite", "seed", "checks", "summary"]   # exactly the contract's top level
     assert json.loads((tmp_path / "run.json").read_text())["total_runtime_s"] == 1.0
     assert "total_runtime_s" in (tmp_path / "report.md").read_text() or "Wall time" in (tmp_path / "report.md").read_text()
-    assert doc["summary"] == {"pass": 1, "fail": 1, "inconclusive": 1}
+    assert doc["summary"] == {"pass": 1, "fail": 1, "inconclusive": 1, "error": 0}
     for entry in doc["checks"]:
         assert list(entry)[: len(CHECK_FIELDS)] == list(CHECK_FIELDS)
     assert doc["checks"][2]["measured"] is None and doc["checks"][2]["predicted"] is None
@@ -49,7 +49,7 @@ def test_markdown_and_figures(tmp_path):
         data = (tmp_path / f).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
     md = (tmp_path / "report.md").read_text()
-    assert "1 pass, 1 fail, 1 inconclusive" in md and "![" in md
+    assert "1 pass, 1 fail, 1 inconclusive, 0 error" in md and "![" in md
 
 
 def test_validate_report_catches_problems():
@@ -67,3 +67,35 @@ def test_broken_figure_is_a_note_not_a_crash(tmp_path):
                       {"figures": [{"type": "nonsense"}]})
     write_report(tmp_path, build_report("s", 0, [bad]))
     assert "not drawn" in (tmp_path / "report.md").read_text()
+
+
+def _errored():
+    from stl.verify.checks.check import Check
+
+    check = Check("boom", "validity", "it concludes", "", {"n": 1}, lambda p, s: (), lambda p, s, o: None)
+    return check.failed(0, "task ('loop', 0)", "ValueError: n: got 900; allowed: less", 2.5,
+                        "Traceback (most recent call last):\n  ...\nValueError: n: got 900; allowed: less\n")
+
+
+def test_an_error_is_counted_listed_first_and_written(tmp_path):
+    rep = build_report("quick", 0, results() + [_errored()])
+    assert rep["summary"] == {"pass": 1, "fail": 1, "inconclusive": 1, "error": 1}
+    assert [c["name"] for c in rep["checks"]] == ["a", "b", "c", "boom"]     # report.json: suite order
+    write_report(tmp_path, rep, figures=False)
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert validate_report(doc, strict=True) == []
+    entry = doc["checks"][3]
+    assert entry["verdict"] == "error" and entry["measured"] is None and entry["runtime_s"] == 2.5
+    assert entry["details"]["error"].startswith("ValueError: n: got 900")
+    md = (tmp_path / "report.md").read_text()
+    assert "1 error" in md and "## Errors" in md and "got 900" in md
+    table = [line for line in md.splitlines() if line.startswith("| `")]
+    assert table[0].startswith("| `boom`") and table[1].startswith("| `c`")  # errors, then failures
+    assert md.index("## `boom` — error") < md.index("## `a` — pass") and "Traceback" in md
+
+
+def test_reports_without_the_error_count_still_validate():
+    rep = build_report("quick", 0, results())
+    del rep["summary"]["error"]
+    assert validate_report(rep) == []
+    assert any("exactly the fields" in p for p in validate_report(rep, strict=True))

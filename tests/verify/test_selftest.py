@@ -15,7 +15,7 @@ import pytest
 from stl.verify import selftest
 from stl.verify.suites import QUICK, all_factories
 
-CATEGORIES = {"formula", "constant", "estimator", "coupling", "scheme", "model", "verdict"}
+CATEGORIES = {"formula", "constant", "estimator", "coupling", "scheme", "reference", "model", "verdict"}
 
 
 def _fault(name: str) -> selftest.Fault:
@@ -53,7 +53,9 @@ def test_each_fault_is_failed_by_its_check_which_passes_without_it(fault, check)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", ["mix-drops-real-data", "replace-trains-on-the-parent-data"])
+@pytest.mark.parametrize("fault", ["mix-drops-real-data", "replace-trains-on-the-parent-data",
+                                   "fresh-keeps-its-real-points", "subsample-with-replacement",
+                                   "accumulate-never-grows", "exact-fresh-as-kept", "exact-accumulating-lag"])
 def test_scheme_faults_are_failed_by_the_exact_categorical_loop(fault):
     result = selftest.run_fault(_fault(fault), [all_factories()["categorical-exact"]], seed=0)
     assert (result.killed, result.how) == (True, "fail")
@@ -90,3 +92,23 @@ def test_cli_self_test_writes_its_table_and_fails_below_the_required_kill_rate(t
     assert len(doc["faults"]) == len(selftest.CATALOGUE)
     assert "kill rate" in (out / "selftest.md").read_text()
     assert "kill rate" in capsys.readouterr().out
+
+
+def test_reference_faults_change_only_the_references_they_name():
+    """The two faults of the exact references break fresh / the accumulating schemes and
+    leave mix untouched (so a kill by categorical-exact is theirs)."""
+    from contextlib import ExitStack
+
+    from stl.numerics.exact import CategoricalLoopExact
+
+    def moments(scheme, n_r):
+        return CategoricalLoopExact((0.5, 0.3, 0.2), n=10, n_r=n_r, generations=3, scheme=scheme).heterozygosity()
+
+    cases = {"exact-fresh-as-kept": ("fresh", 5), "exact-accumulating-lag": ("accumulate-subsample", 10)}
+    for fault, (scheme, n_r) in cases.items():
+        clean, clean_mix = moments(scheme, n_r), moments("mix", 5)
+        with ExitStack() as stack:
+            _fault(fault).apply(stack)
+            broken, broken_mix = moments(scheme, n_r), moments("mix", 5)
+        assert not (broken == clean).all() and (broken_mix == clean_mix).all(), fault
+        assert (moments(scheme, n_r) == clean).all()           # undone when the stack closes

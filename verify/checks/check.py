@@ -39,10 +39,15 @@ from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task, execute
 from stl.verify.frozen import freeze, thaw
 
-Verdict = Literal["pass", "fail", "inconclusive"]
+Verdict = Literal["pass", "fail", "inconclusive", "error"]
 
-#: The three verdicts a check can reach, in the order reports list them.
-VERDICTS: tuple[str, ...] = ("pass", "fail", "inconclusive")
+#: The verdicts a check's conclusion can reach (THEORY.md §5).
+OUTCOME_VERDICTS: tuple[str, ...] = ("pass", "fail", "inconclusive")
+
+#: Every verdict a :class:`CheckResult` can carry, in the order reports count them:
+#: the three of a conclusion, and ``error`` for a check that raised instead of concluding
+#: (its plan, one of its tasks or its conclusion). ``error`` counts as failing.
+VERDICTS: tuple[str, ...] = OUTCOME_VERDICTS + ("error",)
 
 #: The check kinds of THEORY.md §5 (plus ``t2`` for the transformer claims and
 #: ``smoke``, the tiny end-to-end kind used by the fast test suite).
@@ -107,8 +112,8 @@ class Outcome:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict not in OUTCOME_VERDICTS:
+            raise ValueError(f"verdict must be one of {OUTCOME_VERDICTS}, got {self.verdict!r}")
         object.__setattr__(self, "details", freeze(self.details))
         if self.predicted is not None:
             object.__setattr__(self, "predicted", float(self.predicted))
@@ -116,6 +121,7 @@ class Outcome:
 
 PlanFn = Callable[[Mapping[str, Any], int], Sequence[Task]]
 ConcludeFn = Callable[[Mapping[str, Any], int, Sequence[Any]], Outcome]
+ValidateFn = Callable[[Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -133,14 +139,52 @@ class Check:
     parameters: Mapping[str, Any]
     plan: PlanFn
     conclude: ConcludeFn
+    #: ``validate(parameters)`` raises ``InputError`` when the conclusion would leave the
+    #: domain or budget of the code it calls (an exact reference too large to enumerate,
+    #: a fit with too few points); the tasks are validated on their own (:meth:`validate_sizes`).
+    validate: ValidateFn | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         object.__setattr__(self, "parameters", freeze(self.parameters))
+        self.validate_sizes()
+
+    def validate_sizes(self) -> None:
+        """Refuse, now, parameters the run would refuse minutes later.
+
+        Runs the check's own ``validate`` and validates every planned task's arguments
+        against the code it will call (:func:`stl.verify.checks.loops.validate_task`:
+        the model and its parameters, the scheme and its sizes, the metrics, the
+        estimator and its options), without running anything. An ``InputError`` names the
+        check: ``check NAME: ARGUMENT: got X; allowed: Y``.
+        """
+        from stl.verify.checks.loops import validate_tasks
+        from stl.verify.errors import USER_ERRORS, InputError
+
+        try:
+            if self.validate is not None:
+                self.validate(self.parameters)
+            validate_tasks(self.tasks(0))
+        except USER_ERRORS as exc:
+            raise InputError(f"check {self.name}: {exc.argument}", exc.got, exc.allowed) from None
 
     def tasks(self, seed: int) -> tuple[Task, ...]:
         return tuple(self.plan(self.parameters, int(seed)))
+
+    def failed(self, seed: int, where: str, error: str, runtime_s: float, trace: str = "") -> "CheckResult":
+        """The result of this check when it raised instead of concluding: verdict ``error``.
+
+        ``where``: ``plan``, ``task KEY``, ``conclude`` or ``backend``; ``error``: the
+        exception as ``Type: message``; ``trace``: the end of its traceback.
+        """
+        return CheckResult(
+            name=self.name, kind=self.kind, claim=self.claim, claim_latex=self.claim_latex,
+            parameters=self.parameters, measured=None, predicted=None, relation="info", verdict="error",
+            runtime_s=float(runtime_s), seed=int(seed),
+            details={"summary": f"The check raised instead of concluding ({where}): {error}",
+                     "error": error, "where": where, "traceback": trace,
+                     "decided_by": f"error in {where}: {error}"})
 
     def finish(self, seed: int, outputs: Sequence[Any], runtime_s: float) -> "CheckResult":
         """Turn task outputs (in plan order) into the :class:`CheckResult`."""

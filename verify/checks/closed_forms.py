@@ -32,6 +32,7 @@ from stl.numerics.closed_forms import (
 )
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
 from stl.verify.checks.check import Check, Outcome
+from stl.verify.checks.compare import power
 from stl.verify.checks.formulas import closed_form_latex
 from stl.verify.checks.task import Task
 from stl.verify.checks.loops import build_model, loop_block
@@ -61,15 +62,25 @@ def _plan(p: Mapping[str, Any], seed: int) -> list[Task]:
             for f, c in replicate_blocks(p["replicates"], p["block"])]
 
 
-def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
-    G = p["generations"]
-    vals = pool_rows([o[p["metric"]] for o in outputs])
+def _exact_values(p: Mapping[str, Any]) -> np.ndarray:
     facts = _model_facts(p["model"], p["params"])
     if p["model"] == "gaussian" and "scale" in facts:
         facts["scale"] = float(facts["scale"])
-    exact = FORMULAS[p["formula"]](n=p["n"], generations=G, **facts)
+    return np.asarray(FORMULAS[p["formula"]](n=p["n"], generations=p["generations"], **facts), dtype=float)
+
+
+def _validate(p: Mapping[str, Any]) -> None:
+    """The closed form is defined at these sizes (evaluating it is cheap: no simulation)."""
+    _exact_values(p)
+
+
+def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
+    G = p["generations"]
+    vals = pool_rows([o[p["metric"]] for o in outputs])
+    exact = _exact_values(p)
     z = family_z(G + 1)
     ms = column_measurements(vals, z)
+    sds = vals.std(axis=0, ddof=1)
     verdicts, rows = [], []
     worst = None
     for i, (m, e) in enumerate(zip(ms, exact)):
@@ -77,7 +88,8 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcom
         verdicts.append(v)
         rel = (m.value - e) / e if e else math.nan
         rows.append({"generation": i, "measured": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high,
-                     "exact": float(e), "relative_error": rel, "verdict": v})
+                     "exact": float(e), "relative_error": rel, "verdict": v,
+                     "power": power(float(sds[i]), vals.shape[0], p["margin"] * abs(float(e)), m.z, G + 1)})
         # headline: a failing generation first, then an inconclusive one, then the largest deviation
         key = (SEVERITY[v], abs(rel) if math.isfinite(rel) else math.inf)
         if worst is None or key > worst[3]:
@@ -89,8 +101,10 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcom
                       {"label": "closed form", "y": list(map(float, exact)), "style": "bound"}]}
     rels = [abs(r["relative_error"]) for r in rows]
     outside = [r["generation"] for r in rows if not r["ci_low"] <= r["exact"] <= r["ci_high"]]
+    needed = max(r["power"]["replicates_needed"] for r in rows)
     summary = (f"largest relative deviation {max(rels):.3%} over {G + 1} generations "
-               f"(equivalence margin ±{p['margin']:.0%}, z = {z:.2f}); "
+               f"(equivalence margin ±{p['margin']:.0%}, z = {z:.2f}; {vals.shape[0]} replicates, the power "
+               f"computation asks for {needed}); "
                + (f"the exact value is outside the confidence interval at generations {outside}."
                   if outside else "the exact value is inside every confidence interval."))
     m, e, _, _ = worst
@@ -116,4 +130,4 @@ def closed_form_check(name: str, formula: str, model: str, params: Mapping[str, 
         parameters={"name": name, "formula": formula, "model": model, "params": dict(params),
                     "metric": metric, "n": int(n), "generations": int(generations), "scheme": scheme,
                     "margin": float(margin), "replicates": int(replicates), "block": int(block)},
-        plan=_plan, conclude=_conclude)
+        plan=_plan, conclude=_conclude, validate=_validate)

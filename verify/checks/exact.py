@@ -47,6 +47,26 @@ def _reference(params: Mapping[str, str], scheme: str, n: int, lam: float, gener
     return CategoricalLoopExact.for_run(model.p, scheme, n, lam, generations)
 
 
+def compared(scheme: str) -> tuple[tuple[str, ...], bool]:
+    """The loop metrics held against an exact reference under ``scheme``, and whether the
+    learnability is too (the accumulating schemes have exact moments, not laws).
+
+    >>> compared("accumulate-subsample")
+    (('gen_gap', 'heterozygosity'), False)
+    """
+    from stl.numerics.exact import QUANTITIES
+
+    metrics = tuple(m for m, q in EXACT_METRICS.items() if scheme in QUANTITIES[q])
+    return metrics, scheme in QUANTITIES["learnability"]
+
+
+def _exact_validate(p: Mapping[str, Any]) -> None:
+    for cfg in p["configs"]:
+        metrics, learn = compared(cfg["scheme"])
+        ref = _reference(p["params"], cfg["scheme"], cfg["n"], cfg["lam"], p["generations"])
+        ref.require(*(EXACT_METRICS[m] for m in metrics), *(("learnability",) if learn else ()))
+
+
 def _config_key(cfg: Mapping[str, Any]) -> str:
     return f"{cfg['scheme']} n={cfg['n']} λ={cfg['lam']:g}"
 
@@ -55,30 +75,40 @@ def _config_key(cfg: Mapping[str, Any]) -> str:
 # loop and learnability against the exact references
 # --------------------------------------------------------------------------------------
 
+def _replicates(p: Mapping[str, Any], cfg: Mapping[str, Any]) -> int:
+    """A configuration's replicates: its own ``replicates`` (sized by its power) or the check's."""
+    return int(cfg.get("replicates", p["replicates"]))
+
+
 def _exact_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
     tasks = []
     for k, cfg in enumerate(p["configs"]):
+        metrics, learn = compared(cfg["scheme"])
         common = dict(model="categorical", params=dict(p["params"]), scheme=cfg["scheme"], n=cfg["n"],
                       lam=cfg["lam"], generations=p["generations"], seed=seed)
-        for f, c in replicate_blocks(p["replicates"], p["block"]):
-            tasks.append(Task(loop_block, dict(**common, first=f, count=c, metrics=tuple(EXACT_METRICS)),
-                              ("loop", k, f)))
-            tasks.append(Task(estimator_block, dict(estimator="dtv", **common, first=f, count=c),
-                              ("dtv", k, f)))
+        for f, c in replicate_blocks(_replicates(p, cfg), p["block"]):
+            tasks.append(Task(loop_block, dict(**common, first=f, count=c, metrics=metrics), ("loop", k, f)))
+            if learn:
+                tasks.append(Task(estimator_block, dict(estimator="dtv", **common, first=f, count=c),
+                                  ("dtv", k, f)))
     return tasks
 
 
 def _exact_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     G = p["generations"]
-    columns = len(p["configs"]) * (len(EXACT_METRICS) + 1) * (G + 1)
+    shapes = [compared(cfg["scheme"]) for cfg in p["configs"]]
+    columns = sum(len(metrics) + learn for metrics, learn in shapes) * (G + 1)
     z = family_z(columns)
     all_rows, verdicts, figures = [], [], []
     for k, cfg in enumerate(p["configs"]):
         ref = _reference(p["params"], cfg["scheme"], cfg["n"], cfg["lam"], G)
         loops = outputs.group(("loop", k))
-        series = {metric: (pool_rows([o[metric] for o in loops]), getattr(ref, name)())
-                  for metric, name in EXACT_METRICS.items()}
-        series["learnability"] = (pool_rows([o["values"] for o in outputs.group(("dtv", k))]), ref.learnability())
+        metrics, learn = shapes[k]
+        series = {metric: (pool_rows([o[metric] for o in loops]), getattr(ref, EXACT_METRICS[metric])())
+                  for metric in metrics}
+        if learn:
+            series["learnability"] = (pool_rows([o["values"] for o in outputs.group(("dtv", k))]),
+                                      ref.learnability())
         for metric, (values, exact) in series.items():
             rows, v = equality_rows(values, exact, p["margin"], z, relative=True,
                                     labels=[f"{_config_key(cfg)} {metric} generation {i}" for i in range(G + 1)])
@@ -92,15 +122,21 @@ def _exact_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                                        {"label": "exact", "y": list(map(float, exact)), "style": "bound"}]})
     head = deciding(all_rows, "exact")
     powers = [r["power"] for r in all_rows]
+    short = [r["column"] for r in all_rows if r["power"]["underpowered"]]
     summary = (f"{len(all_rows)} comparisons (configurations × metrics × generations) of simulated means with "
                f"exact expectations; largest |deviation|/exact "
                f"{max(abs(r['deviation']) / max(abs(r['exact']), 1e-300) for r in all_rows):.3%}; "
                + describe(head, "exact", "") + ". Power: every comparison detects a deviation of "
                f"{max(q['min_detectable_deviation'] / max(q['margin'], 1e-300) for q in powers):.2f}× its margin "
-               f"or less at {powers[0]['power']:.0%} power.")
-    return Outcome(headline(head, "exact", p["replicates"], z), head["exact"], "==", combine(verdicts),
+               f"or less at {powers[0]['power']:.0%} power"
+               + (f"; {len(short)} comparison(s) have fewer replicates than the power computation asks "
+                  f"(largest need {max(q['replicates_needed'] for q in powers)})." if short else
+                  f"; every comparison has the replicates the power computation asks "
+                  f"(largest need {max(q['replicates_needed'] for q in powers)})."))
+    return Outcome(headline(head, "exact", head["power"]["replicates"], z), head["exact"], "==",
+                   combine(verdicts),
                    {"summary": summary, "rows": all_rows, "decided_by": describe(head, "exact", ""), "z": z,
-                    "figures": figures})
+                    "figures": figures, "underpowered": short})
 
 
 def categorical_exact_check(name: str = "categorical-exact", params: Mapping[str, str] | None = None,
@@ -108,19 +144,27 @@ def categorical_exact_check(name: str = "categorical-exact", params: Mapping[str
                                                                     {"scheme": "replace", "n": 50, "lam": 0.0}),
                             generations: int = 6, replicates: int = 4000, block: int = 2000,
                             margin: float = 0.03) -> Check:
-    """The categorical loop equals its exact references at every generation (two-sided)."""
+    """The categorical loop equals its exact references at every generation (two-sided).
+
+    A configuration may carry its own ``replicates`` (sized by its power); the accumulating
+    schemes are held to their exact ``E gen_i`` and ``E H_i`` (their laws are not derived).
+    """
+    accumulating = [c for c in configs if not compared(c["scheme"])[1]]
     return Check(
         name=name, kind="closed-form",
         claim=("The categorical MLE loop (" + "; ".join(_config_key(c) for c in configs) + f") has, at every "
                f"generation 0..{generations}, the exact E gen_i, E d_TV(q_i, p) and E H_i of its moment "
                "recursion and enumerated law (stl.numerics.exact), and the learnability estimator gives the "
-               "exact E d_TV(q_i, D̃_i): each exact value inside the simulated confidence interval "
+               "exact E d_TV(q_i, D̃_i)"
+               + (" (under " + ", ".join(sorted({c["scheme"] for c in accumulating})) + ": E gen_i and E H_i, "
+                  "whose moment recursions are exact)" if accumulating else "")
+               + ": each exact value inside the simulated confidence interval "
                f"(Bonferroni over all comparisons) and the interval within ±{margin:.0%} of it."),
         claim_latex=r"\overline{X}_i \pm z\,\mathrm{se} \ni \mathbb{E}X_i\ \text{(exact)},\quad X\in\{\mathrm{gen},d_{\mathrm{TV}},H\}",
         parameters={"name": name, "params": dict(params or {"k": "10"}),
                     "configs": [dict(c) for c in configs], "generations": int(generations),
                     "replicates": int(replicates), "block": int(block), "margin": float(margin)},
-        plan=_exact_plan, conclude=_exact_conclude)
+        plan=_exact_plan, conclude=_exact_conclude, validate=_exact_validate)
 
 
 # --------------------------------------------------------------------------------------
@@ -139,6 +183,11 @@ def _analytic(p: Mapping[str, Any]) -> dict[str, float]:
 
     c = analytic_constants("categorical", p["params"], p["n"])
     return {"beta_n": c.beta_n, "tau_n": c.tau_n, "M": c.M, "d_tv": c.d_tv}
+
+
+def _pieces_validate(p: Mapping[str, Any]) -> None:
+    _reference(p["params"], p["scheme"], p["n"], p["lam"], p["generations"]).require("pieces", "tv_to_real")
+    _analytic(p)
 
 
 def _pieces_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
@@ -226,7 +275,7 @@ def t1_pieces_check(name: str = "t1-validity-categorical", params: Mapping[str, 
         parameters={"name": name, "params": dict(params or {"k": "10"}), "scheme": scheme, "n": int(n),
                     "lam": float(lam), "generations": int(generations), "replicates": int(replicates),
                     "block": int(block), "margin": float(margin)},
-        plan=_pieces_plan, conclude=_pieces_conclude)
+        plan=_pieces_plan, conclude=_pieces_conclude, validate=_pieces_validate)
 
 
 # --------------------------------------------------------------------------------------
@@ -240,6 +289,15 @@ def _constants_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
             for f, c in replicate_blocks(p["replicates"], p["replicates"])] + \
            [Task(estimator_block, dict(estimator="beta", **common, first=f, count=c), ("beta", f))
             for f, c in replicate_blocks(p["replicates"], p["replicates"])]
+
+
+def _constants_validate(p: Mapping[str, Any]) -> None:
+    from stl.verify.errors import InputError
+
+    k, n = p["enumeration_k"], p["enumeration_n"]
+    if not (2 <= k <= 6 and 1 <= n <= 40):        # categorical_uniform_stability's enumeration
+        raise InputError("enumeration_k, enumeration_n", (k, n), "2 <= k <= 6 and 1 <= n <= 40 (enumeration)")
+    _reference(p["params"], "mix", p["n"], 0.5, p["generations"]).require("learnability")
 
 
 def _constants_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
@@ -299,4 +357,4 @@ def stability_constants_check(name: str = "stability-constants-categorical",
         parameters={"name": name, "params": dict(params or {"k": "10"}), "n": int(n), "replicates": int(replicates),
                     "generations": int(generations), "enumeration_k": int(enumeration_k),
                     "enumeration_n": int(enumeration_n), "margin": float(margin)},
-        plan=_constants_plan, conclude=_constants_conclude)
+        plan=_constants_plan, conclude=_constants_conclude, validate=_constants_validate)

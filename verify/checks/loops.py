@@ -89,6 +89,154 @@ def estimator_block(estimator: str, model: str, params: Mapping[str, str], schem
     return out
 
 
+# --------------------------------------------------------------------------------------
+# validation before anything runs
+# --------------------------------------------------------------------------------------
+
+def _validate_run(model: str, params: Mapping[str, str], scheme: str, n: int, lam: float, generations: int,
+                  seed: int, first: int, count: int, min_count: int = 1, models: dict | None = None):
+    """The checks ``run_loop`` and the estimators make, without running: the model and its
+    parameters, the scheme and its sizes, the generations, the seed and the replicate block."""
+    from stl.numerics.errors import check_int
+    from stl.numerics.schemes import get_scheme
+
+    m = validate_model(model, params, models)
+    get_scheme(scheme, n, lam)
+    check_int("generations", generations, 0)
+    check_int("seed", seed, 0)
+    check_int("first replicate", first, 0)
+    check_int("replicates of a block", count, min_count)
+    return m
+
+
+class _Declared:
+    """A model checked against its declaration only (its class's ``param_specs`` and
+    ``metric_names``): models that need torch are not built while a suite is built."""
+
+    def __init__(self, cls, params: Mapping[str, str]):
+        from stl.numerics.models.base import parse_params
+
+        self.cls = cls
+        self.params = parse_params(cls.name, cls.param_specs, {k: str(v) for k, v in dict(params).items()})
+
+    def check_metrics(self, names):
+        from stl.numerics.errors import InputError
+
+        if names is None:
+            return tuple(self.cls.metric_names)
+        unknown = [m for m in names if m not in self.cls.metric_names]
+        if unknown:
+            raise InputError("--metric", ", ".join(unknown),
+                             f"a metric of {self.cls.name}: " + ", ".join(self.cls.metric_names))
+        return tuple(names)
+
+
+def validate_model(model: str, params: Mapping[str, str], models: dict | None = None):
+    """The model built from ``params`` (every value validated) — or, for a model that needs
+    torch, checked against its declaration without importing torch.
+
+    ``models``: a dictionary kept by the caller for one validation pass, so each distinct
+    model and parameters are looked up and built once (finding a model's class reads the
+    installed packages' entry points).
+    """
+    from stl.numerics.models.registry import model_class
+
+    key = (model, tuple(sorted((str(k), str(v)) for k, v in dict(params).items())))
+    if models is not None and key in models:
+        return models[key]
+    cls = model_class(model)
+    built = _Declared(cls, params) if "torch" in tuple(getattr(cls, "requires", ())) else build_model(model, params)
+    if models is not None:
+        models[key] = built
+    return built
+
+
+def validate_loop_block(model: str, params: Mapping[str, str], scheme: str, n: int, lam: float,
+                        generations: int, seed: int, first: int, count: int,
+                        metrics: Sequence[str] | None = None, models: dict | None = None) -> None:
+    """:func:`loop_block`'s arguments checked against the code it calls (nothing runs)."""
+    m = _validate_run(model, params, scheme, n, lam, generations, seed, first, count, models=models)
+    m.check_metrics(None if metrics is None else tuple(metrics))
+
+
+def validate_estimator_block(estimator: str, model: str, params: Mapping[str, str], scheme: str, n: int,
+                             lam: float, generations: int, seed: int, first: int, count: int,
+                             options: Mapping | None = None, models: dict | None = None) -> None:
+    """:func:`estimator_block`'s arguments checked against the estimator it calls.
+
+    Every estimator needs two replicates per block (a standard error); its options must
+    be keyword arguments it takes; ``pieces`` needs a scheme with a real and a synthetic
+    part; ``gamma``'s ``neighbour`` is one the estimator knows.
+    """
+    import inspect
+
+    from stl.numerics import estimators as E
+    from stl.numerics.errors import InputError, check_int
+    from stl.numerics.estimators.pieces import PIECE_SCHEMES
+    from stl.numerics.estimators.recursive import NEIGHBOURS
+    from stl.numerics.schemes import get_scheme
+
+    functions = {"beta": E.estimate_beta, "tau": E.estimate_tau, "gamma": E.estimate_gamma,
+                 "dtv": E.estimate_dtv, "pieces": E.estimate_t1_pieces}
+    if estimator not in functions:
+        raise InputError("estimator", estimator, ", ".join(ESTIMATORS))
+    _validate_run(model, params, scheme, n, lam, generations, seed, first, count, min_count=2, models=models)
+    opts = dict(options or {})
+    parameters = inspect.signature(functions[estimator]).parameters.values()
+    accepted = {par.name for par in parameters if par.kind is inspect.Parameter.KEYWORD_ONLY} - {"progress"}
+    open_ended = any(par.kind is inspect.Parameter.VAR_KEYWORD for par in parameters)  # a wrapper
+    unknown = [] if open_ended else sorted(set(opts) - accepted)
+    if unknown:
+        raise InputError(f"{estimator} options", ", ".join(unknown), ", ".join(sorted(accepted)))
+    for key in ("neighbours", "probes", "measure_draws"):
+        if key in opts:
+            check_int(key, opts[key], 1)
+    if estimator == "gamma" and opts.get("neighbour", "random") not in NEIGHBOURS:
+        raise InputError("neighbour", opts["neighbour"], " | ".join(NEIGHBOURS))
+    if estimator == "pieces" and get_scheme(scheme, n, lam).name not in PIECE_SCHEMES:
+        raise InputError("scheme", scheme, " | ".join(PIECE_SCHEMES) + " (a real part and a synthetic part)")
+
+
+#: The validator of each task function of this module (by the function itself, not a name).
+_VALIDATORS = {loop_block: validate_loop_block, estimator_block: validate_estimator_block}
+
+
+def validate_task(task, models: dict | None = None) -> None:
+    """A task's arguments checked against what its function will call, without running it.
+
+    :func:`loop_block` and :func:`estimator_block` have full validators; any other task
+    function that names a ``model`` and its ``params`` has the model built (its
+    parameters are validated against the model's declaration) and its replicate block
+    checked. ``InputError`` on the first problem.
+    """
+    kwargs = dict(task.kwargs)
+    validator = _VALIDATORS.get(task.fn)
+    if validator is not None:
+        validator(**kwargs, models=models)
+        return
+    if "model" in kwargs and "params" in kwargs:
+        validate_model(kwargs["model"], kwargs["params"], models)
+    from stl.numerics.errors import check_int
+
+    for key, low in (("first", 0), ("count", 1), ("seed", 0)):
+        if key in kwargs:
+            check_int(key, kwargs[key], low)
+
+
+def validate_tasks(tasks) -> None:
+    """:func:`validate_task` for each task, once per distinct set of arguments (blocks of the
+    same run differ only in ``first`` and ``count``; each distinct count is checked)."""
+    from stl.verify.frozen import thaw
+
+    seen, models = set(), {}
+    for task in tasks:
+        signature = (task.fn, repr(sorted((k, thaw(v)) for k, v in task.kwargs.items() if k != "first")))
+        if signature in seen:
+            continue
+        seen.add(signature)
+        validate_task(task, models)
+
+
 def pool_metric(outputs: Sequence[Mapping[str, np.ndarray]], metric: str) -> np.ndarray:
     """Rows of ``metric`` from several :func:`loop_block` outputs, in block order."""
     return pool_rows([o[metric] for o in outputs])

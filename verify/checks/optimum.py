@@ -115,6 +115,21 @@ def _sim_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
     return tasks
 
 
+def _sim_validate(p: Mapping[str, Any]) -> None:
+    """Every grid point's exact references fit their enumeration budget (they are computed
+    in the conclusion, after the loops)."""
+    from stl.numerics.exact import CategoricalLoopExact
+    from stl.verify.checks.loops import build_model
+    from stl.verify.errors import InputError
+
+    if len(p["grid"]) < 2:
+        raise InputError("grid", list(p["grid"]), "at least 2 synthetic sizes")
+    probs = build_model("categorical", p["params"]).p
+    for n_s in p["grid"]:
+        n = p["n_r"] + n_s
+        CategoricalLoopExact.for_run(probs, "mix", n, p["n_r"] / n, p["generations"]).require("gen_gap", "tv_to_real")
+
+
 def _sim_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.exact import CategoricalLoopExact
     from stl.verify.checks.loops import build_model
@@ -210,4 +225,4 @@ def simulated_optimum_check(n_r: int = 50, grid: Sequence[int] = (0, 12, 25, 50,
                     "params": dict(params or {"k": "10"}), "generations": int(generations),
                     "replicates": int(replicates), "block": int(block), "margin": float(margin),
                     "c_0": c_0, "delta": delta, "a": a},
-        plan=_sim_plan, conclude=_sim_conclude)
+        plan=_sim_plan, conclude=_sim_conclude, validate=_sim_validate)

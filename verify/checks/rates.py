@@ -79,6 +79,15 @@ def _exp_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Ou
                    details={"summary": summary, "points": rows, "figures": [fig]})
 
 
+def _exp_validate(p: Mapping[str, Any]) -> None:
+    from stl.verify.errors import InputError
+
+    if len(set(p["ns"])) < 3:
+        raise InputError("ns", list(p["ns"]), "at least 3 distinct sizes (a slope with a confidence interval)")
+    if p["replicates"] < 2:
+        raise InputError("replicates", p["replicates"], "an integer >= 2")
+
+
 def exponent_check(name: str, model: str, params: Mapping[str, str], metric: str, ns: Sequence[int],
                    expected: float, margin: float, replicates: int = 1000, generation: int = 0,
                    scheme: str = "mix", lam: float = 0.5, block: int = 1000, absolute: bool = True,
@@ -93,7 +102,7 @@ def exponent_check(name: str, model: str, params: Mapping[str, str], metric: str
                     "ns": [int(n) for n in ns], "expected": float(expected), "margin": float(margin),
                     "replicates": int(replicates), "generation": int(generation), "scheme": scheme,
                     "lam": float(lam), "block": int(block), "absolute": bool(absolute)},
-        plan=_exp_plan, conclude=_exp_conclude)
+        plan=_exp_plan, conclude=_exp_conclude, validate=_exp_validate)
 
 
 # --------------------------------------------------------------------------------------
@@ -153,6 +162,15 @@ def _shape_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
                    details={"summary": summary, "rows": rows, "figures": [fig]})
 
 
+def _shape_validate(p: Mapping[str, Any]) -> None:
+    from stl.verify.errors import InputError
+
+    if p["generations"] < 2:
+        raise InputError("generations", p["generations"], "an integer >= 2 (a change from G/2 to G)")
+    if p["replicates"] < 2:
+        raise InputError("replicates", p["replicates"], "an integer >= 2")
+
+
 def growth_shape_check(name: str = "growth-shape-categorical", model: str = "categorical",
                        params: Mapping[str, str] | None = None, metric: str = "tv_to_real",
                        n: int = 100, lams: Sequence[float] = (0.0, 0.5), generations: int = 20,
@@ -170,4 +188,4 @@ def growth_shape_check(name: str = "growth-shape-categorical", model: str = "cat
                     "n": int(n), "lams": [float(l) for l in lams], "generations": int(generations),
                     "replicates": int(replicates), "plateau_margin": float(plateau_margin),
                     "block": int(block)},
-        plan=_shape_plan, conclude=_shape_conclude)
+        plan=_shape_plan, conclude=_shape_conclude, validate=_shape_validate)

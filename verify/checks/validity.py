@@ -218,6 +218,17 @@ def _config(model, params, n, lam, generations, replicates, est_replicates, bloc
             "estimated": bool(estimated), "M": float(M)}
 
 
+def _validate(p: Mapping[str, Any]) -> None:
+    """Confidence intervals need two replicates of the loop and of each estimator."""
+    from stl.verify.errors import InputError
+
+    for cfg in p["configs"]:
+        if cfg["replicates"] < 2:
+            raise InputError("replicates", cfg["replicates"], "an integer >= 2 (a confidence interval)")
+        if cfg.get("estimated", True) and cfg["est_replicates"] < 2:
+            raise InputError("est_replicates", cfg["est_replicates"], "an integer >= 2 (a confidence interval)")
+
+
 def t1_validity_check(model: str, params: Mapping[str, str] | None = None, n: int = 100,
                       lam: float = 0.5, generations: int = 10, replicates: int = 400,
                       est_replicates: int = 100, block: int = 200, estimated: bool = True,
@@ -238,7 +249,7 @@ def t1_validity_check(model: str, params: Mapping[str, str] | None = None, n: in
                "theory has them) and with estimated constants at their upper confidence limits."),
         claim_latex=t1_latex(),
         parameters={"configs": [cfg], "figure_prefix": name},
-        plan=_plan, conclude=_conclude)
+        plan=_plan, conclude=_conclude, validate=_validate)
 
 
 # --------------------------------------------------------------------------------------
@@ -285,6 +296,19 @@ def _tightness_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                     "figures": list(base.details.get("figures", [])) + [fig]})
 
 
+def _tightness_validate(p: Mapping[str, Any]) -> None:
+    from stl.numerics.exact import CategoricalLoopExact
+    from stl.verify.constants import t1_analytic
+    from stl.verify.errors import InputError
+
+    probs = build_model("categorical", p["configs"][0]["params"]).p
+    for cfg in p["configs"]:
+        CategoricalLoopExact.for_run(probs, cfg["scheme"], cfg["n"], cfg["lam"], cfg["generations"]).require("gen_gap")
+    for model, params in {(c["model"], tuple(sorted(dict(c["params"]).items()))) for c in p["configs"]}:
+        if t1_analytic(model, dict(params)) is None:
+            raise InputError("model", model, "a model whose theory constants give T1 analytically")
+
+
 def t1_tightness_check(model: str = "categorical", params: Mapping[str, str] | None = None,
                        ns: Sequence[int] = (50, 200), lams: Sequence[float] = (0.2, 0.8),
                        generations: int = 6, replicates: int = 400, block: int = 400,
@@ -303,4 +327,4 @@ def t1_tightness_check(model: str = "categorical", params: Mapping[str, str] | N
                "everywhere and holds against the measured values; the report gives the factor bound / exact."),
         claim_latex=t1_tightness_latex(),
         parameters={"configs": configs, "figure_prefix": name},
-        plan=_plan, conclude=_tightness_conclude)
+        plan=_plan, conclude=_tightness_conclude, validate=_tightness_validate)

@@ -98,7 +98,11 @@ def handler(args: argparse.Namespace) -> int:
 
     from stl.verify.atlas import render_table, table_rows
 
-    rows = table_rows(run.results)
+    for r in run.results:
+        if r.verdict == "error":   # no atlas row without a conclusion; the report lists it
+            print(f"stl atlas: error: check {r.name} raised in {r.details.get('where')}: {r.details.get('error')}",
+                  file=sys.stderr)
+    rows = table_rows([r for r in run.results if r.verdict != "error"])
     atlas = {"size": args.size, "seed": args.seed, "architectures": rows, "total_runtime_s": wall,
              "backend": backend_text, "reused": list(run.reused)}
     markdown = render_table(rows, args.size, args.seed)
@@ -111,7 +115,7 @@ def handler(args: argparse.Namespace) -> int:
     else:
         print(markdown)
         print(f"{len(rows)} architectures in {wall:.1f}s" + (f"; atlas in {args.out}/atlas.md" if args.out else ""))
-    return 1 if any(r["verdict"] == "fail" for r in rows) else 0
+    return 1 if run.errors or any(r["verdict"] == "fail" for r in rows) else 0
 
 
 def _write(args, run, atlas: dict, markdown: str, wall: float, backend_text: str) -> None:

@@ -6,8 +6,10 @@ went: provenance (versions, git commit, device, command line, seed), wall time, 
 checks reused whole, checks resumed from stored tasks, checks skipped by ``--max-time``,
 and stored files that were not trusted.
 
-Exit status 0 only if no check fails (inconclusive checks do not fail the run, and are
-listed as such). With ``--out DIR`` every finished check — and every finished task of a
+Exit status 0 only if no check fails or errs (inconclusive checks do not fail the run,
+and are listed as such). A check that raises instead of concluding gets the verdict
+``error`` with its message; the rest of the suite runs, the report is written, errors are
+listed first, and the exit status is 1. With ``--out DIR`` every finished check — and every finished task of a
 check still running — is stored at once under ``DIR``; running the same command again
 resumes: finished checks are reused (and marked so), a check that was interrupted
 continues from its stored tasks, damaged or foreign files are reported and recomputed.
@@ -215,16 +217,29 @@ def _run(args, checks, store, factories, make_backend) -> int:
         sys.stdout.write(to_json(contract_view(report)))
     else:
         _print_table(report, args.out)
+    for name in run.errors:
+        result = next(r for r in run.results if r.name == name)
+        print(f"stl verify: error: check {name} raised in {result.details.get('where')}: "
+              f"{result.details.get('error')}", file=sys.stderr)
     if getattr(args, "self_test", False):
         return _self_test(args, checks, factories, report)
-    return 1 if report["summary"]["fail"] else 0
+    return 1 if failing(report["summary"]) else 0
+
+
+def failing(summary: dict) -> int:
+    """How many checks make the run fail: failures and errors.
+
+    >>> failing({"pass": 3, "fail": 0, "inconclusive": 1, "error": 1})
+    1
+    """
+    return int(summary.get("fail", 0)) + int(summary.get("error", 0))
 
 
 def _self_test(args, checks, factories, report) -> int:
     """The suite under each fault of :data:`stl.verify.selftest.CATALOGUE` (mutation testing)."""
     from stl.verify import selftest
 
-    baseline_ok = report["summary"]["fail"] == 0
+    baseline_ok = failing(report["summary"]) == 0
     chosen = [factories[c.name] for c in checks]
     say = (lambda line: None) if args.quiet else (lambda line: print(f"self-test: {line}", file=sys.stderr))
     results = selftest.self_test(chosen, args.seed, progress=say)
@@ -246,7 +261,9 @@ def _self_test(args, checks, factories, report) -> int:
 
 
 def _print_table(report: dict, out: str | None) -> None:
-    rows = report["checks"]
+    from stl.verify.report import attention_order
+
+    rows = attention_order(report["checks"])
     reused = set(report.get("reused") or ())
     resumed = report.get("resumed") or {}
     width = max([len(r["name"]) for r in rows] + [5])
@@ -267,7 +284,7 @@ def _print_table(report: dict, out: str | None) -> None:
     extra = f"; {len(reused)} reused" if reused else ""
     skipped = report.get("skipped") or []
     extra += f"; {len(skipped)} skipped by --max-time" if skipped else ""
-    print(f"{s['pass']} pass, {s['fail']} fail, {s['inconclusive']} inconclusive "
+    print(f"{s['pass']} pass, {s['fail']} fail, {s['inconclusive']} inconclusive, {s['error']} error "
           f"in {report['total_runtime_s']:.1f}s{extra}" + (f"; report in {out}/report.md" if out else ""))
 
 
@@ -290,9 +307,10 @@ class _Progress:
         if not self.bar.enabled:
             return
         stream = self.bar.stream
-        if kind in ("reused", "finished"):
+        if kind in ("reused", "finished", "error"):
             self.checks_done = done
-            stream.write(f"\r\033[K{'reused' if kind == 'reused' else 'done'}: {name}\n")
+            word = {"reused": "reused", "finished": "done", "error": "ERROR"}[kind]
+            stream.write(f"\r\033[K{word}: {name}\n")
             stream.flush()
             return
         elapsed = time.monotonic() - self.start
