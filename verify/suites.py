@@ -316,9 +316,12 @@ GPU: tuple[Factory, ...] = (
 _GPU_NAMES = frozenset(f.name for f in GPU)
 
 
-def _refuse_without_cuda(picked: Sequence[Factory]) -> None:
-    """The gpu checks need CUDA: refuse them (one line, exit status 2) where there is none."""
-    if not any(f.name in _GPU_NAMES for f in picked):
+def refuse_without_cuda(names: Sequence[str]) -> None:
+    """The gpu checks need CUDA: refuse them (one line, exit status 2) where there is none.
+
+    Called by ``stl verify`` before it runs anything; building the checks (``resolve``,
+    ``--list``, the build-and-validate test) works on any machine."""
+    if not any(f.name in _GPU_NAMES for f in _pick(names)):
         return
     try:
         import torch
@@ -358,6 +361,16 @@ def resolve(names: Sequence[str]) -> list[Check]:
 
     Unknown names raise :class:`~stl.verify.errors.InputError` listing what is allowed.
     """
+    seen, out = set(), []
+    for f in _pick(names):
+        if f.name not in seen:
+            seen.add(f.name)
+            out.append(f.make())
+    return out
+
+
+def _pick(names: Sequence[str]) -> list[Factory]:
+    """The factories that suite and/or check ``names`` stand for, in order."""
     if not names:
         names = ["quick"]
     table = all_factories()
@@ -370,10 +383,4 @@ def resolve(names: Sequence[str]) -> list[Check]:
         else:
             raise InputError("--suite", repr(name),
                              f"a suite ({', '.join(SUITES)}) or a check name (see `stl verify --list`)")
-    _refuse_without_cuda(picked)
-    seen, out = set(), []
-    for f in picked:
-        if f.name not in seen:
-            seen.add(f.name)
-            out.append(f.make())
-    return out
+    return picked

@@ -89,15 +89,21 @@ def test_depth_learning_check_reports_pairs_with_power():
     assert len(res.details["learning"]) == 3
 
 
-def test_gpu_suite_refuses_without_cuda(monkeypatch):
+def test_gpu_suite_refuses_without_cuda(monkeypatch, capsys):
+    """Refused before anything runs (one line, exit 2); building the checks still works."""
     import torch
 
+    from stl.verify.cli.main import main
     from stl.verify.errors import InputError
-    from stl.verify.suites import resolve
+    from stl.verify.suites import refuse_without_cuda, resolve
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(InputError, match="CUDA"):
-        resolve(["gpu"])
+        refuse_without_cuda(["gpu"])
     with pytest.raises(InputError, match="CUDA"):
-        resolve(["gpu-phase-transformer"])
-    assert resolve(["smoke-optimum"])[0].name == "smoke-optimum"
+        refuse_without_cuda(["quick", "gpu-phase-transformer"])
+    refuse_without_cuda(["smoke-optimum"])
+    assert [c.name for c in resolve(["gpu"])][0] == "gpu-t2-transformer"
+    assert main(["verify", "--suite", "gpu", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "CUDA" in err

@@ -150,8 +150,9 @@ def handler(args: argparse.Namespace) -> int:
         raise InputError("--workers", args.workers, f"an integer in [1, {MAX_WORKERS}]")
     if args.backend not in BACKENDS:
         raise InputError("--backend", args.backend, ", ".join(BACKENDS))
-    from stl.verify.suites import all_factories, resolve
+    from stl.verify.suites import all_factories, refuse_without_cuda, resolve
 
+    refuse_without_cuda(args.suite)
     checks = resolve(args.suite)
     store = lock = None
     if args.out:
