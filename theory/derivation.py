@@ -19,8 +19,8 @@ from typing import Any
 
 import sympy as sp
 
-from stl.theory import symbols as S
 from stl.theory.bound import Bound
+from stl.theory.latex import generation_names, to_latex, to_pretty
 from stl.theory.substitution import substitute
 
 #: What a step's relation is. ``identity`` steps hold for every value of their symbols
@@ -43,7 +43,7 @@ class Step:
 
     def latex(self, notation: Mapping[Any, str] | None = None) -> str:
         # order="none" keeps sums in the order the derivation wrote them
-        return S.to_latex(self.relation, notation, order="none")
+        return to_latex(self.relation, notation, order="none")
 
     def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Step:
         """The step with ``values`` substituted, for display.
@@ -69,7 +69,7 @@ class Step:
 
     def pretty(self, unicode: bool = True, width: int = 88, names=None) -> str:
         """2-D text of the relation (``a_i ≤ …``, never ``Eq(…)``)."""
-        return S.to_pretty(self.relation, unicode=unicode, width=width, names=names)
+        return to_pretty(self.relation, unicode=unicode, width=width, names=names)
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ class Derivation:
     steps: tuple[Step, ...]
     result: Bound
     extras: tuple[tuple[str, sp.Expr], ...] = ()
+
+    @property
+    def provenance(self) -> str:
+        """``paper`` or ``derived``: the provenance of the result the steps lead to."""
+        return self.result.provenance
 
     def subs(self, values: Mapping[Any, Any]) -> Derivation:
         """Substitute in the result (checked) and in steps and extras (for display)."""
@@ -124,7 +129,7 @@ class Derivation:
     def pretty(self, unicode: bool = True, width: int = 88) -> str:
         """The steps and the result as 2-D text (what ``stl derive`` prints)."""
         generation = self.result.generation()
-        names = S.generation_names(generation)[1] if generation is not None else None
+        names = generation_names(generation)[1] if generation is not None else None
         parts = []
         for number, step in enumerate(self.steps, 1):
             parts += [f"{number:2d}. {step.reason}", _indent(step.pretty(unicode, width, names)),

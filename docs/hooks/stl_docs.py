@@ -190,7 +190,7 @@ def _md_inline(text: str) -> str:
 
 
 def _sym_latex(expr: Any) -> str:
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     return to_latex(expr)
 
@@ -271,7 +271,7 @@ def _table_latex(expr: Any) -> str:
 def render_rate(args: list[str], opts: dict[str, str]) -> str:
     """The order in ``symbol``, and the indexed symbols it held fixed (its premise)."""
     (name,) = args
-    rate = _transformed(name, opts).rate_of(opts["symbol"])
+    rate = _transformed(name, opts).rate(opts["symbol"])
     text = display(f"O\\!\\left({_sym_latex(rate.order)}\\right)")
     if rate.held_fixed:
         fixed = ", ".join(f"${_sym_latex(s)}$" for s in rate.held_fixed)

@@ -106,8 +106,8 @@ def test_limit_in_i_and_rate(points):
     assert sp.simplify(limit.term("stability") - expected_stability) == 0
     assert [c.relation for c in limit.conditions] == [sp.StrictLessThan(rho, 1)]
     assert not dependents(limit.free_symbols, i) and i not in limit.free_symbols
-    assert bound.subs(lam=0).rate("i") == i  # collapse: linear in i
-    assert bound.subs(lam=sp.Rational(1, 3)).rate("i") == 1  # bounded in i
+    assert bound.subs(lam=0).rate("i").order == i  # collapse: linear in i
+    assert bound.subs(lam=sp.Rational(1, 3)).rate("i").order == 1  # bounded in i
     assert shift_bound().limit("lam", 0).expr == d_tv * (i + 1)
 
 

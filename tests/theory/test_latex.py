@@ -14,7 +14,7 @@ import sympy as sp
 from stl.theory.catalog import NAMES
 from stl.theory.definitions import DEFINITIONS
 from stl.theory.errors import InputError
-from stl.theory.latex import (
+from stl.theory.paper import (
     ENVIRONMENTS,
     LINE_WIDTH,
     defined_symbols,
@@ -24,7 +24,8 @@ from stl.theory.latex import (
     render,
 )
 from stl.theory.results import get
-from stl.theory.symbols import LATEX_NAMES, d_tv, gamma, to_latex
+from stl.theory.latex import to_latex
+from stl.theory.symbols import LATEX_NAMES, d_tv, gamma
 from sympy.core.function import AppliedUndef
 from sympy.parsing.latex import parse_latex
 
@@ -86,10 +87,18 @@ def test_result_latex_parses_back(name):
             compare_at_random_points(term, to_latex(term), seed=len(term_name))
 
 
+def body(text: str) -> str:
+    """An output without its leading ``%`` comment lines (what LaTeX typesets)."""
+    lines = text.splitlines()
+    while lines and lines[0].startswith("%"):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_environment_renders(name):
     derivation = get(name)
-    outputs = {env: render(derivation, env) for env in ENVIRONMENTS}
+    outputs = {env: body(render(derivation, env)) for env in ENVIRONMENTS}
     assert outputs["inline"].startswith("$") and outputs["inline"].endswith("$")
     assert outputs["equation"].startswith("\\begin{equation}")
     assert outputs["align"].count("&") >= 1
@@ -116,11 +125,11 @@ def _variants() -> list[tuple[str, str]]:
     for env in ENVIRONMENTS:
         out.append((f"theorem1-limit-{env}", render(t1.limit("i", "oo"), env)))
         out.append((f"theorem1-rates-{env}", render(t1.with_rates(), env,
-                                                    rate=t1.with_rates().result.rate_of("n"))))
+                                                    rate=t1.with_rates().result.rate("n"))))
     out += [
         ("theorem1-rate-limit", render(get("theorem1-rate").limit("i", "oo"), "theorem")),
         ("theorem1-subs", render(t1.subs({"lam": "1/2", "n": 100}), "theorem")),
-        ("theorem1-rate-held", render(t1, "theorem", rate=t1.result.rate_of("n"))),
+        ("theorem1-rate-held", render(t1, "theorem", rate=t1.result.rate("n"))),
         ("shift-nonumber", render(get("shift"), "theorem", numbered=False)),
         ("align-nonumber", render(get("theorem1-rate"), "align", numbered=False)),
         ("notation", render(t1, "equation", notation={"gamma": r"\rho_{n}^{i-1}"})),
@@ -189,7 +198,7 @@ def test_overfull_check_can_fail(tmp_path):
 
 def test_estimated_width_orders_formulas_like_tex():
     """The line-breaking estimate grows with what is printed, not with the TeX source."""
-    short, long_ = render(get("shift"), "inline"), render(get("theorem1-rate"), "inline")
+    short, long_ = body(render(get("shift"), "inline")), body(render(get("theorem1-rate"), "inline"))
     assert estimated_width(short) < LINE_WIDTH < estimated_width(long_)
     assert estimated_width(r"\left(\lambda\right)") == pytest.approx(estimated_width(r"(\lambda)"),
                                                                       abs=1.2)
@@ -215,6 +224,7 @@ def test_title_is_clean_and_source_is_a_comment(name):
     title = re.search(r"\\begin\{\w+\}\[([^\]]*)\]", text).group(1)
     assert title == derivation.title and "(" not in title
     assert text.startswith("% ") and derivation.source in text.splitlines()[0]
+    assert text.splitlines()[1].startswith(f"% Provenance: {derivation.provenance}, ")
 
 
 def test_high_probability_results_say_so():
@@ -244,7 +254,7 @@ def test_numbering_and_labels_are_controllable():
     assert r"\label{mine}" in render(t1, label="mine")
     unnumbered = render(t1, numbered=False)
     assert r"\begin{theorem*}" in unnumbered and r"\label" not in unnumbered
-    assert render(t1, "equation", numbered=False).startswith(r"\begin{equation*}")
+    assert body(render(t1, "equation", numbered=False)).startswith(r"\begin{equation*}")
     with pytest.raises(InputError):
         render(t1, "inline", label="x")
     with pytest.raises(InputError):

@@ -25,7 +25,9 @@ def test_theorem_environment_for_every_result(capsys, name):
                                         ("equation", "\\begin{equation}"), ("inline", "$")])
 def test_other_environments(capsys, env, start):
     code, out, _ = run(capsys, "latex", "theorem1", "--env", env)
-    assert code == 0 and out.startswith(start)
+    typeset = [line for line in out.splitlines() if not line.startswith("%")]
+    assert code == 0 and typeset[0].startswith(start)
+    assert out.startswith("% ") and "% Provenance: derived, " in out
 
 
 def test_default_is_theorem_and_subs_apply(capsys):

@@ -6,7 +6,7 @@ T1 with L2's ``γ_n^{i-1}`` and the rates ``β_n = b/n``, ``τ_n = c/n``,
 is decidable).
 
 >>> bound = corollary_bound()                                    # THEORY.md Corollary
->>> bound.rate("n")
+>>> bound.rate("n").order
 1/sqrt(n)
 """
 
@@ -19,6 +19,8 @@ import sympy as sp
 from stl.theory.assumptions import Condition, Domain
 from stl.theory.bound import Bound
 from stl.theory.derivation import Derivation, Step
+from stl.theory.indexed import l2_premise
+from stl.theory.limits import LimSup
 from stl.theory.results.recursive_stability import (
     RHO,
     critical_proportion,
@@ -27,7 +29,6 @@ from stl.theory.results.recursive_stability import (
 )
 from stl.theory.results.theorem1 import N_S, stability_term, theorem1_bound
 from stl.theory.symbols import (
-    LimSup,
     M,
     a,
     b,
@@ -48,8 +49,9 @@ from stl.theory.symbols import (
 #: The rate substitutions of the Corollary.
 RATES = {beta_n: b / n, tau_n: c / n, d_tv: a / sp.sqrt(n)}
 
-STABLE_PHASE = Condition(sp.StrictLessThan((1 - lam) * c, 1),
-                         "(1 - lam) c < 1 (rho < 1, the stable phase)")
+STABLE_PHASE = Condition(sp.StrictLessThan((1 - lam) * c, 1), "rho < 1, the stable phase of L2")
+#: What the Corollary assumes: T1's hypotheses, D2 for L2, and the rate forms.
+COROLLARY_REQUIRES = ("loss", "D1", "D2", "D4", "rates")
 #: The limit needs some real data: λ in (0, 1].
 LAM_POSITIVE = Domain(lam, sp.Integer(0), sp.Integer(1), low_open=True, high_open=False)
 
@@ -93,7 +95,8 @@ def corollary_bound() -> Bound:
     return Bound(structured_limit(), "Corollary",
                  lhs=LimSup(sp.Abs(gen(i)), i, sp.oo, "-"),
                  assumptions=(LAM_POSITIVE,), conditions=(STABLE_PHASE,),
-                 description="limit over generations of the T1 bound")
+                 description="limit over generations of the T1 bound",
+                 premises=(l2_premise(),), provenance="derived", requires=COROLLARY_REQUIRES)
 
 
 def derivation() -> Derivation:
@@ -120,4 +123,4 @@ def derivation() -> Derivation:
         statement="With a constant proportion of real data above the critical value the "
                   "error stays O(n^{-1/2}) for all generations.",
         steps=steps, result=limit,
-        extras=(("lambda_c", critical_proportion()), ("rate_n", limit.rate(n))))
+        extras=(("lambda_c", critical_proportion()), ("rate_n", limit.rate(n).order)))

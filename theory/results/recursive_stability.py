@@ -21,6 +21,9 @@ from stl.theory.bound import Bound, SpecialCase
 from stl.theory.derivation import Derivation, Step
 from stl.theory.symbols import c, g_seq, i, j, k, lam, lam_c, n, rho, tau_n
 
+#: What L2 assumes (named hypotheses of :mod:`stl.theory.definitions`).
+L2_REQUIRES = ("D2", "coupling")
+
 #: ρ in the public symbols.
 RHO = (1 - lam) * n * tau_n
 
@@ -59,21 +62,24 @@ def gamma_sum(keeps_real: bool = True) -> sp.Expr:
     return tau_n * (lead * sp.Sum(rho ** k, (k, 0, i - 1)) + rho ** i)
 
 
-def recursive_stability_bound(keeps_real: bool = True) -> Bound:
-    """L2 as a :class:`Bound` on ``γ_n^i`` in the public symbols (``ρ`` expanded).
+def recursive_stability_bound(keeps_real: bool = True, generation: sp.Expr = i) -> Bound:
+    """L2 as a :class:`Bound` on ``γ_n^{generation}`` in the public symbols (``ρ`` expanded).
 
     With ``keeps_real`` the bound carries the λ = 0 special case, where the leading 1
     disappears; ``ρ = 1`` is a removable singularity resolved by the limit (linear growth).
+    ``generation = i - 1`` gives the form T1 uses for ``γ_n^{i-1}``.
     """
-    general = gamma_in_rho(True).subs(rho, RHO)
-    without_real = Bound((("stability", gamma_in_rho(False).subs(rho, RHO)),), "L2",
-                         lhs=g_seq(i), description="recursive stability, λ = 0")
+    general = gamma_in_rho(True).subs(rho, RHO).subs(i, generation)
+    without_real = Bound((("stability", gamma_in_rho(False).subs(rho, RHO).subs(i, generation)),),
+                         "L2", lhs=g_seq(generation), description="recursive stability, λ = 0",
+                         provenance="derived", requires=L2_REQUIRES)
     if not keeps_real:
         return without_real
     case = SpecialCase(lam, sp.Integer(0), without_real.subs(lam=0),
                        "with λ = 0 no real point reaches generation j >= 1")
-    return Bound((("stability", general),), "L2", lhs=g_seq(i), special_cases=(case,),
-                 description="recursive stability after i generations")
+    return Bound((("stability", general),), "L2", lhs=g_seq(generation), special_cases=(case,),
+                 description="recursive stability after i generations", provenance="derived",
+                 requires=L2_REQUIRES)
 
 
 def critical_proportion() -> sp.Expr:

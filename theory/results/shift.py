@@ -59,7 +59,8 @@ def shift_sum(upper: sp.Expr = i) -> sp.Expr:
 def shift_bound() -> Bound:
     """L1 as a :class:`Bound` on ``a_i = E d_TV(P_{θ_i}, D_0)`` (single term ``shift``)."""
     return Bound((("shift", shift_closed_form()),), "L1", lhs=a_seq(i),
-                 description="cumulative distribution shift after i generations")
+                 description="cumulative distribution shift after i generations",
+                 provenance="derived", requires=("D4",))
 
 
 def derivation() -> Derivation:

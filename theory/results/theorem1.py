@@ -37,6 +37,8 @@ from stl.theory.symbols import (
 
 #: ``n_s`` in the public symbols (THEORY.md section 0).
 N_S = (1 - lam) * n
+#: What T1 assumes (named hypotheses of :mod:`stl.theory.definitions`).
+T1_REQUIRES = ("loss", "D1", "D3", "D4")
 
 
 def stability_pieces() -> tuple[sp.Expr, sp.Expr]:
@@ -60,7 +62,8 @@ def shift_term() -> sp.Expr:
 def generation0_bound() -> Bound:
     """T1 at generation 0: ``|E gen_0| <= β_n`` (the learner sees only real data)."""
     return Bound((("stability", beta_n), ("shift", sp.Integer(0))), "T1",
-                 lhs=sp.Abs(gen(0)), description="generation 0")
+                 lhs=sp.Abs(gen(0)), description="generation 0", provenance="derived",
+                 requires=("loss", "D1"))
 
 
 def theorem1_bound(recursive: bool = False) -> Bound:
@@ -78,7 +81,8 @@ def theorem1_bound(recursive: bool = False) -> Bound:
     case = SpecialCase(i, sp.Integer(0), generation0_bound(),
                        "generation 0 is fitted to real data only")
     return Bound(terms, "T1", lhs=sp.Abs(gen(i)), special_cases=(case,),
-                 description="expected generalization error of generation i")
+                 description="expected generalization error of generation i",
+                 provenance="derived", requires=T1_REQUIRES)
 
 
 def derivation() -> Derivation:

@@ -4,7 +4,8 @@ The Gaussian label noise turns a parameter change into a TV change (exact TV der
 integration in :mod:`stl.theory.models.gaussian`, then its linear bound); the transformer's
 parameter-Lipschitz constant and its optimizer's stability give ``τ_n = c/n`` with
 ``c = m κ (1+Γ)^L c_A / (σ_s √(2π))`` (:mod:`stl.theory.models.transformer`). T1 and the
-Corollary then apply with that ``c``.
+Corollary then apply with that ``c``: the bound is stated in the form ``τ_n = c/n`` with
+``c`` defined beside it (``Bound.defined``), as a paper would write it.
 
 >>> bound = theorem2_bound()                                     # THEORY.md T2
 >>> bound.source
@@ -36,19 +37,26 @@ def critical_proportion() -> sp.Expr:
     return 1 - 1 / transformer_c()
 
 
+#: What T2 assumes: the Corollary's hypotheses, with τ_n from the transformer's.
+T2_REQUIRES = ("loss", "D1", "D4", "transformer", "rates")
+
+
 def theorem2_bound() -> Bound:
-    """The Corollary's limit bound with ``c`` set to the transformer constant."""
-    limit = corollary_bound().subs(c=transformer_c())
+    """The Corollary's limit bound in ``τ_n = c/n`` form, ``c`` the transformer constant."""
+    limit = corollary_bound()
     return Bound(limit.terms, "T2", lhs=limit.lhs, assumptions=limit.assumptions,
                  conditions=limit.conditions, description="T1 and the Corollary with "
-                 "transformer constants, as the number of generations grows")
+                 "transformer constants, as the number of generations grows",
+                 premises=limit.premises, provenance="derived", requires=T2_REQUIRES,
+                 defined=((c, transformer_c()),))
 
 
 def theorem2_finite_bound() -> Bound:
     """T1 at generation ``i`` with ``γ`` from L2 and ``τ_n`` of the transformer."""
     bound = theorem1_bound(recursive=True).subs(tau_n=transformer.constants().tau_n)
     return Bound(bound.terms, "T2", lhs=bound.lhs, assumptions=bound.assumptions,
-                 special_cases=bound.special_cases, description="T1 with transformer τ_n")
+                 special_cases=bound.special_cases, description="T1 with transformer τ_n",
+                 provenance="derived", requires=T2_REQUIRES)
 
 
 def derivation() -> Derivation:
@@ -83,4 +91,4 @@ def derivation() -> Derivation:
                   "λ_c grows with depth.",
         steps=steps, result=theorem2_bound(),
         extras=(("tau_n", consts.tau_n), ("c", transformer_c()),
-                ("lambda_c", critical_proportion()), ("rate_n", theorem2_bound().rate(n))))
+                ("lambda_c", critical_proportion()), ("rate_n", theorem2_bound().rate(n).order)))

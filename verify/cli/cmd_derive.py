@@ -161,7 +161,7 @@ def _transformed(args: argparse.Namespace):
         (symbol,) = args.rate
         if symbol not in PUBLIC_NAMES:
             raise InputError("--rate", repr(symbol), "one of the symbols " + ", ".join(PUBLIC_NAMES))
-        rate = derivation.result.rate_of(lookup(symbol))
+        rate = derivation.result.rate(lookup(symbol))
     return derivation, limits, rate
 
 
@@ -190,7 +190,7 @@ def as_dict(derivation, limits=(), rate=None) -> dict:
     """JSON form (DESIGN.md: name, expr, latex, terms, assumptions, hides_constants, steps)."""
     import sympy as sp
 
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     bound = derivation.result
     names = bound.notation()
@@ -296,7 +296,7 @@ def _indent(text: str, by: str = "    ") -> str:
 
 
 def as_latex(derivation, rate=None) -> str:
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     bound = derivation.result
     names = bound.notation()

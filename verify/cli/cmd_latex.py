@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     import sympy as sp
 
-    from stl.theory.latex import default_label, preamble, render
+    from stl.theory.paper import default_label, preamble, render
     from stl.theory.symbols import lookup
 
     derivation, limits, rate = transformed(args)

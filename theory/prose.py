@@ -1,0 +1,103 @@
+"""Sentences that mix words and formulas, written once and printed in every format.
+
+A hypothesis ("the learner $A$ is $\\beta_n$-uniformly stable (D1)"), the caveat of a
+high-probability bound or the provenance of a result must read the same in ``stl derive``
+(plain text), ``stl latex`` (LaTeX) and the documentation (Markdown). A :class:`Prose` is
+a tuple of parts: plain ASCII words, sympy expressions (printed by
+:mod:`stl.theory.latex`) and :class:`Notation` for the few things sympy does not print
+(``A``, ``\\tilde{D}_j``). The words are the same in every format, so a test can hold the
+outputs to the same text.
+
+>>> from stl.theory.symbols import beta_n
+>>> hypothesis = Prose.of("the learner ", LEARNER, " is ", beta_n, "-uniformly stable (D1)")
+>>> hypothesis.text()
+'the learner A is βₙ-uniformly stable (D1)'
+>>> hypothesis.latex()
+'the learner $A$ is $\\\\beta_{n}$-uniformly stable (D1)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+#: Characters that LaTeX reads as commands; words must not contain them, so that the same
+#: words are valid text in every format.
+_SPECIAL = set("\\{}$&#^_%~")
+
+
+@dataclass(frozen=True)
+class Notation:
+    """A piece of notation sympy has no expression for: its LaTeX and its plain text."""
+
+    latex: str
+    text: str
+
+
+#: The learning algorithm ``A`` of THEORY.md section 0.
+LEARNER = Notation("A", "A")
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A sentence of words and formulas (see the module docstring)."""
+
+    parts: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        for part in self.parts:
+            if isinstance(part, str):
+                if not part.isascii() or _SPECIAL & set(part):
+                    raise ValueError(f"prose words are plain ASCII without LaTeX specials, "
+                                     f"got {part!r}")
+            elif not isinstance(part, (sp.Basic, Notation)):
+                raise TypeError(f"a prose part is words, a sympy expression or Notation, "
+                                f"got {type(part).__name__}")
+
+    @classmethod
+    def of(cls, *parts: Any) -> Prose:
+        return cls(tuple(parts))
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The word parts, which every format prints verbatim."""
+        return tuple(p for p in self.parts if isinstance(p, str))
+
+    @property
+    def free_symbols(self) -> set:
+        found: set = set()
+        for part in self.parts:
+            if isinstance(part, sp.Basic):
+                found |= part.free_symbols
+        return found
+
+    def text(self, unicode: bool = True) -> str:
+        """Plain text: words, and formulas on one line (Unicode names by default)."""
+        from stl.theory.latex import to_text
+
+        return "".join(p if isinstance(p, str) else p.text if isinstance(p, Notation)
+                       else to_text(p, unicode=unicode) for p in self.parts)
+
+    def latex(self, notation: Mapping[Any, str] | None = None) -> str:
+        """LaTeX text: words, and each formula in ``$...$``."""
+        from stl.theory.latex import to_latex
+
+        return "".join(p if isinstance(p, str) else "$" + p.latex + "$" if isinstance(p, Notation)
+                       else "$" + to_latex(p, notation) + "$" for p in self.parts)
+
+    def markdown(self) -> str:
+        """Markdown with ``$...$`` math (the documentation's arithmatex syntax)."""
+        return self.latex()
+
+    def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Prose:
+        """The same sentence with ``values`` put into its formulas."""
+        from stl.theory.substitution import substitute
+
+        return Prose(tuple(substitute(p, values) if isinstance(p, sp.Basic) else p
+                           for p in self.parts))
+
+    def __str__(self) -> str:
+        return self.text()
