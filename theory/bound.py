@@ -171,9 +171,11 @@ class Bound:
         return PROVENANCE[self.provenance]
 
     def known_symbols(self) -> set[sp.Symbol]:
-        """Symbols that may be substituted: free ones, those of special cases and those
-        of the expressions that defined symbols stand for."""
+        """Symbols that may be substituted: free ones, those of side conditions and special
+        cases, and those of the expressions that defined symbols stand for."""
         known = self.free_symbols | {d.symbol for d in self.assumptions}
+        for condition in self.conditions:
+            known |= condition.relation.free_symbols
         for case in self.special_cases:
             known.add(case.symbol)
         for symbol, value in self.defined:
@@ -225,7 +227,7 @@ class Bound:
         conds = tuple(c.subs(values) for c in self.conditions)
         cases = tuple(replace(case, bound=case.bound.expanded()) for case in self.special_cases)
         return replace(self, terms=terms, conditions=conds, special_cases=cases, defined=(),
-                       assumptions=_domains_for(terms, (), self.assumptions),
+                       assumptions=_domains_for(terms, (), self.assumptions, conds),
                        _domains_done=True)
 
     def _rebuilt(self, terms, lhs, domains, conditions, cases, **changes) -> Bound:
@@ -291,9 +293,9 @@ class Bound:
         terms = tuple((name, _substitute(expr, symbolic, numbers, self))
                       for name, expr in self.terms)
         defined = tuple((symbol, substitute(value, values)) for symbol, value in self.defined)
-        doms = _domains_for(terms, defined, self.assumptions)
         conds = tuple(c2 for c2 in (c.subs(values) for c in self.conditions)
                       if c2.relation is not sp.true)
+        doms = _domains_for(terms, defined, self.assumptions, conds)
         cases = tuple(
             replace(case, bound=case.bound._put(
                 {s: v for s, v in values.items() if s in case.bound.known_symbols()},
@@ -428,9 +430,9 @@ class Bound:
             value_, conditions = limit_of(expr, sym, target, dirn, bound.assumptions)
             terms.append((name, value_))
             found += [c for c in conditions if c not in found]
-        doms = _domains_for(terms, bound.defined, bound.assumptions)
         conds = tuple(c for c in bound.conditions if sym not in c.relation.free_symbols)
         conds += tuple(c for c in found if c not in conds)
+        doms = _domains_for(terms, bound.defined, bound.assumptions, conds)
         cases = []
         for case in bound.special_cases:
             if case.symbol == sym:
@@ -646,9 +648,12 @@ def _words(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _domains_for(terms, defined, domains: Iterable[Domain]) -> tuple[Domain, ...]:
-    """The domains of ``domains`` whose symbols are still free in ``terms`` or ``defined``."""
+def _domains_for(terms, defined, domains: Iterable[Domain], conditions=()) -> tuple[Domain, ...]:
+    """The domains of ``domains`` whose symbols are still free in ``terms``, ``defined`` or
+    ``conditions``."""
     remaining: set = set()
+    for condition in conditions:
+        remaining |= condition.relation.free_symbols
     for _, expr in terms:
         remaining |= expr.free_symbols
     for symbol, value in defined:
