@@ -18,7 +18,7 @@ statement.
 >>> DEFINITIONS[0].parameter
 beta_n
 >>> print(HYPOTHESES["D4"].text(unicode=False))
-A is d_tv-learnable (D4): at every generation j, E d_TV(P_theta_j, D~_j) is at most d_tv, the expectation taken over everything random, the kept real subset included
+A is d_tv-learnable (D4): at every generation j, E d_TV(P_θⱼ, D̃ⱼ) is at most d_tv, the expectation taken over everything random, the kept real subset included
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ DEFINITIONS: tuple[Definition, ...] = (
 BY_CODE = MappingProxyType({d.code: d for d in DEFINITIONS})
 
 _E_TV_FIT = Notation(r"\mathbb{E}\, d_{\mathrm{TV}}(P_{\theta_{j}}, \tilde{D}_{j})",
-                     "E d_TV(P_theta_j, D~_j)")
+                     "E d_TV(P_θⱼ, D̃ⱼ)")
 
 #: Each hypothesis a result may rest on, by name, with its content.
 HYPOTHESES: MappingProxyType = MappingProxyType({

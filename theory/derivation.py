@@ -21,6 +21,7 @@ import sympy as sp
 
 from stl.theory.bound import Bound
 from stl.theory.latex import generation_names, to_latex, to_pretty
+from stl.theory.prose import Prose
 from stl.theory.substitution import substitute
 
 #: What a step's relation is. ``identity`` steps hold for every value of their symbols
@@ -31,15 +32,30 @@ STEP_KINDS = ("claim", "identity", "limit")
 
 @dataclass(frozen=True)
 class Step:
-    """One step: a sympy relation, why it holds, and its kind (see STEP_KINDS)."""
+    """One step: a sympy relation, why it holds, and its kind (see STEP_KINDS).
+
+    The reason is :class:`~stl.theory.prose.Prose` (plain words may be given as a string),
+    so its formulas print as math in LaTeX and the documentation and as one line of text
+    in ``stl derive``.
+    """
 
     relation: sp.Basic
-    reason: str
+    reason: Prose
     kind: str = "claim"
 
     def __post_init__(self) -> None:
         if self.kind not in STEP_KINDS:
             raise ValueError(f"step kind must be one of {STEP_KINDS}, got {self.kind!r}")
+        if isinstance(self.reason, str):
+            object.__setattr__(self, "reason", Prose.of(self.reason))
+
+    def reason_text(self, unicode: bool = True) -> str:
+        """The reason as one line of plain text."""
+        return self.reason.text(unicode)
+
+    def reason_latex(self, notation: Mapping[Any, str] | None = None) -> str:
+        """The reason as LaTeX text with ``$...$`` math."""
+        return self.reason.latex(notation)
 
     def latex(self, notation: Mapping[Any, str] | None = None) -> str:
         # order="none" keeps sums in the order the derivation wrote them
@@ -122,7 +138,7 @@ class Derivation:
         names = self.result.notation()
         lines = [f"**{self.title}** ({self.source}). {self.statement}", ""]
         for number, step in enumerate(self.steps, 1):
-            lines += [f"{number}. {step.reason}:", "", f"   $${step.latex(names)}$$", ""]
+            lines += [f"{number}. {step.reason_latex(names)}:", "", f"   $${step.latex(names)}$$", ""]
         lines += ["**Result.**", "", self.result._repr_markdown_()]
         return "\n".join(lines)
 
@@ -132,7 +148,8 @@ class Derivation:
         names = generation_names(generation)[1] if generation is not None else None
         parts = []
         for number, step in enumerate(self.steps, 1):
-            parts += [f"{number:2d}. {step.reason}", _indent(step.pretty(unicode, width, names)),
+            parts += [f"{number:2d}. {step.reason_text(unicode)}",
+                      _indent(step.pretty(unicode, width, names)),
                       ""]
         parts += ["result:", _indent(self.result.pretty(unicode, width))]
         return "\n".join(parts)

@@ -397,7 +397,7 @@ def to_pretty(expr: sp.Basic, *, unicode: bool = True, width: int = 88,
             return broken
     finally:
         pretty_use_unicode(previous)
-    return _one_line(shown)
+    return to_text(shown, unicode=unicode)
 
 
 def _render(printer, form) -> str:
@@ -456,11 +456,6 @@ def _broken(printer, expr: sp.Basic, width: int, unicode: bool) -> str | None:
     return "\n".join(rows)
 
 
-def _one_line(expr: sp.Basic) -> str:
-    """One line of plain text (sympy's str printer with the contract names)."""
-    return sp.sstr(expr, order="none")
-
-
 def to_text(expr: sp.Basic, unicode: bool = False) -> str:
     """One line of plain text in the paper's order, products by juxtaposition.
 
@@ -482,9 +477,39 @@ def to_text(expr: sp.Basic, unicode: bool = False) -> str:
 class _TextPrinter(StrPrinter):
     """sympy's str printer with the theory's Unicode names when asked for."""
 
+    printmethod = "_stl_text"  # not the classes' own _sympystr: sequences print here
     _default_settings = {**StrPrinter._default_settings, "unicode": False}
 
     def _print_Symbol(self, expr):
         if self._settings["unicode"] and expr in S.PRETTY_NAMES:
             return S.PRETTY_NAMES[expr]
         return super()._print_Symbol(expr)
+
+    def _print_SequenceBase(self, expr):
+        from sympy.printing.pretty.pretty_symbology import sub, sup
+
+        index = self._print(expr.args[0]).replace("**", "^").replace("*", " ")
+        if not self._settings["unicode"]:
+            return f"{expr.text_base}[{index}]"
+        table = sup if expr.superscript else sub
+        compact = index.replace(" ", "")
+        if all(table.get(ch) for ch in compact):
+            return expr.pretty_base + "".join(table[ch] for ch in compact)
+        mark = "^" if expr.superscript else "_"
+        return expr.pretty_base + mark + (index if len(index) == 1 else f"({index})")
+
+    def _print_LimSup(self, expr):
+        body, var, point = expr.args[0], expr.args[1], expr.args[2]
+        arrow = "→" if self._settings["unicode"] else "->"
+        return f"limsup({self._print(var)}{arrow}{self._print(point)}) {self._print(body)}"
+
+    def _print_Interval(self, expr):
+        left = "(" if expr.left_open else "["
+        right = ")" if expr.right_open else "]"
+        return f"{left}{self._print(expr.start)}, {self._print(expr.end)}{right}"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Order(self, expr):
+        return f"O({self._print(expr.expr)})"

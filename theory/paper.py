@@ -130,11 +130,11 @@ def render(derivation: Derivation, env: str = "theorem", *, label: str | None = 
     return "\n".join(comments(derivation)) + "\n" + body
 
 
-def comments(derivation: Derivation) -> list[str]:
+def comments(derivation: Derivation, command: str = "latex") -> list[str]:
     """The ``%`` lines every output starts with: what it is and where it comes from."""
     bound = derivation.result
     return [f"% {derivation.title} ({bound.source} in stl-toolkit's numbering), "
-            f"from stl latex {derivation.name}",
+            f"from stl {command} {derivation.name}",
             f"% Provenance: {bound.provenance}, {_ascii(bound.provenance_text)}"]
 
 
@@ -249,6 +249,53 @@ def _continued(term: str) -> str:
 def _fits(lhs: str | None, relation: str, terms: list[str]) -> bool:
     whole = (f"{lhs} {relation} " if lhs else "") + _joined(terms)
     return estimated_width(whole) <= LINE_WIDTH
+
+
+#: LaTeX of each relation class, for rows that split a relation.
+_RELATION_TEX = {"LessThan": r"\leq", "StrictLessThan": "<", "GreaterThan": r"\geq",
+                 "StrictGreaterThan": ">", "Equality": "=", "Unequality": r"\neq"}
+
+
+def relation_rows(relation: sp.Basic, names: Mapping | None = None, *,
+                  width: float = LINE_WIDTH, order: str | None = "none") -> list[str]:
+    """Rows of an ``align`` block for ``relation``, each at most ``width`` wide when it can.
+
+    Every row starts with ``&`` (all left-aligned): one row when it fits; else the
+    right-hand side is broken before its top-level terms, several to a row, continuation
+    rows indented by ``\\qquad``; a left-hand side wider than half a line gets a row of its
+    own. A relation that is not a sum (or not a relation) stays one row. This is how
+    ``stl derive --format latex`` lays out steps.
+    """
+    from stl.theory.latex import ordered_terms
+
+    settings = {} if order is None else {"order": order}
+    whole = to_latex(relation, names, **settings)
+    name = type(relation).__name__
+    if estimated_width(whole) <= width or name not in _RELATION_TEX:
+        return ["& " + whole]
+    lhs = to_latex(relation.lhs, names, **settings)
+    rhs = relation.rhs
+    terms = ordered_terms(list(rhs.args)) if rhs.is_Add else [rhs]
+    pieces = [("- " + to_latex(-t, names, **settings)) if t.as_coeff_Mul()[0].is_negative
+              else to_latex(t, names, **settings) for t in terms]
+    pieces = [r"\left(" + p + r"\right)" if terms[k].is_Add and k else p
+              for k, p in enumerate(pieces)]
+    rel = _RELATION_TEX[name]
+    rows: list[str] = []
+    if estimated_width(lhs) > width / 2:
+        rows.append("& " + lhs)
+        current = rf"& \quad {rel} {pieces[0]}"
+    else:
+        current = f"& {lhs} {rel} {pieces[0]}"
+    for piece in pieces[1:]:
+        candidate = current + " " + _continued(piece)
+        if estimated_width(candidate) <= width:
+            current = candidate
+        else:
+            rows.append(current)
+            current = r"& \qquad " + _continued(piece)
+    rows.append(current)
+    return rows
 
 
 def _rate_line(rate, names: Mapping) -> str:

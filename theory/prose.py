@@ -81,6 +81,22 @@ class Prose:
         return "".join(p if isinstance(p, str) else p.text if isinstance(p, Notation)
                        else to_text(p, unicode=unicode) for p in self.parts)
 
+    def wrapped(self, width: int, indent: str = "", subsequent: str | None = None,
+                unicode: bool = True) -> list[str]:
+        """:meth:`text` in lines of at most ``width`` columns, broken between words only:
+        a formula is never split (it may overhang when it is wider than a line)."""
+        from stl.theory.latex import to_text
+
+        glue = "\u00a0"  # a space that textwrap does not break at
+        pieces = []
+        for part in self.parts:
+            if isinstance(part, str):
+                pieces.append(part)
+            else:
+                shown = part.text if isinstance(part, Notation) else to_text(part, unicode=unicode)
+                pieces.append(shown.replace(" ", glue))
+        return wrap_words("".join(pieces), width, indent, subsequent)
+
     def latex(self, notation: Mapping[Any, str] | None = None) -> str:
         """LaTeX text: words, and each formula in ``$...$``."""
         from stl.theory.latex import to_latex
@@ -101,3 +117,15 @@ class Prose:
 
     def __str__(self) -> str:
         return self.text()
+
+
+def wrap_words(text: str, width: int, indent: str = "", subsequent: str | None = None
+               ) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, broken at spaces only (no hyphens);
+    non-breaking spaces hold a formula together and print as spaces."""
+    import textwrap
+
+    lines = textwrap.wrap(text, width=max(width, 20), initial_indent=indent,
+                          subsequent_indent=indent if subsequent is None else subsequent,
+                          break_long_words=False, break_on_hyphens=False)
+    return [line.replace("\u00a0", " ") for line in lines] or [indent]

@@ -129,10 +129,13 @@ rho = _declare("rho", r"\rho", pretty="ρ", meaning="growth factor (1 - lam) n t
 lam_c = _declare("lambda_c", r"\lambda_{c}", pretty="λ_c",
                  meaning="critical real proportion of L2",
                  defined="is the critical proportion of real data", real=True)
-n_s_star = _declare("n_s_star", r"n_{s}^{\star}", pretty="nₛ*",
+n_s_star = _declare("n_s_star", r"n_{s}^{\star}", pretty="nₛ⋆",
                     meaning="optimal number of synthetic samples, T3",
                     defined="is the number of synthetic samples that minimizes the bound",
                     order=8, nonnegative=True)
+t_star = _declare("t_star", r"t^{\star}", pretty="t⋆", meaning="minimizer of T3's B(t)",
+                  defined="is the total number of samples that minimizes the bound",
+                  order=10, positive=True)
 t = _declare("t", "t", meaning="total size n_r + n_s of T3",
              defined="is the total number of samples", order=10, positive=True)
 A = _declare("A", "A", meaning="c_0 M sqrt(log(1/delta)), T3",

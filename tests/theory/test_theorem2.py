@@ -72,7 +72,8 @@ def test_bounds_instantiate_t1_and_the_corollary():
     expanded = theorem2_bound().expanded().expr
     assert sp.simplify(expanded - corollary_bound().expr.subs(c, transformer_c())) == 0
     finite = theorem2_finite_bound()
-    assert tau_n not in finite.free_symbols and {m, L, Gamma} <= finite.free_symbols
+    assert tau_n not in finite.free_symbols and c in finite.free_symbols
+    assert {m, L, Gamma} <= finite.expanded().free_symbols and tau_n not in finite.expanded().free_symbols
     assert theorem2_bound().rate(n).order == 1 / sp.sqrt(n)
 
 

@@ -21,6 +21,7 @@ from stl.theory.bound import Bound
 from stl.theory.derivation import Derivation, Step
 from stl.theory.indexed import l2_premise
 from stl.theory.limits import LimSup
+from stl.theory.prose import Notation, Prose
 from stl.theory.results.recursive_stability import (
     RHO,
     critical_proportion,
@@ -104,19 +105,25 @@ def derivation() -> Derivation:
     limit = corollary_bound()
     collapse = sp.limit(finite.term("shift"), lam, 0, "+")
     steps = (
-        Step(sp.Eq(beta_n, b / n, evaluate=False), "stable learner: β_n = b/n"),
-        Step(sp.Eq(tau_n, c / n, evaluate=False), "TV-stable learner: τ_n = c/n"),
-        Step(sp.Eq(d_tv, a / sp.sqrt(n), evaluate=False),
-             "parametric learnability: d_TV(n) = a n^{-1/2}"),
-        Step(finite.statement(), "T1 with L2's bound on γ_n^{i-1} and the three rates"),
+        Step(sp.Eq(beta_n, b / n, evaluate=False), "stable learner"),
+        Step(sp.Eq(tau_n, c / n, evaluate=False), "TV-stable learner"),
+        Step(sp.Eq(d_tv, a / sp.sqrt(n), evaluate=False), "parametric learnability"),
+        Step(finite.statement(),
+             Prose.of("T1 with L2's bound on ", gamma, " and the three rates")),
         Step(sp.Eq(sp.Limit(finite.rhs(), i, sp.oo), limit.rhs(), evaluate=False),
-             "i -> oo with (1-λ) c < 1 and λ > 0: both geometric factors vanish", kind="limit"),
+             Prose.of(Notation(r"i \to \infty", "i → ∞"), " with ", STABLE_PHASE.relation,
+                      " and ", sp.StrictGreaterThan(lam, 0),
+                      ": both geometric factors vanish"), kind="limit"),
         Step(sp.Order(limit.expr, (n, sp.oo)),
-             "leading order in n: O(n^{-1/2}) uniformly in the number of generations"),
+             Prose.of("leading order in ", n, ": ", sp.Order(1 / sp.sqrt(n), (n, sp.oo)),
+                      " uniformly in the number of generations")),
         Step(sp.Eq(sp.Limit(finite.term("shift"), lam, 0, "+"), collapse, evaluate=False),
-             "λ = 0: the shift term grows linearly in i (collapse)", kind="limit"),
+             Prose.of(sp.Eq(lam, 0, evaluate=False), ": the shift term grows linearly in ",
+                      i, " (collapse)"), kind="limit"),
         Step(sp.Eq(lam_c, critical_proportion(), evaluate=False),
-             "λ > λ_c keeps ρ = (1-λ) c < 1; below it the stability term grows like ρ^i"),
+             Prose.of(sp.StrictGreaterThan(lam, lam_c), " keeps ",
+                      sp.StrictLessThan(sp.Eq(rho, (1 - lam) * c, evaluate=False).rhs, 1),
+                      "; below it the stability term grows like ", rho ** i)),
     )
     return Derivation(
         name="corollary", title="When a self-consuming loop converges", source="Corollary",

@@ -24,7 +24,7 @@ from stl.theory.derivation import Derivation, Step
 from stl.theory.limits import LimSup
 from stl.theory.results.corollary import RATES
 from stl.theory.results.recursive_stability import recursive_stability_bound
-from stl.theory.prose import Prose
+from stl.theory.prose import Notation, Prose
 from stl.theory.results.theorem1_rate import (
     T1_RATE_REQUIRES,
     shift_in_probability,
@@ -51,6 +51,7 @@ from stl.theory.symbols import (
     t,
     tau_n,
 )
+from stl.theory.symbols import t_star as t_opt_symbol
 
 #: T3's constants in the public symbols.
 A_VALUE = c_0 * M * sp.sqrt(sp.log(1 / delta))
@@ -235,19 +236,26 @@ def derivation() -> Derivation:
         Step(sp.Eq(A, A_VALUE, evaluate=False), "constant of the concentration term"),
         Step(sp.Eq(C, C_VALUE, evaluate=False), "constant of the shift term"),
         Step(sp.Eq(bound_t(t), objective, evaluate=False),
-             "T1' with i -> oo, stability terms dropped, n = t = n_r + n_s, λ = n_r/t and "
-             "d_TV(n) = a t^{-1/2}"),
+             Prose.of("T1' with ", Notation(r"i \to \infty", "i → ∞"), ", stability terms "
+                      "dropped, ", sp.Eq(n, t, evaluate=False), " with ",
+                      sp.Eq(t, n_r + n_s, evaluate=False), ", ",
+                      sp.Eq(lam, n_r / t, evaluate=False), " and ",
+                      sp.Eq(d_tv, a / sp.sqrt(t), evaluate=False))),
         Step(sp.Eq(sp.Derivative(bound_t(t), t), derivative, evaluate=False),
              "stationarity condition"),
-        Step(sp.Eq(t, t_star, evaluate=False), "its positive root (sympy solve), for A > C"),
+        Step(sp.Eq(t, t_star, evaluate=False),
+             Prose.of("its positive root (sympy solve), for ", sp.StrictGreaterThan(A, C))),
         Step(sp.Eq(sp.Subs(sp.Derivative(bound_t(t), (t, 2)), t, t_star), curvature,
                    evaluate=False),
-             "the second derivative at t* is positive for A > C: a minimum"),
+             Prose.of("the second derivative at ", t_opt_symbol, " is positive for ",
+                      sp.StrictGreaterThan(A, C), ": a minimum")),
         Step(sp.Eq(n_s, n_star, evaluate=False),
-             "n_s* = t* - n_r when t* exceeds n_r, else the boundary n_s = 0 "
-             "(B increases on t >= n_r)"),
+             Prose.of(sp.Eq(n_s_star, t_opt_symbol - n_r, evaluate=False), " when ",
+                      t_opt_symbol, " exceeds ", n_r, ", else the boundary ",
+                      sp.Eq(n_s, 0, evaluate=False), " (", bound_t(t), " increases on ",
+                      sp.GreaterThan(t, n_r), ")")),
         Step(sp.Eq(n_s / n_r, optimal_ratio(), evaluate=False),
-             "optimal synthetic-to-real ratio when A > 2C"),
+             Prose.of("optimal synthetic-to-real ratio when ", sp.StrictGreaterThan(A, 2 * C))),
     )
     return Derivation(
         name="optimal-size", title="Optimal synthetic data size", source="T3",

@@ -97,20 +97,23 @@ def derivation() -> Derivation:
         Step(sp.LessThan(sp.Abs(gen_error(i)),
                          sp.Add(sp.Abs(centred), (1 - lam) * sp.Abs(risk_real - risk_parent),
                                 evaluate=False), evaluate=False),
-             "T1's split of gen_i and the triangle inequality"),
+             Prose.of("T1's split of ", gen_error(i), " and the triangle inequality")),
         Step(sp.LessThan(sp.Abs(centred),
                          sp.Add(bound.term("stability"), bound.term("concentration"),
                                 evaluate=False), evaluate=False),
-             "with probability >= 1 - δ: uniform stability gives a deviation bound with an "
-             "extra log n log(1/δ) factor, plus the concentration of a [0, M] loss, up to "
-             "an absolute constant c_0 (Feldman-Vondrák 2019; Bousquet, Klochkov, "
-             "Zhivotovskiy 2020)"),
+             Prose.of("with probability at least ", 1 - delta, ": uniform stability gives a "
+                      "deviation bound with an extra factor ", HIGH_PROBABILITY_FACTOR,
+                      ", plus the concentration of a loss in ", sp.Interval(0, M),
+                      ", up to an absolute constant ", c_0, " (Feldman and Vondrak 2019; "
+                      "Bousquet, Klochkov and Zhivotovskiy 2020)")),
         Step(sp.LessThan((1 - lam) * sp.Abs(risk_real - risk_parent), bound.term("shift"),
                          evaluate=False),
              "the TV argument of T1 (b) and L1, which carries no hidden constant"),
-        Step(bound.statement(), "T1': the sum; its stability and concentration terms hold "
-             "with probability at least 1 - δ, its shift term in expectation (Markov's "
-             "inequality at a factor 1/δ gives it with probability 1 - δ)"),
+        Step(bound.statement(),
+             Prose.of("T1': the sum; its stability and concentration terms hold with "
+                      "probability at least ", 1 - delta, ", its shift term in expectation "
+                      "(Markov's inequality at a factor ", 1 / delta, " gives it with "
+                      "probability ", 1 - delta, ")")),
     )
     return Derivation(
         name="theorem1-rate", title="Rate form of the main theorem", source="T1'",
