@@ -135,7 +135,7 @@ def comments(derivation: Derivation, command: str = "latex") -> list[str]:
     bound = derivation.result
     return [f"% {derivation.title} ({bound.source} in stl-toolkit's numbering), "
             f"from stl {command} {derivation.name}",
-            f"% Provenance: {bound.provenance}, {_ascii(bound.provenance_text)}"]
+            f"% Provenance: {bound.provenance}, {ascii_text(bound.provenance_text)}"]
 
 
 def provenance_sentence(derivation: Derivation) -> str:
@@ -465,6 +465,16 @@ def _join(items: list[str], final: str = " and ", between: str = ", ") -> str:
     if len(items) <= 2:
         return (" and " if between == ", " else between.rstrip() + " and ").join(items)
     return between.join(items[:-1]) + final + items[-1]
+
+
+#: Plain-ASCII spellings of the symbols that the toolkit's English uses.
+_SPELLED = str.maketrans({"λ": "lambda", "δ": "delta", "γ": "gamma", "τ": "tau", "β": "beta",
+                          "ρ": "rho", "≥": ">=", "≤": "<=", "→": "->", "∞": "oo"})
+
+
+def ascii_text(text: str) -> str:
+    """``text`` in ASCII for a ``%`` comment or a title: Greek letters spelled out."""
+    return text.translate(_SPELLED).encode("ascii", "replace").decode("ascii")
 
 
 def _ascii(text: str) -> str:

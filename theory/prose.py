@@ -104,9 +104,15 @@ class Prose:
         return "".join(p if isinstance(p, str) else "$" + p.latex + "$" if isinstance(p, Notation)
                        else "$" + to_latex(p, notation) + "$" for p in self.parts)
 
-    def markdown(self) -> str:
-        """Markdown with ``$...$`` math (the documentation's arithmatex syntax)."""
-        return self.latex()
+    def markdown(self, escape=None, notation: Mapping[Any, str] | None = None) -> str:
+        """Markdown with ``$...$`` math (the documentation's arithmatex syntax); ``escape``
+        is applied to the words (e.g. to keep Markdown from reading ``*`` as emphasis)."""
+        from stl.theory.latex import to_latex
+
+        words = escape or (lambda text: text)
+        return "".join(words(p) if isinstance(p, str) else "$" + p.latex + "$"
+                       if isinstance(p, Notation) else "$" + to_latex(p, notation) + "$"
+                       for p in self.parts)
 
     def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Prose:
         """The same sentence with ``values`` put into its formulas."""

@@ -135,6 +135,15 @@ def _variants() -> list[tuple[str, str]]:
         ("notation", render(t1, "equation", notation={"gamma": r"\rho_{n}^{i-1}"})),
         ("optimal-size-subs", render(get("optimal-size").subs({"delta": "1/20"}), "theorem")),
     ]
+    # what `stl derive NAME --format latex` prints: every step, broken like stl latex
+    from stl.verify.cli.cmd_derive import as_latex
+
+    out += [(f"derive-{name}", as_latex(get(name))) for name in NAMES]
+    out.append(("derive-theorem1-subs-limit", as_latex(t1.subs({"lam": "1/2"}).limit("i", "oo"))))
+    # several results pasted together under one merged preamble (stl latex A B C --preamble)
+    out.append(("several", "\n\n".join(render(get(name), "theorem") for name in NAMES)))
+    out.append(("footnotes", render(get("theorem1-rate"), "theorem", footnote=True) + "\n\n"
+                + render(get("shift"), "inline", footnote=True)))
     # the definitions D1-D4 as a paper would state them
     out.append(("definitions", "\n\n".join(
         f"\\begin{{definition}}[{d.name}] ${d.latex()}$ \\end{{definition}}" for d in DEFINITIONS)))
@@ -148,7 +157,8 @@ def _in_a_paragraph(text: str) -> str:
     """Inline math is pasted into running text; displays stand between paragraphs."""
     if text.startswith(r"\begin{definition}"):
         return text
-    if text.startswith("$"):
+    if body(text).startswith("$"):
+        text = body(text)
         return ("We state the result in running text, as a paper would: the bound " + text
                 + " holds for every generation of the loop.")
     return "Some text before the result.\n\n" + text + "\n\nSome text after it."
@@ -291,6 +301,15 @@ def test_notation_renames_a_symbol_everywhere():
         render(get("theorem1"), "theorem", notation={"gamma": r"\rho_{n"})
     with pytest.raises(InputError):
         render(get("theorem1"), "theorem", notation={"nope": "x"})
+
+
+def test_several_results_need_one_merged_preamble():
+    joined = "\n\n".join(render(get(name), "theorem") for name in NAMES)
+    head = preamble(joined)
+    for line in head.splitlines():
+        assert head.splitlines().count(line) == 1, line
+    assert r"\newtheorem{theorem}{Theorem}" in head and r"\newtheorem{lemma}{Lemma}" in head
+    assert r"\newtheorem{corollary}{Corollary}" in head
 
 
 def test_preamble_lists_what_the_output_needs():

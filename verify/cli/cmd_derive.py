@@ -356,18 +356,18 @@ def as_latex(derivation, rate=None) -> str:
     nothing runs into the margin) and the result as an ``equation``; reasons and the
     provenance are ``%`` comments."""
     from stl.theory.latex import to_latex
-    from stl.theory.paper import comments, render, relation_rows
+    from stl.theory.paper import ascii_text, comments, render, relation_rows
 
     bound = derivation.result
     names = bound.notation()
     head = comments(derivation, "derive")
-    lines = head[:1] + [f"% {derivation.statement}"] + head[1:]
+    lines = head[:1] + [f"% {ascii_text(derivation.statement)}"] + head[1:]
     lines.append("\\begin{align*}")
     body = []
     for number, step in enumerate(derivation.steps, 1):
         # reasons are comments: plain text that LaTeX need not typeset
         rows = relation_rows(step.relation, names)
-        body.append(f"  % ({number}) {step.reason_text(unicode=False)}\n  "
+        body.append(f"  % ({number}) {step.reason_latex(names)}\n  "
                     + " \\\\\n  ".join(rows))
     lines.append(" \\\\\n".join(body))
     lines.append("\\end{align*}")
