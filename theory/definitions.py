@@ -18,7 +18,7 @@ statement.
 >>> DEFINITIONS[0].parameter
 beta_n
 >>> print(HYPOTHESES["D4"].text(unicode=False))
-A is d_tv-learnable (D4): at every generation j, E d_TV(P_θⱼ, D̃ⱼ) is at most d_tv, the expectation taken over everything random, the kept real subset included
+𝒜 is d_tv-learnable (D4): at every generation j, E d_TV(P_θⱼ, D̃ⱼ) is at most d_tv, the expectation taken over everything random, the kept real subset included
 """
 
 from __future__ import annotations

@@ -389,8 +389,9 @@ def _theorem(derivation: Derivation, names: Mapping, tag: str | None, rate,
     display = _equation(derivation, names, None, rate)
     lines += display.splitlines()
     lines.append(_where(derivation, names))
-    for symbol, value in bound.defined:
-        lines.append(f"Here ${to_latex(sp.Eq(symbol, value, evaluate=False), names)}$.")
+    if bound.defined:
+        lines.append("Here " + _join([f"${to_latex(sp.Eq(s, v, evaluate=False), names)}$"
+                                      for s, v in bound.defined]) + ".")
     if any(sp.denom(expr).free_symbols for _, expr in bound.terms):
         lines.append("Where a denominator vanishes, the right-hand side stands for its limit.")
     for case in bound.special_cases:

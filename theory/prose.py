@@ -11,9 +11,9 @@ outputs to the same text.
 >>> from stl.theory.symbols import beta_n
 >>> hypothesis = Prose.of("the learner ", LEARNER, " is ", beta_n, "-uniformly stable (D1)")
 >>> hypothesis.text()
-'the learner A is βₙ-uniformly stable (D1)'
+'the learner 𝒜 is βₙ-uniformly stable (D1)'
 >>> hypothesis.latex()
-'the learner $A$ is $\\\\beta_{n}$-uniformly stable (D1)'
+'the learner $\\\\mathcal{A}$ is $\\\\beta_{n}$-uniformly stable (D1)'
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ class Notation:
     text: str
 
 
-#: The learning algorithm ``A`` of THEORY.md section 0.
-LEARNER = Notation("A", "A")
+#: The learning algorithm of THEORY.md section 0, set as a script A (T3 uses a plain ``A``
+#: for a constant).
+LEARNER = Notation(r"\mathcal{A}", "𝒜")
 
 
 @dataclass(frozen=True)

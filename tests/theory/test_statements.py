@@ -156,7 +156,7 @@ def test_t3_states_the_optimum_and_when_it_is_positive():
     assert r"n_{s}^{\star} = n_{r} \left(\frac{A}{C} - 2\right)" in text \
         or r"n_{s}^{\star} = n_{r} \left(- 2 + \frac{A}{C}\right)" in text
     assert "A > 2 C" in text and r"n_{s}^{\star} = 0" in text
-    assert "Here $A = " in text and "Here $C = " in text
+    assert "Here $A = " in text and " and $C = " in text
     plain = flat(as_text(derivation, width=200))
     assert "The bound is smallest at nₛ⋆ = " in plain and "otherwise" in plain
 
