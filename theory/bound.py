@@ -91,7 +91,8 @@ class Bound:
     on; ``confidence`` is the probability a high-probability bound holds with, for the
     terms in ``confidence_terms`` (all terms when ``None``); ``remarks`` are sentences
     printed with the statement; ``defined`` lists symbols that stand for an expression
-    (T2's ``c``), printed as "where c = ..." and expanded for numbers.
+    (T2's ``c``), printed as "where c = ..." and expanded for numbers; substituting ``c``
+    itself (a measured constant) replaces its definition.
     """
 
     terms: tuple[tuple[str, sp.Expr], ...]
@@ -172,15 +173,15 @@ class Bound:
 
     def known_symbols(self) -> set[sp.Symbol]:
         """Symbols that may be substituted: free ones, those of side conditions and special
-        cases, and those of the expressions that defined symbols stand for."""
+        cases, and those of the expressions that defined symbols stand for (a value given
+        to a defined symbol itself replaces its definition)."""
         known = self.free_symbols | {d.symbol for d in self.assumptions}
         for condition in self.conditions:
             known |= condition.relation.free_symbols
         for case in self.special_cases:
             known.add(case.symbol)
-        for symbol, value in self.defined:
+        for _, value in self.defined:
             known |= value.free_symbols
-            known.discard(symbol)
         return known
 
     def domain(self, symbol: sp.Symbol) -> Domain | None:
@@ -242,14 +243,9 @@ class Bound:
     def _resolve(self, mapping: Mapping[Any, Any] | None, kwargs: Mapping[str, Any],
                  argument: str) -> dict[sp.Symbol, sp.Expr]:
         known = self.known_symbols()
-        defined = {symbol: value for symbol, value in self.defined}
         resolved: dict[sp.Symbol, sp.Expr] = {}
         for key, value in list((mapping or {}).items()) + list(kwargs.items()):
             symbol = key if isinstance(key, sp.Symbol) else S.lookup(str(key), public_only=False)
-            if symbol in defined:
-                raise InputError(argument, symbol.name,
-                                 f"a symbol of this result other than {symbol.name}, which "
-                                 f"stands for {sp.sstr(defined[symbol])} (substitute those)")
             if symbol not in known:
                 raise InputError(argument, symbol.name,
                                  "a symbol of this result: "
@@ -292,7 +288,8 @@ class Bound:
         symbolic = [(s, v) for s, v in values.items() if v.free_symbols]
         terms = tuple((name, _substitute(expr, symbolic, numbers, self))
                       for name, expr in self.terms)
-        defined = tuple((symbol, substitute(value, values)) for symbol, value in self.defined)
+        defined = tuple((symbol, substitute(value, values)) for symbol, value in self.defined
+                        if symbol not in values)  # a value given to it replaces its definition
         conds = tuple(c2 for c2 in (c.subs(values) for c in self.conditions)
                       if c2.relation is not sp.true)
         doms = _domains_for(terms, defined, self.assumptions, conds)

@@ -236,8 +236,9 @@ def render_derivation(args: list[str], opts: dict[str, str]) -> str:
     out.append(_statement(bound, opts.get("lhs")))
     for cond in _conditions(bound):
         out.append(f"\nvalid when ${cond}$.\n")
-    for symbol, value in bound.defined:
-        out.append(f"\nwhere ${_sym_latex(symbol)} = {_sym_latex(value)}$.\n")
+    if bound.defined:
+        where = ", ".join(f"${_sym_latex(s)} = {_sym_latex(v)}$" for s, v in bound.defined)
+        out.append(f"\nwhere {where}.\n")
     for case in bound.special_cases:
         out.append(f"Special case ${_sym_latex(case.symbol)} = {_sym_latex(case.value)}$ "
                    f"({_md_inline(case.reason)}):")
