@@ -125,6 +125,12 @@ class Bound:
         if self.provenance not in PROVENANCE:
             raise ValueError(f"provenance must be one of {tuple(PROVENANCE)}, "
                              f"got {self.provenance!r}")
+        from stl.theory.definitions import HYPOTHESES
+
+        unknown = [code for code in self.requires if code not in HYPOTHESES]
+        if unknown:
+            raise ValueError(f"requires names hypotheses of stl.theory.definitions.HYPOTHESES, "
+                             f"got {unknown}")
         if self.confidence_terms is not None and not set(self.confidence_terms) <= set(names):
             raise ValueError(f"confidence_terms {self.confidence_terms} are not terms {names}")
         object.__setattr__(self, "terms", terms)
