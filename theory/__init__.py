@@ -35,7 +35,7 @@ _EXPORTS = {
 }
 
 #: Subpackages and modules reachable as attributes (``theory.models.categorical``).
-_SUBMODULES = ("models", "results", "symbols", "latex", "budget")
+_SUBMODULES = ("models", "results", "symbols", "latex", "paper", "limits", "budget")
 
 __all__ = [  # noqa: RUF022 - same order as _EXPORTS
     "Bound",

@@ -64,21 +64,23 @@ class Domain:
 
         Integer domains read ``n \\in \\{1, 2, \\ldots\\}``; ``notation`` renames symbols.
         """
-        name = S.to_latex(self.symbol, notation)
+        from stl.theory.latex import to_latex
+
+        name = to_latex(self.symbol, notation)
         if self.integer:
             low = self.low + 1 if self.low_open else self.low
             if self.high != sp.S.Infinity:
                 high = self.high - 1 if self.high_open else self.high
-                return (name + r" \in \{" + S.to_latex(low) + r", \ldots, "
-                        + S.to_latex(high) + r"\}")
-            return (name + r" \in \{" + S.to_latex(low) + ", " + S.to_latex(low + 1)
+                return (name + r" \in \{" + to_latex(low) + r", \ldots, "
+                        + to_latex(high) + r"\}")
+            return (name + r" \in \{" + to_latex(low) + ", " + to_latex(low + 1)
                     + r", \ldots\}")
         if self.high == sp.S.Infinity:
             rel = (sp.StrictGreaterThan if self.low_open else sp.GreaterThan)(
                 self.symbol, self.low, evaluate=False)
-            return S.to_latex(rel, notation)
+            return to_latex(rel, notation)
         interval = sp.Interval(self.low, self.high, self.low_open, self.high_open)
-        return name + r" \in " + S.to_latex(interval)
+        return name + r" \in " + to_latex(interval)
 
     def contains(self, value: float) -> bool:
         if math.isnan(value):
@@ -106,17 +108,39 @@ class Domain:
 
 @dataclass(frozen=True)
 class Condition:
-    """A side condition between several symbols, e.g. ``(1 - lam) c < 1`` (Corollary)."""
+    """A side condition between several symbols, e.g. ``(1 - lam) c < 1`` (Corollary).
+
+    ``reason`` says why the condition is there ("rho < 1, the stable phase of L2"); the
+    text is the relation itself followed by the reason, so it follows substitutions.
+    """
 
     relation: sp.Basic
-    text: str
+    reason: str
 
     @property
     def symbols(self) -> tuple[str, ...]:
         return tuple(sorted(s.name for s in self.relation.free_symbols))
 
+    @property
+    def text(self) -> str:
+        from stl.theory.latex import to_text
+
+        return f"{to_text(self.relation)} ({self.reason})"
+
     def latex(self, notation=None) -> str:
-        return S.to_latex(self.relation, notation)
+        from stl.theory.latex import to_latex
+
+        return to_latex(self.relation, notation)
+
+    def subs(self, values: dict) -> Condition:
+        """The condition with ``values`` put in (its relation may become ``True``)."""
+        from stl.theory.substitution import substitute
+
+        relation = substitute(self.relation, values)
+        if isinstance(relation, sp.core.relational.Relational):
+            decided = relation.func(relation.lhs, relation.rhs)  # evaluated: True, False or kept
+            relation = decided if decided in (sp.true, sp.false) else relation
+        return Condition(relation, self.reason)
 
     def check(self, mapping: dict) -> None:
         """Raise when the relation is decidably false after substituting ``mapping``."""

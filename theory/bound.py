@@ -1,11 +1,19 @@
 """The :class:`Bound` value object: named terms that sum to an upper bound.
 
-A bound knows its terms (in order), the assumptions it needs (checked whenever numbers
-are substituted), whether it hides an absolute constant (the ``≲`` of THEORY.md T1'),
-and which result it comes from. Everything returns a new bound; nothing mutates. It also
-remembers what was done to it: the values substituted (``given``, stated as "with
-λ = 1/2" when pasted), the forms the theory put in for indexed symbols (``premises``,
-e.g. L2 for ``γ_n^{i-1}`` when ``i → ∞``) and the limits taken.
+A bound knows its terms (in order), the assumptions it needs (domains of its symbols,
+checked whenever numbers are substituted, side conditions, and the named hypotheses of
+:mod:`stl.theory.definitions` it rests on), whether it hides an absolute constant (the
+``≲`` of THEORY.md T1'), which result it comes from and whether that result is stated in
+the paper or derived by this toolkit (``provenance``). Everything returns a new bound;
+nothing mutates.
+
+A bound also remembers what was done to it, in order (``history``): the values
+substituted (stated as "let λ = 1/2" when pasted), the forms the theory put in for
+indexed symbols (``premises``, e.g. L2 for ``γ_n^{i-1}`` when ``i → ∞``) and the limits
+taken. A form is put in *in the bound's context*: it goes through every earlier step of
+the history first, exactly as if it had been part of the bound from the start. So a
+substituted symbol never comes back with a form, and substituting before a limit gives
+the same bound as substituting after it.
 
 >>> from stl.theory.results.shift import shift_bound
 >>> bound = shift_bound()                       # THEORY.md L1
@@ -13,6 +21,11 @@ e.g. L2 for ``γ_n^{i-1}`` when ``i → ∞``) and the limits taken.
 0.15
 >>> bound.subs(lam=0).expr                      # the lambda -> 0 limit: linear in i
 d_tv*(i + 1)
+>>> from stl.theory.results.theorem1 import theorem1_bound
+>>> first = theorem1_bound().subs(lam="1/2").limit("i", "oo")     # THEORY.md T1 + L2
+>>> second = theorem1_bound().limit("i", "oo").subs(lam="1/2")
+>>> first.expr == second.expr, "lam" in str(first.expr)
+(True, False)
 """
 
 from __future__ import annotations
@@ -29,7 +42,17 @@ from stl.theory import symbols as S
 from stl.theory.assumptions import Condition, Domain, default_domains
 from stl.theory.errors import AssumptionError, InputError
 from stl.theory.indexed import Premise, dependents, forms
+from stl.theory.limits import LimSup, Rate, bad, default_direction, leading_order, limit_of
+from stl.theory.prose import Prose
 from stl.theory.substitution import substitute
+
+#: Where a result comes from (DESIGN.md ``Bound.provenance``) and what that means.
+PROVENANCE: Mapping[str, str] = {
+    "paper": "as the paper states it (Fu et al., ICLR 2025): a rate form up to an "
+             "absolute constant",
+    "derived": "this toolkit's derivation in the paper's framework, with explicit "
+               "constants; the paper does not state it in this form",
+}
 
 
 @dataclass(frozen=True)
@@ -43,50 +66,34 @@ class SpecialCase:
 
 
 @dataclass(frozen=True)
-class Rate:
-    """``O(order)`` as ``symbol -> oo``, with the indexed symbols it held fixed.
+class Substitution:
+    """One step of a bound's history: values put in, by the user or, with a ``premise``,
+    by the theory (a form for an indexed symbol)."""
 
-    A rate of T1 in ``n`` that keeps ``β_n`` is the rate *at fixed stability*; the
-    premise belongs to the answer, so it is part of the value.
-    """
+    values: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    premise: Premise | None = None
+
+
+@dataclass(frozen=True)
+class LimitTaken:
+    """One step of a bound's history: the limit ``symbol -> value`` from ``direction``."""
 
     symbol: sp.Symbol
-    order: sp.Expr
-    held_fixed: tuple[sp.Symbol, ...] = ()
-    premises: tuple[Premise, ...] = ()
-
-    def text(self) -> str:
-        line = f"O({sp.sstr(self.order)}) as {self.symbol.name} -> oo"
-        if self.held_fixed:
-            line += (", holding " + ", ".join(s.name for s in self.held_fixed)
-                     + f" fixed (they depend on {self.symbol.name} in general)")
-        return line
-
-    def latex(self, notation: Mapping[Any, str] | None = None) -> str:
-        r"""``O\left(n^{-1/2}\right) \text{ as } n \to \infty`` (the premise in words)."""
-        order = S.to_latex(self.order, notation)
-        tex = (r"O\left(" + order + r"\right) \text{ as } " + S.to_latex(self.symbol, notation)
-               + r" \to \infty")
-        if self.held_fixed:
-            fixed = ", ".join(S.to_latex(s, notation) for s in self.held_fixed)
-            tex += r" \text{ with } " + fixed + r" \text{ held fixed}"
-        return tex
-
-    def to_dict(self) -> dict:
-        return {"symbol": self.symbol.name, "expr": sp.srepr(self.order),
-                "text": sp.sstr(self.order), "latex": S.to_latex(self.order),
-                "held_fixed": [s.name for s in self.held_fixed],
-                "statement": self.text(), "statement_latex": self.latex(),
-                "premises": [p.to_dict() for p in self.premises]}
-
-
-def _paper_place(symbol: sp.Symbol) -> int:
-    return S.PAPER_ORDER.index(symbol) if symbol in S.PAPER_ORDER else len(S.PAPER_ORDER)
+    value: sp.Expr
+    direction: str
 
 
 @dataclass(frozen=True)
 class Bound:
-    """An upper bound ``lhs <= sum(terms)``; see the module docstring."""
+    """An upper bound ``lhs <= sum(terms)``; see the module docstring.
+
+    ``requires`` names the hypotheses of :mod:`stl.theory.definitions` the bound rests
+    on; ``confidence`` is the probability a high-probability bound holds with, for the
+    terms in ``confidence_terms`` (all terms when ``None``); ``remarks`` are sentences
+    printed with the statement; ``defined`` lists symbols that stand for an expression
+    (T2's ``c``), printed as "where c = ..." and expanded for numbers; substituting ``c``
+    itself (a measured constant) replaces its definition.
+    """
 
     terms: tuple[tuple[str, sp.Expr], ...]
     source: str
@@ -97,24 +104,40 @@ class Bound:
     special_cases: tuple[SpecialCase, ...] = ()
     description: str = ""
     _domains_done: bool = field(default=False, repr=False, compare=False)
-    #: Values substituted so far, in order (symbol, value): "with λ = 1/2, n = 100".
-    given: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=(), kw_only=True)
+    #: What was done to the bound, in order (:class:`Substitution`, :class:`LimitTaken`).
+    history: tuple[Any, ...] = field(default=(), kw_only=True)
     #: Forms the theory substituted for indexed symbols (L2 for γ, the rate forms).
     premises: tuple[Premise, ...] = field(default=(), kw_only=True)
-    #: Limits taken so far, in order (symbol, value).
-    limits: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=(), kw_only=True)
     #: For a high-probability bound, the probability it holds with (``1 - δ``).
     confidence: sp.Expr | None = field(default=None, kw_only=True)
+    confidence_terms: tuple[str, ...] | None = field(default=None, kw_only=True)
+    #: ``paper`` (stated so in the paper) or ``derived`` (see :data:`PROVENANCE`).
+    provenance: str = field(default="derived", kw_only=True)
+    requires: tuple[str, ...] = field(default=(), kw_only=True)
+    remarks: tuple[Prose, ...] = field(default=(), kw_only=True)
+    defined: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=(), kw_only=True)
 
     def __post_init__(self) -> None:
         terms = tuple((str(name), sp.sympify(expr)) for name, expr in self.terms)
         names = [name for name, _ in terms]
         if len(set(names)) != len(names):
             raise ValueError(f"term names must be unique, got {names}")
+        if self.provenance not in PROVENANCE:
+            raise ValueError(f"provenance must be one of {tuple(PROVENANCE)}, "
+                             f"got {self.provenance!r}")
+        from stl.theory.definitions import HYPOTHESES
+
+        unknown = [code for code in self.requires if code not in HYPOTHESES]
+        if unknown:
+            raise ValueError(f"requires names hypotheses of stl.theory.definitions.HYPOTHESES, "
+                             f"got {unknown}")
+        if self.confidence_terms is not None and not set(self.confidence_terms) <= set(names):
+            raise ValueError(f"confidence_terms {self.confidence_terms} are not terms {names}")
         object.__setattr__(self, "terms", terms)
         if not self._domains_done:
             # every free symbol gets a domain: the caller's overrides, else the default
-            doms = default_domains(sp.Add(*(e for _, e in terms)), tuple(self.assumptions))
+            everything = sp.Add(*(e for _, e in terms), *(v for _, v in self.defined))
+            doms = default_domains(everything, tuple(self.assumptions))
             object.__setattr__(self, "assumptions", doms)
             object.__setattr__(self, "_domains_done", True)
 
@@ -138,11 +161,33 @@ class Bound:
     def free_symbols(self) -> set[sp.Symbol]:
         return set(self.expr.free_symbols)
 
+    @property
+    def given(self) -> tuple[tuple[sp.Symbol, sp.Expr], ...]:
+        """Values the user substituted so far, in order: "with λ = 1/2, n = 100"."""
+        return tuple(pair for op in self.history if isinstance(op, Substitution)
+                     and op.premise is None for pair in op.values)
+
+    @property
+    def limits(self) -> tuple[tuple[sp.Symbol, sp.Expr], ...]:
+        """Limits taken so far, in order (symbol, value)."""
+        return tuple((op.symbol, op.value) for op in self.history if isinstance(op, LimitTaken))
+
+    @property
+    def provenance_text(self) -> str:
+        """What ``provenance`` means, in words (one line)."""
+        return PROVENANCE[self.provenance]
+
     def known_symbols(self) -> set[sp.Symbol]:
-        """Symbols that may be substituted: free ones and those of special cases."""
+        """Symbols that may be substituted: free ones, those of side conditions and special
+        cases, and those of the expressions that defined symbols stand for (a value given
+        to a defined symbol itself replaces its definition)."""
         known = self.free_symbols | {d.symbol for d in self.assumptions}
+        for condition in self.conditions:
+            known |= condition.relation.free_symbols
         for case in self.special_cases:
             known.add(case.symbol)
+        for _, value in self.defined:
+            known |= value.free_symbols
         return known
 
     def domain(self, symbol: sp.Symbol) -> Domain | None:
@@ -166,22 +211,39 @@ class Bound:
             if case.symbol in expr.free_symbols or sp.simplify(other.expr - expr) != 0:
                 cases.append(replace(case, bound=other))
         keep = expr.free_symbols | {case.symbol for case in cases}
+        for symbol, value in self.defined:
+            if symbol in keep:
+                keep |= value.free_symbols
         doms = tuple(d for d in self.assumptions if d.symbol in keep)
+        terms_kept = None if self.confidence_terms is None else tuple(
+            t for t in self.confidence_terms if t == name)
         return replace(self, terms=((name, expr),), assumptions=doms,
-                       special_cases=tuple(cases), _domains_done=True)
+                       special_cases=tuple(cases), _domains_done=True,
+                       confidence_terms=terms_kept)
 
     def _zero(self, name: str) -> Bound:
         return replace(self, terms=((name, sp.Integer(0)),), special_cases=(),
                        _domains_done=True)
 
+    def expanded(self) -> Bound:
+        """The bound with every defined symbol replaced by what it stands for."""
+        if not self.defined:
+            return self
+        values = dict(self.defined)
+        terms = tuple((name, expr.subs(values)) for name, expr in self.terms)
+        conds = tuple(c.subs(values) for c in self.conditions)
+        cases = tuple(replace(case, bound=case.bound.expanded()) for case in self.special_cases)
+        return replace(self, terms=terms, conditions=conds, special_cases=cases, defined=(),
+                       assumptions=_domains_for(terms, (), self.assumptions, conds),
+                       _domains_done=True)
+
     def _rebuilt(self, terms, lhs, domains, conditions, cases, **changes) -> Bound:
         """A bound like this one with new parts (new symbols get default domains)."""
+        kept = {name: changes.get(name, getattr(self, name)) for name in (
+            "history", "premises", "confidence", "confidence_terms", "provenance",
+            "requires", "remarks", "defined")}
         return Bound(tuple(terms), self.source, lhs, tuple(domains), tuple(conditions),
-                     self.hides_constants, tuple(cases), self.description,
-                     given=changes.get("given", self.given),
-                     premises=changes.get("premises", self.premises),
-                     limits=changes.get("limits", self.limits),
-                     confidence=changes.get("confidence", self.confidence))
+                     self.hides_constants, tuple(cases), self.description, **kept)
 
     # --- substitution ----------------------------------------------------------------
     def _resolve(self, mapping: Mapping[Any, Any] | None, kwargs: Mapping[str, Any],
@@ -208,58 +270,93 @@ class Bound:
             dom = self.domain(symbol)
             if dom is not None:
                 dom.check(value)
-        return self._put(values, given=self.given + tuple(values.items()))
+        return self._put(values)
 
-    def _put(self, values: dict, *, given=None, premise: Premise | None = None) -> Bound:
-        """Substitute checked ``values``; record them as ``given`` or under ``premise``."""
-        given = self.given if given is None else given
-        premises = self.premises + ((premise,) if premise is not None
-                                    and premise not in self.premises else ())
+    def _put(self, values: dict, *, premise: Premise | None = None,
+             record: bool = True) -> Bound:
+        """Substitute checked ``values``; record them in the history (under ``premise``
+        when they are the theory's forms)."""
+        step = Substitution(tuple(values.items()), premise)
+        history = self.history + ((step,) if record else ())
+        premises = tuple(p.subs(values) for p in self.premises)
+        if premise is not None and premise not in premises:
+            premises += (premise,)
         for case in self.special_cases:
             if case.symbol in values and _same(values[case.symbol], case.value):
                 rest = {s: v for s, v in values.items()
                         if s != case.symbol and s in case.bound.known_symbols()}
-                special = case.bound._put(rest) if rest else case.bound
-                return replace(special, given=given, premises=premises)
+                special = case.bound._put(rest, record=False) if rest else case.bound
+                return replace(special, history=history, premises=premises,
+                               provenance=self.provenance if premise is None else "derived")
         for cond in self.conditions:
             cond.check(values)
         numbers = [(s, v) for s, v in values.items() if not v.free_symbols]
         symbolic = [(s, v) for s, v in values.items() if v.free_symbols]
         terms = tuple((name, _substitute(expr, symbolic, numbers, self))
                       for name, expr in self.terms)
-        remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()
-        doms = tuple(d for d in self.assumptions if d.symbol in remaining)
-        conds = tuple(c2 for c2 in (Condition(substitute(c.relation, values), c.text)
-                                    for c in self.conditions)
+        defined = tuple((symbol, substitute(value, values)) for symbol, value in self.defined
+                        if symbol not in values)  # a value given to it replaces its definition
+        conds = tuple(c2 for c2 in (c.subs(values) for c in self.conditions)
                       if c2.relation is not sp.true)
+        doms = _domains_for(terms, defined, self.assumptions, conds)
         cases = tuple(
-            replace(case, value=case.value, bound=case.bound._put(
-                {s: v for s, v in values.items() if s in case.bound.known_symbols()}))
+            replace(case, bound=case.bound._put(
+                {s: v for s, v in values.items() if s in case.bound.known_symbols()},
+                record=False))
             for case in self.special_cases if case.symbol not in values)
         lhs = substitute(self.lhs, values) if self.lhs is not None else None
         confidence = None if self.confidence is None else substitute(self.confidence, values)
-        return self._rebuilt(terms, lhs, doms, conds, cases, given=given, premises=premises,
-                             confidence=confidence)
+        remarks = tuple(r.subs(values) for r in self.remarks)
+        return self._rebuilt(terms, lhs, doms, conds, cases, history=history, premises=premises,
+                             confidence=confidence, remarks=remarks, defined=defined,
+                             provenance=self.provenance if premise is None else "derived")
+
+    def _in_context(self, form: Bound) -> Bound:
+        """``form`` after every step of this bound's history, in order: what it would be
+        had it been part of the bound from the start (see the module docstring)."""
+        for step in self.history:
+            if isinstance(step, Substitution):
+                values = {s: v for s, v in step.values if s in form.known_symbols()}
+                if values:
+                    form = form._put(values, record=False)
+            elif isinstance(step, LimitTaken) and step.symbol in form.known_symbols():
+                form = form.limit(step.symbol, step.value, step.direction)
+        return form
+
+    def _premise_in_context(self, premise: Premise) -> Premise:
+        for step in self.history:
+            if isinstance(step, Substitution):
+                premise = premise.subs(dict(step.values))
+            elif isinstance(step, LimitTaken):
+                premise = premise.limit(step.symbol, step.value, step.direction,
+                                        self.assumptions)
+        return premise
 
     def resolve(self, variable: sp.Symbol | str) -> Bound:
         """Put in the theory's form of every symbol indexed by ``variable`` (``i`` or ``n``).
 
         ``i``: ``γ_n^{i-1}`` by L2 at generation ``i - 1``; ``n``: also the Corollary's
         rates ``β_n = b/n``, ``τ_n = c/n``, ``d_TV(n) = a n^{-1/2}``
-        (:mod:`stl.theory.indexed`). Each substitution is recorded as a premise.
+        (:mod:`stl.theory.indexed`). Each form is first taken through this bound's
+        history (so it holds the values substituted so far) and recorded as a premise.
 
         >>> from stl.theory.results.theorem1 import theorem1_bound
         >>> bound = theorem1_bound().resolve("n")                  # THEORY.md Corollary
         >>> sorted(s.name for s in bound.free_symbols)
         ['M', 'a', 'b', 'c', 'i', 'lam', 'n']
-        >>> bound.rate("n")
+        >>> bound.rate("n").order
         1/sqrt(n)
         """
         sym = variable if isinstance(variable, sp.Symbol) else S.lookup(variable, public_only=False)
         bound = self
         for symbol, form, premise in forms(sym):
-            if symbol in bound.known_symbols():
-                bound = bound._put({symbol: form}, premise=premise)
+            if symbol not in bound.known_symbols():
+                continue
+            shaped = bound._in_context(form)
+            bound = bound._put({symbol: shaped.expr}, premise=bound._premise_in_context(premise))
+            extra = tuple(c for c in shaped.conditions if c not in bound.conditions)
+            if extra:
+                bound = replace(bound, conditions=bound.conditions + extra)
         return bound
 
     def with_rates(self) -> Bound:
@@ -279,7 +376,7 @@ class Bound:
         for symbol, value in values.items():
             if value.free_symbols:
                 raise InputError(symbol.name, str(value), "a number")
-        result = self.subs(values)
+        result = self.subs(values).expanded()
         missing = sorted(s.name for s in result.free_symbols)
         if missing:
             raise InputError("evaluate", "no value for " + ", ".join(missing),
@@ -294,8 +391,9 @@ class Bound:
         as ``i -> oo`` (THEORY.md Corollary). Symbols indexed by ``symbol`` are first
         replaced by the theory's forms (:meth:`resolve`), so no quantity of the result
         still depends on ``symbol``; where a geometric factor ``x^i`` only vanishes for
-        ``x < 1`` (L2's ``ρ``) that condition is added. An integer index (``i``, ``n``)
-        has a limit only at infinity.
+        ``x < 1`` (L2's ``ρ``) that condition is added. Special cases at other symbols
+        are carried to the limit too. An integer index (``i``, ``n``) has a limit only at
+        infinity.
 
         >>> from stl.theory.results.theorem1 import theorem1_bound
         >>> limit = theorem1_bound().limit("i", "oo")             # THEORY.md T1 + L2
@@ -324,53 +422,52 @@ class Bound:
             # an infinite end the symbol's domain does not reach (i -> -oo, lam -> oo)
             raise InputError("limit", f"{sym.name} -> {target}",
                              "a point of " + dom.describe() + " or an infinite end of it")
-        bound = self.resolve(sym) if dependents(self.known_symbols(), sym) else self
-        dirn = direction or _direction(bound.domain(sym), target)
+        bound = self
+        if any(sym in value_.free_symbols for _, value_ in self.defined):
+            bound = self.expanded()  # the limit moves a defined symbol: work on its value
+        if dependents(bound.known_symbols(), sym):
+            bound = bound.resolve(sym)
+        dirn = direction or default_direction(bound.domain(sym), target)
         terms, found = [], []
         for name, expr in bound.terms:
-            value_, conditions = _limit(expr, sym, target, dirn, bound)
+            value_, conditions = limit_of(expr, sym, target, dirn, bound.assumptions)
             terms.append((name, value_))
             found += [c for c in conditions if c not in found]
-        remaining = set().union(*(e.free_symbols for _, e in terms)) if terms else set()
-        doms = tuple(d for d in bound.assumptions if d.symbol in remaining)
         conds = tuple(c for c in bound.conditions if sym not in c.relation.free_symbols)
         conds += tuple(c for c in found if c not in conds)
-        lhs = None if bound.lhs is None else S.LimSup(bound.lhs, sym, target, dirn)
-        return bound._rebuilt(terms, lhs, doms, conds, (),
-                              limits=bound.limits + ((sym, target),))
+        doms = _domains_for(terms, bound.defined, bound.assumptions, conds)
+        cases = []
+        for case in bound.special_cases:
+            if case.symbol == sym:
+                continue  # the limit leaves the special point behind
+            try:
+                moved = (case.bound.limit(sym, target, dirn)
+                         if sym in case.bound.known_symbols() else case.bound)
+            except InputError:
+                continue  # the general bound still holds at the special point
+            cases.append(replace(case, bound=moved))
+        lhs = None if bound.lhs is None else LimSup(bound.lhs, sym, target, dirn)
+        # premises keep the forms as they were put in: the limit is of the whole bound
+        return bound._rebuilt(terms, lhs, doms, conds, cases,
+                              history=bound.history + (LimitTaken(sym, target, dirn),),
+                              provenance="derived")
 
-    def rate(self, symbol: sp.Symbol | str) -> sp.Expr:
-        """Leading asymptotic order of the bound as ``symbol -> oo`` (constants dropped).
+    def rate(self, symbol: sp.Symbol | str) -> Rate:
+        """The leading order of the bound as ``symbol -> oo``, and what it held fixed.
 
-        Symbols indexed by ``symbol`` are held fixed; :meth:`rate_of` says which, and
-        ``with_rates().rate("n")`` gives the Corollary's order.
+        Symbols indexed by ``symbol`` (``β_n`` for ``n``) are held fixed, and the
+        :class:`~stl.theory.limits.Rate` says so; ``with_rates().rate("n")`` gives the
+        Corollary's order. ``print(rate)`` shows the line ``stl derive --rate`` prints.
 
         >>> from stl.theory.results.corollary import corollary_bound
-        >>> corollary_bound().rate("n")                  # THEORY.md Corollary
-        1/sqrt(n)
-        """
-        sym = symbol if isinstance(symbol, sp.Symbol) else S.lookup(symbol, public_only=False)
-        if sym not in self.free_symbols:
-            return sp.Integer(1)
-        inner, back = _interior(self.expr, exclude={sym}, domains=self.assumptions)
-        lead = _leading_factor(inner, sym)
-        lead = sp.expand_log(sp.powsimp(lead.subs(back), force=True), force=True)
-        _, dependent = sp.powdenest(lead, force=True).as_independent(sym, as_Add=False)
-        return _normal_power(dependent, sym)
-
-    def rate_of(self, symbol: sp.Symbol | str) -> Rate:
-        """The order in ``symbol`` together with what it assumed (see :class:`Rate`).
-
-        >>> from stl.theory.results.theorem1 import theorem1_bound
-        >>> print(theorem1_bound().rate_of("n").text())            # THEORY.md T1
-        O(n) as n -> oo, holding beta_n, gamma, d_tv fixed (they depend on n in general)
-        >>> print(theorem1_bound().with_rates().rate_of("n").text())
+        >>> print(corollary_bound().rate("n"))                 # THEORY.md Corollary
         O(1/sqrt(n)) as n -> oo
         """
         sym = symbol if isinstance(symbol, sp.Symbol) else S.lookup(symbol, public_only=False)
-        held = dependents(self.free_symbols, sym)
-        return Rate(sym, self.rate(sym), tuple(sorted(held, key=_paper_place)),
-                    self.premises)
+        bound = self.expanded()
+        held = dependents(bound.free_symbols, sym)
+        order = leading_order(bound.expr, sym, bound.assumptions)
+        return Rate(sym, order, tuple(sorted(held, key=S.rank)), self.premises)
 
     # --- numbers ----------------------------------------------------------------------
     def lambdify(self, term: str | None = None) -> Callable[..., Any]:
@@ -382,13 +479,14 @@ class Bound:
         """
         import numpy as np
 
-        target = self if term is None else self.only(term)
+        whole = self.expanded()
+        target = whole if term is None else whole.only(term)
         symbols = sorted(target.known_symbols(), key=lambda s: s.name)
         names = [s.name for s in symbols]
         fast = sp.lambdify(symbols, target.expr, modules="numpy")
         special = {case.symbol.name: float(case.value) for case in target.special_cases}
 
-        accepted = {s.name for s in self.known_symbols()}  # a term takes the bound's columns
+        accepted = {s.name for s in whole.known_symbols()}  # a term takes the bound's columns
 
         def function(**arrays: Any) -> Any:
             missing = [name for name in names if name not in arrays]
@@ -406,9 +504,9 @@ class Bound:
                     raise AssumptionError(symbol.name, "nan",
                                           dom.describe() if dom else "a number")
                 if dom is not None:
-                    bad = [v for v in column.ravel() if not dom.contains(float(v))]
-                    if bad:
-                        raise AssumptionError(symbol.name, bad[0], dom.describe())
+                    bad_values = [v for v in column.ravel() if not dom.contains(float(v))]
+                    if bad_values:
+                        raise AssumptionError(symbol.name, bad_values[0], dom.describe())
             with np.errstate(all="ignore"):
                 out = np.asarray(fast(*columns), dtype=float)
             out = np.broadcast_to(out, columns[0].shape).copy() if columns else out
@@ -439,9 +537,11 @@ class Bound:
 
         Once ``i`` has a value, ``gamma`` prints as ``γ_n^{i-1}`` at that value.
         """
+        from stl.theory.latex import generation_names
+
         names: dict = {}
         if self.generation() is not None:
-            names.update(S.generation_names(self.generation())[0])
+            names.update(generation_names(self.generation())[0])
         for key, tex in (notation or {}).items():
             names[key if isinstance(key, sp.Symbol) else S.lookup(str(key), public_only=False)] = tex
         return names
@@ -463,12 +563,16 @@ class Bound:
 
     def terms_latex(self, notation: Mapping[Any, str] | None = None) -> list[str]:
         """LaTeX of each non-zero term, in order."""
+        from stl.theory.latex import to_latex
+
         names = self.notation(notation)
-        return [S.to_latex(expr, names) for _, expr in self.terms if expr != 0] or (
-            [S.to_latex(self.terms[0][1], names)] if self.terms else [])
+        return [to_latex(expr, names) for _, expr in self.terms if expr != 0] or (
+            [to_latex(self.terms[0][1], names)] if self.terms else [])
 
     def lhs_latex(self, notation: Mapping[Any, str] | None = None) -> str | None:
-        return None if self.lhs is None else S.to_latex(self.lhs, self.notation(notation))
+        from stl.theory.latex import to_latex
+
+        return None if self.lhs is None else to_latex(self.lhs, self.notation(notation))
 
     def relation_latex(self) -> str:
         """``\\leq``, or ``\\lesssim`` for a bound that hides an unnamed constant."""
@@ -489,14 +593,32 @@ class Bound:
 
     def given_latex(self, notation: Mapping[Any, str] | None = None) -> list[str]:
         """``\\lambda = \\frac{1}{2}``-style LaTeX of each substituted value."""
+        from stl.theory.latex import to_latex
+
         names = self.notation(notation)
-        return [S.to_latex(sp.Eq(symbol, value, evaluate=False), names)
+        return [to_latex(sp.Eq(symbol, value, evaluate=False), names)
                 for symbol, value in self.given]
+
+    def confidence_prose(self) -> Prose | None:
+        """For a high-probability bound: which terms hold with which probability."""
+        if self.confidence is None:
+            return None
+        covered = [t for t in self.term_names if t in (self.confidence_terms or self.term_names)
+                   and self.term(t) != 0]
+        others = [t for t in self.term_names if t not in covered and self.term(t) != 0]
+        if not others:
+            return Prose.of("with probability at least ", self.confidence)
+        return Prose.of("with probability at least ", self.confidence, " for the "
+                        + _words(covered) + (" terms" if len(covered) > 1 else " term")
+                        + " and in expectation for the " + _words(others)
+                        + (" terms" if len(others) > 1 else " term"))
 
     def pretty(self, unicode: bool = True, width: int = 88) -> str:
         """2-D text of the statement (sympy's pretty printer, Unicode names)."""
-        names = S.generation_names(self.generation())[1] if self.generation() is not None else None
-        return S.to_pretty(self.statement(), unicode=unicode, width=width, names=names)
+        from stl.theory.latex import generation_names, to_pretty
+
+        names = generation_names(self.generation())[1] if self.generation() is not None else None
+        return to_pretty(self.statement(), unicode=unicode, width=width, names=names)
 
     # Jupyter and sympy printing hooks
     def _latex(self, printer=None) -> str:
@@ -512,9 +634,10 @@ class Bound:
         if self.given:
             lines += ["", "with " + ", ".join(f"${t}$" for t in self.given_latex())]
         for premise in self.premises:
-            lines += ["", f"using ${premise.latex}$"]
+            lines += ["", f"using ${premise.latex(self.notation())}$"]
         if self.conditions:
             lines += ["", "valid when " + ", ".join(f"${c.latex()}$" for c in self.conditions)]
+        lines += ["", f"Provenance: {self.provenance} ({self.provenance_text})."]
         return "\n".join(lines)
 
     def assumption_dicts(self) -> list[dict]:
@@ -522,6 +645,23 @@ class Bound:
 
     def __str__(self) -> str:
         return str(self.statement())
+
+
+def _words(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _domains_for(terms, defined, domains: Iterable[Domain], conditions=()) -> tuple[Domain, ...]:
+    """The domains of ``domains`` whose symbols are still free in ``terms``, ``defined`` or
+    ``conditions``."""
+    remaining: set = set()
+    for condition in conditions:
+        remaining |= condition.relation.free_symbols
+    for _, expr in terms:
+        remaining |= expr.free_symbols
+    for symbol, value in defined:
+        remaining |= value.free_symbols | {symbol}
+    return tuple(d for d in domains if d.symbol in remaining)
 
 
 def _redo_exactly(bound: Bound, names: list[str], columns: list, out, redo, special) -> None:
@@ -601,22 +741,6 @@ def _to_float(expr: sp.Expr) -> float:
         raise AssumptionError("bound", str(expr), "a real number") from None
 
 
-def _bad(expr: sp.Expr) -> bool:
-    return expr.has(sp.S.NaN) or expr.has(sp.zoo)
-
-
-def _direction(dom: Domain | None, value: sp.Expr) -> str:
-    if value == sp.oo:
-        return "-"
-    if value == -sp.oo:
-        return "+"
-    if dom is not None and value == dom.low:
-        return "+"
-    if dom is not None and value == dom.high:
-        return "-"
-    return "+-"
-
-
 def _same(value: sp.Expr, other: sp.Expr) -> bool:
     """``value == other`` as numbers (cheap), else symbolically."""
     if value.is_number and other.is_number:
@@ -633,181 +757,10 @@ def _substitute(expr: sp.Expr, symbolic: Iterable, numbers: Iterable, bound: Bou
     current = expr.subs(list(symbolic)) if symbolic else expr
     for symbol, value in numbers:
         nxt = substitute(current, {symbol: value})
-        if _bad(nxt) and not _bad(current):
-            nxt, _ = _limit(current, symbol, value, _direction(bound.domain(symbol), value), bound)
+        if bad(nxt) and not bad(current):
+            nxt, _ = limit_of(current, symbol, value,
+                              default_direction(bound.domain(symbol), value), bound.assumptions)
         current = nxt
     return current
 
 
-def _interior(expr: sp.Expr, exclude: set, domains: Iterable[Domain]):
-    """Replace each symbol with a bounded interval domain by an interior parametrization.
-
-    ``x = low + (high - low) u / (1 + u)`` with ``u > 0`` covers the open interval, so
-    sympy knows e.g. ``0 < 1 - λ < 1`` and can send ``(1 - λ)^i`` to zero.
-    """
-    forward, back = {}, {}
-    for dom in domains:
-        x = dom.symbol
-        if x in exclude or x not in expr.free_symbols or dom.integer:
-            continue
-        if dom.low.is_infinite or dom.high.is_infinite:
-            continue
-        u = sp.Dummy(f"u_{x.name}", positive=True)
-        forward[x] = dom.low + (dom.high - dom.low) * u / (1 + u)
-        back[u] = (x - dom.low) / (dom.high - x)
-    return expr.subs(forward), back
-
-
-def _limit(expr: sp.Expr, symbol: sp.Symbol, value: sp.Expr, direction: str,
-           bound: Bound) -> tuple[sp.Expr, tuple[Condition, ...]]:
-    """The limit of ``expr`` and the conditions it needed (``x < 1`` for ``x^i -> 0``)."""
-    if symbol not in expr.free_symbols:
-        return expr, ()
-    if value.is_finite and not expr.has(sp.Piecewise, sp.Abs, sp.Min, sp.Max):
-        # elementary closed forms are continuous where they are defined
-        direct = substitute(expr, {symbol: value})
-        if not _bad(direct) and direct.is_finite is not False:
-            return direct, ()
-    if (expr.is_Add or expr.is_Mul) and value.is_infinite:
-        # factor by factor keeps the closed form's shape (β_n (1 + λ n_s τ_n/(1 - ρ)),
-        # not sympy's expanded quotient) wherever no factor's limit is infinite or zero
-        # against an infinite one
-        parts = [_limit(arg, symbol, value, direction, bound) for arg in expr.args]
-        limits = [limit for limit, _ in parts]
-        moving = [limit for arg, limit in zip(expr.args, limits) if symbol in arg.free_symbols]
-        if all(limit.is_finite is not False and not limit.has(sp.oo, -sp.oo)
-               for limit in moving) and not any(_bad(v) for v in limits):
-            conditions = []
-            for _, found in parts:
-                conditions += [c for c in found if c not in conditions]
-            return expr.func(*limits), tuple(conditions)
-    plain = _try_limit(expr, symbol, value, direction)
-    if plain is not None and _clean(plain):
-        return plain, ()
-    inner, back = _interior(expr, {symbol}, bound.assumptions)
-    result = _try_limit(inner, symbol, value, direction)
-    if result is not None and _clean(result):
-        return sp.factor(sp.simplify(result.subs(back))), ()
-    phased = _limit_in_stable_phase(expr, symbol, value, direction, bound)
-    if phased is not None:
-        return phased
-    raise InputError("limit", f"{symbol.name} -> {value}",
-                     "a limit sympy can take in closed form (substitute numbers for "
-                     "the other symbols first, e.g. --subs lam=1/2)")
-
-
-def _limit_in_stable_phase(expr, symbol, value, direction, bound):
-    """``x^i -> 0`` needs ``0 <= x < 1``: assume it for every such base ``x`` and say so.
-
-    Each base ``x`` (L2's ``ρ = (1 - λ) n τ_n``, or ``(1 - λ) c`` under the rate forms) is
-    written ``u/(1 + u)`` with ``u > 0``, which sympy can send to the limit; the result is
-    then written back in ``x``. The condition ``x < 1`` becomes part of the bound.
-    """
-    if value != sp.oo:
-        return None
-    bases = []
-    for power in expr.atoms(sp.Pow):
-        base = power.base
-        if (symbol in power.exp.free_symbols and symbol not in base.free_symbols
-                and not base.is_number and base not in bases
-                and not (base.is_Add and len(base.free_symbols) == 1
-                         and bound.domain(next(iter(base.free_symbols))) is not None
-                         and not bound.domain(next(iter(base.free_symbols))).low.is_infinite)):
-            bases.append(base)
-    if not bases:
-        return None
-    back, conditions = {}, []
-    inner = expr
-    for base in bases:
-        u = sp.Dummy("u", positive=True)
-        inner = inner.subs(base, u / (1 + u))
-        back[u] = base / (1 - base)
-        conditions.append(Condition(sp.StrictLessThan(base, 1), _phase_text(base)))
-    inner, interior_back = _interior(inner, {symbol}, bound.assumptions)
-    result = _try_limit(inner, symbol, value, direction)
-    if result is None or not _clean(result):
-        return None
-    result = sp.factor(sp.simplify(result.subs(interior_back).subs(back)))
-    if symbol in result.free_symbols:
-        return None
-    return result, tuple(conditions)
-
-
-def _phase_text(base: sp.Expr) -> str:
-    if sp.simplify(base - (1 - S.lam) * S.n * S.tau_n) == 0:
-        return "(1 - lam) n tau_n < 1 (rho < 1, the stable phase of L2)"
-    if sp.simplify(base - (1 - S.lam) * S.c) == 0:
-        return "(1 - lam) c < 1 (rho < 1, the stable phase of L2)"
-    return f"{sp.sstr(base)} < 1 (so that its powers vanish)"
-
-
-def _try_limit(expr, symbol, value, direction):
-    try:
-        return sp.limit(expr, symbol, value, dir=direction)
-    except ValueError:
-        if direction == "+-":
-            try:
-                return sp.limit(expr, symbol, value, dir="+")
-            except (ValueError, NotImplementedError):
-                return None
-        return None
-    except NotImplementedError:
-        return None
-
-
-def _clean(expr: sp.Expr) -> bool:
-    return not (expr.has(sp.Limit) or expr.has(sp.sign) or expr.has(sp.AccumBounds)
-                or _bad(expr) or any(isinstance(e, sp.exp) and e.args[0].has(sp.oo)
-                                     for e in sp.preorder_traversal(expr)))
-
-
-def _leading_factor(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    """The fastest-growing ``symbol``-dependent factor among the terms of ``expr``.
-
-    Each additive term contributes its ``symbol``-dependent factor; the leader is the one
-    every other factor is ``O`` of (a finite limit of the ratio). sympy's ``Order`` is
-    the fallback when a ratio's limit cannot be decided.
-    """
-    factors = []
-    for term in sp.Add.make_args(sp.expand(expr)):
-        _, dependent = term.as_independent(symbol, as_Add=False)
-        if dependent not in factors:
-            factors.append(dependent)
-    try:
-        for candidate in factors:
-            ratios = (sp.limit(other / candidate, symbol, sp.oo) for other in factors)
-            if all(r.is_finite for r in ratios):
-                return _as_power(candidate, symbol)
-    except (NotImplementedError, ValueError, TypeError):
-        pass
-    try:
-        return sp.Order(expr, (symbol, sp.oo)).expr
-    except (NotImplementedError, ValueError, TypeError) as exc:
-        raise InputError("--rate", symbol.name,
-                         f"a symbol in which the order can be decided ({exc})") from None
-
-
-def _as_power(factor: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    """``symbol**p`` when ``factor`` is asymptotically a constant times it, else ``factor``.
-
-    ``n_s/sqrt(n_r + n_s)`` becomes ``sqrt(n_s)``; ``log(n)/n`` and ``2**i`` stay as
-    they are (no power of the symbol captures them).
-    """
-    if factor.is_number:
-        return factor
-    try:
-        power = sp.limit(sp.log(factor) / sp.log(symbol), symbol, sp.oo)
-        if not (power.is_real and power.is_finite):
-            return factor
-        ratio = sp.limit(factor / symbol ** power, symbol, sp.oo)
-    except (NotImplementedError, ValueError, TypeError):
-        return factor
-    if ratio.is_finite and ratio.is_nonzero and ratio.is_positive:
-        return symbol ** power
-    return factor
-
-
-def _normal_power(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    """Write ``sqrt(1/n)`` as ``1/sqrt(n)`` (same value for positive ``n``)."""
-    pos = sp.Dummy("p", positive=True)
-    return sp.powsimp(sp.powdenest(expr.subs(symbol, pos), force=True)).subs(pos, symbol)

@@ -19,8 +19,9 @@ from typing import Any
 
 import sympy as sp
 
-from stl.theory import symbols as S
 from stl.theory.bound import Bound
+from stl.theory.latex import generation_names, to_latex, to_pretty
+from stl.theory.prose import Prose
 from stl.theory.substitution import substitute
 
 #: What a step's relation is. ``identity`` steps hold for every value of their symbols
@@ -31,19 +32,34 @@ STEP_KINDS = ("claim", "identity", "limit")
 
 @dataclass(frozen=True)
 class Step:
-    """One step: a sympy relation, why it holds, and its kind (see STEP_KINDS)."""
+    """One step: a sympy relation, why it holds, and its kind (see STEP_KINDS).
+
+    The reason is :class:`~stl.theory.prose.Prose` (plain words may be given as a string),
+    so its formulas print as math in LaTeX and the documentation and as one line of text
+    in ``stl derive``.
+    """
 
     relation: sp.Basic
-    reason: str
+    reason: Prose
     kind: str = "claim"
 
     def __post_init__(self) -> None:
         if self.kind not in STEP_KINDS:
             raise ValueError(f"step kind must be one of {STEP_KINDS}, got {self.kind!r}")
+        if isinstance(self.reason, str):
+            object.__setattr__(self, "reason", Prose.of(self.reason))
+
+    def reason_text(self, unicode: bool = True) -> str:
+        """The reason as one line of plain text."""
+        return self.reason.text(unicode)
+
+    def reason_latex(self, notation: Mapping[Any, str] | None = None) -> str:
+        """The reason as LaTeX text with ``$...$`` math."""
+        return self.reason.latex(notation)
 
     def latex(self, notation: Mapping[Any, str] | None = None) -> str:
         # order="none" keeps sums in the order the derivation wrote them
-        return S.to_latex(self.relation, notation, order="none")
+        return to_latex(self.relation, notation, order="none")
 
     def subs(self, values: Mapping[sp.Symbol, sp.Expr]) -> Step:
         """The step with ``values`` substituted, for display.
@@ -69,7 +85,7 @@ class Step:
 
     def pretty(self, unicode: bool = True, width: int = 88, names=None) -> str:
         """2-D text of the relation (``a_i ≤ …``, never ``Eq(…)``)."""
-        return S.to_pretty(self.relation, unicode=unicode, width=width, names=names)
+        return to_pretty(self.relation, unicode=unicode, width=width, names=names)
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,11 @@ class Derivation:
     steps: tuple[Step, ...]
     result: Bound
     extras: tuple[tuple[str, sp.Expr], ...] = ()
+
+    @property
+    def provenance(self) -> str:
+        """``paper`` or ``derived``: the provenance of the result the steps lead to."""
+        return self.result.provenance
 
     def subs(self, values: Mapping[Any, Any]) -> Derivation:
         """Substitute in the result (checked) and in steps and extras (for display)."""
@@ -117,17 +138,18 @@ class Derivation:
         names = self.result.notation()
         lines = [f"**{self.title}** ({self.source}). {self.statement}", ""]
         for number, step in enumerate(self.steps, 1):
-            lines += [f"{number}. {step.reason}:", "", f"   $${step.latex(names)}$$", ""]
+            lines += [f"{number}. {step.reason_latex(names)}:", "", f"   $${step.latex(names)}$$", ""]
         lines += ["**Result.**", "", self.result._repr_markdown_()]
         return "\n".join(lines)
 
     def pretty(self, unicode: bool = True, width: int = 88) -> str:
         """The steps and the result as 2-D text (what ``stl derive`` prints)."""
         generation = self.result.generation()
-        names = S.generation_names(generation)[1] if generation is not None else None
+        names = generation_names(generation)[1] if generation is not None else None
         parts = []
         for number, step in enumerate(self.steps, 1):
-            parts += [f"{number:2d}. {step.reason}", _indent(step.pretty(unicode, width, names)),
+            parts += [f"{number:2d}. {step.reason_text(unicode)}",
+                      _indent(step.pretty(unicode, width, names)),
                       ""]
         parts += ["result:", _indent(self.result.pretty(unicode, width))]
         return "\n".join(parts)

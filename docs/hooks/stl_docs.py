@@ -4,7 +4,14 @@ Pages contain one-line markers (HTML comments, so the Markdown source still read
 well). ``on_page_markdown`` replaces each marker with Markdown produced from the code:
 
 ``<!-- stl:derivation NAME -->``
-    every step of ``stl.theory.results.get(NAME)`` (reason + relation) and its result.
+    the result's provenance and hypotheses, every step of ``stl.theory.results.get(NAME)``
+    (reason + relation), its result, conditions, special cases and remarks.
+``<!-- stl:provenance [NAME] -->``
+    where a result comes from (stated in the paper, or derived by the toolkit); without
+    ``NAME``, a table of every result's provenance.
+``<!-- stl:remarks NAME -->``
+    the remarks printed with a result (T1''s shift term in probability, T3's optimum), the
+    same text ``stl derive`` and ``stl latex`` print.
 ``<!-- stl:definition CODE -->``
     the defining inequality of D1-D4 from ``stl.theory.definitions``.
 ``<!-- stl:bound NAME [subs="k=v; ..."] [limit="sym=val"] [lhs="..."] -->``
@@ -57,12 +64,26 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.stl_docs")
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def _without_script_directories(paths: list[str]) -> list[str]:
+    """``paths`` without directories that hold a file (not a package) named ``stl``.
+
+    ``mkdocs build`` run as a console script puts its own directory first on ``sys.path``;
+    with the virtual environment inside the repository (the README's set-up) that is
+    ``.venv/bin``, which holds the ``stl`` console script. mkdocstrings' loader (griffe)
+    searches ``sys.path`` for the package ``stl`` and would take that script for it, so
+    every API page would fail. Nothing is imported from a scripts directory.
+    """
+    return [p for p in paths if not (Path(p or ".") / "stl").is_file()]
+
 
 MARKER = re.compile(r"^[ \t]*<!--\s*stl:(?P<kind>[a-z-]+)(?P<args>.*?)-->[ \t]*$", re.MULTILINE)
 
@@ -104,6 +125,35 @@ def display(latex: str) -> str:
     return f"\n$$\n{body}\n$$\n"
 
 
+#: Width of a displayed formula on the site, in the units of
+#: ``stl.theory.paper.estimated_width`` (about an em): the content column of the theme at a
+#: 1280-pixel window is about 44 em of body text, and MathML is set a little larger.
+DISPLAY_WIDTH = 34.0
+
+
+def display_relation(relation: Any, names: Any = None, order: str | None = "none") -> str:
+    """A displayed relation, broken before top-level terms into a ``split`` when it is
+    wider than the content column (a long formula wraps rather than scrolls)."""
+    from stl.theory.paper import relation_rows
+
+    rows = relation_rows(relation, names, width=DISPLAY_WIDTH, order=order)
+    if len(rows) == 1:
+        return display(rows[0].replace("& ", "", 1))
+    return display("\\begin{split}\n" + " \\\\\n".join(rows) + "\n\\end{split}")
+
+
+def prose_markdown(prose: Any, names: Any = None) -> str:
+    """Markdown of a :class:`stl.theory.prose.Prose`: words escaped, formulas as ``$...$``."""
+    return prose.markdown(escape=_md_words, notation=names)
+
+
+def _md_words(text: str) -> str:
+    """:func:`_md_inline` for the words between formulas: their edge spaces are kept."""
+    lead = " " if text[:1].isspace() else ""
+    tail = " " if text[-1:].isspace() else ""
+    return lead + _md_inline(text) + tail if text.strip() else (" " if text else "")
+
+
 def _public_symbols() -> dict[str, Any]:
     from stl.theory import symbols
 
@@ -141,10 +191,12 @@ def _transformed(name: str, opts: dict[str, str]):
 
 
 def _statement(bound, lhs: str | None = None) -> str:
-    """``lhs <= rhs`` of a bound (the marker's ``lhs`` replaces the bound's own)."""
+    """``lhs <= rhs`` of a bound as a display (the marker's ``lhs`` replaces the bound's own)."""
     if lhs:
-        return f"{lhs} \\le {bound.latex()}"
-    return bound.statement_latex()
+        return display(f"{lhs} \\le {bound.latex()}")
+    if bound.lhs is None:
+        return display(bound.latex(bound.notation()))
+    return display_relation(bound.statement(), bound.notation())
 
 
 def _conditions(bound) -> list[str]:
@@ -155,28 +207,74 @@ def _conditions(bound) -> list[str]:
 
 
 def render_derivation(args: list[str], opts: dict[str, str]) -> str:
-    """Every step (reason, then the relation), the result, its conditions and by-products."""
+    """Hypotheses, every step (reason, then the relation), the result, its conditions,
+    special cases and by-products. The page states the provenance (``stl:provenance
+    NAME``) where it introduces the result, and its remarks (``stl:remarks NAME``) where
+    it discusses them."""
+    from stl.theory.definitions import HYPOTHESES
+
     (name,) = args
     deriv = _derivation(name)
-    out: list[str] = []
-    for k, step in enumerate(deriv.steps, start=1):
-        out.append(f"*Step {k}.* {_md_inline(step.reason)}")
-        out.append(display(step.latex()))
     bound = deriv.result
-    out.append(f"**Result ({deriv.source}).**" + (" The constant $c_0$ is the unspecified absolute constant."
-                                                  if bound.hides_constants else ""))
-    out.append(display(_statement(bound, opts.get("lhs"))))
+    out: list[str] = []
+    if bound.requires:
+        out.append("\n*Assumes* that:\n")
+        out += [f"- {prose_markdown(HYPOTHESES[code])}" for code in bound.requires]
+        out.append("")
+    for k, step in enumerate(deriv.steps, start=1):
+        out.append(f"*Step {k}.* {prose_markdown(step.reason)}")
+        out.append(display_relation(step.relation))
+    lead = f"**Result ({deriv.source})"
+    confidence = bound.confidence_prose()
+    if confidence is not None:
+        lead += ",** " + prose_markdown(confidence) + ":"
+    else:
+        lead += ".**"
+    if bound.hides_constants:
+        lead += " The constant $c_0$ is the unspecified absolute constant."
+    out.append(lead)
+    out.append(_statement(bound, opts.get("lhs")))
     for cond in _conditions(bound):
         out.append(f"\nvalid when ${cond}$.\n")
+    if bound.defined:
+        where = ", ".join(f"${_sym_latex(s)} = {_sym_latex(v)}$" for s, v in bound.defined)
+        out.append(f"\nwhere {where}.\n")
     for case in bound.special_cases:
         out.append(f"Special case ${_sym_latex(case.symbol)} = {_sym_latex(case.value)}$ "
                    f"({_md_inline(case.reason)}):")
-        out.append(display(case.bound.statement_latex()))
+        out.append(_statement(case.bound))
     if deriv.extras:
         out.append("\nBy-products:")
         for extra, expr in deriv.extras:
             out.append(display(f"{_extra_name(extra)} = {_sym_latex(expr)}"))
     return "\n" + "\n".join(out) + "\n"
+
+
+def _provenance_line(deriv) -> str:
+    bound = deriv.result
+    return (f"*Provenance ({deriv.source}):* **{bound.provenance}** — "
+            f"{_md_inline(bound.provenance_text)}.\n")
+
+
+def render_provenance(args: list[str], opts: dict[str, str]) -> str:
+    """One result's provenance, or (no argument) a table of every result's."""
+    from stl.theory.catalog import NAMES
+
+    if args:
+        (name,) = args
+        return "\n" + _provenance_line(_derivation(name))
+    rows = ["| result | `stl derive` name | provenance |", "|---|---|---|"]
+    for name in NAMES:
+        deriv = _derivation(name)
+        rows.append(f"| {deriv.source}: {_md_escape(deriv.title)} | `{name}` | "
+                    f"**{deriv.result.provenance}** — {_md_escape(deriv.result.provenance_text)} |")
+    return "\n" + "\n".join(rows) + "\n"
+
+
+def render_remarks(args: list[str], opts: dict[str, str]) -> str:
+    """The remarks of a result, one paragraph each (the text derive and latex print)."""
+    (name,) = args
+    return "".join("\n" + prose_markdown(r) + "\n" for r in _derivation(name).result.remarks)
 
 
 def _md_inline(text: str) -> str:
@@ -190,7 +288,7 @@ def _md_inline(text: str) -> str:
 
 
 def _sym_latex(expr: Any) -> str:
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     return to_latex(expr)
 
@@ -247,7 +345,7 @@ def render_definition(args: list[str], opts: dict[str, str]) -> str:
 def render_bound(args: list[str], opts: dict[str, str]) -> str:
     (name,) = args
     bound = _transformed(name, opts)
-    text = display(_statement(bound, opts.get("lhs")))
+    text = _statement(bound, opts.get("lhs"))
     conds = _conditions(bound)
     if conds:
         text += "\nvalid when " + ", ".join(f"${c}$" for c in conds) + ".\n"
@@ -271,7 +369,7 @@ def _table_latex(expr: Any) -> str:
 def render_rate(args: list[str], opts: dict[str, str]) -> str:
     """The order in ``symbol``, and the indexed symbols it held fixed (its premise)."""
     (name,) = args
-    rate = _transformed(name, opts).rate_of(opts["symbol"])
+    rate = _transformed(name, opts).rate(opts["symbol"])
     text = display(f"O\\!\\left({_sym_latex(rate.order)}\\right)")
     if rate.held_fixed:
         fixed = ", ".join(f"${_sym_latex(s)}$" for s in rate.held_fixed)
@@ -375,7 +473,9 @@ def render_cli_command(args: list[str], opts: dict[str, str]) -> str:
 def _command_section(name: str, parser: argparse.ArgumentParser, level: str) -> str:
     parts = [f"{level} `stl {name}`", ""]
     if parser.description:
-        parts += [_rest_inline(textwrap.dedent(parser.description).strip()), ""]
+        from stl.verify.cli.main import plain_references
+
+        parts += [plain_references(_rest_inline(textwrap.dedent(parser.description).strip())), ""]
     if _subparsers(parser):
         parts += ["Subcommands: " + ", ".join(f"`stl {name} {sub}`" for sub in _subparsers(parser)) + ".", ""]
     else:
@@ -546,6 +646,8 @@ RENDERERS: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "terms": render_terms,
     "rate": render_rate,
     "symbols": render_symbols,
+    "provenance": render_provenance,
+    "remarks": render_remarks,
     "cli": render_cli,
     "cli-command": render_cli_command,
     "models": render_models,
@@ -602,6 +704,8 @@ def tex_to_mathml(tex: str, block: bool) -> str:
     unknown = re.search(r"<m[ion]>(\\[A-Za-z]+)", mathml)  # a command it passed through as text
     if "<merror" in mathml or unknown:
         raise ValueError(f"latex2mathml cannot read {unknown.group(1) if unknown else tex!r}")
+    if re.search(r"<m[ion]>&(amp;)?</m[ion]>", mathml):  # an alignment point outside split
+        raise ValueError(f"latex2mathml printed an alignment & as text in {tex[:60]!r}")
     return mathml
 
 
@@ -618,14 +722,23 @@ def math_to_mathml(html_text: str, where: str = "<string>") -> str:
             raise PluginError(f"{where}: formula {tex[:80]!r} cannot be converted to MathML: "
                               f"{type(exc).__name__}: {exc}") from exc
         if block:
-            # a long display scrolls inside its box instead of widening the page
-            return f'<div class="arithmatex" style="overflow-x: auto">{mathml}</div>'
+            # long formulas are broken by the markers; one still wider than a narrow
+            # window scrolls sideways inside its box, never up and down (no stray
+            # vertical scroll control beside a formula that merely touches its box)
+            return ('<div class="arithmatex" style="overflow-x: auto; overflow-y: hidden; '
+                    f'padding: 0.3em 0">{mathml}</div>')
         return f'<span class="arithmatex">{mathml}</span>'
 
     return _ARITHMATEX.sub(replace, html_text)
 
 
 # --------------------------------------------------------------------------- mkdocs events
+
+
+@event_priority(100)  # before mkdocstrings builds its loader's search path from sys.path
+def on_config(config, **kwargs):
+    sys.path[:] = _without_script_directories(sys.path)
+    return config
 
 
 def on_pre_build(config, **kwargs) -> None:

@@ -242,3 +242,98 @@ def test_marker_arguments_keep_command_assignments() -> None:
     assert args == ["stl", "simulate", "categorical", "--param", "k=5", "--n", "50"] and opts == {"head": "10"}
     args, opts = hook.parse_marker_args("stl derive shift --subs n=100", "run")
     assert "n=100" in args and opts == {}
+
+
+#: Reports, for every displayed formula box of a page, whether it scrolls: content wider or
+#: taller than the box (a scroll control, or a clipped formula).
+_OVERFLOW_PROBE = """<script>
+(function () {
+  var boxes = document.querySelectorAll("div.arithmatex"), wide = [], tall = [];
+  boxes.forEach(function (box, k) {
+    if (box.scrollWidth > box.clientWidth + 1) wide.push([k, box.textContent.slice(0, 60)]);
+    if (box.scrollHeight > box.clientHeight + 1) tall.push([k, box.textContent.slice(0, 60)]);
+  });
+  document.title = "PROBE " + JSON.stringify({boxes: boxes.length, wide: wide, tall: tall});
+})();
+</script>"""
+
+
+def _overflow(browser: str, page: Path, width: int, profile: Path) -> dict:
+    probe = page.with_name("stl-overflow-probe.html")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _OVERFLOW_PROBE + "</body>"),
+                     encoding="utf-8")
+    try:
+        proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                               f"--user-data-dir={profile}", f"--window-size={width},1000",
+                               "--dump-dom", probe.as_uri()],
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        probe.unlink()
+    match = re.search(r"<title>PROBE (.*?)</title>", proc.stdout)
+    assert match, f"the probe did not run: {proc.stderr[-1000:]}"
+    return json.loads(match.group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_theory_formulas_fit_their_boxes_in_a_browser(site: Path, tmp_path: Path) -> None:
+    """Headless Chromium lays out every theory page at a desktop and a narrow width: no
+    displayed formula scrolls sideways (long ones are broken before their terms) and none
+    shows a vertical scroll control. A control page with a formula far wider than the
+    window is reported, so the probe can fail."""
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing in CI: .ci/run installs it")
+        pytest.skip("no chromium installed (CI installs Debian's chromium)")
+    for name in ("definitions", "lemmas", "theorem1", "theorem2", "theorem3"):
+        for width in (1280, 760):
+            found = _overflow(browser, site / "theory" / name / "index.html", width,
+                              tmp_path / "profile")
+            assert found["boxes"] > 0 and not found["wide"] and not found["tall"], (name, width, found)
+    hook = _hook()
+    wide = hook.math_to_mathml('<div class="arithmatex">\\[' + " + ".join(["x_{1}"] * 400) + "\\]</div>")
+    control = site / "theory" / "stl-control.html"
+    control.write_text(f"<html><head><title>x</title></head><body>{wide}</body></html>", encoding="utf-8")
+    try:
+        assert _overflow(browser, control, 1280, tmp_path / "profile")["wide"]
+    finally:
+        control.unlink()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_step_titles_are_math_not_text(site: Path) -> None:
+    """A derivation's step reasons print their formulas as MathML, never as raw text such
+    as ``n_s γ_n^{i-1}`` (or the Unicode forms ``stl derive`` prints)."""
+    html = (site / "theory" / "theorem1" / "index.html").read_text(encoding="utf-8")
+    steps = re.findall(r"<p><em>Step \d+\.</em>(.*?)</p>", html, re.DOTALL)
+    assert len(steps) >= 10
+    assert any("<math" in step for step in steps)
+    for step in steps:
+        text = re.sub(r"<math.*?</math>", "", step, flags=re.DOTALL)
+        assert not re.search(r"γ|β|λ|τ|ₙ|n_s|gamma_n|\^\{", text), step[:200]
+
+
+def test_ci_builds_the_docs_with_the_documented_command() -> None:
+    """.ci/run builds the site with exactly the command docs/developer/documentation.md
+    documents (from the README's set-up: the virtual environment inside the repository)."""
+    page = (DOCS / "developer" / "documentation.md").read_text(encoding="utf-8")
+    documented = re.search(r"```text\n(.+?)\n```", page).group(1).strip()
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.strip() for line in script.splitlines()]
+    assert documented == "mkdocs build --strict" and documented in lines
+    assert "python3 -m venv .venv" in lines  # the README's set-up
+
+
+def test_script_directories_are_dropped_from_the_docs_search_path(tmp_path: Path) -> None:
+    """With the venv inside the repository, ``mkdocs`` (the console script) has
+    ``.venv/bin`` on sys.path, which holds the file ``stl``; the hook removes such folders
+    so that griffe does not take the script for the package."""
+    scripts = tmp_path / "bin"
+    scripts.mkdir()
+    (scripts / "stl").write_text("#!/usr/bin/env python\n")
+    package_parent = tmp_path / "lib"
+    (package_parent / "stl").mkdir(parents=True)
+    kept = _hook()._without_script_directories([str(scripts), str(package_parent), ""])
+    assert kept == [str(package_parent), ""]

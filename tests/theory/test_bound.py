@@ -106,8 +106,8 @@ def test_limit_in_i_and_rate(points):
     assert sp.simplify(limit.term("stability") - expected_stability) == 0
     assert [c.relation for c in limit.conditions] == [sp.StrictLessThan(rho, 1)]
     assert not dependents(limit.free_symbols, i) and i not in limit.free_symbols
-    assert bound.subs(lam=0).rate("i") == i  # collapse: linear in i
-    assert bound.subs(lam=sp.Rational(1, 3)).rate("i") == 1  # bounded in i
+    assert bound.subs(lam=0).rate("i").order == i  # collapse: linear in i
+    assert bound.subs(lam=sp.Rational(1, 3)).rate("i").order == 1  # bounded in i
     assert shift_bound().limit("lam", 0).expr == d_tv * (i + 1)
 
 
@@ -193,3 +193,30 @@ def test_substituting_a_limit_variable_keeps_the_limit_step_general():
         for lim in step.relation.atoms(sp.Limit):
             assert isinstance(lim.args[1], sp.Symbol), step.relation
     assert any(step.relation.atoms(sp.Limit) for step in derivation.steps)
+
+
+def test_rate_is_an_object_that_prints_like_the_cli_and_says_what_it_held():
+    from stl.theory.limits import Rate
+
+    rate = theorem1_bound().rate("n")
+    assert isinstance(rate, Rate) and rate.order == n
+    assert str(rate) == rate.text() and "holding beta_n, gamma, d_tv fixed" in str(rate)
+    assert "--rates" in str(rate)
+    resolved = theorem1_bound().with_rates().rate("n")
+    assert resolved.held_fixed == () and str(resolved) == "O(1/sqrt(n)) as n -> oo"
+
+
+def test_hypotheses_are_named_from_the_definitions_module():
+    with pytest.raises(ValueError, match="HYPOTHESES"):
+        Bound((("x", n),), "test", requires=("D9",))
+    with pytest.raises(ValueError, match="provenance"):
+        Bound((("x", n),), "test", provenance="folklore")
+
+
+def test_special_cases_follow_a_limit():
+    """L2 at lam = 0 is a special case; taking i -> oo first must keep it, so substituting
+    lam = 0 afterwards gives the lam = 0 limit (0 for n tau_n < 1), not the general one."""
+    limit = recursive_stability_bound().limit("i", "oo")
+    at_zero = limit.subs(lam=0)
+    assert at_zero.expr == 0 and [c.relation for c in at_zero.conditions] == [n * tau_n < 1]
+    assert recursive_stability_bound().subs(lam=0).limit("i", "oo").expr == 0

@@ -14,7 +14,7 @@ import sympy as sp
 from stl.theory.catalog import NAMES
 from stl.theory.definitions import DEFINITIONS
 from stl.theory.errors import InputError
-from stl.theory.latex import (
+from stl.theory.paper import (
     ENVIRONMENTS,
     LINE_WIDTH,
     defined_symbols,
@@ -24,7 +24,8 @@ from stl.theory.latex import (
     render,
 )
 from stl.theory.results import get
-from stl.theory.symbols import LATEX_NAMES, d_tv, gamma, to_latex
+from stl.theory.latex import to_latex
+from stl.theory.symbols import LATEX_NAMES, d_tv, gamma
 from sympy.core.function import AppliedUndef
 from sympy.parsing.latex import parse_latex
 
@@ -86,10 +87,18 @@ def test_result_latex_parses_back(name):
             compare_at_random_points(term, to_latex(term), seed=len(term_name))
 
 
+def body(text: str) -> str:
+    """An output without its leading ``%`` comment lines (what LaTeX typesets)."""
+    lines = text.splitlines()
+    while lines and lines[0].startswith("%"):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_environment_renders(name):
     derivation = get(name)
-    outputs = {env: render(derivation, env) for env in ENVIRONMENTS}
+    outputs = {env: body(render(derivation, env)) for env in ENVIRONMENTS}
     assert outputs["inline"].startswith("$") and outputs["inline"].endswith("$")
     assert outputs["equation"].startswith("\\begin{equation}")
     assert outputs["align"].count("&") >= 1
@@ -116,16 +125,25 @@ def _variants() -> list[tuple[str, str]]:
     for env in ENVIRONMENTS:
         out.append((f"theorem1-limit-{env}", render(t1.limit("i", "oo"), env)))
         out.append((f"theorem1-rates-{env}", render(t1.with_rates(), env,
-                                                    rate=t1.with_rates().result.rate_of("n"))))
+                                                    rate=t1.with_rates().result.rate("n"))))
     out += [
         ("theorem1-rate-limit", render(get("theorem1-rate").limit("i", "oo"), "theorem")),
         ("theorem1-subs", render(t1.subs({"lam": "1/2", "n": 100}), "theorem")),
-        ("theorem1-rate-held", render(t1, "theorem", rate=t1.result.rate_of("n"))),
+        ("theorem1-rate-held", render(t1, "theorem", rate=t1.result.rate("n"))),
         ("shift-nonumber", render(get("shift"), "theorem", numbered=False)),
         ("align-nonumber", render(get("theorem1-rate"), "align", numbered=False)),
         ("notation", render(t1, "equation", notation={"gamma": r"\rho_{n}^{i-1}"})),
         ("optimal-size-subs", render(get("optimal-size").subs({"delta": "1/20"}), "theorem")),
     ]
+    # what `stl derive NAME --format latex` prints: every step, broken like stl latex
+    from stl.verify.cli.cmd_derive import as_latex
+
+    out += [(f"derive-{name}", as_latex(get(name))) for name in NAMES]
+    out.append(("derive-theorem1-subs-limit", as_latex(t1.subs({"lam": "1/2"}).limit("i", "oo"))))
+    # several results pasted together under one merged preamble (stl latex A B C --preamble)
+    out.append(("several", "\n\n".join(render(get(name), "theorem") for name in NAMES)))
+    out.append(("footnotes", render(get("theorem1-rate"), "theorem", footnote=True) + "\n\n"
+                + render(get("shift"), "inline", footnote=True)))
     # the definitions D1-D4 as a paper would state them
     out.append(("definitions", "\n\n".join(
         f"\\begin{{definition}}[{d.name}] ${d.latex()}$ \\end{{definition}}" for d in DEFINITIONS)))
@@ -139,7 +157,8 @@ def _in_a_paragraph(text: str) -> str:
     """Inline math is pasted into running text; displays stand between paragraphs."""
     if text.startswith(r"\begin{definition}"):
         return text
-    if text.startswith("$"):
+    if body(text).startswith("$"):
+        text = body(text)
         return ("We state the result in running text, as a paper would: the bound " + text
                 + " holds for every generation of the loop.")
     return "Some text before the result.\n\n" + text + "\n\nSome text after it."
@@ -189,7 +208,7 @@ def test_overfull_check_can_fail(tmp_path):
 
 def test_estimated_width_orders_formulas_like_tex():
     """The line-breaking estimate grows with what is printed, not with the TeX source."""
-    short, long_ = render(get("shift"), "inline"), render(get("theorem1-rate"), "inline")
+    short, long_ = body(render(get("shift"), "inline")), body(render(get("theorem1-rate"), "inline"))
     assert estimated_width(short) < LINE_WIDTH < estimated_width(long_)
     assert estimated_width(r"\left(\lambda\right)") == pytest.approx(estimated_width(r"(\lambda)"),
                                                                       abs=1.2)
@@ -215,6 +234,7 @@ def test_title_is_clean_and_source_is_a_comment(name):
     title = re.search(r"\\begin\{\w+\}\[([^\]]*)\]", text).group(1)
     assert title == derivation.title and "(" not in title
     assert text.startswith("% ") and derivation.source in text.splitlines()[0]
+    assert text.splitlines()[1].startswith(f"% Provenance: {derivation.provenance}, ")
 
 
 def test_high_probability_results_say_so():
@@ -244,7 +264,7 @@ def test_numbering_and_labels_are_controllable():
     assert r"\label{mine}" in render(t1, label="mine")
     unnumbered = render(t1, numbered=False)
     assert r"\begin{theorem*}" in unnumbered and r"\label" not in unnumbered
-    assert render(t1, "equation", numbered=False).startswith(r"\begin{equation*}")
+    assert body(render(t1, "equation", numbered=False)).startswith(r"\begin{equation*}")
     with pytest.raises(InputError):
         render(t1, "inline", label="x")
     with pytest.raises(InputError):
@@ -281,6 +301,15 @@ def test_notation_renames_a_symbol_everywhere():
         render(get("theorem1"), "theorem", notation={"gamma": r"\rho_{n"})
     with pytest.raises(InputError):
         render(get("theorem1"), "theorem", notation={"nope": "x"})
+
+
+def test_several_results_need_one_merged_preamble():
+    joined = "\n\n".join(render(get(name), "theorem") for name in NAMES)
+    head = preamble(joined)
+    for line in head.splitlines():
+        assert head.splitlines().count(line) == 1, line
+    assert r"\newtheorem{theorem}{Theorem}" in head and r"\newtheorem{lemma}{Lemma}" in head
+    assert r"\newtheorem{corollary}{Corollary}" in head
 
 
 def test_preamble_lists_what_the_output_needs():

@@ -87,13 +87,13 @@ def test_integer_index_has_no_finite_limit():
 
 
 def test_rate_states_what_it_held_fixed():
-    rate = theorem1_bound().rate_of("n")
+    rate = theorem1_bound().rate("n")
     assert rate.order == n and {s.name for s in rate.held_fixed} == {"beta_n", "gamma", "d_tv"}
     assert "holding beta_n, gamma, d_tv fixed" in rate.text()
-    corollary = theorem1_bound().with_rates().rate_of("n")
+    corollary = theorem1_bound().with_rates().rate("n")
     assert corollary.order == 1 / sp.sqrt(n) and corollary.held_fixed == ()
     assert corollary.premises  # it says which forms gave it
-    assert theorem1_bound().rate_of("i").held_fixed == (sp.Symbol("gamma", nonnegative=True),)
+    assert theorem1_bound().rate("i").held_fixed == (sp.Symbol("gamma", nonnegative=True),)
 
 
 def test_indexed_symbols_are_symbols_of_the_contract():

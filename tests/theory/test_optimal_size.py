@@ -148,4 +148,4 @@ def test_derivation_extras():
 
 def test_rate_in_the_synthetic_size():
     # concentration falls like n_s^{-1/2}, the shift grows like n_s^{1/2}: the bound grows
-    assert optimal_size_bound().rate(n_s) == sp.sqrt(n_s)
+    assert optimal_size_bound().rate(n_s).order == sp.sqrt(n_s)

@@ -70,7 +70,7 @@ def test_generation_zero_and_lambda_limits():
     assert bound.subs(i=0).expr == beta_n == generation0_bound().expr
     at_zero = bound.subs(lam=0)
     assert sp.simplify(at_zero.expr - (beta_n + M * d_tv * i)) == 0  # linear in i: collapse
-    assert at_zero.rate(i) == i
+    assert at_zero.rate(i).order == i
     assert bound.subs(lam=1).expr == beta_n  # only real data
     assert sp.simplify(bound.limit(i, sp.oo).term("shift") - M * d_tv * (1 - lam) / lam) == 0
 

@@ -67,10 +67,14 @@ def test_depth_raises_c_and_the_critical_proportion():
 
 
 def test_bounds_instantiate_t1_and_the_corollary():
-    assert sp.simplify(theorem2_bound().expr - corollary_bound().expr.subs(c, transformer_c())) == 0
+    assert theorem2_bound().expr == corollary_bound().expr  # stated in tau_n = c/n form
+    assert dict(theorem2_bound().defined) == {c: transformer_c()}
+    expanded = theorem2_bound().expanded().expr
+    assert sp.simplify(expanded - corollary_bound().expr.subs(c, transformer_c())) == 0
     finite = theorem2_finite_bound()
-    assert tau_n not in finite.free_symbols and {m, L, Gamma} <= finite.free_symbols
-    assert theorem2_bound().rate(n) == 1 / sp.sqrt(n)
+    assert tau_n not in finite.free_symbols and c in finite.free_symbols
+    assert {m, L, Gamma} <= finite.expanded().free_symbols and tau_n not in finite.expanded().free_symbols
+    assert theorem2_bound().rate(n).order == 1 / sp.sqrt(n)
 
 
 def test_derivation_extras_and_steps():

@@ -11,6 +11,7 @@ import sympy as sp
 
 from stl.theory.catalog import NAMES
 from stl.theory.symbols import PUBLIC
+from stl.verify.cli.cmd_derive import as_text
 from stl.verify.cli.main import main
 
 REQUIRED = {"name", "expr", "latex", "terms", "assumptions", "hides_constants", "steps"}
@@ -307,3 +308,67 @@ def test_a_limit_point_with_symbols_is_one_line_not_a_traceback(capsys, command)
     assert main(command) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--limit" in err[0] and "no symbols" in err[0]
+
+
+# --------------------------------------------------------------------------- issue 18
+
+
+def test_subs_then_limit_has_no_substituted_symbol_through_cli_python_and_latex(capsys):
+    """`stl derive theorem1 --subs lam=1/2 --limit i=oo` has no lam: not in the bound, its
+    premises or its assumptions; Python gives the same bound; LaTeX states no lambda."""
+    import json
+
+    import sympy as sp
+
+    from stl.theory.results import get
+
+    code = main(["derive", "theorem1", "--subs", "lam=1/2", "--limit", "i=oo", "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and "lam" not in data["expr_text"]
+    assert all("lam" not in p["statement"] for p in data["premises"])
+    assert all("lam" not in a["statement"] for a in data["assumptions"])
+    python = get("theorem1").result.subs(lam="1/2").limit("i", "oo")
+    assert sp.srepr(python.expr) == data["expr"]
+    assert sp.Symbol("n", positive=True, integer=True) not in \
+        get("theorem1").result.subs(n=100).limit("i", "oo").free_symbols
+    code = main(["latex", "theorem1", "--subs", "lam=1/2", "--limit", "i=oo", "--rates"])
+    text = capsys.readouterr().out
+    assert code == 0
+    statement = text[text.index("Assume moreover"):text.index("where ")]
+    assert r"\lambda" not in statement, statement
+
+
+def test_rate_prints_the_same_in_python_and_the_cli(capsys):
+    from stl.theory.results.theorem1 import theorem1_bound
+
+    rate = theorem1_bound().rate("n")
+    assert str(rate).startswith("O(n) as n -> oo, holding beta_n, gamma, d_tv fixed")
+    assert "--rates" in str(rate) and ".with_rates()" in str(rate)
+    code = main(["derive", "theorem1", "--rate", "n", "--format", "json"])
+    assert code == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out)["rate"]["statement"] == str(rate)
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 140])
+@pytest.mark.parametrize("name", NAMES)
+def test_pretty_output_never_cuts_a_formula(name, width):
+    """Each line fits the terminal, or is a formula printed whole on one line of text;
+    never sympy's wrapped 2-D picture (its continuation marks)."""
+    from stl.theory.results import get
+
+    text = as_text(get(name), unicode=True, width=width)
+    assert "↪" not in text
+    for line in text.splitlines():
+        if len(line) > width:
+            assert not set(line) & set("─│⎛⎜⎝⎞⎟⎠╱╲"), (width, line)
+
+
+def test_derive_prints_provenance_hypotheses_and_notes(capsys):
+    code = main(["derive", "theorem1-rate"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[1].startswith("provenance: paper (")
+    assert "assumes:" in out and "(D1)" in out and "(D3)" in out and "(D4)" in out
+    assert "notes:" in out and "Markov" in out

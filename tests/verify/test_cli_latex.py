@@ -25,7 +25,9 @@ def test_theorem_environment_for_every_result(capsys, name):
                                         ("equation", "\\begin{equation}"), ("inline", "$")])
 def test_other_environments(capsys, env, start):
     code, out, _ = run(capsys, "latex", "theorem1", "--env", env)
-    assert code == 0 and out.startswith(start)
+    typeset = [line for line in out.splitlines() if not line.startswith("%")]
+    assert code == 0 and typeset[0].startswith(start)
+    assert out.startswith("% ") and "% Provenance: derived, " in out
 
 
 def test_default_is_theorem_and_subs_apply(capsys):
@@ -104,3 +106,37 @@ def test_label_nonumber_notation_and_preamble(capsys):
 def test_bad_latex_options_exit_2_with_one_line(capsys, argv):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_several_names_print_one_merged_preamble(capsys):
+    code, out, err = run(capsys, "latex", "shift", "recursive-stability", "theorem1", "corollary",
+                         "--preamble")
+    assert code == 0, err
+    head, body = out.split("% body\n")
+    lines = [line for line in head.splitlines() if line.startswith("\\")]
+    assert len(lines) == len(set(lines))  # every package and environment once
+    assert r"\newtheorem{lemma}{Lemma}" in head and r"\newtheorem{theorem}{Theorem}" in head
+    assert r"\newtheorem{corollary}{Corollary}" in head
+    assert body.count(r"\begin{lemma}") == 2 and body.count(r"\begin{theorem}") == 1
+
+
+def test_several_names_as_json_and_label_needs_one_name(capsys):
+    import json
+
+    code, out, _ = run(capsys, "latex", "shift", "theorem1-rate", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and [r["name"] for r in data["results"]] == ["shift", "theorem1-rate"]
+    assert [r["provenance"] for r in data["results"]] == ["derived", "paper"]
+    assert "amsthm" in data["preamble"]
+    code, out, err = run(capsys, "latex", "shift", "theorem1", "--label", "x")
+    assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_provenance_comment_and_optional_footnote(capsys):
+    code, out, _ = run(capsys, "latex", "theorem1-rate")
+    assert code == 0 and out.splitlines()[1].startswith("% Provenance: paper, ")
+    assert r"\footnote" not in out
+    code, out, _ = run(capsys, "latex", "theorem1-rate", "--footnote")
+    assert code == 0 and r"\footnote{Stated in this rate form by Fu et al." in out
+    code, out, err = run(capsys, "latex", "theorem1", "--footnote", "--env", "align")
+    assert code == 2 and err.count("\n") == 1

@@ -10,6 +10,7 @@ import sympy as sp
 from stl.theory import symbols as S
 from stl.theory.bound import Bound
 from stl.theory.errors import InputError
+from stl.theory.latex import to_latex
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class ModelConstants:
 
     def latex(self) -> str:
         """``\\beta_{n} = ..., \\tau_{n} = ...`` for the constants that are known."""
-        return r",\quad ".join(S.to_latex(sp.Eq(S.PUBLIC[name], value, evaluate=False))
+        return r",\quad ".join(to_latex(sp.Eq(S.PUBLIC[name], value, evaluate=False))
                                 for name, value in self._rows())
 
     # Jupyter and sympy printing hooks
@@ -104,7 +105,7 @@ class ModelConstants:
     def _repr_markdown_(self) -> str:
         lines = [f"**{self.model}** constants", "", "| constant | value | note |", "|---|---|---|"]
         for name, value in self._rows():
-            lines.append(f"| ${S.to_latex(S.PUBLIC[name])}$ | ${S.to_latex(value)}$ "
+            lines.append(f"| ${to_latex(S.PUBLIC[name])}$ | ${to_latex(value)}$ "
                          f"| {self.note(name)} |")
         unknown = [n for n in ("beta_n", "tau_n", "d_tv") if getattr(self, n) is None]
         if unknown:

@@ -29,7 +29,8 @@ from types import MappingProxyType
 import sympy as sp
 
 from stl.theory.errors import InputError
-from stl.theory.symbols import dim, i, k, n, sigma, to_latex
+from stl.theory.latex import to_latex
+from stl.theory.symbols import dim, i, k, n, sigma
 
 #: Heterozygosity ``1 − Σ_s p_s²`` of the real categorical law.
 H_0 = sp.Symbol("H_0", nonnegative=True)

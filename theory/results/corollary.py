@@ -6,7 +6,7 @@ T1 with L2's ``γ_n^{i-1}`` and the rates ``β_n = b/n``, ``τ_n = c/n``,
 is decidable).
 
 >>> bound = corollary_bound()                                    # THEORY.md Corollary
->>> bound.rate("n")
+>>> bound.rate("n").order
 1/sqrt(n)
 """
 
@@ -19,6 +19,9 @@ import sympy as sp
 from stl.theory.assumptions import Condition, Domain
 from stl.theory.bound import Bound
 from stl.theory.derivation import Derivation, Step
+from stl.theory.indexed import l2_premise
+from stl.theory.limits import LimSup
+from stl.theory.prose import Notation, Prose
 from stl.theory.results.recursive_stability import (
     RHO,
     critical_proportion,
@@ -27,7 +30,6 @@ from stl.theory.results.recursive_stability import (
 )
 from stl.theory.results.theorem1 import N_S, stability_term, theorem1_bound
 from stl.theory.symbols import (
-    LimSup,
     M,
     a,
     b,
@@ -48,8 +50,9 @@ from stl.theory.symbols import (
 #: The rate substitutions of the Corollary.
 RATES = {beta_n: b / n, tau_n: c / n, d_tv: a / sp.sqrt(n)}
 
-STABLE_PHASE = Condition(sp.StrictLessThan((1 - lam) * c, 1),
-                         "(1 - lam) c < 1 (rho < 1, the stable phase)")
+STABLE_PHASE = Condition(sp.StrictLessThan((1 - lam) * c, 1), "rho < 1, the stable phase of L2")
+#: What the Corollary assumes: T1's hypotheses, D2 for L2, and the rate forms.
+COROLLARY_REQUIRES = ("loss", "D1", "D2", "D4", "rates")
 #: The limit needs some real data: λ in (0, 1].
 LAM_POSITIVE = Domain(lam, sp.Integer(0), sp.Integer(1), low_open=True, high_open=False)
 
@@ -93,7 +96,8 @@ def corollary_bound() -> Bound:
     return Bound(structured_limit(), "Corollary",
                  lhs=LimSup(sp.Abs(gen(i)), i, sp.oo, "-"),
                  assumptions=(LAM_POSITIVE,), conditions=(STABLE_PHASE,),
-                 description="limit over generations of the T1 bound")
+                 description="limit over generations of the T1 bound",
+                 premises=(l2_premise(),), provenance="derived", requires=COROLLARY_REQUIRES)
 
 
 def derivation() -> Derivation:
@@ -101,23 +105,29 @@ def derivation() -> Derivation:
     limit = corollary_bound()
     collapse = sp.limit(finite.term("shift"), lam, 0, "+")
     steps = (
-        Step(sp.Eq(beta_n, b / n, evaluate=False), "stable learner: β_n = b/n"),
-        Step(sp.Eq(tau_n, c / n, evaluate=False), "TV-stable learner: τ_n = c/n"),
-        Step(sp.Eq(d_tv, a / sp.sqrt(n), evaluate=False),
-             "parametric learnability: d_TV(n) = a n^{-1/2}"),
-        Step(finite.statement(), "T1 with L2's bound on γ_n^{i-1} and the three rates"),
+        Step(sp.Eq(beta_n, b / n, evaluate=False), "stable learner"),
+        Step(sp.Eq(tau_n, c / n, evaluate=False), "TV-stable learner"),
+        Step(sp.Eq(d_tv, a / sp.sqrt(n), evaluate=False), "parametric learnability"),
+        Step(finite.statement(),
+             Prose.of("T1 with L2's bound on ", gamma, " and the three rates")),
         Step(sp.Eq(sp.Limit(finite.rhs(), i, sp.oo), limit.rhs(), evaluate=False),
-             "i -> oo with (1-λ) c < 1 and λ > 0: both geometric factors vanish", kind="limit"),
+             Prose.of(Notation(r"i \to \infty", "i → ∞"), " with ", STABLE_PHASE.relation,
+                      " and ", sp.StrictGreaterThan(lam, 0),
+                      ": both geometric factors vanish"), kind="limit"),
         Step(sp.Order(limit.expr, (n, sp.oo)),
-             "leading order in n: O(n^{-1/2}) uniformly in the number of generations"),
+             Prose.of("leading order in ", n, ": ", sp.Order(1 / sp.sqrt(n), (n, sp.oo)),
+                      " uniformly in the number of generations")),
         Step(sp.Eq(sp.Limit(finite.term("shift"), lam, 0, "+"), collapse, evaluate=False),
-             "λ = 0: the shift term grows linearly in i (collapse)", kind="limit"),
+             Prose.of(sp.Eq(lam, 0, evaluate=False), ": the shift term grows linearly in ",
+                      i, " (collapse)"), kind="limit"),
         Step(sp.Eq(lam_c, critical_proportion(), evaluate=False),
-             "λ > λ_c keeps ρ = (1-λ) c < 1; below it the stability term grows like ρ^i"),
+             Prose.of(sp.StrictGreaterThan(lam, lam_c), " keeps ",
+                      sp.StrictLessThan(sp.Eq(rho, (1 - lam) * c, evaluate=False).rhs, 1),
+                      "; below it the stability term grows like ", rho ** i)),
     )
     return Derivation(
         name="corollary", title="When a self-consuming loop converges", source="Corollary",
         statement="With a constant proportion of real data above the critical value the "
                   "error stays O(n^{-1/2}) for all generations.",
         steps=steps, result=limit,
-        extras=(("lambda_c", critical_proportion()), ("rate_n", limit.rate(n))))
+        extras=(("lambda_c", critical_proportion()), ("rate_n", limit.rate(n).order)))

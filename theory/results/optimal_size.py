@@ -21,13 +21,18 @@ import sympy as sp
 from stl.theory.assumptions import Domain, domain_of
 from stl.theory.bound import Bound
 from stl.theory.derivation import Derivation, Step
+from stl.theory.limits import LimSup
 from stl.theory.results.corollary import RATES
 from stl.theory.results.recursive_stability import recursive_stability_bound
-from stl.theory.results.theorem1_rate import theorem1_rate_bound
+from stl.theory.prose import Notation, Prose
+from stl.theory.results.theorem1_rate import (
+    T1_RATE_REQUIRES,
+    shift_in_probability,
+    theorem1_rate_bound,
+)
 from stl.theory.symbols import (
     A,
     C,
-    LimSup,
     M,
     a,
     beta_n,
@@ -42,9 +47,11 @@ from stl.theory.symbols import (
     n,
     n_r,
     n_s,
+    n_s_star,
     t,
     tau_n,
 )
+from stl.theory.symbols import t_star as t_opt_symbol
 
 #: T3's constants in the public symbols.
 A_VALUE = c_0 * M * sp.sqrt(sp.log(1 / delta))
@@ -135,6 +142,21 @@ def _optimum_function():
     return sp.lambdify((A, C, n_r), optimal_synthetic_size(), modules="math")
 
 
+def optimum_statement() -> Prose:
+    """``n_s*`` and when it is positive, in words and formulas (printed with T3's bound)."""
+    ratio = optimal_ratio()
+    (_, positive), _ = optimal_synthetic_size().args
+    return Prose.of("The bound is smallest at ", sp.Eq(n_s_star, n_r * ratio, evaluate=False),
+                    " when ", positive, ", that is when ",
+                    sp.StrictGreaterThan(c_0 * sp.sqrt(sp.log(1 / delta)), 2 * a),
+                    ", and at ", sp.Eq(n_s_star, 0, evaluate=False),
+                    " otherwise: the optimal synthetic-to-real ratio is ", ratio, ".")
+
+
+#: What T3 assumes: T1''s hypotheses and its regime.
+T3_REQUIRES = (*T1_RATE_REQUIRES, "regime")
+
+
 @cache
 def optimal_size_bound() -> Bound:
     """T3's objective as a bound in ``n_s`` (terms ``concentration`` and ``shift``)."""
@@ -144,7 +166,11 @@ def optimal_size_bound() -> Bound:
     return Bound((("concentration", concentration), ("shift", shift)), "T3",
                  lhs=LimSup(sp.Abs(gen_error(i)), i, sp.oo, "-"),
                  assumptions=(N_R_POSITIVE,), hides_constants=True, confidence=1 - delta,
-                 description="T1' as i -> oo without stability terms, as a function of n_s")
+                 confidence_terms=("concentration",),
+                 description="T1' as i -> oo without stability terms, as a function of n_s",
+                 provenance="derived", requires=T3_REQUIRES,
+                 remarks=(shift_in_probability(("concentration",)), optimum_statement()),
+                 defined=((A, A_VALUE), (C, C_VALUE)))
 
 
 def finite_generation_bound() -> Bound:
@@ -162,9 +188,11 @@ def finite_generation_bound() -> Bound:
                                                            tau_n: RATES[tau_n]})
         terms.append((name, in_sizes(expr)))
     return Bound(tuple(terms), "T3", lhs=sp.Abs(gen_error(i)), hides_constants=True,
-                 confidence=1 - delta,
+                 confidence=1 - delta, confidence_terms=("stability", "concentration"),
                  assumptions=(N_R_POSITIVE,),
-                 description="T1' at generation i as a function of n_s")
+                 description="T1' at generation i as a function of n_s",
+                 provenance="derived", requires=T1_RATE_REQUIRES,
+                 remarks=(shift_in_probability(),))
 
 
 @dataclass(frozen=True)
@@ -208,19 +236,26 @@ def derivation() -> Derivation:
         Step(sp.Eq(A, A_VALUE, evaluate=False), "constant of the concentration term"),
         Step(sp.Eq(C, C_VALUE, evaluate=False), "constant of the shift term"),
         Step(sp.Eq(bound_t(t), objective, evaluate=False),
-             "T1' with i -> oo, stability terms dropped, n = t = n_r + n_s, λ = n_r/t and "
-             "d_TV(n) = a t^{-1/2}"),
+             Prose.of("T1' with ", Notation(r"i \to \infty", "i → ∞"), ", stability terms "
+                      "dropped, ", sp.Eq(n, t, evaluate=False), " with ",
+                      sp.Eq(t, n_r + n_s, evaluate=False), ", ",
+                      sp.Eq(lam, n_r / t, evaluate=False), " and ",
+                      sp.Eq(d_tv, a / sp.sqrt(t), evaluate=False))),
         Step(sp.Eq(sp.Derivative(bound_t(t), t), derivative, evaluate=False),
              "stationarity condition"),
-        Step(sp.Eq(t, t_star, evaluate=False), "its positive root (sympy solve), for A > C"),
+        Step(sp.Eq(t, t_star, evaluate=False),
+             Prose.of("its positive root (sympy solve), for ", sp.StrictGreaterThan(A, C))),
         Step(sp.Eq(sp.Subs(sp.Derivative(bound_t(t), (t, 2)), t, t_star), curvature,
                    evaluate=False),
-             "the second derivative at t* is positive for A > C: a minimum"),
+             Prose.of("the second derivative at ", t_opt_symbol, " is positive for ",
+                      sp.StrictGreaterThan(A, C), ": a minimum")),
         Step(sp.Eq(n_s, n_star, evaluate=False),
-             "n_s* = t* - n_r when t* exceeds n_r, else the boundary n_s = 0 "
-             "(B increases on t >= n_r)"),
+             Prose.of(sp.Eq(n_s_star, t_opt_symbol - n_r, evaluate=False), " when ",
+                      t_opt_symbol, " exceeds ", n_r, ", else the boundary ",
+                      sp.Eq(n_s, 0, evaluate=False), " (", bound_t(t), " increases on ",
+                      sp.GreaterThan(t, n_r), ")")),
         Step(sp.Eq(n_s / n_r, optimal_ratio(), evaluate=False),
-             "optimal synthetic-to-real ratio when A > 2C"),
+             Prose.of("optimal synthetic-to-real ratio when ", sp.StrictGreaterThan(A, 2 * C))),
     )
     return Derivation(
         name="optimal-size", title="Optimal synthetic data size", source="T3",

@@ -19,7 +19,11 @@ import sympy as sp
 
 from stl.theory.bound import Bound, SpecialCase
 from stl.theory.derivation import Derivation, Step
-from stl.theory.symbols import c, g_seq, i, j, k, lam, lam_c, n, rho, tau_n
+from stl.theory.prose import Prose
+from stl.theory.symbols import c, g_seq, i, j, k, lam, lam_c, n, n_s, rho, tau_n
+
+#: What L2 assumes (named hypotheses of :mod:`stl.theory.definitions`).
+L2_REQUIRES = ("D2", "coupling")
 
 #: ρ in the public symbols.
 RHO = (1 - lam) * n * tau_n
@@ -59,21 +63,24 @@ def gamma_sum(keeps_real: bool = True) -> sp.Expr:
     return tau_n * (lead * sp.Sum(rho ** k, (k, 0, i - 1)) + rho ** i)
 
 
-def recursive_stability_bound(keeps_real: bool = True) -> Bound:
-    """L2 as a :class:`Bound` on ``γ_n^i`` in the public symbols (``ρ`` expanded).
+def recursive_stability_bound(keeps_real: bool = True, generation: sp.Expr = i) -> Bound:
+    """L2 as a :class:`Bound` on ``γ_n^{generation}`` in the public symbols (``ρ`` expanded).
 
     With ``keeps_real`` the bound carries the λ = 0 special case, where the leading 1
     disappears; ``ρ = 1`` is a removable singularity resolved by the limit (linear growth).
+    ``generation = i - 1`` gives the form T1 uses for ``γ_n^{i-1}``.
     """
-    general = gamma_in_rho(True).subs(rho, RHO)
-    without_real = Bound((("stability", gamma_in_rho(False).subs(rho, RHO)),), "L2",
-                         lhs=g_seq(i), description="recursive stability, λ = 0")
+    general = gamma_in_rho(True).subs(rho, RHO).subs(i, generation)
+    without_real = Bound((("stability", gamma_in_rho(False).subs(rho, RHO).subs(i, generation)),),
+                         "L2", lhs=g_seq(generation), description="recursive stability, λ = 0",
+                         provenance="derived", requires=L2_REQUIRES)
     if not keeps_real:
         return without_real
     case = SpecialCase(lam, sp.Integer(0), without_real.subs(lam=0),
                        "with λ = 0 no real point reaches generation j >= 1")
-    return Bound((("stability", general),), "L2", lhs=g_seq(i), special_cases=(case,),
-                 description="recursive stability after i generations")
+    return Bound((("stability", general),), "L2", lhs=g_seq(generation), special_cases=(case,),
+                 description="recursive stability after i generations", provenance="derived",
+                 requires=L2_REQUIRES)
 
 
 def critical_proportion() -> sp.Expr:
@@ -94,21 +101,30 @@ def derivation() -> Derivation:
     linear = sp.limit(general, rho, 1)
     steps = (
         Step(sp.LessThan(g_seq(j), tau_n * (1 + rho * g_seq(j - 1)), evaluate=False),
-             "under the recursive maximal coupling the two training sets of generation j "
-             "differ in one kept real point and, in expectation, n_s γ_n^{j-1} synthetic "
-             "points; a path of single swaps costs τ_n each (D2)"),
+             Prose.of("under the recursive maximal coupling the two training sets of "
+                      "generation ", j, " differ in one kept real point and, in expectation, ",
+                      n_s * g_seq(j - 1), " synthetic points; a path of single swaps costs ",
+                      tau_n, " each (D2)")),
         Step(sp.LessThan(g_seq(0), tau_n, evaluate=False), "generation 0: D2 directly"),
-        Step(sp.Eq(rho, RHO, evaluate=False), "ρ = n_s τ_n with n_s = (1-λ) n"),
+        Step(sp.Eq(rho, RHO, evaluate=False),
+             Prose.of(sp.Eq(rho, n_s * tau_n, evaluate=False), " with ",
+                      sp.Eq(n_s, (1 - lam) * n, evaluate=False))),
         Step(sp.Eq(g_seq(i), general, evaluate=False),
              "solving the recurrence with equality (sympy rsolve)"),
         Step(sp.Eq(g_seq(i), gamma_in_rho(False), evaluate=False),
-             "λ = 0: the kept real subset is empty, the recurrence is γ_n^j <= ρ γ_n^{j-1}"),
+             Prose.of(sp.Eq(lam, 0, evaluate=False), ": the kept real subset is empty, the "
+                      "recurrence is ", sp.LessThan(g_seq(j), rho * g_seq(j - 1), evaluate=False))),
         Step(sp.Eq(sp.Limit(general, rho, 1), linear, evaluate=False),
-             "ρ = 1 is the boundary: linear growth in i", kind="limit"),
+             Prose.of(sp.Eq(rho, 1, evaluate=False), " is the boundary: linear growth in ", i),
+             kind="limit"),
         Step(sp.Eq(sp.Limit(general, i, sp.oo), limit_below_one(general), evaluate=False),
-             "ρ < 1: γ_n^i stays O(τ_n) for all i; ρ > 1 grows like ρ^i", kind="limit"),
+             Prose.of(sp.StrictLessThan(rho, 1), ": ", g_seq(i), " stays ", sp.Order(tau_n),
+                      " for all ", i, "; ", sp.StrictGreaterThan(rho, 1), " grows like ", rho ** i),
+             kind="limit"),
         Step(sp.Eq(lam_c, critical_proportion(), evaluate=False),
-             "with τ_n = c/n, ρ = (1-λ) c equals 1 at the critical real proportion"),
+             Prose.of("with ", sp.Eq(tau_n, c / n, evaluate=False), ", ",
+                      sp.Eq(rho, (1 - lam) * c, evaluate=False),
+                      " equals 1 at the critical real proportion")),
     )
     return Derivation(
         name="recursive-stability", title="Recursive stability from TV-stability",

@@ -16,7 +16,16 @@ import sympy as sp
 
 from stl.theory.bound import Bound
 from stl.theory.derivation import Derivation, Step
+from stl.theory.prose import Notation, Prose
 from stl.theory.symbols import a_seq, d_tv, i, j, k, lam
+
+
+#: The mixture a generation trains on, and the triangle inequality through it (L1's step).
+MIXTURE = Notation(r"\tilde{D}_{j} = \lambda D_{0} + (1 - \lambda) P_{\theta_{j-1}}",
+                   "D~_j = λ D_0 + (1-λ) P_θ(j-1)")
+TRIANGLE = Notation(r"d_{\mathrm{TV}}(P_{\theta_{j}}, D_{0}) \leq d_{\mathrm{TV}}(P_{\theta_{j}}, "
+                    r"\tilde{D}_{j}) + (1 - \lambda) d_{\mathrm{TV}}(P_{\theta_{j-1}}, D_{0})",
+                    "d_TV(P_θj, D_0) <= d_TV(P_θj, D~_j) + (1-λ) d_TV(P_θ(j-1), D_0)")
 
 
 @cache
@@ -59,28 +68,31 @@ def shift_sum(upper: sp.Expr = i) -> sp.Expr:
 def shift_bound() -> Bound:
     """L1 as a :class:`Bound` on ``a_i = E d_TV(P_{θ_i}, D_0)`` (single term ``shift``)."""
     return Bound((("shift", shift_closed_form()),), "L1", lhs=a_seq(i),
-                 description="cumulative distribution shift after i generations")
+                 description="cumulative distribution shift after i generations",
+                 provenance="derived", requires=("D4",))
 
 
 def derivation() -> Derivation:
     closed = shift_closed_form()
     steps = (
         Step(sp.LessThan(a_seq(j), d_tv + (1 - lam) * a_seq(j - 1), evaluate=False),
-             "triangle inequality through the mixture D~_j = λ D_0 + (1-λ) P_{θ_{j-1}}: "
-             "d_TV(P_{θ_j}, D_0) <= d_TV(P_{θ_j}, D~_j) + (1-λ) d_TV(P_{θ_{j-1}}, D_0), "
-             "then D4 in expectation"),
+             Prose.of("triangle inequality through the mixture ", MIXTURE, ": ", TRIANGLE,
+                      ", then D4 in expectation")),
         Step(sp.LessThan(a_seq(0), d_tv, evaluate=False),
              "generation 0 is fitted to real data: D4"),
         Step(sp.Eq(a_seq(i), _solved(), evaluate=False),
-             "solving the recurrence with equality (sympy rsolve); the solution of the "
-             "equality dominates any sequence satisfying the inequality because 1-λ >= 0"),
+             Prose.of("solving the recurrence with equality (sympy rsolve); the solution of "
+                      "the equality dominates any sequence satisfying the inequality because ",
+                      sp.GreaterThan(1 - lam, 0, evaluate=False))),
         Step(sp.Eq(_solved(), closed, evaluate=False),
              "the same closed form written as a geometric series sum", kind="identity"),
         Step(sp.Eq(sp.Limit(closed, lam, 0, "+"), sp.limit(closed, lam, 0, "+"),
                    evaluate=False),
-             "λ -> 0 (no real data): the shift grows linearly in i, the collapse regime", kind="limit"),
+             Prose.of(Notation(r"\lambda \to 0", "λ → 0"), " (no real data): the shift grows "
+                      "linearly in ", i, ", the collapse regime"), kind="limit"),
         Step(sp.LessThan(closed, d_tv / lam, evaluate=False),
-             "any constant λ > 0 keeps the shift below d_TV(n)/λ for every i"),
+             Prose.of("any constant ", sp.StrictGreaterThan(lam, 0), " keeps the shift below ",
+                      d_tv / lam, " for every ", i)),
     )
     return Derivation(
         name="shift", title="Cumulative distribution shift", source="L1",

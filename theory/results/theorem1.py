@@ -17,6 +17,7 @@ import sympy as sp
 
 from stl.theory.bound import Bound, SpecialCase
 from stl.theory.derivation import Derivation, Step
+from stl.theory.prose import Notation, Prose
 from stl.theory.results.recursive_stability import recursive_stability_bound
 from stl.theory.results.shift import shift_closed_form
 from stl.theory.symbols import (
@@ -37,6 +38,8 @@ from stl.theory.symbols import (
 
 #: ``n_s`` in the public symbols (THEORY.md section 0).
 N_S = (1 - lam) * n
+#: What T1 assumes (named hypotheses of :mod:`stl.theory.definitions`).
+T1_REQUIRES = ("loss", "D1", "D3", "D4")
 
 
 def stability_pieces() -> tuple[sp.Expr, sp.Expr]:
@@ -60,7 +63,8 @@ def shift_term() -> sp.Expr:
 def generation0_bound() -> Bound:
     """T1 at generation 0: ``|E gen_0| <= β_n`` (the learner sees only real data)."""
     return Bound((("stability", beta_n), ("shift", sp.Integer(0))), "T1",
-                 lhs=sp.Abs(gen(0)), description="generation 0")
+                 lhs=sp.Abs(gen(0)), description="generation 0", provenance="derived",
+                 requires=("loss", "D1"))
 
 
 def theorem1_bound(recursive: bool = False) -> Bound:
@@ -78,7 +82,8 @@ def theorem1_bound(recursive: bool = False) -> Bound:
     case = SpecialCase(i, sp.Integer(0), generation0_bound(),
                        "generation 0 is fitted to real data only")
     return Bound(terms, "T1", lhs=sp.Abs(gen(i)), special_cases=(case,),
-                 description="expected generalization error of generation i")
+                 description="expected generalization error of generation i",
+                 provenance="derived", requires=T1_REQUIRES)
 
 
 def derivation() -> Derivation:
@@ -93,24 +98,29 @@ def derivation() -> Derivation:
              "split the empirical risk of the mixed training set into its real and "
              "synthetic parts and add and subtract the parent's risk", kind="identity"),
         Step(sp.LessThan(lam * sp.Abs(risk_real - emp_real), real_part, evaluate=False),
-             "(a) in expectation: renaming one real point changes the training set in "
-             "1 + n_s γ_n^{i-1} points under the recursive coupling, β_n each (D1, D3)"),
+             Prose.of("(a) in expectation: renaming one real point changes the training set "
+                      "in ", 1 + n_s * gamma, " points under the recursive coupling, ", beta_n,
+                      " each (D1, D3)")),
         Step(sp.LessThan((1 - lam) * sp.Abs(risk_real - risk_parent),
                          (1 - lam) * M * a_seq(i - 1), evaluate=False),
-             "(b) a loss in [0, M] changes its mean by at most M d_TV between laws"),
+             Prose.of("(b) a loss in ", sp.Interval(0, M), " changes its mean by at most ", M,
+                      " times the total variation distance between laws")),
         Step(sp.LessThan(a_seq(i - 1), shift_closed_form().subs(i, i - 1), evaluate=False),
-             "L1 at generation i - 1"),
+             Prose.of("L1 at generation ", i - 1)),
         Step(sp.LessThan((1 - lam) * sp.Abs(risk_parent - emp_syn), synthetic_part,
                          evaluate=False),
              "(c) in expectation: synthetic points are i.i.d. given the parent (D1)"),
         Step(sp.Eq(real_part + synthetic_part, stability_term(), evaluate=False),
              "(a) + (c)", kind="identity"),
-        Step(sp.Eq(n_s, N_S, evaluate=False), "n_s = (1-λ) n synthetic points"),
+        Step(sp.Eq(n_s, N_S, evaluate=False),
+             Prose.of("the synthetic points of a generation: a share ", 1 - lam, " of its ", n,
+                      " points")),
         Step(bound.statement(), "T1: sum of (a), (b), (c)"),
         Step(sp.LessThan(sp.Abs(gen(0)), beta_n, evaluate=False),
              "generation 0 sees real data only: D1"),
         Step(sp.Eq(sp.Limit(shift, lam, 0, "+"), sp.limit(shift, lam, 0, "+"), evaluate=False),
-             "λ -> 0: the shift term grows linearly in i", kind="limit"),
+             Prose.of(Notation(r"\lambda \to 0", "λ → 0"), ": the shift term grows linearly "
+                      "in ", i), kind="limit"),
     )
     return Derivation(
         name="theorem1", title="Generalization error of a self-consuming training loop",

@@ -28,7 +28,7 @@ def t1_tightness_latex() -> str:
     import sympy as sp
 
     from stl.theory.results.theorem1 import theorem1_bound
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     b = theorem1_bound()
     return to_latex(sp.GreaterThan(b.rhs() / b.lhs, sp.Integer(1), evaluate=False), order="none")
@@ -40,7 +40,7 @@ def l2_latex(equality: bool = False) -> str:
     import sympy as sp
 
     from stl.theory.results import get
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     bound = get("recursive-stability").result
     if not equality:
@@ -54,7 +54,7 @@ def phase_latex() -> str:
     import sympy as sp
 
     from stl.theory import symbols as S
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     rho = sp.Eq(S.rho, (1 - S.lam) * S.n * S.tau_n, evaluate=False)
     crit = sp.Eq(S.lam_c, 1 - 1 / S.c, evaluate=False)
@@ -73,7 +73,7 @@ def optimum_latex() -> str:
     import sympy as sp
 
     from stl.theory.results import optimal_size as T3
-    from stl.theory.symbols import to_latex
+    from stl.theory.latex import to_latex
 
     star = sp.Symbol(r"n_{s}^{\star}")
     return to_latex(sp.Tuple(sp.Eq(star, T3.optimal_synthetic_size_public(), evaluate=False),
@@ -106,7 +106,8 @@ def rate_latex(metric: str, expected: float, generation: int = 0) -> str:
     (sympy's ``O`` for the order at ``n → ∞``, with ``e`` as an exact rational)."""
     import sympy as sp
 
-    from stl.theory.symbols import n, to_latex
+    from stl.theory.latex import to_latex
+    from stl.theory.symbols import n
 
     quantity = sp.Symbol(f"E_{metric}", nonnegative=True)
     name = METRIC_NOTATION.get(metric, r"\mathbb{E}\,\mathrm{%(m)s}_{%(g)d}") % {

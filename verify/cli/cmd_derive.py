@@ -75,10 +75,14 @@ def result_epilog(template: str) -> str:
                            symbols=", ".join(PUBLIC_NAMES))
 
 
-def add_result_options(parser: argparse.ArgumentParser) -> None:
+def add_result_options(parser: argparse.ArgumentParser, several: bool = False) -> None:
     """``NAME``, ``--subs``, ``--limit``, ``--rates``, ``--rate``, ``--timeout`` (shared with
-    ``stl latex``)."""
-    parser.add_argument("name", metavar="NAME", help="one of: " + ", ".join(NAMES))
+    ``stl latex``, which takes ``several`` names)."""
+    if several:
+        parser.add_argument("name", metavar="NAME", nargs="+",
+                            help="one or more of: " + ", ".join(NAMES))
+    else:
+        parser.add_argument("name", metavar="NAME", help="one of: " + ", ".join(NAMES))
     parser.add_argument("--subs", action="append", metavar="K=V", default=[],
                         help="substitute a symbol by a number or expression (repeatable)")
     parser.add_argument("--limit", action="append", metavar="SYM=VAL", default=[],
@@ -161,7 +165,7 @@ def _transformed(args: argparse.Namespace):
         (symbol,) = args.rate
         if symbol not in PUBLIC_NAMES:
             raise InputError("--rate", repr(symbol), "one of the symbols " + ", ".join(PUBLIC_NAMES))
-        rate = derivation.result.rate_of(lookup(symbol))
+        rate = derivation.result.rate(lookup(symbol))
     return derivation, limits, rate
 
 
@@ -187,22 +191,30 @@ def _number(expr):
 
 
 def as_dict(derivation, limits=(), rate=None) -> dict:
-    """JSON form (DESIGN.md: name, expr, latex, terms, assumptions, hides_constants, steps)."""
+    """JSON form (DESIGN.md: name, expr, latex, terms, assumptions, hides_constants, steps,
+    provenance)."""
     import sympy as sp
 
-    from stl.theory.symbols import to_latex
+    from stl.theory.definitions import HYPOTHESES
+    from stl.theory.latex import to_latex
 
     bound = derivation.result
     names = bound.notation()
+    given = dict(bound.given)
     limits = list(limits)
     return {
         "name": derivation.name,
         "title": derivation.title,
         "source": bound.source,
+        "provenance": bound.provenance,
+        "provenance_text": bound.provenance_text,
         "statement": derivation.statement,
+        "requires": [{"name": code, "text": HYPOTHESES[code].subs(given).text(),
+                      "latex": HYPOTHESES[code].subs(given).latex(names)}
+                     for code in bound.requires],
         "expr": sp.srepr(bound.expr),
         "expr_text": sp.sstr(bound.expr),
-        "value": _number(bound.expr),
+        "value": _number(bound.expanded().expr),
         "latex": bound.latex(),
         "statement_latex": bound.statement_latex(),
         "terms": {name: sp.srepr(expr) for name, expr in bound.terms},
@@ -210,16 +222,22 @@ def as_dict(derivation, limits=(), rate=None) -> dict:
         "assumptions": bound.assumption_dicts(),
         "hides_constants": bound.hides_constants,
         "confidence": None if bound.confidence is None else sp.sstr(bound.confidence),
+        "confidence_terms": (None if bound.confidence is None
+                             else list(bound.confidence_terms or bound.term_names)),
         "given": [{"symbol": s.name, "value": sp.sstr(v), "latex": tex}
                   for (s, v), tex in zip(bound.given, bound.given_latex())],
         "premises": [p.to_dict() for p in bound.premises],
+        "defined": [{"symbol": s.name, "value": sp.sstr(v), "expr": sp.srepr(v),
+                     "latex": to_latex(v, names)} for s, v in bound.defined],
+        "remarks": [{"text": r.text(), "latex": r.latex(names)} for r in bound.remarks],
         "special_cases": [
             {"symbol": case.symbol.name, "value": sp.srepr(case.value), "reason": case.reason,
              "expr": sp.srepr(case.bound.expr), "latex": case.bound.latex()}
             for case in bound.special_cases],
         "steps": [
             {"relation": sp.srepr(step.relation), "text": sp.sstr(step.relation),
-             "latex": step.latex(names), "reason": step.reason, "kind": step.kind}
+             "latex": step.latex(names), "reason": step.reason_text(),
+             "reason_latex": step.reason_latex(names), "kind": step.kind}
             for step in derivation.steps],
         "extras": {name: {"expr": sp.srepr(expr), "text": sp.sstr(expr),
                           "latex": to_latex(expr, names)} for name, expr in derivation.extras},
@@ -239,47 +257,85 @@ def _unicode() -> bool:
     return True
 
 
-def as_text(derivation, limits=(), rate=None, unicode: bool | None = None) -> str:
-    """The readable form: steps and result in sympy's 2-D pretty printer."""
+def _columns() -> int:
+    """The terminal's width (``COLUMNS`` when set; 100 when stdout is not a terminal)."""
+    import shutil
+
+    return max(shutil.get_terminal_size(fallback=(100, 24)).columns, 40)
+
+
+def provenance_line(bound) -> str:
+    """The one line ``stl derive`` prints about where the result comes from."""
+    return f"provenance: {bound.provenance} ({bound.provenance_text})"
+
+
+def as_text(derivation, limits=(), rate=None, unicode: bool | None = None,
+            width: int | None = None) -> str:
+    """The readable form: steps and result in sympy's 2-D pretty printer.
+
+    Formulas are at most ``width`` columns (default: the terminal's) where they can be
+    broken between terms, and one line of text where they cannot; never cut in the middle.
+    """
     import sympy as sp
 
-    from stl.theory.symbols import generation_names, to_pretty
+    from stl.theory.definitions import HYPOTHESES
+    from stl.theory.latex import generation_names, to_pretty, to_text
+    from stl.theory.prose import wrap_words
 
     unicode = _unicode() if unicode is None else unicode
+    width = _columns() if width is None else width
     bound = derivation.result
     names = (generation_names(bound.generation())[1] if bound.generation() is not None
              else None)
 
-    def pretty(expr) -> str:
-        return _indent(to_pretty(expr, unicode=unicode, names=names))
+    def pretty(expr, indent: str = "    ") -> str:
+        return _indent(to_pretty(expr, unicode=unicode, names=names,
+                                 width=width - len(indent)), indent)
 
-    lines = [f"{derivation.name}: {derivation.title} ({bound.source})",
-             derivation.statement, "", "steps:"]
+    given = dict(bound.given)
+    lines = [f"{derivation.name}: {derivation.title} ({bound.source})"]
+    lines += wrap_words(provenance_line(bound), width, "", "  ")
+    lines += wrap_words(derivation.statement, width)
+    if bound.requires:
+        lines.append("assumes:")
+        for code in bound.requires:
+            lines += HYPOTHESES[code].subs(given).wrapped(width, "  ", "    ", unicode)
+    lines += ["", "steps:"]
     for number, step in enumerate(derivation.steps, 1):
-        lines.append(f"  {number:2d}. {step.reason}")
-        lines.append(_indent(step.pretty(unicode, names=names), "      "))
+        lines += step.reason.wrapped(width, f"  {number:2d}. ", "      ", unicode)
+        lines.append(pretty(step.relation, "      "))
     heading = "result"
-    if bound.confidence is not None:
-        heading += f", with probability at least {sp.sstr(bound.confidence)}"
+    confidence = bound.confidence_prose()
+    if confidence is not None:
+        heading += ", " + confidence.text(unicode)
     if bound.hides_constants:
         heading += " (up to the absolute constant c_0)" if any(
             s.name == "c_0" for s in bound.free_symbols) else " (up to an absolute constant)"
-    lines += ["", heading + ":", pretty(bound.statement()), "terms:"]
+    lines += [""] + wrap_words(heading + ":", width, "", "  ")
+    lines += [pretty(bound.statement()), "terms:"]
     for name, expr in bound.terms:
         lines += [f"  {name} =", pretty(expr)]
-    value = _number(bound.expr)
+    value = _number(bound.expanded().expr)
     if value is not None:
         lines.append(f"value: {value:.10g}")
     for case in bound.special_cases:
         lines.append(f"when {case.symbol.name} = {case.value} ({case.reason}):")
         lines.append(pretty(case.bound.statement()))
+    if bound.defined:
+        lines.append("where:")
+        lines += [f"  {to_text(sp.Eq(s, v, evaluate=False), unicode)}" for s, v in bound.defined]
     if bound.given:
         lines.append("with: " + ", ".join(f"{s.name} = {sp.sstr(v)}" for s, v in bound.given))
     if bound.premises:
         lines.append("using:")
-        lines += [f"  {p.text}" for p in bound.premises]
+        for premise in bound.premises:
+            lines += wrap_words(premise.text, width, "  ", "    ")
     lines.append("assumptions:")
     lines += [f"  {item['statement']}" for item in bound.assumption_dicts()]
+    if bound.remarks:
+        lines.append("notes:")
+        for remark in bound.remarks:
+            lines += remark.wrapped(width, "  ", "    ", unicode)
     if derivation.extras:
         lines.append("also:")
         for name, expr in derivation.extras:
@@ -287,7 +343,7 @@ def as_text(derivation, limits=(), rate=None, unicode: bool | None = None) -> st
     for symbol, value_ in limits:
         lines.append(f"limit taken: {symbol} -> {sp.sstr(value_)}")
     if rate is not None:
-        lines.append("rate: " + rate.text())
+        lines += wrap_words("rate: " + rate.text(), width, "", "  ")
     return "\n".join(lines) + "\n"
 
 
@@ -296,19 +352,27 @@ def _indent(text: str, by: str = "    ") -> str:
 
 
 def as_latex(derivation, rate=None) -> str:
-    from stl.theory.symbols import to_latex
+    """The steps as one ``align*`` (each broken like ``stl latex`` breaks a long bound, so
+    nothing runs into the margin) and the result as an ``equation``; reasons and the
+    provenance are ``%`` comments."""
+    from stl.theory.latex import to_latex
+    from stl.theory.paper import ascii_text, comments, render, relation_rows
 
     bound = derivation.result
     names = bound.notation()
-    lines = [f"% {derivation.name}: {derivation.title} ({bound.source})",
-             "\\begin{align*}"]
+    head = comments(derivation, "derive")
+    lines = head[:1] + [f"% {ascii_text(derivation.statement)}"] + head[1:]
+    lines.append("\\begin{align*}")
     body = []
     for number, step in enumerate(derivation.steps, 1):
         # reasons are comments: plain text that LaTeX need not typeset
-        body.append(f"  % ({number}) {step.reason}\n  & {step.latex(names)}")
+        rows = relation_rows(step.relation, names)
+        body.append(f"  % ({number}) {step.reason_latex(names)}\n  "
+                    + " \\\\\n  ".join(rows))
     lines.append(" \\\\\n".join(body))
-    lines += ["\\end{align*}", "\\begin{equation}", "  " + bound.statement_latex(),
-              "\\end{equation}"]
+    lines.append("\\end{align*}")
+    result = render(derivation, "equation", numbered=True)
+    lines += [line for line in result.splitlines() if not line.startswith("%")]
     if rate is not None:
         lines.append(f"% leading order as {rate.symbol.name} -> oo: ${to_latex(rate.order, names)}$"
                      + (f" (holding {', '.join(s.name for s in rate.held_fixed)} fixed)"

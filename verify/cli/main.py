@@ -41,8 +41,44 @@ COMMAND_MODULES = (
 )
 
 
+#: References to the project's contract files, which a user of the package does not have,
+#: and the files of the repository (or its documentation site) that say the same.
+_REFERENCES = (
+    (re.compile(r"THEORY\.md\s*§\s*5"), "docs/tutorials/03-verifying-theorem-1.md"),
+    (re.compile(r"THEORY\.md\s+([LTD]\d'?|Corollary)"), r"\1 in the theory guide, docs/theory/"),
+    (re.compile(r"THEORY\.md"), "the theory guide, docs/theory/"),
+    (re.compile(r"DESIGN\.md metric names"), "metric names of docs/reference/models.md"),
+    (re.compile(r"DESIGN\.md"), "docs/reference/cli.md"),
+)
+_ROLE = re.compile(r":(?:py:)?[a-z]+:`~?([^`]+)`")
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def plain_references(text: str) -> str:
+    """``text`` with references to THEORY.md and DESIGN.md pointed at the repository's
+    documentation (docs/theory/, docs/reference/), which a user has."""
+    for pattern, replacement in _REFERENCES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def plain_help(text: str) -> str:
+    """Help text as a terminal shows it: the reST of docstring-derived descriptions
+    (````literal````, ``:mod:`target```) as plain text, references as :func:`plain_references`.
+
+    >>> plain_help("``stl bound MODEL``: T1 (:mod:`stl.theory.models`; THEORY.md T1)")
+    'stl bound MODEL: T1 (stl.theory.models; T1 in the theory guide, docs/theory/)'
+    """
+    text = _ROLE.sub(lambda m: m.group(1), text)
+    return plain_references(_LITERAL.sub(lambda m: m.group(1), text))
+
+
 class _OneLineParser(argparse.ArgumentParser):
-    """Argument parser whose usage errors are one line and exit status 2."""
+    """Argument parser whose usage errors are one line and exit status 2, and whose help is
+    plain text (:func:`plain_help`) whatever markup the command's docstring uses."""
+
+    def format_help(self) -> str:
+        return plain_help(super().format_help())
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
         # "argument --n: got 0; allowed: ..." -> "--n: got 0; allowed: ...", the form every
