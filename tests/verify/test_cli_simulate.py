@@ -67,7 +67,14 @@ def test_simulate_writes_files(tmp_path, capsys, suffix):
     if suffix == ".json":
         assert len(json.loads(path.read_text())["records"]) == 3 * 5
     elif suffix == ".csv":
-        assert path.read_text().splitlines()[0] == "generation,metric,mean,stderr,n_replicates"
+        lines = path.read_text().splitlines()
+        assert lines[0].startswith("# ") and lines[1].startswith("# config: ")
+        assert lines[2] == "generation,metric,mean,stderr,n_replicates"
+        from stl.verify.sweep import read_table
+
+        config, rows = read_table(path)  # the config comes back with the rows
+        assert config["model"] == "gaussian" and config["seed"] == 0 and config["replicates"] == 3
+        assert len(rows) == 3 * 5 and rows[0]["metric"] == "variance"
     else:
         import pyarrow.parquet as pq
 
@@ -78,7 +85,9 @@ def test_simulate_pretty_output(capsys):
     assert main(["simulate", "categorical", "--n", "10", "--generations", "30", "--replicates", "3"]) == 0
     text = capsys.readouterr().out
     assert "heterozygosity" in text and "scheme=mix" in text
-    assert len(text.splitlines()) <= 2 + 2 + 12  # header, params, table head, rule, 12 sampled rows
+    lines = text.splitlines()
+    assert len(lines) == 2 + 2 + 12 + 1  # header, params, table head, rule, 12 sampled rows, the note
+    assert lines[-1] == "(12 of 31 generations shown; every generation: --format json or --out FILE)"
 
 
 @pytest.mark.parametrize("argv,arg", [
