@@ -88,17 +88,21 @@ class NoiseFeed:
         self.purpose = purpose
         self.block: np.ndarray | None = None
         self.pos = 0
+        self._per_gen: int | None = None
 
     def next(self) -> np.ndarray | None:
         if self.count == 0:
             return None
         if self.block is None or self.pos >= self.block.shape[1]:
-            # A zero-generation draw reveals the per-generation noise shape without
-            # consuming any random numbers.
-            empty = self.model.draw_noise(self.streams, self.count, 0, purpose=self.purpose)
-            if empty is None:
-                return None
-            per_gen = max(1, int(np.prod(empty.shape[2:], dtype=np.int64)) * empty.shape[0])
+            if self._per_gen is None:
+                # A zero-generation draw reveals the per-generation noise shape without
+                # consuming any random numbers (asked once: the shape does not change).
+                empty = self.model.draw_noise(self.streams, self.count, 0, purpose=self.purpose)
+                if empty is None:
+                    self.count = 0
+                    return None
+                self._per_gen = max(1, int(np.prod(empty.shape[2:], dtype=np.int64)) * empty.shape[0])
+            per_gen = self._per_gen
             chunk = int(max(1, min(self.left, NOISE_BUDGET // per_gen)))
             self.block = self.model.draw_noise(self.streams, self.count, chunk, purpose=self.purpose)
             self.pos = 0
@@ -118,7 +122,7 @@ def iterate(model: Model, scheme: Scheme, generations: int, streams: ReplicateSt
     """
     if s0 is None:
         s0 = model.draw_real(streams, scheme.n, purpose="real")
-    state = scheme.start(model, s0, streams, keep_train=keep_train)
+    state = scheme.start(model, s0, streams, keep_train=keep_train, generations=generations)
     yield 0, state.params, state.train, state
     feed = NoiseFeed(model, streams, scheme.n_s, generations)
     for j in range(1, generations + 1):

@@ -184,11 +184,28 @@ class ReplicateStreams:
 
     def normal(self, purpose: str, shape: Sequence[int], dtype=np.float64) -> np.ndarray:
         """Standard normal block, shape ``(replicates, *shape)``."""
-        return self._fill(purpose, lambda g, o: g.standard_normal(dtype=dtype, out=o), shape, dtype)
+        shape = tuple(int(s) for s in shape)
+        if not shape:
+            return self._fill(purpose, lambda g, o: g.standard_normal(dtype=dtype, out=o), shape, dtype)
+        out = np.empty((self.replicates, *shape), dtype=dtype)
+        if out.size == 0:  # nothing to draw: no stream is touched (a shape probe costs nothing)
+            return out
+        # the per-replicate loop of the hot path, without a Python frame per replicate
+        for g, row in zip(self.generators(purpose), out):
+            g.standard_normal(dtype=dtype, out=row)
+        return out
 
     def uniform(self, purpose: str, shape: Sequence[int], dtype=np.float64) -> np.ndarray:
         """Uniform [0, 1) block, shape ``(replicates, *shape)``."""
-        return self._fill(purpose, lambda g, o: g.random(dtype=dtype, out=o), shape, dtype)
+        shape = tuple(int(s) for s in shape)
+        if not shape:
+            return self._fill(purpose, lambda g, o: g.random(dtype=dtype, out=o), shape, dtype)
+        out = np.empty((self.replicates, *shape), dtype=dtype)
+        if out.size == 0:
+            return out
+        for g, row in zip(self.generators(purpose), out):
+            g.random(dtype=dtype, out=row)
+        return out
 
     def integers(self, purpose: str, high: int, shape: Sequence[int]) -> np.ndarray:
         """Integers in ``[0, high)``, shape ``(replicates, *shape)``."""

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.special import ndtr
+from stl.numerics.special import ndtr
 
 from stl.numerics.errors import InputError
 from stl.numerics.models._batched import psd_root, ragged_draws
