@@ -240,10 +240,13 @@ def _fixed_text(config: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], li
     if n is not None:
         parts.append(f"n={_show(n)}")
     if "lam" not in line_cols:
+        effective = {repr(r.get("lam_effective")) for r in rows if "lam_effective" in r}
         eff = one("lam_effective")
         lam = one("lam")
         if str(scheme or "").startswith("accumulate"):
             parts.append("λ not used (S_0 in the pool)")
+        elif len(effective) > 1:
+            pass  # the schemes of the lines use λ differently: the legend's scheme says it
         elif eff is not None:
             parts.append(f"λ={_show(float(eff))}")
         elif lam is not None:
@@ -376,8 +379,12 @@ def plot_table(config: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], *,
     else:
         y_label = "value"
     where = f" at generation {generation}" if x != "generation" else ""
-    what = "measured vs T1 bound" if bound_figure and "gen_gap" in chosen else \
-        ", ".join(labels[m].symbol() if labels[m].latex else m for m in chosen)
+    if bound_figure and "gen_gap" in chosen:
+        what = "measured vs T1 bound"
+    elif len(chosen) == 1:
+        what = labels[chosen[0]].text()
+    else:
+        what = ", ".join(labels[m].symbol() if labels[m].latex else m for m in chosen)
     fixed = _fixed_text(config, mine, line_cols)
     band_note = "mean, 95% CI bands" if any(s.lo is not None for s in series) else "mean"
     shown_title = title if title is not None else f"{what}{where}\n{fixed} ({band_note})" if fixed else \
