@@ -415,6 +415,8 @@ def plot_table(config: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], *,
             stack_base = None
             for s in series:
                 k = cell_keys.index(tuple(s.cell.get(c) for c in line_cols))
+                if len(groups) == 1:  # one cell: the metrics tell the lines apart, by colour too
+                    k = chosen.index(s.metric) if s.metric in chosen else k
                 colour = cmap(k / max(len(groups) - 1, 1)) if many else cmap(k % 10)
                 if bound_figure and len(groups) == 1:
                     colour = role_colour(_role(s.metric)) or colour
