@@ -217,6 +217,17 @@ class ReplicateStreams:
             return np.argsort(g.random(s), axis=-1)
         return self._stack(purpose, draw, (count, size), np.int64)
 
+    def purposes(self) -> tuple[str, ...]:
+        """The purposes drawn from so far, in the order first used (what a computation
+        consumed: :mod:`stl.verify.budget` reads whether a model's metrics draw a probe).
+
+        >>> s = ReplicateStreams(seed=0, replicates=2)
+        >>> _ = s.normal("real", (3,)); _ = s.uniform("probe", (0,))
+        >>> s.purposes()
+        ('real',)
+        """
+        return tuple(self._generators)
+
     def memo(self, key, make):
         """``make()`` computed on the first call with ``key`` and returned again after.
 

@@ -60,3 +60,13 @@ def test_a_long_run_prints_a_note_unless_quiet(capsys, monkeypatch):
     assert "note: this run is estimated at" in capsys.readouterr().err
     assert main([*argv, "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_probe_is_counted_only_where_the_metrics_use_one():
+    """Closed-form models draw no Monte Carlo probe (counting one overestimated their runs
+    10-30 times, benchmarks/run.py); a model that keeps its data, or draws a probe, has it."""
+    assert model_shape(get_model("categorical", {}), 100).probe == 0
+    assert model_shape(get_model("gaussian", {"dim": "2"}), 100).probe == 0
+    assert model_shape(get_model("kde", {}), 100).probe > 0
+    flow = get_model("flow", {})
+    assert model_shape(flow, 100).probe == flow.probe_size

@@ -28,7 +28,7 @@ import argparse
 import math
 
 from stl.verify.cli import types as T
-from stl.verify.cli.common import TerminalProgress, add_simulation_options
+from stl.verify.cli.common import TerminalProgress, add_per_replicate_option, add_simulation_options
 from stl.verify.errors import InputError
 
 EXAMPLES = """examples:
@@ -48,6 +48,7 @@ def register(subparsers) -> None:
         "bound", help="measured E gen_i beside the T1 bound (analytic and estimated constants)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_simulation_options(parser)
+    add_per_replicate_option(parser)
     parser.add_argument("--metric", action="append", metavar="NAME", default=None,
                         help="report only this metric (repeatable; default: all of " + ", ".join(BOUND_METRICS)
                         + "); the constant estimators run only for estimated metrics")

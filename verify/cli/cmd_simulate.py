@@ -25,6 +25,7 @@ from typing import Any
 from stl.verify.cli.common import (
     DEFAULT_LAM,
     TerminalProgress,
+    add_per_replicate_option,
     add_simulation_options,
     emit,
     ignored_lam_warning,
@@ -112,6 +113,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_simulation_options(parser)
+    add_per_replicate_option(parser)
     add_metric_option(parser)
     add_pool_risk_option(parser)
     parser.add_argument("--list-models", action="store_true",

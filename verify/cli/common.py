@@ -136,12 +136,16 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", type=T.PATH,
                         help="write .json, .csv or .parquet atomically (CSV: the config in '# ' header "
                         "lines; pandas reads it with comment='#')")
-    parser.add_argument("--per-replicate", action="store_true",
-                        help="write one row per (generation, replicate, metric) instead of the summary "
-                        "(with --out, or --format json on stdout)")
     parser.add_argument("--format", default="pretty", choices=FORMATS)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     add_config_options(parser)
+
+
+def add_per_replicate_option(parser: argparse.ArgumentParser) -> None:
+    """``--per-replicate`` (``simulate``, ``bound``): the values behind the summary."""
+    parser.add_argument("--per-replicate", action="store_true",
+                        help="write one row per (generation, replicate, metric) instead of the summary "
+                        "(with --out, or --format json on stdout)")
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
