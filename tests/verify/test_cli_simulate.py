@@ -312,3 +312,12 @@ def test_tables_print_numbers_not_noise(capsys):
                  "--replicates", "3", "--quiet"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
     assert "lam_effective=not used" in head and "None" not in head
+
+
+def test_a_csv_with_its_config_reads_in_pandas(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "run.csv"
+    assert main(["simulate", "categorical", "--n", "10", "--generations", "2", "--replicates", "4", "--quiet",
+                 "--out", str(path)]) == 0
+    frame = pd.read_csv(path, comment="#")
+    assert list(frame.columns) == ["generation", "metric", "mean", "stderr", "n_replicates"] and len(frame) == 12
