@@ -63,7 +63,7 @@ def test_verify_is_the_package_and_runs_a_suite(tmp_path):
 
     assert stl.verify is package and callable(package)
     report = stl.verify("smoke-verdict-rules", out=tmp_path / "r")
-    assert report["summary"] == {"pass": 1, "fail": 0, "inconclusive": 0}
+    assert report["summary"]["pass"] == 1 and report["summary"]["fail"] == 0
     assert (tmp_path / "r" / "report.json").exists()
 
 
