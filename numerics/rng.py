@@ -184,11 +184,28 @@ class ReplicateStreams:
 
     def normal(self, purpose: str, shape: Sequence[int], dtype=np.float64) -> np.ndarray:
         """Standard normal block, shape ``(replicates, *shape)``."""
-        return self._fill(purpose, lambda g, o: g.standard_normal(dtype=dtype, out=o), shape, dtype)
+        shape = tuple(int(s) for s in shape)
+        if not shape:
+            return self._fill(purpose, lambda g, o: g.standard_normal(dtype=dtype, out=o), shape, dtype)
+        out = np.empty((self.replicates, *shape), dtype=dtype)
+        if out.size == 0:  # nothing to draw: no stream is touched (a shape probe costs nothing)
+            return out
+        # the per-replicate loop of the hot path, without a Python frame per replicate
+        for g, row in zip(self.generators(purpose), out):
+            g.standard_normal(dtype=dtype, out=row)
+        return out
 
     def uniform(self, purpose: str, shape: Sequence[int], dtype=np.float64) -> np.ndarray:
         """Uniform [0, 1) block, shape ``(replicates, *shape)``."""
-        return self._fill(purpose, lambda g, o: g.random(dtype=dtype, out=o), shape, dtype)
+        shape = tuple(int(s) for s in shape)
+        if not shape:
+            return self._fill(purpose, lambda g, o: g.random(dtype=dtype, out=o), shape, dtype)
+        out = np.empty((self.replicates, *shape), dtype=dtype)
+        if out.size == 0:
+            return out
+        for g, row in zip(self.generators(purpose), out):
+            g.random(dtype=dtype, out=row)
+        return out
 
     def integers(self, purpose: str, high: int, shape: Sequence[int]) -> np.ndarray:
         """Integers in ``[0, high)``, shape ``(replicates, *shape)``."""
@@ -199,6 +216,17 @@ class ReplicateStreams:
         def draw(g, s):
             return np.argsort(g.random(s), axis=-1)
         return self._stack(purpose, draw, (count, size), np.int64)
+
+    def purposes(self) -> tuple[str, ...]:
+        """The purposes drawn from so far, in the order first used (what a computation
+        consumed: :mod:`stl.verify.budget` reads whether a model's metrics draw a probe).
+
+        >>> s = ReplicateStreams(seed=0, replicates=2)
+        >>> _ = s.normal("real", (3,)); _ = s.uniform("probe", (0,))
+        >>> s.purposes()
+        ('real',)
+        """
+        return tuple(self._generators)
 
     def memo(self, key, make):
         """``make()`` computed on the first call with ``key`` and returned again after.

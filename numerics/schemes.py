@@ -47,8 +47,11 @@ SCHEMES = ("mix", "replace", "fresh", "accumulate", "accumulate-subsample")
 class _Pool:
     """A growing dataset along axis 1 with amortised doubling (no quadratic re-copying)."""
 
-    def __init__(self, first: np.ndarray):
-        self.buf = np.array(first, copy=True)
+    def __init__(self, first: np.ndarray, capacity: int | None = None):
+        # with the final size known (a run's generations), one allocation and no copies
+        cap = max(int(capacity or 0), first.shape[1])
+        self.buf = np.empty((first.shape[0], cap) + first.shape[2:], dtype=first.dtype)
+        self.buf[:, : first.shape[1]] = first
         self.size = first.shape[1]
 
     def append(self, part: np.ndarray) -> None:
@@ -87,13 +90,15 @@ class Scheme:
         return self.n_r if self.name == "fresh" else 0
 
     def start(self, model: Model, s0: np.ndarray, streams: ReplicateStreams | None = None,
-              subsample_purpose: str = "subsample", keep_train: bool = True) -> SchemeState:
+              subsample_purpose: str = "subsample", keep_train: bool = True,
+              generations: int | None = None) -> SchemeState:
         """State of one chain after generation 0 (which is ``fit(S_0)``).
 
         With ``keep_train=False`` the ``accumulate`` scheme on a model with sufficient
-        statistics keeps no pool at all and ``step`` returns ``train=None``.
+        statistics keeps no pool at all and ``step`` returns ``train=None``. ``generations``
+        (when known) sizes the pool once for the whole run.
         """
-        return SchemeState(self, model, s0, streams, subsample_purpose, keep_train)
+        return SchemeState(self, model, s0, streams, subsample_purpose, keep_train, generations)
 
     def describe(self) -> dict[str, Any]:
         return {"scheme": self.name, "n": self.n, "lam": self.lam, "n_r": self.n_r, "n_s": self.n_s}
@@ -134,7 +139,7 @@ class SchemeState:
     """One chain's training-set state; see the module docstring for each scheme."""
 
     def __init__(self, scheme: Scheme, model: Model, s0: np.ndarray, streams, subsample_purpose: str,
-                 keep_train: bool = True):
+                 keep_train: bool = True, generations: int | None = None):
         self.scheme = scheme
         self.model = model
         self.streams = streams
@@ -144,7 +149,8 @@ class SchemeState:
         self.stats = model.suff_stats(s0) if scheme.name == "accumulate" else None
         needs_pool = scheme.name == "accumulate-subsample" or (
             scheme.name == "accumulate" and (keep_train or self.stats is None))
-        self._pool = _Pool(s0) if needs_pool else None
+        capacity = s0.shape[1] + scheme.n * generations if generations is not None else None
+        self._pool = _Pool(s0, capacity) if needs_pool else None
         self.params = model.fit(s0, streams=streams)
         self.train = s0
 

@@ -101,6 +101,46 @@ class Trajectory:
                             "stderr": float(se[g]), "n_replicates": self.n_replicates})
         return out
 
+    def replicate_records(self) -> list[dict[str, Any]]:
+        """One record per ``(generation, replicate, metric)``: ``{generation, replicate,
+        metric, value}`` (``value`` ``nan`` where the replicate has none), generation-major,
+        then replicate id, then metric — what ``--per-replicate`` writes.
+
+        >>> t = Trajectory({"x": np.array([[1.0, 2.0], [3.0, 4.0]])}, np.array([5, 6]))
+        >>> [(r["generation"], r["replicate"], r["value"]) for r in t.replicate_records()][:3]
+        [(0, 5, 1.0), (0, 6, 3.0), (1, 5, 2.0)]
+        """
+        out = []
+        ids = self.replicate_ids.tolist()
+        arrays = {m: v.tolist() for m, v in self.values.items()}
+        for g in range(self.generations + 1):
+            for k, rep in enumerate(ids):
+                for m, rows in arrays.items():
+                    out.append({"generation": g, "replicate": rep, "metric": m, "value": float(rows[k][g])})
+        return out
+
+    def to_frame(self, per_replicate: bool = False):
+        """A pandas ``DataFrame`` of the tidy records (or, with ``per_replicate``, of
+        :meth:`replicate_records`), the run's config in ``frame.attrs["config"]``.
+
+        pandas is optional (``pip install pandas``); without it this raises ``ImportError``
+        naming the package.
+
+        >>> t = Trajectory({"x": np.array([[1.0, 2.0], [3.0, 4.0]])}, np.arange(2), {"seed": 0})
+        >>> frame = t.to_frame()                            # doctest: +SKIP
+        >>> list(frame.columns), frame.attrs["config"]       # doctest: +SKIP
+        (['generation', 'metric', 'mean', 'stderr', 'n_replicates'], {'seed': 0})
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Trajectory.to_frame needs pandas (pip install pandas)") from None
+        rows = self.replicate_records() if per_replicate else self.to_records()
+        columns = ["generation", "replicate", "metric", "value"] if per_replicate else list(RECORD_FIELDS)
+        frame = pd.DataFrame(rows, columns=columns)
+        frame.attrs["config"] = _clean(dict(self.config))
+        return frame
+
     def to_dict(self, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``{"config": ..., "records": [...]}`` (DESIGN.md), non-finite numbers as ``None``."""
         cfg = dict(self.config if config is None else config)
@@ -110,9 +150,10 @@ class Trajectory:
         """Strict JSON text of :meth:`to_dict` with a trailing newline."""
         return json.dumps(self.to_dict(config), indent=2, allow_nan=False) + "\n"
 
-    def to_csv(self) -> str:
-        """The records as CSV text (header ``generation,metric,mean,stderr,n_replicates``)."""
-        return records_to_csv(self.to_records())
+    def to_csv(self, config: Mapping[str, Any] | None = None) -> str:
+        """The records as CSV text: the config in ``# `` header lines (:func:`records_to_csv`),
+        then ``generation,metric,mean,stderr,n_replicates``."""
+        return records_to_csv(self.to_records(), self.config if config is None else config)
 
     def to_parquet(self, path=None) -> bytes:
         """The records as Parquet bytes (written to ``path`` too when given); needs pyarrow."""
@@ -156,18 +197,61 @@ def _write_atomic(path, data: bytes) -> None:
         raise
 
 
-def records_to_csv(records: Iterable[Mapping[str, Any]]) -> str:
-    """CSV text of tidy records (columns of the first record, in order)."""
+#: The header line of a CSV table that holds its run's config as one line of JSON.
+CSV_CONFIG_PREFIX = "# config: "
+#: The first header line: what the file is and how to read it.
+CSV_FIRST_LINE = "# stl-toolkit table; the config is the JSON after '# config: '; pandas: read_csv(path, comment='#')"
+
+
+def records_to_csv(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any] | None = None) -> str:
+    """CSV text of tidy records (columns of the first record, in order).
+
+    With ``config`` the text starts with two comment lines — :data:`CSV_FIRST_LINE` and
+    :data:`CSV_CONFIG_PREFIX` followed by the config as one line of JSON — so the file
+    keeps what was run; :func:`split_csv_config` reads them back, and any CSV reader that
+    skips ``#`` comments (``pandas.read_csv(path, comment="#")``) reads the table.
+
+    >>> text = records_to_csv([{"generation": 0, "metric": "m", "mean": 1.0}], {"seed": 3})
+    >>> split_csv_config(text)[0], text.splitlines()[2]
+    ({'seed': 3}, 'generation,metric,mean')
+    """
     import csv
 
     records = list(records)
     fields = list(records[0]) if records else list(RECORD_FIELDS)
     buf = io.StringIO()
+    if config is not None:
+        buf.write(CSV_FIRST_LINE + "\n")
+        buf.write(CSV_CONFIG_PREFIX + json.dumps(_clean(dict(config)), separators=(",", ":")) + "\n")
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for r in records:
         writer.writerow({k: ("" if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()})
     return buf.getvalue()
+
+
+def split_csv_config(text: str) -> tuple[dict[str, Any], str]:
+    """``(config, csv_text)`` of a table written by :func:`records_to_csv`: the leading
+    ``#`` lines are read (the config from its ``# config:`` line, ``{}`` without one) and
+    removed.
+
+    >>> split_csv_config("generation,metric\\n0,m\\n")
+    ({}, 'generation,metric\\n0,m\\n')
+    """
+    config: dict[str, Any] = {}
+    lines = text.splitlines(keepends=True)
+    k = 0
+    while k < len(lines) and lines[k].startswith("#"):
+        line = lines[k].rstrip("\r\n")
+        if line.startswith(CSV_CONFIG_PREFIX):
+            try:
+                found = json.loads(line[len(CSV_CONFIG_PREFIX):])
+            except (json.JSONDecodeError, RecursionError):
+                found = None
+            if isinstance(found, dict):
+                config = found
+        k += 1
+    return config, "".join(lines[k:])
 
 
 def records_to_parquet(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any] | None = None) -> bytes:

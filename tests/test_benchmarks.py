@@ -23,3 +23,19 @@ def test_benchmark_smoke_run_writes_its_ratios(tmp_path):
             assert row[key] > 0
         assert row["cli_over_raw"] == row["cli_s"] / row["raw_s"]
         assert row["naive_over_engine_cheap"] == row["naive_s"] / row["engine_cheap_s"]
+
+
+def test_targets_and_budget_calibration_are_computed_from_the_rows():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = [{"workload": "W1", "scheme": "replace", "cli_s": 6.0, "raw_s": 2.0, "naive_s": 30.0},
+            {"workload": "W1", "scheme": "accumulate", "cli_s": 12.0, "raw_s": 2.0, "naive_s": 30.0}]
+    targets = {(t["workload"], t["scheme"]): t for t in bench.check_targets(rows)}
+    assert targets[("W1", "replace")]["met"] and targets[("W1", "replace")]["value"] == 3.0
+    assert not targets[("W1", "accumulate")]["met"] and targets[("W1", "accumulate")]["missed_by_factor"] == 1.2
+    summary = bench.budget_summary([{"measured_over_estimated": 0.5}, {"measured_over_estimated": 2.0},
+                                    {"measured_over_estimated": 11.0}])
+    assert summary["ratio_max"] == 11.0 and not summary["within_factor_10"]

@@ -578,18 +578,21 @@ def draw_lambda_figure(rows: Sequence[Mapping], path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 6.0))
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="observed = predicted")
     ax.fill_between([0, 1], [0, 0], [0, 1], color="tab:green", alpha=0.07, label="observed ≤ predicted (L2 holds)")
+    from stl.verify.labels import label_offsets, renderable
+
     colours = {"pass": "tab:blue", "fail": "tab:red", "inconclusive": "tab:grey"}
-    for r in rows:
+    offsets = label_offsets([(r["lambda_c_predicted"], r["lambda_c_observed"]) for r in rows])
+    for r, offset in zip(rows, offsets):
         x, y = r["lambda_c_predicted"], r["lambda_c_observed"]
         xl, xh = r["lambda_c_predicted_ci"]
         yl, yh = r["lambda_c_observed_ci"]
         ax.errorbar([x], [y], xerr=[[x - xl], [xh - x]], yerr=[[y - yl], [yh - y]], fmt="o",
                     color=colours.get(r["verdict"], "black"), capsize=3)
-        ax.annotate(r["architecture"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.annotate(r["architecture"], (x, y), textcoords="offset points", xytext=offset, fontsize=8)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("predicted λ_c = 1 − 1/ĉ")
-    ax.set_ylabel("observed boundary of γ̂ on the λ grid")
+    ax.set_xlabel(renderable("predicted λ_c = 1 − 1/ĉ"))
+    ax.set_ylabel(renderable("observed boundary of γ̂_n^i on the λ grid"))
     ax.set_title("How much real data each architecture needs")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()

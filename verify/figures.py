@@ -15,7 +15,9 @@ kinds of specification exist:
 
 Legibility rules, each from a figure that was hard to read: a series keeps one colour
 for one role in every figure (measured, analytic constants, estimated constants,
-closed form...: :func:`role_colour`); markers at (nearly) the same place share one
+closed form...: :func:`role_colour`); labels are typeset by matplotlib's mathtext from
+their plain notation (``|E gen_i|``, ``γ̂_n^i``, ``E test_error``; :mod:`stl.verify.labels`),
+and a spec's ``y_metric`` names a metric whose declared label is the y label; markers at (nearly) the same place share one
 label (``sympy = scipy = cvxpy``); generations are integer ticks; a log axis over a few
 sizes is ticked at those sizes; many cells of a ratios figure are grouped (a colour per
 group, the last part of each label on the axis).
@@ -34,6 +36,8 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from stl.verify.labels import metric_label, renderable
 
 
 def _num(v: Any) -> float:
@@ -128,7 +132,7 @@ def _series(ax, spec: Mapping) -> None:
         if colour is None or colour in used and not role_colour(s.get("label")):
             colour = next((c for c in others if c not in used), None)
         used.add(colour)
-        kw = {"label": s.get("label"), "color": colour}
+        kw = {"label": renderable(s.get("label")) or None, "color": colour}
         if style == "bound":
             line, = ax.plot(xs, y, "--", linewidth=2, **kw)
         elif style == "points":
@@ -147,7 +151,7 @@ def _series(ax, spec: Mapping) -> None:
         span = (min(finite), max(finite)) if finite else (0.0, 1.0)
         for mx, label, colour in _merge_markers(markers, bool(spec.get("logx")), span):
             ax.axvline(mx, linestyle=":", color=colour)
-            ax.annotate(label, (mx, 0.97), xycoords=("data", "axes fraction"), rotation=90, va="top",
+            ax.annotate(renderable(label), (mx, 0.97), xycoords=("data", "axes fraction"), rotation=90, va="top",
                         ha="right", fontsize=7, xytext=(-2, 0), textcoords="offset points")
     if spec.get("logx"):
         _log_ticks_at(ax.xaxis, all_x)
@@ -182,11 +186,11 @@ def _ratios(ax, spec: Mapping) -> None:
     err = [np.clip(y - lo, 0, None), np.clip(finite_hi - y, 0, None)]
     groups = _groups(labels) if len(labels) > _GROUP_ABOVE else None
     ax.axhline(spec.get("reference", 1.0), color="red", linestyle="--", linewidth=1,
-               label=spec.get("reference_label", "ratio = 1"))
+               label=renderable(spec.get("reference_label", "ratio = 1")))
     if groups is None:
         ax.errorbar(pos, y, yerr=err, fmt="o", capsize=3)
         ax.set_xticks(pos)
-        ax.set_xticklabels(labels, rotation=60 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center",
+        ax.set_xticklabels([renderable(str(label)) for label in labels], rotation=60 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center",
                            fontsize=7)
     else:
         # one colour per group (a legend entry each); the axis shows only the last part
@@ -195,13 +199,13 @@ def _ratios(ax, spec: Mapping) -> None:
         for k, name in enumerate(names):
             idx = np.array([i for i, (g, _) in enumerate(groups) if g == name])
             ax.errorbar(pos[idx], y[idx], yerr=[err[0][idx], err[1][idx]], fmt="o", capsize=2, markersize=4,
-                        color=_OTHER_COLOURS[k % len(_OTHER_COLOURS)], label=name)
+                        color=_OTHER_COLOURS[k % len(_OTHER_COLOURS)], label=renderable(name))
             if k:
                 ax.axvline(pos[idx[0]] - 0.5, color="0.85", linewidth=0.8)
         ax.set_xticks(pos)
         ax.set_xticklabels([m for _, m in groups], fontsize=7)
         if member and not spec.get("x_label"):
-            ax.set_xlabel(f"{member} within each cell")
+            ax.set_xlabel(renderable(f"{member} within each cell"))
     if spec.get("logy", True):
         ax.set_yscale("log")
     ax.legend(fontsize=7, ncol=2 if groups and len(groups) > 4 else 1)
@@ -214,13 +218,25 @@ def _heatmap(fig, ax, spec: Mapping) -> None:
     y = _arr(spec["y"])
     z = np.array([[_num(v) for v in row] for row in spec["z"]], dtype=float)  # shape (len(y), len(x))
     mesh = ax.pcolormesh(x, y, z, shading="nearest", cmap=spec.get("cmap", "viridis"))
-    fig.colorbar(mesh, ax=ax, label=spec.get("z_label", ""))
+    fig.colorbar(mesh, ax=ax, label=renderable(spec.get("z_label", "")))
     curve = spec.get("curve")
     if curve:
-        ax.plot(_arr(curve["x"]), _arr(curve["y"]), "w--", linewidth=2, label=curve.get("label"))
+        ax.plot(_arr(curve["x"]), _arr(curve["y"]), "w--", linewidth=2, label=renderable(curve.get("label")) or None)
         ax.legend(fontsize=7, loc="lower right")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())
+
+
+def y_label(spec: Mapping) -> str:
+    """The y label of a spec: its ``y_metric``'s declared label (:mod:`stl.verify.labels`)
+    when it names one, else its ``y_label`` text typeset by :func:`renderable`.
+
+    >>> y_label({"y_metric": "gen_gap", "y_label": "E gen_i"})
+    'generalization error $\\\\mathbb{E}\\\\,\\\\mathrm{gen}_{i}$'
+    """
+    if spec.get("y_metric"):
+        return metric_label(str(spec["y_metric"]), spec.get("model")).text()
+    return renderable(spec.get("y_label", ""))
 
 
 def _draw(spec: Mapping, paths: Sequence[Path]) -> None:
@@ -245,10 +261,10 @@ def _draw(spec: Mapping, paths: Sequence[Path]) -> None:
             _heatmap(fig, ax, spec)
         else:
             raise ValueError(f"unknown figure type {kind!r}")
-        ax.set_title(spec.get("title", ""), fontsize=9)
+        ax.set_title(renderable(spec.get("title", "")), fontsize=9)
         if spec.get("x_label") or not ax.get_xlabel():
-            ax.set_xlabel(spec.get("x_label", ""))
-        ax.set_ylabel(spec.get("y_label", ""))
+            ax.set_xlabel(renderable(spec.get("x_label", "")))
+        ax.set_ylabel(y_label(spec))
         if kind == "series" and any(s.get("label") for s in spec.get("series", [])):
             ax.legend(fontsize=7)
         fig.tight_layout()

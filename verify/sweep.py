@@ -64,16 +64,27 @@ class Cell:
     device: str = "auto"
     metrics: tuple[str, ...] | None = None
     varying: tuple[str, ...] = ()
+    pool_risk: str = "subsample"
+    per_replicate: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "params", FrozenDict(self.params))
 
     def task_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`run_cell` (plain values: they pickle to any worker)."""
-        return {"model": self.model, "params": dict(self.params), "scheme": self.scheme, "n": self.n,
-                "lam": self.lam, "generations": self.generations, "replicates": self.replicates,
-                "seed": self.seed, "device": self.device,
-                "metrics": None if self.metrics is None else list(self.metrics)}
+        """Keyword arguments of :func:`run_cell` (plain values: they pickle to any worker).
+
+        ``pool_risk`` is there only for ``accumulate`` (the one scheme it changes) and
+        ``per_replicate`` only when set, so other cells keep their fingerprints.
+        """
+        kwargs = {"model": self.model, "params": dict(self.params), "scheme": self.scheme, "n": self.n,
+                  "lam": self.lam, "generations": self.generations, "replicates": self.replicates,
+                  "seed": self.seed, "device": self.device,
+                  "metrics": None if self.metrics is None else list(self.metrics)}
+        if self.scheme == "accumulate":
+            kwargs["pool_risk"] = self.pool_risk
+        if self.per_replicate:
+            kwargs["per_replicate"] = True
+        return kwargs
 
     def fingerprint(self) -> str:
         """What identifies the cell's result (its run, and the toolkit version)."""
@@ -99,6 +110,8 @@ class Grid:
     device: str = "auto"
     metrics: tuple[str, ...] | None = None
     fixed_params: Mapping[str, str] = field(default_factory=dict)
+    pool_risk: str = "subsample"
+    per_replicate: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "axes", FrozenDict({k: tuple(v) for k, v in self.axes.items()}))
@@ -106,7 +119,8 @@ class Grid:
 
     @classmethod
     def build(cls, model: str, axes: Mapping[str, Sequence], generations: int, replicates: int,
-              device: str = "auto", metrics: Sequence[str] | None = None) -> Grid:
+              device: str = "auto", metrics: Sequence[str] | None = None, *, pool_risk: str = "subsample",
+              per_replicate: bool = False) -> Grid:
         """A grid from axis lists; ``scheme``, ``n``, ``lam``, ``seed`` default to mix, the
         model's ``default_n``, 0.5 and 0. Every other axis is a model parameter (strings)."""
         axes = {str(k): tuple(v) for k, v in axes.items()}
@@ -120,7 +134,7 @@ class Grid:
         if size > MAX_CELLS:
             raise InputError("--n/--lam/--param", f"a grid of {size} cells", f"at most {MAX_CELLS} cells")
         return cls(model, axes, int(generations), int(replicates), device,
-                   None if metrics is None else tuple(metrics), fixed)
+                   None if metrics is None else tuple(metrics), fixed, pool_risk, bool(per_replicate))
 
     def param_names(self) -> tuple[str, ...]:
         return tuple(k for k in self.axes if k not in RUN_AXES)
@@ -142,7 +156,8 @@ class Grid:
             v = dict(zip(names, combo))
             params = {k: str(v[k]) for k in self.param_names()}
             out.append(Cell(self.model, params, str(v["scheme"]), int(v["n"]), float(v["lam"]), int(v["seed"]),
-                            self.generations, self.replicates, self.device, self.metrics, varying))
+                            self.generations, self.replicates, self.device, self.metrics, varying,
+                            self.pool_risk, self.per_replicate))
         return tuple(out)
 
     def describe(self) -> dict[str, Any]:
@@ -166,8 +181,10 @@ def build_cell_model(cell: Cell):
 
 
 def run_cell(model: str, params: Mapping[str, str], scheme: str, n: int, lam: float, generations: int,
-             replicates: int, seed: int, device: str = "auto", metrics: Sequence[str] | None = None) -> dict:
-    """One cell, exactly as ``stl simulate`` runs it: ``{"records": [...], "run": {...}}``.
+             replicates: int, seed: int, device: str = "auto", metrics: Sequence[str] | None = None,
+             pool_risk: str = "subsample", per_replicate: bool = False) -> dict:
+    """One cell, exactly as ``stl simulate`` runs it: ``{"records": [...], "run": {...}}``
+    (and ``"replicates"``, one row per generation, replicate and metric, with ``per_replicate``).
 
     ``run`` holds what the scheme and the model made of the cell (effective λ, ``n_r``,
     ``n_s``, the device used, the typed parameters).
@@ -179,11 +196,14 @@ def run_cell(model: str, params: Mapping[str, str], scheme: str, n: int, lam: fl
     m = get_model(model, dict(params), device=device)
     s = get_scheme(scheme, n, lam)
     names = None if metrics is None else m.check_metrics(list(dict.fromkeys(metrics)))
-    traj = run_loop(m, s, s.n, s.lam, generations, replicates, seed, metrics=names)
+    traj = run_loop(m, s, s.n, s.lam, generations, replicates, seed, metrics=names, pool_risk=pool_risk)
     desc = m.describe()
     run = {"lam_effective": None if s.name.startswith("accumulate") else s.lam, "n_r": s.n_r, "n_s": s.n_s,
            "device": desc["device"], "params": desc["params"]}
-    return {"records": traj.to_records(), "run": run}
+    out = {"records": traj.to_records(), "run": run}
+    if per_replicate:
+        out["replicates"] = traj.replicate_records()
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -206,8 +226,9 @@ def column_names(grid: Grid) -> dict[str, str]:
     return {k: (f"param_{k}" if k in taken else k) for k in grid.param_names()}
 
 
-def table_rows(grid: Grid, outputs: Mapping[str, Mapping]) -> list[dict[str, Any]]:
-    """The tidy table: for each cell (grid order) and each of its records, one row."""
+def table_rows(grid: Grid, outputs: Mapping[str, Mapping], per_replicate: bool = False) -> list[dict[str, Any]]:
+    """The tidy table: for each cell (grid order) and each of its records, one row; with
+    ``per_replicate``, one row per generation, replicate and metric (``value``)."""
     cells = grid.cells()
     cols = column_names(grid)
     typed = {k: _typed([c.params[k] for c in cells]) for k in grid.param_names()}
@@ -220,6 +241,9 @@ def table_rows(grid: Grid, outputs: Mapping[str, Mapping]) -> list[dict[str, Any
                 "generations": cell.generations, "replicates": cell.replicates, "device": run["device"]}
         for k in grid.param_names():
             base[cols[k]] = typed[k][index]
+        if per_replicate:
+            rows += [{**base, **r} for r in out["replicates"]]
+            continue
         for r in out["records"]:
             rows.append({**base, **{f: r[f] for f in RECORD_FIELDS}})
     return rows
@@ -249,7 +273,7 @@ def write_table(out: str | Path, config: Mapping[str, Any], rows: list[dict[str,
         elif suffix == ".csv":
             from stl.numerics.trajectory import records_to_csv
 
-            write_text_atomic(out, records_to_csv(rows))
+            write_text_atomic(out, records_to_csv(rows, dict(config)))
         elif suffix == ".parquet":
             from stl.numerics.trajectory import records_to_parquet
 
@@ -263,7 +287,9 @@ def write_table(out: str | Path, config: Mapping[str, Any], rows: list[dict[str,
 def read_table(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(config, rows)`` of a saved trajectory (``simulate|stability|bound --out``) or sweep.
 
-    CSV has no config: it is ``{}``, and every column that is not a record field is
+    A CSV keeps its config in ``# `` header lines
+    (:func:`stl.numerics.trajectory.records_to_csv`); one without them (written by
+    another tool) has the config ``{}``. Every CSV column that is not a record field is
     read as a cell column (numbers where they parse).
     """
     from stl.verify.atomic import check_path
@@ -285,10 +311,13 @@ def read_table(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             return config, [r for r in doc["records"] if isinstance(r, dict)]
         if suffix == ".csv":
             import csv
+            import io
 
-            with path.open(newline="", encoding="utf-8") as fh:
-                rows = list(csv.DictReader(fh))
-            return {}, [{k: _cell_value(v) for k, v in r.items() if k is not None} for r in rows]
+            from stl.numerics.trajectory import split_csv_config
+
+            config, body = split_csv_config(path.read_text(encoding="utf-8"))
+            rows = list(csv.DictReader(io.StringIO(body, newline="")))
+            return config, [{k: _cell_value(v) for k, v in r.items() if k is not None} for r in rows]
         if suffix == ".parquet":
             try:
                 import pyarrow.parquet as pq
@@ -383,7 +412,12 @@ class CellStore:
             raise CorruptResultError("stale: written for another cell")
         if not isinstance(payload.get("records"), list) or not isinstance(payload.get("run"), dict):
             raise CorruptResultError("corrupt: no records")
-        return {"records": payload["records"], "run": payload["run"]}
+        out = {"records": payload["records"], "run": payload["run"]}
+        if cell.per_replicate:
+            if not isinstance(payload.get("replicates"), list):
+                raise CorruptResultError("corrupt: no per-replicate rows")
+            out["replicates"] = payload["replicates"]
+        return out
 
     def sweep_temps(self) -> list[Path]:
         from stl.verify.atomic import remove_stale_temps

@@ -38,6 +38,10 @@ well). ``on_page_markdown`` replaces each marker with Markdown produced from the
 ``<!-- stl:run stl ARGS ... [status=N] [head=K] -->``
     runs ``stl ARGS`` and shows the command and its real output (the markers of one page
     share a scratch directory, so a later ``cat`` can show a file an earlier command wrote).
+``<!-- stl:figure FILE alt="..." [caption="..."] -->``
+    shows the figure ``FILE`` (``.svg`` or ``.png``) that an earlier ``stl:run`` of the page
+    wrote (``stl plot ... --out FILE``), embedded in the page: every figure of the site is
+    drawn by the toolkit's own commands when the site is built, with the commands beside it.
 
 Any marker that cannot be produced stops the build with an error naming the page and
 the marker, so the site never shows stale or hand-written formulas.
@@ -100,6 +104,7 @@ _cache: dict[tuple, str] = {}
 #: (so ``stl simulate ... --param k=5`` keeps ``k=5`` as a command argument).
 MARKER_OPTIONS = {
     "run": {"status", "head"},
+    "figure": {"alt", "caption"},
     "closed-form": {"n", "generations", "replicates", "margin", "scheme", "seed"},
 }
 DEFAULT_OPTIONS = {"subs", "limit", "lhs", "symbol", "rates"}
@@ -619,6 +624,30 @@ def render_run(args: list[str], opts: dict[str, str]) -> str:
     return f"\n```console\n$ {shlex.join(args)}\n{shown}\n```\n"
 
 
+_FIGURE_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+
+
+def render_figure(args: list[str], opts: dict[str, str]) -> str:
+    """An image written by an earlier ``stl:run`` of the page, embedded as a data URI (the
+    page stays one file that loads nothing), with its alt text and an optional caption."""
+    import base64
+    import html
+
+    (name,) = args
+    if not opts.get("alt"):
+        raise ValueError("a figure needs alt text (alt=\"...\")")
+    path = Path(scratch_dir(_current_page[0])) / name
+    kind = _FIGURE_TYPES.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"{name}: a figure is .svg or .png")
+    if not path.is_file():
+        raise ValueError(f"{name} was not written by an earlier stl:run marker of this page")
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    caption = f"<figcaption>{html.escape(opts['caption'])}</figcaption>" if opts.get("caption") else ""
+    return (f'\n<figure class="stl-figure"><img src="data:{kind};base64,{data}" alt="{html.escape(opts["alt"])}" '
+            f'style="max-width: 100%">{caption}</figure>\n')
+
+
 #: What each ``stl:requires`` name means for a reader (the package and how to get it).
 _REQUIREMENTS = {
     "matplotlib": "matplotlib (`pip install 'stl-toolkit[plots]'`)",
@@ -653,6 +682,7 @@ RENDERERS: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "models": render_models,
     "requires": render_requires,
     "run": render_run,
+    "figure": render_figure,
     "closed-form": render_closed_form,
 }
 
@@ -663,7 +693,7 @@ def expand(markdown: str, where: str = "<string>") -> str:
     def replace(match: re.Match) -> str:
         kind, raw = match.group("kind"), match.group("args").strip()
         key = (kind, raw)
-        if kind != "run" and key in _cache:
+        if kind not in ("run", "figure") and key in _cache:
             return _cache[key]
         renderer = RENDERERS.get(kind)
         if renderer is None:

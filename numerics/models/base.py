@@ -158,6 +158,50 @@ def parse_params(model: str, specs: Sequence[ParamSpec], given: Mapping[str, str
     return out
 
 
+@dataclass(frozen=True)
+class MetricInfo:
+    """How a metric reads in a figure: a few words and its LaTeX (matplotlib mathtext
+    renders it; no ``$``), both for one replicate's value at generation ``i``.
+
+    >>> print(METRICS["tv_to_real"].label())
+    TV to the real law $d_{\\mathrm{TV}}(P_{\\hat{\\theta}_i}, D_0)$
+    """
+
+    words: str
+    latex: str
+
+    def label(self) -> str:
+        return f"{self.words} ${self.latex}$" if self.latex else self.words
+
+
+#: The metrics of the built-in models, declared once (figures, reports and the docs read
+#: them through :meth:`Model.metric_info`). ``gen_gap`` is not here: it is THEORY.md's
+#: ``gen_i``, whose LaTeX :mod:`stl.theory` owns (the verify layer joins the two). A model
+#: whose metric means something else under the same name says so in its own
+#: ``metric_latex``.
+METRICS: Mapping[str, MetricInfo] = {
+    "heterozygosity": MetricInfo("heterozygosity", r"1 - \sum_k \hat{q}_{i,k}^2"),
+    "tv_to_real": MetricInfo("TV to the real law", r"d_{\mathrm{TV}}(P_{\hat{\theta}_i}, D_0)"),
+    "support_size": MetricInfo("symbols kept", r"|\{k : \hat{q}_{i,k} > 0\}|"),
+    "variance": MetricInfo("variance of the fitted law", r"\mathrm{tr}\,\mathrm{Cov}(P_{\hat{\theta}_i}) / d"),
+    "component_variance": MetricInfo("within-component variance", r"\sum_c \hat{w}_c\,\hat{\sigma}_{c}^2"),
+    "mean_error": MetricInfo("error of the fitted mean", r"\|\hat{\mu}_i - \mu\|^2"),
+    "kl_to_real": MetricInfo("KL from the real law", r"\mathrm{KL}(D_0 \,\|\, P_{\hat{\theta}_i})"),
+    "test_error": MetricInfo("excess test risk", r"\|\hat{\theta}_i - \theta^{\star}\|^2"),
+    "nll_real": MetricInfo("NLL on real data", r"\mathbb{E}_{D_0}[-\log p_{\hat{\theta}_i}]"),
+    "theta": MetricInfo("fitted parameter", r"\hat{\theta}_i"),
+    "at_clip": MetricInfo("share at the clip", r"\mathbf{1}[\hat{\theta}_i \in \{0, 1\}]"),
+    "cross_entropy": MetricInfo("cross-entropy on real text", r"\mathbb{E}_{D_0}[-\log p_{\hat{\theta}_i}] / L"),
+    "entropy": MetricInfo("entropy of the fitted law", r"H(P_{\hat{\theta}_i}) / L"),
+    "icl_risk": MetricInfo("ICL risk on real prompts", r"R_{\mathrm{ICL}}(\hat{\theta}_i)"),
+    "icl_risk_ls": MetricInfo("ICL risk, least squares", r"R_{\mathrm{ICL}}^{\mathrm{LS}}"),
+    "icl_risk_ridge": MetricInfo("ICL risk, Bayes-optimal ridge", r"R_{\mathrm{ICL}}^{\mathrm{ridge}}"),
+    "icl_risk_avg": MetricInfo("ICL risk, averaging", r"R_{\mathrm{ICL}}^{\mathrm{avg}}"),
+    "icl_risk_exact": MetricInfo("ICL population risk (closed form)", r"R_{\mathrm{ICL}}(\hat{\Gamma}_i)"),
+    "gamma_scale": MetricInfo("scale of the trained attention", r"\mathrm{tr}\,\hat{\Gamma}_i / d"),
+}
+
+
 #: Model families: ``classical`` models fit in closed form with numpy; ``icl`` models
 #: train in-context learners on prompts with torch (THEORY.md T2).
 FAMILIES = ("classical", "icl")
@@ -204,6 +248,9 @@ class Model(abc.ABC):
     #: The metric that measures the fitted law's risk on ``D_0`` (lower is better); what
     #: ``stl optimize --method simulate`` minimizes over ``n_s``.
     risk_metric: ClassVar[str] = "gen_gap"
+    #: LaTeX of this model's own metrics where :data:`METRICS` has none or means something
+    #: else (``{"name": MetricInfo(...)}``); read by :meth:`metric_info`.
+    metric_latex: ClassVar[Mapping[str, MetricInfo]] = {}
     #: ``classical`` or ``icl`` (:data:`FAMILIES`).
     family: ClassVar[str] = "classical"
     #: Devices the model can run on besides ``auto`` (``cpu`` always).
@@ -310,6 +357,17 @@ class Model(abc.ABC):
         if "gen_gap" in want and train is not None:
             out["gen_gap"] = self.gen_gap(params, train, streams)
         return {m: out[m] for m in want if m in out}
+
+    @classmethod
+    def metric_info(cls, name: str) -> MetricInfo | None:
+        """How ``name`` reads in a figure: this model's own declaration, else the table of
+        built-in metrics (:data:`METRICS`); ``None`` when neither declares it.
+
+        >>> from stl.numerics.models.registry import model_class
+        >>> model_class("categorical").metric_info("heterozygosity").words
+        'heterozygosity'
+        """
+        return cls.metric_latex.get(name) or METRICS.get(name)
 
     def check_metrics(self, names: Sequence[str] | None) -> tuple[str, ...]:
         """``names`` validated against :meth:`available_metrics` (``None``: all of them)."""

@@ -43,7 +43,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
+from stl.numerics.special import logsumexp
 
 from stl.numerics.models._density import maximal_coupling
 from stl.numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in

@@ -46,11 +46,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.special import ndtr
+from stl.numerics.special import ndtr
 
 from stl.numerics.errors import InputError
 from stl.numerics.models._batched import psd_root, ragged_draws
-from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, choice_of, float_in, int_in
+from stl.numerics.models.base import REAL, MetricInfo, Mixture, Model, ParamSpec, choice_of, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)
 #: Most residual candidates one replicate draws per round of the maximal coupling.
@@ -155,6 +155,7 @@ class GaussianModel(Model):
     )
     metric_names = ("variance", "mean_error", "kl_to_real", "tv_to_real", "gen_gap")
     risk_metric = "kl_to_real"
+    metric_latex = {"kl_to_real": MetricInfo("KL to the real law", r"\mathrm{KL}(P_{\hat{\theta}_i} \,\|\, D_0)")}
     theory_constants = "gaussian"
     coupling = "maximal"
     loss_bound = 1.0

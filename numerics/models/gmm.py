@@ -47,7 +47,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp, ndtr
+from stl.numerics.special import logsumexp, ndtr
 
 from stl.numerics.models._batched import inverse_cdf
 from stl.numerics.models._density import maximal_coupling

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
+from stl.numerics.special import ndtr
 
 from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
 

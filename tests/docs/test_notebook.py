@@ -98,3 +98,22 @@ def test_notebook_is_valid_and_stored_without_outputs() -> None:
 def test_notebook_is_linked_from_the_tutorial_index() -> None:
     index = (ROOT / "docs" / "tutorials" / "index.md").read_text(encoding="utf-8")
     assert NOTEBOOK.name in index
+
+
+@pytest.mark.timeout(300)
+def test_notebook_executes_in_a_jupyter_kernel(tmp_path: Path) -> None:
+    """Tutorial 06 as a reader runs it: every cell in a real IPython kernel (nbclient, the
+    `jupyter` extra), top to bottom, without an error output; the math objects display as
+    markdown or LaTeX."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=240, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+    assert not [out for out in outputs if out.get("output_type") == "error"]
+    rich = [out for out in outputs if out.get("output_type") == "execute_result"
+            and ({"text/markdown", "text/latex"} & set(out.get("data", {})))]
+    assert rich, "no cell displayed formatted math"

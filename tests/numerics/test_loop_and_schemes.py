@@ -12,7 +12,7 @@ from stl.numerics.loop import iterate, run_loop
 from stl.numerics.models.registry import get_model
 from stl.numerics.rng import ReplicateStreams
 from stl.numerics.schemes import SCHEMES, get_scheme
-from stl.numerics.trajectory import Trajectory
+from stl.numerics.trajectory import split_csv_config, Trajectory
 
 MODELS = [("categorical", {"k": "5"}), ("gaussian", {"dim": "2"}), ("linreg", {"dim": "2"}), ("kde", {})]
 
@@ -179,7 +179,8 @@ def test_trajectory_outputs(tmp_path):
     assert set(d["records"][0]) == {"generation", "metric", "mean", "stderr", "n_replicates"}
     assert len(d["records"]) == 3 * len(t.metrics)
     csv = t.to_csv().splitlines()
-    assert csv[0] == "generation,metric,mean,stderr,n_replicates" and len(csv) == 1 + len(d["records"])
+    assert csv[2] == "generation,metric,mean,stderr,n_replicates" and len(csv) == 3 + len(d["records"])
+    assert split_csv_config(t.to_csv())[0] == d["config"]  # the config travels with the CSV
     import pyarrow.parquet as pq
 
     t.to_parquet(tmp_path / "t.parquet")

@@ -88,3 +88,13 @@ def test_icl_time_on_cuda_counts_steps_not_replicates(monkeypatch):
     gpu = [estimate_run(m, 4096, r, 2).seconds for r in (8, 256)]
     assert cpu[1] / cpu[0] == pytest.approx(32, rel=0.05)
     assert gpu[1] / gpu[0] < 16 and gpu[0] < cpu[0] / 10
+
+
+def test_a_probe_is_counted_only_where_the_metrics_use_one():
+    """Closed-form models draw no Monte Carlo probe (counting one overestimated their runs
+    10-30 times, benchmarks/run.py); a model that keeps its data, or draws a probe, has it."""
+    assert model_shape(get_model("categorical", {}), 100).probe == 0
+    assert model_shape(get_model("gaussian", {"dim": "2"}), 100).probe == 0
+    assert model_shape(get_model("kde", {}), 100).probe > 0
+    flow = get_model("flow", {})
+    assert model_shape(flow, 100).probe == flow.probe_size

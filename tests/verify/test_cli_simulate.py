@@ -67,7 +67,14 @@ def test_simulate_writes_files(tmp_path, capsys, suffix):
     if suffix == ".json":
         assert len(json.loads(path.read_text())["records"]) == 3 * 5
     elif suffix == ".csv":
-        assert path.read_text().splitlines()[0] == "generation,metric,mean,stderr,n_replicates"
+        lines = path.read_text().splitlines()
+        assert lines[0].startswith("# ") and lines[1].startswith("# config: ")
+        assert lines[2] == "generation,metric,mean,stderr,n_replicates"
+        from stl.verify.sweep import read_table
+
+        config, rows = read_table(path)  # the config comes back with the rows
+        assert config["model"] == "gaussian" and config["seed"] == 0 and config["replicates"] == 3
+        assert len(rows) == 3 * 5 and rows[0]["metric"] == "variance"
     else:
         import pyarrow.parquet as pq
 
@@ -78,7 +85,9 @@ def test_simulate_pretty_output(capsys):
     assert main(["simulate", "categorical", "--n", "10", "--generations", "30", "--replicates", "3"]) == 0
     text = capsys.readouterr().out
     assert "heterozygosity" in text and "scheme=mix" in text
-    assert len(text.splitlines()) <= 2 + 2 + 12  # header, params, table head, rule, 12 sampled rows
+    lines = text.splitlines()
+    assert len(lines) == 2 + 2 + 12 + 1  # header, params, table head, rule, 12 sampled rows, the note
+    assert lines[-1] == "(12 of 31 generations shown; every generation: --format json or --out FILE)"
 
 
 @pytest.mark.parametrize("argv,arg", [
@@ -228,3 +237,87 @@ def test_numpy_models_refuse_cuda_and_record_the_device(capsys):
     out = run_json(capsys, "simulate", "categorical", "--device", "auto", "--generations", "0",
                    "--replicates", "2", "--format", "json", "--quiet")
     assert out["config"]["device"] == "cpu" and out["config"]["device_requested"] == "auto"
+
+
+# --------------------------------------------------------------------------------------
+# per-replicate exports, no silent surprises
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", pytest.param(
+    ".parquet", marks=pytest.mark.skipif(NO_PYARROW, reason="pyarrow (the parquet extra) is not installed"))])
+def test_per_replicate_rows_are_the_values_behind_the_summary(tmp_path, capsys, suffix):
+    from stl.verify.sweep import read_table
+
+    argv = ["simulate", "categorical", "--param", "k=3", "--n", "12", "--generations", "2", "--replicates", "7",
+            "--seed", "5", "--quiet"]
+    assert main([*argv, "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["records"]
+    path = tmp_path / f"per{suffix}"
+    assert main([*argv, "--out", str(path), "--per-replicate"]) == 0
+    capsys.readouterr()
+    config, rows = read_table(path)
+    assert config["per_replicate"] is True and config["seed"] == 5
+    assert len(rows) == 3 * 7 * 4 and set(rows[0]) == {"generation", "replicate", "metric", "value"}
+    for rec in summary:
+        vals = [r["value"] for r in rows if r["generation"] == rec["generation"] and r["metric"] == rec["metric"]]
+        assert sorted({r["replicate"] for r in rows}) == list(range(7))
+        assert np.mean(vals) == pytest.approx(rec["mean"], rel=1e-12, abs=1e-15)
+        assert np.std(vals, ddof=1) / np.sqrt(7) == pytest.approx(rec["stderr"], rel=1e-9, abs=1e-15)
+
+
+def test_per_replicate_goes_to_a_file_or_json(capsys):
+    argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "3", "--quiet"]
+    assert main([*argv, "--per-replicate"]) == 2
+    assert "--per-replicate" in capsys.readouterr().err
+    assert main([*argv, "--per-replicate", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["records"]) == 2 * 3 * 4
+
+
+def test_bound_per_replicate_keeps_bounds_as_one_row_per_generation(tmp_path, capsys):
+    from stl.verify.sweep import read_table
+
+    path = tmp_path / "b.csv"
+    assert main(["bound", "categorical", "--n", "20", "--generations", "2", "--replicates", "6",
+                 "--metric", "gen_gap", "--metric", "bound_analytic", "--quiet", "--out", str(path),
+                 "--per-replicate"]) == 0
+    config, rows = read_table(path)
+    gaps = [r for r in rows if r["metric"] == "gen_gap"]
+    bounds = [r for r in rows if r["metric"] == "bound_analytic"]
+    assert len(gaps) == 3 * 6 and len(bounds) == 3 and all(r["replicate"] is None for r in bounds)
+    assert config["command"] == "bound" and "replicate_rows" not in config
+
+
+@pytest.mark.parametrize("scheme,lam,warned", [("replace", "0.5", True), ("replace", "0", False),
+                                               ("accumulate", "0.3", True), ("mix", "0.5", False),
+                                               ("replace", None, False)])
+def test_a_lam_the_scheme_ignores_gets_one_warning(capsys, scheme, lam, warned):
+    argv = ["simulate", "categorical", "--scheme", scheme, "--n", "10", "--generations", "1", "--replicates", "2",
+            "--quiet", "--format", "json"] + (["--lam", lam] if lam is not None else [])
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert len(warnings) == (1 if warned else 0), captured.err
+    if warned:
+        assert f"--lam {float(lam):g} is not used" in warnings[0]
+    config = json.loads(captured.out)["config"]
+    assert config["lam_effective"] == (None if scheme == "accumulate" else 0.0 if scheme == "replace" else 0.5)
+
+
+def test_tables_print_numbers_not_noise(capsys):
+    assert main(["bound", "categorical", "--n", "20", "--generations", "1", "--replicates", "5",
+                 "--est-replicates", "3", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "± 0 " not in out and "± 0\n" not in out and "e-1" not in out and "None" not in out
+    assert main(["simulate", "categorical", "--scheme", "accumulate", "--n", "10", "--generations", "1",
+                 "--replicates", "3", "--quiet"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "lam_effective=not used" in head and "None" not in head
+
+
+def test_a_csv_with_its_config_reads_in_pandas(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "run.csv"
+    assert main(["simulate", "categorical", "--n", "10", "--generations", "2", "--replicates", "4", "--quiet",
+                 "--out", str(path)]) == 0
+    frame = pd.read_csv(path, comment="#")
+    assert list(frame.columns) == ["generation", "metric", "mean", "stderr", "n_replicates"] and len(frame) == 12

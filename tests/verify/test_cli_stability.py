@@ -43,8 +43,9 @@ def test_stability_pretty_and_csv(tmp_path, capsys):
     assert main(["stability", "gaussian", "--n", "20", "--generations", "2", "--replicates", "20",
                  "--out", str(path), "--quiet"]) == 0
     assert "gamma" in capsys.readouterr().out
-    head = path.read_text().splitlines()[0]
-    assert head == "generation,metric,mean,stderr,n_replicates,ci_low,ci_high"
+    lines = path.read_text().splitlines()
+    assert lines[1].startswith("# config: ")  # the config travels with the CSV
+    assert lines[2] == "generation,metric,mean,stderr,n_replicates,ci_low,ci_high"
 
 
 def test_stability_kde_marks_proxy(capsys):

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from stl.verify.backends import DaskBackend, LocalBackend
 from stl.verify.cli.main import main
@@ -66,7 +67,7 @@ def test_table_is_tidy_with_cell_parameters_as_columns(tmp_path, capsys):
     assert len(rows) == 8 * 3 * 4  # cells × generations 0..2 × categorical's four metrics
 
 
-@pytest.mark.parametrize("suffix", [".json", ".parquet"])
+@pytest.mark.parametrize("suffix", [".json", ".parquet", ".csv"])
 def test_json_and_parquet_tables_carry_config_and_provenance(tmp_path, capsys, suffix):
     if suffix == ".parquet":
         pytest.importorskip("pyarrow")
@@ -225,3 +226,26 @@ def test_progress_per_cell_on_a_terminal_and_none_when_piped(capsys, monkeypatch
     monkeypatch.undo()
     assert main(["sweep", *[a for a in SMALL if a != "--quiet"], "--format", "json"]) == 0
     assert capsys.readouterr().err == ""  # pytest's capture is not a terminal
+
+
+def test_a_per_replicate_sweep_has_one_row_per_cell_generation_replicate_and_metric(tmp_path, capsys):
+    out = tmp_path / "per.csv"
+    assert run(capsys, "sweep", *SMALL, "--out", str(out), "--per-replicate")[0] == 0
+    config, rows = read_table(out)
+    assert config["per_replicate"] is True
+    replicates = config["replicates"]
+    assert len(rows) == 96 * replicates and {"replicate", "value", "n", "lam", "k"} <= set(rows[0])
+    summary = tmp_path / "sum.json"
+    assert run(capsys, "sweep", *SMALL, "--out", str(summary))[0] == 0  # cells of their own (no values kept)
+    _, recs = read_table(summary)
+    first = recs[0]
+    vals = [r["value"] for r in rows if (r["n"], r["lam"], r["k"], r["generation"], r["metric"])
+            == (first["n"], first["lam"], first["k"], first["generation"], first["metric"])]
+    assert len(vals) == replicates and np.mean(vals) == pytest.approx(first["mean"], rel=1e-12)
+
+
+def test_a_lam_a_scheme_ignores_is_said_once(capsys):
+    code, _, err = run(capsys, "sweep", "categorical", "--scheme", "mix,replace", "--n", "10", "--lam", "0,0.5",
+                       "--generations", "1", "--replicates", "2", "--quiet")
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and len(warnings) == 1 and "replace" in warnings[0] and "0.5" in warnings[0]

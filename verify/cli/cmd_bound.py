@@ -15,6 +15,11 @@ For every generation ``i`` it reports (DESIGN.md metric names):
 
 T1 is stated for the ``mix`` scheme (``replace`` is its ``λ = 0`` case); other schemes
 are refused rather than compared with a bound that was not proved for them.
+
+``--per-replicate`` writes ``gen_gap`` as one row per ``(generation, replicate)`` and the
+bounds and terms, which are one number per generation, as rows with an empty
+``replicate``. ``stl plot FILE`` draws the measured ``E gen_i`` with its 95 % band against
+both bounds (``--stack-terms`` adds the terms).
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ import argparse
 import math
 
 from stl.verify.cli import types as T
-from stl.verify.cli.common import TerminalProgress, add_simulation_options
+from stl.verify.cli.common import TerminalProgress, add_per_replicate_option, add_simulation_options
 from stl.verify.errors import InputError
 
 EXAMPLES = """examples:
   stl bound categorical --n 100 --lam 0.5 --generations 10 --replicates 1000
   stl bound categorical --scheme replace --lam 0 --format json
   stl bound linreg --param dim=5 --est-replicates 100 --out bound.json
+  stl bound categorical --n 50 --generations 10 --out b.json && stl plot b.json --stack-terms
 """
 
 T1_SCHEMES = ("mix", "replace")
@@ -42,6 +48,7 @@ def register(subparsers) -> None:
         "bound", help="measured E gen_i beside the T1 bound (analytic and estimated constants)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_simulation_options(parser)
+    add_per_replicate_option(parser)
     parser.add_argument("--metric", action="append", metavar="NAME", default=None,
                         help="report only this metric (repeatable; default: all of " + ", ".join(BOUND_METRICS)
                         + "); the constant estimators run only for estimated metrics")
@@ -70,9 +77,12 @@ def handler(args: argparse.Namespace) -> int:
         metrics = tuple(dict.fromkeys(args.metric))
     records, extra = bound_records(args.model, params, scheme, args.generations, args.replicates, est_r,
                                    args.seed, model=model, quiet=args.quiet, metrics=metrics)
+    per_replicate = extra.pop("replicate_rows")
     config.update(extra)
     config["est_replicates"] = est_r
-    return finish(args, config, records)
+    return finish(args, config, records, per_replicate + [
+        {"generation": r["generation"], "replicate": None, "metric": r["metric"], "value": r["mean"]}
+        for r in records if r["metric"] != "gen_gap"] if args.per_replicate else None)
 
 
 def _param_texts(args) -> dict[str, str]:
@@ -94,6 +104,8 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
 
     ``metrics`` keeps only those records; the constant estimators run only when an
     estimated metric is asked for (or the terms, where theory has no analytic constants).
+    The notes' ``replicate_rows`` are ``gen_gap``'s per-replicate rows (empty when
+    ``gen_gap`` is not asked for); the caller takes them out before writing the config.
     """
     from stl.numerics import estimators as E
     from stl.numerics.loop import run_loop
@@ -155,7 +167,9 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
             if metric in rows:
                 m, s_, r = rows[metric]
                 records.append({"generation": g, "metric": metric, "mean": m, "stderr": s_, "n_replicates": r})
-    extra = {"terms_from": "analytic" if have_analytic else "estimated", "analytic_available": have_analytic,
+    replicate_rows = [r for r in traj.replicate_records() if r["metric"] in wanted]
+    extra = {"replicate_rows": replicate_rows,
+             "terms_from": "analytic" if have_analytic else "estimated", "analytic_available": have_analytic,
              "bound_note": ("T1 bounds |E gen_i|; estimated constants are plugged in at the upper limits "
                             "of their 95% confidence intervals, and are lower estimates of suprema (the worst "
                             "of a few random neighbours), so a bound built from them is not guaranteed")}

@@ -2,8 +2,15 @@
 
 Output (DESIGN.md): ``{"config": {...}, "records": [{"generation", "metric", "mean",
 "stderr", "n_replicates"}, ...]}``; ``--out`` writes ``.json``, ``.csv`` or ``.parquet``
-atomically. numpy and the models are imported inside the handler, and torch only for
-the ``lsa``/``transformer`` models.
+atomically, each with the run's config (a CSV in ``# `` header lines before its column
+names, :func:`stl.numerics.trajectory.records_to_csv`). ``--per-replicate`` writes one row
+per ``(generation, replicate, metric)`` with its ``value`` instead of the summary. numpy
+and the models are imported inside the handler, and torch only for the
+``lsa``/``transformer`` models.
+
+No silent surprises: a ``--lam`` the scheme does not use gets one warning line on stderr
+(:func:`stl.verify.cli.common.ignored_lam_warning`); a table that shows only some
+generations says how many and how to get all of them.
 """
 
 from __future__ import annotations
@@ -16,9 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from stl.verify.cli.common import (
+    DEFAULT_LAM,
     TerminalProgress,
+    add_per_replicate_option,
     add_simulation_options,
     emit,
+    ignored_lam_warning,
+    mean_pm,
+    number,
     parse_assignments,
     resolve_run_sizes,
     to_json,
@@ -94,11 +106,16 @@ def register(subparsers) -> None:
                     "(half up; lam is then n_r/n, reported as lam_effective) plus n - n_r synthetic "
                     "points; fresh draws its n_r real points anew each generation; replace is lam = 0; "
                     "accumulate trains on S_0 plus every synthetic set so far (n per generation) and "
-                    "accumulate-subsample subsamples that pool to n; both ignore --lam."),
+                    "accumulate-subsample subsamples that pool to n; both ignore --lam (a warning says so).",
+                    "gen_gap under accumulate: the empirical risk on the pool is the mean loss on n pool "
+                    "points drawn at random per replicate and generation (unbiased; its variance is in the "
+                    "standard error); --pool-risk exact averages the whole pool (cost grows like G^2 n)."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_simulation_options(parser)
+    add_per_replicate_option(parser)
     add_metric_option(parser)
+    add_pool_risk_option(parser)
     parser.add_argument("--list-models", action="store_true",
                         help="list the models and where each comes from (built in or an stl.models entry point)")
     _lazy_help(parser, "examples:\n"
@@ -145,10 +162,17 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
     params = parse_assignments(args.param, "--param")
     model = get_model(args.model, params, device=args.device)
     resolve_run_sizes(args, model)   # --n / --replicates not given: the model's defaults
-    scheme = get_scheme(args.scheme, args.n, args.lam)
+    lam = DEFAULT_LAM if args.lam is None else args.lam
+    scheme = get_scheme(args.scheme, args.n, lam)
+    if getattr(args, "per_replicate", False) and not args.out and args.format != "json":
+        raise InputError("--per-replicate", "without --out", "with --out FILE (.csv, .parquet, .json) "
+                         "or --format json")
+    warning = ignored_lam_warning(scheme.name, args.lam)
+    if warning:
+        print(f"stl {args.command}: warning: {warning}", file=sys.stderr)
     desc = model.describe()
     config = {"command": args.command, "model": desc["model"], "params": desc["params"],
-              "scheme": scheme.name, "n": scheme.n, "lam": args.lam, "lam_effective": scheme.lam,
+              "scheme": scheme.name, "n": scheme.n, "lam": lam, "lam_effective": scheme.lam,
               "n_r": scheme.n_r, "n_s": scheme.n_s, "generations": args.generations,
               "replicates": args.replicates, "seed": args.seed, "device": desc["device"],
               "device_requested": args.device}
@@ -166,7 +190,8 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def write_records(out: str, config: dict, records: list[dict]) -> None:
-    """Write tidy records atomically in the format of ``out``'s suffix."""
+    """Write tidy records atomically in the format of ``out``'s suffix, with the config
+    (JSON: ``config``; CSV: ``# `` header lines; Parquet: the schema metadata)."""
     from stl.numerics.trajectory import records_to_csv, records_to_parquet
     from stl.verify.atomic import write_bytes_atomic
 
@@ -175,7 +200,7 @@ def write_records(out: str, config: dict, records: list[dict]) -> None:
         if suffix == ".json":
             emit(to_json({"config": config, "records": records}), out)
         elif suffix == ".csv":
-            emit(records_to_csv(records), out)
+            emit(records_to_csv(records, config), out)
         else:
             write_bytes_atomic(out, records_to_parquet(records, config))
     except OSError as exc:  # a full disk, a vanished folder, a read-only file system
@@ -192,16 +217,18 @@ def _short(value) -> str:
 
 
 def pretty_table(config: dict, records: list[dict], max_rows: int = 12) -> str:
-    """A readable table: one row per (sampled) generation, ``mean ± stderr`` per metric."""
-    import math
+    """A readable table: one row per (sampled) generation, ``mean ± stderr`` per metric.
 
+    More than ``max_rows`` generations are thinned to ``max_rows`` evenly spaced ones
+    (first and last kept), and a last line says so and how to get every row.
+    """
     metrics: list[str] = []
     by_gen: dict[int, dict[str, dict]] = {}
     for r in records:
         if r["metric"] not in metrics:
             metrics.append(r["metric"])
         by_gen.setdefault(r["generation"], {})[r["metric"]] = r
-    gens = sorted(by_gen)
+    gens = all_gens = sorted(by_gen)
     if len(gens) > max_rows:
         step = (len(gens) - 1) / (max_rows - 1)
         gens = sorted({gens[round(k * step)] for k in range(max_rows)})
@@ -209,28 +236,47 @@ def pretty_table(config: dict, records: list[dict], max_rows: int = 12) -> str:
     def cell(r):
         if r is None:
             return ""
-        m, s = r["mean"], r["stderr"]
-        text = "nan" if m is None or not math.isfinite(m) else f"{m:.4g}"
-        if s is not None and math.isfinite(s):
-            text += f" ± {s:.2g}"
-        if "ci_low" in r and r["ci_low"] is not None and math.isfinite(r["ci_low"]):
-            text += f" [{r['ci_low']:.3g}, {r['ci_high']:.3g}]"
+        text = mean_pm(r["mean"], r["stderr"])
+        if r.get("ci_low") is not None and r.get("ci_high") is not None:
+            text += f" [{number(r['ci_low'], 3)}, {number(r['ci_high'], 3)}]"
         return text
 
     rows = [["gen"] + metrics] + [[str(g)] + [cell(by_gen[g].get(m)) for m in metrics] for g in gens]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    head = ", ".join(f"{k}={config[k]}" for k in ("model", "scheme", "n", "lam_effective", "generations",
-                                                   "replicates", "seed") if k in config)
-    lines = [head, "params: " + ", ".join(f"{k}={_short(v)}" for k, v in config.get("params", {}).items())]
+    shown = {k: config[k] for k in ("model", "scheme", "n", "lam_effective", "generations", "replicates", "seed")
+             if k in config}
+    if str(config.get("scheme", "")).startswith("accumulate"):
+        shown["lam_effective"] = "not used (S_0 in the pool)"
+    head = ", ".join(f"{k}={number(v) if v is None or isinstance(v, float) else v}" for k, v in shown.items())
+    lines = [head, "params: " + ", ".join(f"{k}={'—' if v is None else _short(v)}"
+                                         for k, v in config.get("params", {}).items())]
     for k, row in enumerate(rows):
         lines.append("  ".join(cell_text.rjust(widths[c]) for c, cell_text in enumerate(row)))
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
+    if len(gens) < len(all_gens):
+        lines.append(f"({len(gens)} of {len(all_gens)} generations shown; every generation: --format json "
+                     f"or --out FILE)")
     return "\n".join(lines) + "\n"
 
 
-def finish(args, config: dict, records: list[dict]) -> int:
-    """Write ``--out`` and/or print in ``--format``."""
+def finish(args, config: dict, records: list[dict], replicate_rows: list[dict] | None = None) -> int:
+    """Write ``--out`` and/or print in ``--format``; with ``--per-replicate`` the file (or the
+    JSON on stdout) holds ``replicate_rows`` and the pretty table still shows the summary."""
+    if getattr(args, "per_replicate", False) and replicate_rows is not None:
+        config = {**config, "per_replicate": True}
+        if args.out:
+            write_records(args.out, config, replicate_rows)
+            if not args.quiet:
+                print(f"wrote {args.out} ({len(replicate_rows)} rows, one per generation, replicate and metric)",
+                      file=sys.stderr)
+            if args.format == "pretty":
+                emit(pretty_table(config, records))
+            else:
+                emit(to_json({"config": config, "records": records}))
+            return 0
+        emit(to_json({"config": config, "records": replicate_rows}))
+        return 0
     if args.out:
         write_records(args.out, config, records)
         if not args.quiet:
@@ -243,6 +289,12 @@ def finish(args, config: dict, records: list[dict]) -> int:
     else:
         emit(pretty_table(config, records))
     return 0
+
+
+def add_pool_risk_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pool-risk", default="subsample", choices=("subsample", "exact"),
+                        help="accumulate: gen_gap's empirical risk on the pool from n points drawn at random "
+                        "per generation (subsample, default: unbiased, cost like replace) or the whole pool (exact)")
 
 
 def add_metric_option(parser: argparse.ArgumentParser) -> None:
@@ -270,8 +322,11 @@ def handler(args) -> int:
     progress = TerminalProgress("simulate: generations", quiet=args.quiet)
     with out_of_memory_as_input_error():
         traj = run_loop(model, scheme, scheme.n, scheme.lam, args.generations, args.replicates, args.seed,
-                        progress=progress, metrics=metrics)
-    return finish(args, config, traj.to_records())
+                        progress=progress, metrics=metrics, pool_risk=args.pool_risk)
+    if "pool_risk" in traj.config:
+        config["pool_risk"] = traj.config["pool_risk"]
+    return finish(args, config, traj.to_records(),
+                  traj.replicate_records() if args.per_replicate else None)
 
 
 @contextlib.contextmanager

@@ -81,7 +81,12 @@ def register(subparsers) -> None:
                    help="as for simulate (the table's device column records the device used)")
     p.add_argument("--metric", action="append", metavar="NAME", default=None,
                    help="keep only this metric (repeatable; default every metric of the model)")
-    p.add_argument("--out", metavar="FILE", type=T.PATH, help="the table: .parquet, .csv or .json (atomic)")
+    p.add_argument("--out", metavar="FILE", type=T.PATH,
+                   help="the table: .parquet, .csv or .json (atomic; each keeps the config, a CSV in '# ' lines)")
+    p.add_argument("--per-replicate", action="store_true",
+                   help="the table holds one row per (cell, generation, replicate, metric) with its value")
+    p.add_argument("--pool-risk", default="subsample", choices=("subsample", "exact"),
+                   help="accumulate cells: gen_gap's pool risk from n random points (default) or the whole pool")
     p.add_argument("--format", default="pretty", choices=FORMATS,
                    help="stdout: a summary per cell (pretty) or the table as JSON")
     p.add_argument("--workers", type=T.COUNT(1, 256), default=1, help="parallel workers (default 1)")
@@ -162,8 +167,10 @@ def handler(args: argparse.Namespace) -> int:
     cls = model_class(args.model)
     replicates = args.replicates if args.replicates is not None else int(cls.default_replicates)
     grid = Grid.build(args.model, _axes(args), args.generations, replicates, args.device,
-                      None if args.metric is None else list(dict.fromkeys(args.metric)))
+                      None if args.metric is None else list(dict.fromkeys(args.metric)),
+                      pool_risk=args.pool_risk, per_replicate=args.per_replicate)
     validate(grid, args)
+    _warn_ignored_lam(grid, args)
 
     from stl.verify.atomic import remove_stale_temps, signals_as_interrupts
     from stl.verify.cli.common import TerminalProgress
@@ -193,14 +200,17 @@ def handler(args: argparse.Namespace) -> int:
         for issue in run.issues:
             print(f"stl sweep: warning: {issue}", file=sys.stderr)
         rows = table_rows(grid, run.outputs)
+        replicate_rows = table_rows(grid, run.outputs, per_replicate=True) if args.per_replicate else None
         devices = sorted({r["device"] for r in rows})
         config = sweep_config(grid, provenance(device=",".join(devices), seed=None,
                                                command=getattr(args, "command_line", None),
                                                seeds=sorted({c.seed for c in grid.cells()}),
                                                backend=backend_text))
         config["reused_cells"] = len(run.reused)
+        if args.per_replicate:
+            config["per_replicate"] = True
         if args.out:
-            write_table(args.out, config, rows)
+            write_table(args.out, config, replicate_rows if args.per_replicate else rows)
             if not args.quiet:
                 print(f"wrote {args.out} ({len(grid.cells())} cells, {len(run.reused)} reused; "
                       f"cells kept in {store.folder})", file=sys.stderr)
@@ -210,16 +220,30 @@ def handler(args: argparse.Namespace) -> int:
     if args.format == "json":
         from stl.verify.jsonio import to_json
 
-        sys.stdout.write(to_json({"config": config, "records": rows}))
+        shown = replicate_rows if args.per_replicate and not args.out else rows
+        sys.stdout.write(to_json({"config": config, "records": shown}))
     else:
         sys.stdout.write(pretty(grid, rows))
     return 0
 
 
+def _warn_ignored_lam(grid, args) -> None:
+    """One stderr line per scheme of the grid that does not use the ``--lam`` values given."""
+    from stl.verify.cli.common import ignored_lam_warning
+
+    if args.lam is None:
+        return
+    for scheme in dict.fromkeys(c.scheme for c in grid.cells()):
+        lams = [v for v in args.lam if ignored_lam_warning(scheme, v)]
+        if lams:
+            text = ignored_lam_warning(scheme, lams[0]).split(":")[0]
+            print(f"stl sweep: warning: {text}: --lam {','.join(f'{v:g}' for v in lams)} not used by its cells",
+                  file=sys.stderr)
+
+
 def pretty(grid, rows: list[dict]) -> str:
     """One line per cell: the last generation's metrics as ``mean ± stderr``."""
-    import math
-
+    from stl.verify.cli.common import mean_pm
     from stl.verify.sweep import column_names
 
     cols = column_names(grid)
@@ -232,11 +256,7 @@ def pretty(grid, rows: list[dict]) -> str:
         if r["generation"] != last:
             continue
         key = tuple(r[k] for k in keys)
-        m, s = r["mean"], r["stderr"]
-        text = "nan" if m is None or not math.isfinite(m) else f"{m:.4g}"
-        if s is not None and math.isfinite(s):
-            text += f" ± {s:.2g}"
-        cells.setdefault(key, {})[r["metric"]] = text
+        cells.setdefault(key, {})[r["metric"]] = mean_pm(r["mean"], r["stderr"])
         if r["metric"] not in metrics:
             metrics.append(r["metric"])
     header = keys + metrics

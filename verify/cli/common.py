@@ -44,6 +44,64 @@ def emit(text: str, out: str | None = None) -> None:
         sys.stdout.flush()
 
 
+#: ``--lam`` when none is given.
+DEFAULT_LAM = 0.5
+
+
+def ignored_lam_warning(scheme: str, lam: float | None) -> str | None:
+    """The one-line warning for a ``--lam`` that ``scheme`` does not use (``None``: it is used,
+    or none was given). A warning rather than an error, so that one grid or config file can
+    hold several schemes; the run's config records the proportion actually used.
+
+    >>> ignored_lam_warning("replace", 0.5)
+    'replace trains on synthetic data only: --lam 0.5 is not used (lam_effective = 0)'
+    >>> ignored_lam_warning("replace", 0.0) is None, ignored_lam_warning("mix", 0.5) is None
+    (True, True)
+    """
+    if lam is None:
+        return None
+    if scheme == "replace" and lam != 0:
+        return f"replace trains on synthetic data only: --lam {lam:g} is not used (lam_effective = 0)"
+    if scheme.startswith("accumulate"):
+        return (f"{scheme} keeps S_0 in a growing pool (real share 1/(j+1) at generation j): "
+                f"--lam {lam:g} is not used")
+    return None
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A number for people: ``—`` for none, ``nan``/``inf`` as such, else ``digits``
+    significant digits.
+
+    >>> number(None), number(float("nan")), number(0.123456), number(3)
+    ('—', 'nan', '0.1235', '3')
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return f"{value:.{digits}g}"
+
+
+def mean_pm(mean: Any, stderr: Any, digits: int = 4) -> str:
+    """``mean ± stderr`` for people; the ``±`` part is left out when there is no standard
+    error (a plug-in value) or when it is rounding noise (at most 10⁻⁹ of the mean: a
+    metric every replicate agrees on).
+
+    >>> mean_pm(0.5, 0.01), mean_pm(0.0792, 8.3e-19), mean_pm(0.1, 0.0), mean_pm(None, None)
+    ('0.5 ± 0.01', '0.0792', '0.1', '—')
+    """
+    text = number(mean, digits)
+    if isinstance(stderr, (int, float)) and not isinstance(stderr, bool) and math.isfinite(stderr):
+        scale = abs(mean) if isinstance(mean, (int, float)) and math.isfinite(mean) else 0.0
+        if stderr > 1e-9 * scale and stderr > 0:
+            text += f" ± {stderr:.2g}"
+    return text
+
+
 def resolve_run_sizes(args: argparse.Namespace, model) -> None:
     """Replace ``--n`` / ``--replicates`` left at ``None`` by the model's own defaults."""
     if getattr(args, "n", None) is None:
@@ -61,8 +119,9 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=T.N, default=None,
                         help="training-set size per generation (default: the model's own n, listed "
                         "below; config.n shows the value used)")
-    parser.add_argument("--lam", type=T.PROPORTION, default=0.5,
-                        help="proportion of real data, in [0, 1] (default 0.5)")
+    parser.add_argument("--lam", type=T.PROPORTION, default=None,
+                        help="proportion of real data, in [0, 1] (default 0.5); replace and the "
+                        "accumulate schemes do not use it, and say so on stderr when it is given")
     parser.add_argument("--generations", type=T.GENERATIONS, default=10,
                         help="number of generations after generation 0")
     parser.add_argument("--replicates", type=T.REPLICATES, default=None,
@@ -74,10 +133,19 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
                         "records the device used)")
     parser.add_argument("--param", action="append", metavar="K=V", default=[],
                         help="model parameter, repeatable (see the model list in --help)")
-    parser.add_argument("--out", metavar="FILE", type=T.PATH, help="write .json, .csv or .parquet atomically")
+    parser.add_argument("--out", metavar="FILE", type=T.PATH,
+                        help="write .json, .csv or .parquet atomically (CSV: the config in '# ' header "
+                        "lines; pandas reads it with comment='#')")
     parser.add_argument("--format", default="pretty", choices=FORMATS)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     add_config_options(parser)
+
+
+def add_per_replicate_option(parser: argparse.ArgumentParser) -> None:
+    """``--per-replicate`` (``simulate``, ``bound``): the values behind the summary."""
+    parser.add_argument("--per-replicate", action="store_true",
+                        help="write one row per (generation, replicate, metric) instead of the summary "
+                        "(with --out, or --format json on stdout)")
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
