@@ -164,18 +164,20 @@ def verify(suite: str | Sequence[str] = "quick", *, seed: int = 0, out: str | Pa
 
     from stl.verify.backends import make_backend
     from stl.verify.provenance import provenance
-    from stl.verify.report import build_report
+    from stl.verify.report import build_report, devices_used
     from stl.verify.runner import run_checks
-    from stl.verify.suites import resolve
+    from stl.verify.suites import refuse_without_cuda, resolve
 
     names = [suite] if isinstance(suite, str) else list(suite)
+    refuse_without_cuda(names)
     checks = resolve(names)
     start = time.perf_counter()
     with make_backend("local", workers) as backend:
         run = run_checks(checks, seed, backend)
         backend_text = backend.describe()
     report = build_report(" ".join(names), seed, run.results, total_runtime_s=time.perf_counter() - start,
-                          backend=backend_text, provenance=provenance(device="cpu", seed=seed, command=None))
+                          backend=backend_text, provenance=provenance(device=devices_used(run.results), seed=seed,
+                                                                    command=None))
     if out is not None:
         from stl.verify.report import write_report
 

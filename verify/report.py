@@ -44,6 +44,18 @@ def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
     return counts
 
 
+def devices_used(results: Sequence[CheckResult]) -> str:
+    """The devices the checks ran on, for the report's provenance: a check that names a
+    ``device`` parameter (the ``gpu`` suite) ran there; every other check builds its models
+    on the CPU.
+
+    >>> devices_used([])
+    'cpu'
+    """
+    used = {str(r.parameters.get("device", "cpu")) for r in results} or {"cpu"}
+    return ", ".join(sorted(used))
+
+
 def build_report(suite: str, seed: int, results: Sequence[CheckResult], **extra: Any) -> dict:
     """The report in memory: the contract fields, then ``extra`` run information
     (``total_runtime_s``, ``backend``, ...). :func:`contract_view` is what ``report.json`` holds."""

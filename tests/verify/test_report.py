@@ -99,3 +99,13 @@ def test_reports_without_the_error_count_still_validate():
     del rep["summary"]["error"]
     assert validate_report(rep) == []
     assert any("exactly the fields" in p for p in validate_report(rep, strict=True))
+
+
+def test_provenance_names_the_devices_the_checks_ran_on():
+    from stl.verify.report import devices_used
+
+    cpu_only = results()
+    gpu = CheckResult("g", "t2", "T2", "", {"device": "cuda"}, None, None, "info", "pass", 1.0, 0)
+    assert devices_used(cpu_only) == "cpu"
+    assert devices_used([gpu]) == "cuda"
+    assert devices_used([*cpu_only, gpu]) == "cpu, cuda"

@@ -195,9 +195,9 @@ def _run(args, checks, store, factories, make_backend) -> int:
         print(f"stl verify: warning: {issue.line()}", file=sys.stderr)
 
     from stl.verify.provenance import provenance
-    from stl.verify.report import build_report
+    from stl.verify.report import build_report, devices_used
 
-    prov = provenance(device="cpu", seed=args.seed, command=getattr(args, "command_line", None),
+    prov = provenance(device=devices_used(run.results), seed=args.seed, command=getattr(args, "command_line", None),
                       backend=backend_text)
     report = build_report(suite_name, args.seed, run.results, total_runtime_s=wall, backend=backend_text,
                           reused=list(run.reused), store_issues=[issue.line() for issue in run.issues],
