@@ -615,3 +615,32 @@ def lookup(name: str, *, public_only: bool = True) -> sp.Symbol:
         return table[name]
     except KeyError:
         raise InputError("symbol", repr(name), "one of " + ", ".join(table)) from None
+
+
+# ======================================================================================
+# BEGIN typical-case boundary (issue 22; stl.theory.results.typical_boundary)
+# One block, appended whole so that the restructuring of this file into records can fold
+# it in: three symbols, registered in the name, LaTeX, meaning and pretty tables above.
+# ======================================================================================
+c_typ = sp.Symbol("c_typ", positive=True)  # the constant the loop runs at (typical case)
+lam_c_typ = sp.Symbol("lambda_c_typ", real=True)  # the typical-case critical proportion
+growth = sp.Symbol("growth", positive=True)  # gamma_n^i / gamma_n^0, a loop's measured growth
+
+ALL = MappingProxyType({**ALL, "c_typ": c_typ, "lambda_c_typ": lam_c_typ, "growth": growth})
+LATEX_NAMES = MappingProxyType({
+    **LATEX_NAMES, c_typ: r"c_{\mathrm{typ}}", lam_c_typ: r"\lambda_{c}^{\mathrm{typ}}",
+    growth: r"\gamma_{n}^{i}/\gamma_{n}^{0}",
+})
+DEFINED = MappingProxyType({
+    **DEFINED,
+    c_typ: r"is the typical-case constant: the $c$ of L2's recursion that reproduces the loop's own "
+           r"growth of $\gamma_{n}^{i}$ (an empirical estimate, not a supremum)",
+    lam_c_typ: "is the typical-case estimate of the critical proportion of real data (an empirical predictor)",
+    growth: r"is the loop's measured growth $\gamma_{n}^{i}/\gamma_{n}^{0}$ of recursive stability",
+})
+PRETTY_NAMES = MappingProxyType({**PRETTY_NAMES, c_typ: "c_typ", lam_c_typ: "λ_c^typ", growth: "γₙⁱ/γₙ⁰"})
+PAPER_ORDER = PAPER_ORDER + (c_typ, growth, lam_c_typ)
+_RANK = {symbol: place for place, symbol in enumerate(PAPER_ORDER)}
+# ======================================================================================
+# END typical-case boundary
+# ======================================================================================
