@@ -61,8 +61,8 @@ risk is the collapse speed.
 >>> r = chk.run(seed=0)
 >>> r.details["predicted_lambda_c"]["value"], r.verdict
 (0.0, 'pass')
->>> sorted(r.details["typical_lambda_c"]) [:3]
-['c_typ', 'ci_high', 'ci_low']
+>>> r.details["located"]["verdict"], r.details["typical_lambda_c"]["value"]
+('located', 0.0)
 """
 
 from __future__ import annotations
