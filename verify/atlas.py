@@ -38,7 +38,16 @@ verdict; it tests L2): at every grid ``λ`` above L2's upper limit ``e(λ)`` mus
 significantly negative and the real-data risk must not be significantly accelerating,
 and the observed boundary must not lie significantly above the prediction. **fail** if
 any of these is contradicted, **pass** if every such ``λ`` with enough power is
-significantly stable (and one is tested), otherwise inconclusive.
+significantly stable (and one is tested), otherwise inconclusive. It also fails when L2's
+first step is contradicted in the loop itself: with a kept real point the two training
+sets of generation 1 differ in ``1 + n_s d^1`` points (``d^1`` the measured fraction of
+differing synthetic draws), each costing at most ``τ_n`` (a path of single swaps), so the
+pilot's ``n E γ̂^1 / E(1 + n_s d^1)`` (:func:`step_cost`) may not lie significantly above
+``ĉ``: if it does, ``ĉ`` underestimates the supremum of D2 and its ``λ_c`` is not L2's. And
+it fails when L2's bound itself is exceeded at a grid ``λ``: ``γ̂_n^G`` (a random neighbour,
+so at most the supremum) must not lie significantly above ``τ Σ_{k<G} ρ^k + τ ρ^G`` (no
+leading sum at ``λ = 0``) evaluated with ``ĉ``'s upper limit (both checks only where ``γ̂``
+estimates a TV, not a non-maximal coupling's larger differing fraction).
 
 **Power.** At a tested ``λ`` the least favourable value L2 allows is
 ``e_L2(λ) = log(Σ ρ_hi^k/(G + 1))`` with ``ρ_hi = (1 − λ) ĉ_hi``; the replicates needed for
@@ -209,9 +218,15 @@ def gamma_block(model: str, params: Mapping[str, str], n: int, lam: float, gener
     ``options``: keyword arguments of :func:`stl.numerics.estimators.estimate_gamma`
     (:data:`GAMMA_OPTIONS`), e.g. the maximal coupling built from a model's density.
     """
-    est = _gamma(build_model(model, params), n, lam, generations, seed, first, count, options)
+    m = build_model(model, params)
+    est = _gamma(m, n, lam, generations, seed, first, count, options)
+    opts = dict(options or {})
+    # γ̂ estimates E d_TV (rather than a non-maximal coupling's larger differing fraction)
+    # when it is measured as a TV or counted under a maximal coupling.
+    is_tv = bool(m.tv_exact or opts.get("measure") == "tv" or opts.get("coupling") == "maximal-density"
+                 or m.coupling == "maximal")
     return {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy),
-            "differ": np.asarray(est.details["synthetic_differ"])}
+            "differ": np.asarray(est.details["synthetic_differ"]), "gamma_is_tv": is_tv}
 
 
 def excess(values: np.ndarray, horizon: int, kept_real: bool = True) -> "LogGrowth":
@@ -370,6 +385,24 @@ def typical_prediction(values: np.ndarray, lam_p: float, generations: int, z: fl
             "stderr_lambda": _stderr_of_interval(lambda_c_typical(c_lo), lambda_c_typical(c_hi), q)}
 
 
+def step_cost(gamma: np.ndarray, differ: np.ndarray, n: int, n_s: int, z: float) -> Measurement:
+    """The loop's own cost of one differing training point, in units of ``1/n``.
+
+    At generation 1 of a run with a kept real point the two training sets differ in the
+    kept real point and ``n_s d^1`` synthetic points (``d^1`` the measured fraction of
+    differing synthetic draws). L2's first step, a path of single swaps, gives
+    ``E γ^1 ≤ τ_n E(1 + n_s d^1)`` with ``τ_n`` the supremum of D2, so the ratio of means
+    ``n E γ^1 / E(1 + n_s d^1)`` can exceed ``c = n τ_n`` only if the estimate of the
+    supremum is too low. Delta-method interval over replicates.
+    """
+    a = n * gamma[:, 1]
+    b = 1.0 + n_s * differ[:, 1]
+    ratio = float(a.mean() / b.mean())
+    psi = (a - ratio * b) / b.mean()
+    se = float(psi.std(ddof=1) / math.sqrt(psi.size))
+    return Measurement.from_mean(ratio, se, psi.size, t_quantile(z, psi.size - 1))
+
+
 def _stderr_of_interval(lo: float, hi: float, z: float) -> float:
     return (hi - lo) / (2.0 * z) if z > 0 and math.isfinite(z) else math.inf
 
@@ -450,10 +483,12 @@ def _l2_prediction(p, outputs) -> tuple[Measurement, dict]:
     return c_hat, pred
 
 
-def _grid_rows(p, outputs, z: float) -> tuple[list[dict], dict | None, list, str, bool, list]:
+def _grid_rows(p, outputs, z: float, c_hi: float) -> tuple[list[dict], dict | None, list, str, bool, list]:
     from stl.numerics.schemes import get_scheme
+    from stl.verify.constants import l2_function
 
     n, G = p["n"], p["generations"]
+    l2 = l2_function()
     rows, kappas, surface = [], [], []
     gamma_method, proxy, collapse = "", False, None
     for lam in p["lams"]:
@@ -476,6 +511,12 @@ def _grid_rows(p, outputs, z: float) -> tuple[list[dict], dict | None, list, str
             h = 1e-6 * max(rho, 1e-6)
             dS = (geometric_sum(rho + h, G) - geometric_sum(rho - h, G)) / (2 * h)
             kappas.append((math.log(kappa), lg.stderr * growth / (rho * dS)))
+        # L2 itself at this λ: γ̂^G (a random neighbour, so at most the supremum) against the
+        # bound with ĉ's upper limit (theory's L2), where γ̂ estimates a TV.
+        last = Measurement.from_samples(gam[:, G], z)
+        bound = min(1.0, float(l2(tau_n=c_hi / n, n=n, lam=sch.lam, i=G)))
+        l2_check = ({"gamma_G": last.value, "ci_low": last.ci_low, "ci_high": last.ci_high, "bound": bound,
+                     "violated": bool(last.ci_low > bound)} if g_out[0].get("gamma_is_tv") else None)
         shape = risk_shape(risk, z)
         means = risk.mean(axis=0)
         surface.append(means.tolist())
@@ -483,6 +524,7 @@ def _grid_rows(p, outputs, z: float) -> tuple[list[dict], dict | None, list, str
                      "growth": growth, "line": float(G + 1) if kept else 1.0, "excess": lg.value,
                      "excess_ci": [lo, hi], "state": state, "rho_loop": rho, "c_loop": kappa,
                      "saturated": saturated, "sigma": lg.sigma, "risk": shape, "risk_means": means.tolist(),
+                     "l2_bound": l2_check,
                      "growth_law": _growth_law(gam)})
         if sch.n_r == 0:
             s = Measurement.from_samples(slope_per_replicate(risk))
@@ -549,6 +591,20 @@ def _safe(p, rows, pred, obs, c_hi: float, z: float) -> tuple[str, list, list, s
     return verdict, tested, power_rows, why
 
 
+def _premise(p, pilot: np.ndarray, differ: np.ndarray, gamma_is_tv: bool, c_hat: Measurement, z: float) -> dict:
+    """L2's first step in the loop (:func:`step_cost`) against ``ĉ``'s upper limit."""
+    from stl.numerics.schemes import get_scheme
+
+    n_s = get_scheme("mix", p["n"], p["pilot_real"] / p["n"]).n_s
+    if not gamma_is_tv:
+        return {"applies": False, "why": "γ̂ is the differing fraction of a non-maximal coupling, not a TV"}
+    cost = step_cost(pilot, differ, p["n"], n_s, z)
+    return {"applies": True, "value": cost.value, "ci_low": cost.ci_low, "ci_high": cost.ci_high,
+            "c_hat_upper": c_hat.ci_high, "violated": bool(cost.ci_low > c_hat.ci_high),
+            "rule": ("n E γ^1 / E(1 + n_s d^1) at the pilot, which L2's path of single swaps bounds by c = n τ_n; "
+                     "violated when its lower limit exceeds ĉ's upper limit")}
+
+
 def _located(p, typ: dict, obs: dict, c_typ_at_boundary: float | None) -> dict:
     z95 = NormalDist().inv_cdf(0.975)
     z_power = NormalDist().inv_cdf(POWER)
@@ -583,9 +639,12 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     z = family_z(len(lams))
 
     c_hat, pred = _l2_prediction(p, outputs)
-    pilot = pool_rows([o["values"] for o in outputs.group(("pilot",))])
+    pilot_out = outputs.group(("pilot",))
+    pilot = pool_rows([o["values"] for o in pilot_out])
     typ = typical_prediction(pilot, p["pilot_real"] / n, G)
-    typ["method"] = outputs.group(("pilot",))[0]["method"]
+    typ["method"] = pilot_out[0]["method"]
+    premise = _premise(p, pilot, pool_rows([o["differ"] for o in pilot_out]), pilot_out[0]["gamma_is_tv"],
+                       c_hat, z)
 
     loc = outputs.get(("locate",))
     points = loc["points"]
@@ -598,9 +657,16 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     c_near = _c_near(obs["points"], obs["value"], n, G)
     located = _located(p, typ, obs, c_near)
 
-    rows, collapse, kappas, gamma_method, proxy, surface = _grid_rows(p, outputs, z)
+    rows, collapse, kappas, gamma_method, proxy, surface = _grid_rows(p, outputs, z, c_hat.ci_high)
     c_loop = _pooled_c(kappas)
     verdict, tested, power_rows, why = _safe(p, rows, pred, obs, c_hat.ci_high, z)
+    above_l2 = [r["lam"] for r in rows if (r["l2_bound"] or {}).get("violated")]
+    if above_l2:
+        verdict, why = "fail", (f"γ̂^G exceeds L2's bound with ĉ at λ = {above_l2}: ĉ underestimates the supremum "
+                                "τ_n of D2 (or L2 fails), so its λ_c is not L2's")
+    elif premise.get("violated"):
+        verdict, why = "fail", ("the loop's own swaps cost more than ĉ allows: ĉ underestimates the supremum "
+                                "τ_n of D2, so its λ_c is not L2's")
 
     at_zero = next((r for r in rows if r["n_r"] == 0), None)
     law = at_zero["growth_law"] if at_zero else None
@@ -627,6 +693,9 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                f"{obs['where']}) → {located['verdict']}.{miss}"
                + (f" Growth of γ̂ at λ = 0: {growth_law['preferred']} (r = {growth_law['rate']['value']:.3g}, "
                   f"p = {growth_law['exponent']['value']:.3g}; L2's ρ = ĉ = {c_hat.value:.3g})." if growth_law else "")
+               + (f" Premise of L2 in the loop: one differing point costs {premise['value']:.3g} "
+                  f"[{premise['ci_low']:.3g}, {premise['ci_high']:.3g}]/n against ĉ ≤ {c_hat.ci_high:.3g}/n"
+                  + (" — VIOLATED." if premise["violated"] else ".") if "value" in premise else "")
                + f" Safe: tested λ > {pred['ci_high']:.3f}: {tested or 'none'}"
                + (f" (too close to the prediction for {p['replicates']} replicates: {untested})" if untested else "")
                + f" → {verdict} ({why}).")
@@ -658,6 +727,7 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                          "ci_high": c_hat.ci_high, "n": c_hat.n},
                "predicted_lambda_c": pred, "typical_lambda_c": typ, "observed_lambda_c": obs,
                "located": located, "safe": {"verdict": verdict, "why": why}, "growth_law": growth_law,
+               "premise": premise,
                "c_loop": c_loop, "collapse_speed": collapse, "rows": rows, "tested": tested,
                "risk_boundary": _risk_boundary(rows),
                "power": {"target": POWER, "z": z, "rows": power_rows,
@@ -863,6 +933,10 @@ def table_rows(results) -> list[dict]:
             "boundary_points": len(obs["points"]), "located": loc["verdict"],
             "located_gap": loc["gap"], "c_at_boundary": loc["c_at_boundary"],
             "detectable_difference": loc["detectable_difference"],
+            "step_cost": (d.get("premise") or {}).get("value"),
+            "step_cost_ci": ([d["premise"]["ci_low"], d["premise"]["ci_high"]]
+                             if (d.get("premise") or {}).get("applies") else None),
+            "premise_violated": bool((d.get("premise") or {}).get("violated", False)),
             "growth_law_at_0": law.get("preferred"),
             "growth_rate_at_0": (law.get("rate") or {}).get("value"),
             "growth_exponent_at_0": (law.get("exponent") or {}).get("value"),
@@ -907,22 +981,25 @@ def render_table(rows: Sequence[Mapping], size: str, seed: int) -> str:
                      f"{_ci(r['c_typ'], r['c_typ_ci'], _f)} | "
                      f"{_ci(r['lambda_c_typical'], r['lambda_c_typical_ci'])} | "
                      f"{_ci(r['lambda_c_observed'], r['lambda_c_observed_ci'])} | {r['located']} | {r['safe']} |")
-    lines += ["", "| architecture | G | observed at G/2 | c next to the boundary | growth of γ̂ at λ=0 | "
-                  "collapse speed at λ=0 |", "|---|---|---|---|---|---|"]
+    lines += ["", "| architecture | G | observed at G/2 | c next to the boundary | one swap in the loop | "
+                  "growth of γ̂ at λ=0 | collapse speed at λ=0 |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         law = r["growth_law_at_0"]
         law_text = ("—" if law is None else
                     f"{law}: r{NBSP}={NBSP}{_f(r['growth_rate_at_0'])}, p{NBSP}={NBSP}{_f(r['growth_exponent_at_0'])}")
         cs = ("—" if r["collapse_speed"] is None else
               _ci(r["collapse_speed"], r["collapse_speed_ci"], _f) + f" {r['risk_metric']}/gen")
+        swap = _ci(r.get("step_cost"), r.get("step_cost_ci"), _f) + (" VIOLATED" if r.get("premise_violated") else "")
         lines.append(f"| {r['architecture']} | {r['generations']} | {r['lambda_c_observed_half_horizon']:.3f} | "
-                     f"{_f(r['c_at_boundary'])} | {law_text} | {cs} |")
+                     f"{_f(r['c_at_boundary'])} | {swap} | {law_text} | {cs} |")
     lines += ["", "L2 λ_c = 1 − 1/ĉ (THEORY.md L2, sufficient); typical λ_c = 1 − 1/c_typ, c_typ the constant "
               "that reproduces the loop's own growth of γ̂ over G generations at one kept real point (an "
               "empirical predictor, not a theorem); observed: where γ̂^G/γ̂^0 crosses L2's critical line G + 1, "
               "located by bisection (interval: where its confidence limits cross). located: the typical and "
               "observed intervals overlap; safe: L2's verdict (every grid λ above its prediction stable, the "
-              "boundary not above it). Growth law: r of r^i against p of (i+1)^p (L2: r = ĉ).", ""]
+              "boundary not above it, L2's bound not exceeded). One swap in the loop: n E γ̂^1 / E(1 + n_s d^1) at the "
+              "pilot, what one differing training point costs (L2: at most ĉ). Growth law: r of r^i against p of "
+              "(i+1)^p (L2: r = ĉ).", ""]
     return "\n".join(lines)
 
 

@@ -90,7 +90,8 @@ def test_gain_learner_both_predictions_locate_its_boundary_and_l2_is_safe():
     assert obs["ci_low"] <= 2 / 3 <= obs["ci_high"] and typ["ci_low"] <= 2 / 3 <= typ["ci_high"]
     assert len(obs["points"]) >= 5                      # the bisection refined the bracket
     assert d["growth_law"]["preferred"] == "geometric"  # L2 is attained: ρ^i
-    assert {"located", "safe"} <= set(d) and d["power"]["rows"]
+    assert {"located", "safe", "premise"} <= set(d) and d["power"]["rows"]
+    assert not d["premise"]["violated"] and not any(row["l2_bound"]["violated"] for row in d["rows"])
 
 
 @pytest.mark.timeout(300)
@@ -106,6 +107,8 @@ def test_safe_fails_when_the_architecture_constant_is_underestimated(monkeypatch
     r = _gain_check().run(seed=0)
     assert r.verdict == "fail"
     assert r.details["observed_lambda_c"]["ci_low"] > r.details["predicted_lambda_c"]["ci_high"]
+    # and L2's own bound with that ĉ is exceeded where the loop is unstable
+    assert any(row["l2_bound"]["violated"] for row in r.details["rows"])
 
 
 def test_bad_entries_are_refused():
@@ -169,6 +172,7 @@ def test_table_keeps_the_design_names_and_never_wraps_an_interval():
                    "located": {"verdict": "located", "gap": 0.0, "c_at_boundary": 3.0, "detectable_difference": 0.04},
                    "growth_law": {"preferred": "geometric", "rate": {"value": 3.0}, "exponent": {"value": 2.2}},
                    "c_loop": None, "collapse_speed": None, "risk_boundary": {"bounded_from": 0.7},
+                   "premise": {"applies": True, "value": 2.4, "ci_low": 2.2, "ci_high": 2.6, "violated": False},
                    "safe": {"verdict": "pass"}}
 
     rows = atlas.table_rows([Result()])
