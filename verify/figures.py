@@ -297,8 +297,8 @@ def make_figures(report: Mapping, out_dir: Path, formats: Sequence[str] = ("png"
 # ======================================================================================
 
 #: Offsets tried for a label, in points: rings of growing radius, eight directions each.
-_LABEL_RADII = (7, 12, 18, 26, 36, 48, 62, 80, 100)
-_LABEL_ANGLES = (45, 135, 315, 225, 0, 180, 90, 270)
+_LABEL_RADII = (7, 12, 18, 26, 36, 48, 62, 80, 100, 125, 150)
+_LABEL_ANGLES = (45, 135, 315, 225, 0, 180, 90, 270, 22.5, 67.5, 112.5, 157.5, 202.5, 247.5, 292.5, 337.5)
 
 
 def _overlaps(a, b, pad: float = 1.5) -> bool:
@@ -313,18 +313,17 @@ def _text_box(art, renderer):
     return Text.get_window_extent(art, renderer)
 
 
-def place_labels(ax, anchors: Sequence[tuple[float, float]], texts: Sequence[str], obstacles=(),
+def place_labels(ax, anchors: Sequence[tuple[float, float]], texts: Sequence[str], obstacles=(), soft=(),
                  fontsize: float = 8) -> list:
     """Text labels next to data ``anchors`` so that no two overlap and none covers an obstacle.
 
     ``obstacles`` are display-space boxes (``matplotlib.transforms.Bbox``) a label must
-    avoid (the markers). Each label tries offsets on rings of growing radius around its
-    anchor and keeps the first free one inside the axes; beyond the first ring a thin
-    leader line joins it to its point. A label that finds no free place inside the axes
-    goes to a free slot in a column right of the axes. Returns the text artists.
+    avoid (the markers), ``soft`` ones it avoids if it can (error bars). Each label tries
+    offsets on rings of growing radius around its anchor and keeps the first free one
+    inside the axes — first avoiding both kinds, then only the hard ones; beyond the
+    first ring a thin leader line joins it to its point. A label that finds no free place
+    inside the axes goes to a column right of the axes. Returns the text artists.
     """
-    import math as _m
-
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
@@ -333,22 +332,8 @@ def place_labels(ax, anchors: Sequence[tuple[float, float]], texts: Sequence[str
     column_y = inside.y1
     for (x, y), text in zip(anchors, texts):
         chosen = None
-        for radius in _LABEL_RADII:
-            for angle in _LABEL_ANGLES:
-                dx = radius * _m.cos(_m.radians(angle))
-                dy = radius * _m.sin(_m.radians(angle))
-                ha = "left" if dx > 1 else ("right" if dx < -1 else "center")
-                va = "bottom" if dy > 1 else ("top" if dy < -1 else "center")
-                art = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                                  fontsize=fontsize, annotation_clip=False,
-                                  arrowprops=(dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2)
-                                              if radius > _LABEL_RADII[0] else None))
-                box = _text_box(art, renderer)
-                if (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
-                        and not any(_overlaps(box, other) for other in placed_boxes)):
-                    chosen = (art, box)
-                    break
-                art.remove()
+        for avoid in (placed_boxes + list(soft), placed_boxes):
+            chosen = _free_spot(ax, renderer, inside, (x, y), text, avoid, fontsize)
             if chosen:
                 break
         if chosen is None:
@@ -366,6 +351,27 @@ def place_labels(ax, anchors: Sequence[tuple[float, float]], texts: Sequence[str
     return artists
 
 
+def _free_spot(ax, renderer, inside, anchor, text: str, avoid, fontsize: float):
+    """The first offset on the rings around ``anchor`` where ``text`` fits inside the axes
+    and meets none of the ``avoid`` boxes: ``(artist, box)``, or ``None``."""
+    for radius in _LABEL_RADII:
+        for angle in _LABEL_ANGLES:
+            dx = radius * math.cos(math.radians(angle))
+            dy = radius * math.sin(math.radians(angle))
+            ha = "left" if dx > 1 else ("right" if dx < -1 else "center")
+            va = "bottom" if dy > 1 else ("top" if dy < -1 else "center")
+            art = ax.annotate(text, anchor, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                              fontsize=fontsize, annotation_clip=False,
+                              arrowprops=(dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2)
+                                          if radius > _LABEL_RADII[0] else None))
+            box = _text_box(art, renderer)
+            if (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
+                    and not any(_overlaps(box, other) for other in avoid)):
+                return art, box
+            art.remove()
+    return None
+
+
 def draw_atlas(rows: Sequence[Mapping], path, *, return_artists: bool = False):
     """L2's and the typical prediction of ``λ_c`` against the observed boundary, error bars on
     all three, one label per architecture that no other label or marker covers.
@@ -380,7 +386,7 @@ def draw_atlas(rows: Sequence[Mapping], path, *, return_artists: bool = False):
     from matplotlib.transforms import Bbox
 
     fig, ax = plt.subplots(figsize=(7.0, 6.6))
-    fig.subplots_adjust(left=0.11, right=0.80, top=0.92, bottom=0.17)
+    fig.subplots_adjust(left=0.11, right=0.86, top=0.92, bottom=0.17)
     diagonal = [k / 200 for k in range(207)]
     ax.plot(diagonal, diagonal, color="grey", lw=1, ls="--")
     ax.fill_between(diagonal, diagonal, [1.03] * len(diagonal), color="tab:green", alpha=0.06, linewidth=0)
@@ -423,20 +429,19 @@ def draw_atlas(rows: Sequence[Mapping], path, *, return_artists: bool = False):
     ax.set_xlabel(r"observed boundary $\lambda_c$ (where $\hat\gamma_n^G/\hat\gamma_n^0 = G + 1$)")
     ax.set_ylabel(r"predicted $\lambda_c$")
     ax.set_title("How much real data each architecture needs")
-    ax.text(0.03, 0.97, "above the diagonal: the prediction is safe", transform=ax.transAxes, fontsize=7,
-            va="top", color="tab:green")
+    ax.fill_between([], [], [], color="tab:green", alpha=0.15, label="above the diagonal: the prediction is safe")
     fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     half = 4.5 * fig.dpi / 72.0           # half a marker, in pixels
     obstacles = [Bbox.from_extents(px - half, py - half, px + half, py + half)
                  for px, py in (ax.transData.transform(m) for m in markers)]
-    # Error bars and connectors: a label may not sit on a line either (2 pixels either side).
+    # Error bars and connectors: a label avoids sitting on a line where it can (2 pixels either side).
+    lines = []
     for a, b in segments:
         (x0, y0), (x1, y1) = ax.transData.transform(a), ax.transData.transform(b)
         if all(map(math.isfinite, (x0, y0, x1, y1))):
-            obstacles.append(Bbox.from_extents(min(x0, x1) - 2, min(y0, y1) - 2, max(x0, x1) + 2, max(y0, y1) + 2))
-    obstacles.append(ax.texts[0].get_window_extent(renderer))
+            lines.append(Bbox.from_extents(min(x0, x1) - 2, min(y0, y1) - 2, max(x0, x1) + 2, max(y0, y1) + 2))
     # Architectures at (nearly) the same place share one label, "a, b".
     anchors, texts = [], []
     for r in rows:
@@ -444,7 +449,7 @@ def draw_atlas(rows: Sequence[Mapping], path, *, return_artists: bool = False):
         px = ax.transData.transform(point)
         for k, other in enumerate(anchors):
             if math.dist(px, ax.transData.transform(other)) < 4.0:
-                texts[k] += ", " + str(r["architecture"])
+                texts[k] += ("\n" if texts[k].count(",") or "\n" in texts[k] else ", ") + str(r["architecture"])
                 break
         else:
             anchors.append(point)
@@ -452,7 +457,9 @@ def draw_atlas(rows: Sequence[Mapping], path, *, return_artists: bool = False):
     # Place the most crowded labels first: anchors with many neighbours get the near rings.
     order = sorted(range(len(anchors)), key=lambda k: -sum(math.hypot(anchors[k][0] - a[0], anchors[k][1] - a[1]) < 0.1
                                                          for a in anchors))
-    placed = place_labels(ax, [anchors[k] for k in order], [texts[k] for k in order], obstacles)
+    # Three or more names at one place stack on lines of their own (a narrow block).
+    texts = [t.replace(", ", "\n") if "\n" in t else t for t in texts]
+    placed = place_labels(ax, [anchors[k] for k in order], [texts[k] for k in order], obstacles, lines)
     boxes = [_text_box(a, renderer) for a in placed]
     fig.savefig(path, dpi=120)
     plt.close(fig)
