@@ -773,6 +773,11 @@ def atlas_check(name: str, model: str, params: Mapping[str, str] | None = None, 
     unknown = sorted(set(opts) - set(GAMMA_OPTIONS))
     if unknown:
         raise InputError("gamma_options", ", ".join(unknown), ", ".join(GAMMA_OPTIONS))
+    from stl.numerics.estimators.recursive import COUPLINGS, MEASURES
+
+    for key, allowed in (("coupling", COUPLINGS), ("measure", MEASURES)):
+        if key in opts and opts[key] not in allowed:
+            raise InputError(f"gamma_options {key}", opts[key], " | ".join(allowed))
     m = build_model(model, dict(params or {}))
     return Check(
         name=name, kind="phase-transition",

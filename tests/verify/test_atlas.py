@@ -118,6 +118,9 @@ def test_bad_entries_are_refused():
     with pytest.raises(atlas.InputError):
         atlas.atlas_check("x", "categorical", {}, n=50, lams=(0.0, 0.5), generations=3, replicates=10,
                           tau_replicates=4, gamma_options={"neighbours": 3})
+    with pytest.raises(atlas.InputError):
+        atlas.atlas_check("x", "categorical", {}, n=50, lams=(0.0, 0.5), generations=3, replicates=10,
+                          tau_replicates=4, gamma_options={"coupling": "exact"})
 
 
 @pytest.mark.parametrize("size", sorted(atlas.SIZES))
