@@ -705,18 +705,21 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                    "x": [r["lam"] for r in rows], "y": list(range(G + 1)), "z": np.array(surface).T.tolist(),
                    "x_label": "λ (real proportion)", "y_label": "generation i", "z_label": p["risk_metric"]}
     fig_gamma = {"type": "series", "name": f"{p['name']}-gamma", "x": list(range(G + 1)), "x_label": "generation i",
-                 "y_label": "γ̂_n^i / γ̂_n^0", "title": f"{p['model']}: growth of γ̂ (linear line: L2's critical case)",
+                 "y_label": r"$\hat\gamma_n^i/\hat\gamma_n^0$",
+                 "title": f"{p['model']}: growth of γ̂ (linear line: L2's critical case)",
                  "series": [{"label": f"λ={r['lam']:g}", "y": (np.array(r["gamma_means"]) /
                                                                 max(r["gamma_means"][0], 1e-300)).tolist()}
                             for r in rows] + [{"label": "critical (ρ = 1)", "y": list(map(float, range(1, G + 2))),
                                                "style": "bound"}]}
     fig_locate = {"type": "series", "name": f"{p['name']}-boundary", "x_label": "λ (real proportion)",
-                  "y_label": "e(λ) = log(γ̂^G/γ̂^0) − log(G+1)",
+                  "y_label": r"$e(\lambda) = \log(\hat\gamma_n^G/\hat\gamma_n^0) - \log(G+1)$",
                   "title": f"{p['model']}: the boundary by bisection (e > 0: unstable over G = {G})",
                   "x": [q["lam"] for q in obs["points"]],
                   "series": [{"label": "measured (CI)", "y": [q["excess"] for q in obs["points"]],
                               "lo": [q["excess_ci"][0] for q in obs["points"]],
-                              "hi": [q["excess_ci"][1] for q in obs["points"]], "style": "points"}],
+                              "hi": [q["excess_ci"][1] for q in obs["points"]], "style": "points"},
+                             {"label": "L2's critical growth (e = 0)", "y": [0.0] * len(obs["points"]),
+                              "style": "bound"}],
                   "markers": [{"x": obs["value"], "label": "observed", "color": "tab:blue"},
                               {"x": typ["value"], "label": "typical", "color": "tab:purple"},
                               {"x": pred["value"], "label": "L2", "color": "tab:red"}]}

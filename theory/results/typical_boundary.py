@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from stl.theory.results.recursive_stability import gamma_in_rho
-from stl.theory.symbols import c_typ, growth, i, lam, lam_c_typ, rho, tau_n, to_latex
+from stl.theory.symbols import c_typ, growth, lam, lam_c_typ, rho, tau_n, to_latex
 
 #: ``ρ_typ``: L2's growth factor with the typical constant in place of ``n τ_n``.
 TYPICAL_RHO = (1 - lam) * c_typ

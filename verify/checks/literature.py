@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
