@@ -198,6 +198,24 @@ tv_gauss = _declare("d_TV_gauss", r"d_{\mathrm{TV}}\left(\mathcal{N}(a_{1}, \sig
                     nonnegative=True)
 
 #: Every record, in declaration order (public symbols first).
+# typical-case boundary (stl.theory.results.typical_boundary): an empirical predictor
+c_typ = _declare("c_typ", r"c_{\mathrm{typ}}", pretty="c_typ",
+                 meaning="typical-case constant the loop runs at",
+                 defined=r"is the typical-case constant: the $c$ of L2's recursion that reproduces "
+                         r"the loop's own growth of $\gamma_{n}^{i}$ (an empirical estimate, not a "
+                         r"supremum)",
+                 order=32, positive=True)
+growth = _declare("growth", r"\gamma_{n}^{i}/\gamma_{n}^{0}", pretty="γₙⁱ/γₙ⁰",
+                  meaning="a loop's measured growth of recursive stability",
+                  defined=r"is the loop's measured growth $\gamma_{n}^{i}/\gamma_{n}^{0}$ of "
+                          r"recursive stability",
+                  order=33, positive=True)
+lam_c_typ = _declare("lambda_c_typ", r"\lambda_{c}^{\mathrm{typ}}", pretty="λ_c^typ",
+                     meaning="typical-case critical proportion of real data",
+                     defined="is the typical-case estimate of the critical proportion of real "
+                             "data (an empirical predictor)",
+                     order=34, real=True)
+
 RECORDS: tuple[SymbolRecord, ...] = tuple(_declared)
 del _declared
 RECORDS_BY_NAME: MappingProxyType = MappingProxyType({r.name: r for r in RECORDS})

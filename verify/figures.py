@@ -306,3 +306,179 @@ def make_figures(report: Mapping, out_dir: Path, formats: Sequence[str] = ("png"
             except Exception as exc:  # a broken picture must not lose the report
                 problems.append(f"figure {paths[0].stem} not drawn: {type(exc).__name__}: {exc}")
     return made, problems
+
+
+# ======================================================================================
+# The atlas figure (stl atlas): both predictions of λ_c against the observed boundary
+# ======================================================================================
+
+#: Offsets tried for a label, in points: rings of growing radius, eight directions each.
+_LABEL_RADII = (7, 12, 18, 26, 36, 48, 62, 80, 100, 125, 150)
+_LABEL_ANGLES = (45, 135, 315, 225, 0, 180, 90, 270, 22.5, 67.5, 112.5, 157.5, 202.5, 247.5, 292.5, 337.5)
+
+
+def _overlaps(a, b, pad: float = 1.5) -> bool:
+    return not (a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0 or b.y1 + pad <= a.y0)
+
+
+def _text_box(art, renderer):
+    """The box of an annotation's text alone (``Annotation.get_window_extent`` adds its arrow)."""
+    from matplotlib.text import Text
+
+    art.update_positions(renderer)  # the annotation's text is moved to its offset here
+    return Text.get_window_extent(art, renderer)
+
+
+def place_labels(ax, anchors: Sequence[tuple[float, float]], texts: Sequence[str], obstacles=(), soft=(),
+                 fontsize: float = 8) -> list:
+    """Text labels next to data ``anchors`` so that no two overlap and none covers an obstacle.
+
+    ``obstacles`` are display-space boxes (``matplotlib.transforms.Bbox``) a label must
+    avoid (the markers), ``soft`` ones it avoids if it can (error bars). Each label tries
+    offsets on rings of growing radius around its anchor and keeps the first free one
+    inside the axes — first avoiding both kinds, then only the hard ones; beyond the
+    first ring a thin leader line joins it to its point. A label that finds no free place
+    inside the axes goes to a column right of the axes. Returns the text artists.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    placed_boxes = list(obstacles)
+    artists = []
+    column_y = inside.y1
+    for (x, y), text in zip(anchors, texts):
+        chosen = None
+        for avoid in (placed_boxes + list(soft), placed_boxes):
+            chosen = _free_spot(ax, renderer, inside, (x, y), text, avoid, fontsize)
+            if chosen:
+                break
+        if chosen is None:
+            # A column right of the axes: stacked from the top, so these never meet either.
+            width, height = fig.bbox.width, fig.bbox.height
+            art = ax.annotate(text, (x, y), xycoords="data", xytext=((inside.x1 + 8) / width, column_y / height),
+                              textcoords="figure fraction", ha="left", va="top", fontsize=fontsize,
+                              annotation_clip=False,
+                              arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2))
+            box = _text_box(art, renderer)
+            column_y = box.y0 - 3
+            chosen = (art, box)
+        artists.append(chosen[0])
+        placed_boxes.append(chosen[1])
+    return artists
+
+
+def _free_spot(ax, renderer, inside, anchor, text: str, avoid, fontsize: float):
+    """The first offset on the rings around ``anchor`` where ``text`` fits inside the axes
+    and meets none of the ``avoid`` boxes: ``(artist, box)``, or ``None``."""
+    for radius in _LABEL_RADII:
+        for angle in _LABEL_ANGLES:
+            dx = radius * math.cos(math.radians(angle))
+            dy = radius * math.sin(math.radians(angle))
+            ha = "left" if dx > 1 else ("right" if dx < -1 else "center")
+            va = "bottom" if dy > 1 else ("top" if dy < -1 else "center")
+            art = ax.annotate(text, anchor, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                              fontsize=fontsize, annotation_clip=False,
+                              arrowprops=(dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2)
+                                          if radius > _LABEL_RADII[0] else None))
+            box = _text_box(art, renderer)
+            if (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
+                    and not any(_overlaps(box, other) for other in avoid)):
+                return art, box
+            art.remove()
+    return None
+
+
+def draw_atlas(rows: Sequence[Mapping], path, *, return_artists: bool = False):
+    """L2's and the typical prediction of ``λ_c`` against the observed boundary, error bars on
+    all three, one label per architecture that no other label or marker covers.
+
+    ``rows`` are ``stl atlas`` rows (``lambda_c_observed``, ``lambda_c_predicted``,
+    ``lambda_c_typical`` and their ``_ci`` pairs, ``architecture``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.transforms import Bbox
+
+    fig, ax = plt.subplots(figsize=(7.0, 6.6))
+    fig.subplots_adjust(left=0.11, right=0.86, top=0.92, bottom=0.17)
+    diagonal = [k / 200 for k in range(207)]
+    ax.plot(diagonal, diagonal, color="grey", lw=1, ls="--")
+    ax.fill_between(diagonal, diagonal, [1.03] * len(diagonal), color="tab:green", alpha=0.06, linewidth=0)
+    styles = (("lambda_c_predicted", "s", "tab:red", r"L2: $\lambda_c = 1 - 1/\hat c$ (sufficient)"),
+              ("lambda_c_typical", "o", "tab:purple", r"typical: $\lambda_c^{\mathrm{typ}} = 1 - 1/c_{\mathrm{typ}}$"))
+    markers, segments = [], []
+    for r in rows:
+        x = _num(r["lambda_c_observed"])
+        xl, xh = (_num(v) for v in r["lambda_c_observed_ci"])
+        ys = [_num(r[key]) for key, *_ in styles]
+        ax.plot([x, x], [min(ys), max(ys)], color="0.75", lw=0.8, zorder=1)
+        segments.append(((x, min(ys)), (x, max(ys))))
+        for key, marker, colour, _ in styles:
+            y = _num(r[key])
+            yl, yh = (_num(v) for v in r[key + "_ci"])
+            segments += [((xl, y), (xh, y)), ((x, yl), (x, yh))]
+            ax.errorbar([x], [y], xerr=[[max(x - xl, 0)], [max(xh - x, 0)]], yerr=[[max(y - yl, 0)], [max(yh - y, 0)]],
+                        fmt=marker, color=colour, ms=6, capsize=2.5, lw=1, zorder=3)
+            markers.append((x, y))
+    for key, marker, colour, label in styles:
+        ax.plot([], [], marker, color=colour, label=label)
+    ax.plot([], [], color="grey", lw=1, ls="--", label="prediction = observed")
+    # Most boundaries are small: a square-root scale on both axes spreads them and keeps
+    # the diagonal straight.
+    import numpy as np
+
+    def forward(v):
+        return np.sign(v) * np.sqrt(np.abs(v))
+
+    def inverse(v):
+        return np.sign(v) * np.square(v)
+
+    for axis in ("x", "y"):
+        getattr(ax, f"set_{axis}scale")("function", functions=(forward, inverse))
+    ticks = [0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_xlim(-0.0008, 1.03)        # a margin of 0.03 on the square-root axis
+    ax.set_ylim(-0.0008, 1.03)
+    ax.set_xlabel(r"observed boundary $\lambda_c$ (where $\hat\gamma_n^G/\hat\gamma_n^0 = G + 1$)")
+    ax.set_ylabel(r"predicted $\lambda_c$")
+    ax.set_title("How much real data each architecture needs")
+    ax.fill_between([], [], [], color="tab:green", alpha=0.15, label="above the diagonal: the prediction is safe")
+    fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    half = 4.5 * fig.dpi / 72.0           # half a marker, in pixels
+    obstacles = [Bbox.from_extents(px - half, py - half, px + half, py + half)
+                 for px, py in (ax.transData.transform(m) for m in markers)]
+    # Error bars and connectors: a label avoids sitting on a line where it can (2 pixels either side).
+    lines = []
+    for a, b in segments:
+        (x0, y0), (x1, y1) = ax.transData.transform(a), ax.transData.transform(b)
+        if all(map(math.isfinite, (x0, y0, x1, y1))):
+            lines.append(Bbox.from_extents(min(x0, x1) - 2, min(y0, y1) - 2, max(x0, x1) + 2, max(y0, y1) + 2))
+    # Architectures at (nearly) the same place share one label, "a, b".
+    anchors, texts = [], []
+    for r in rows:
+        point = (_num(r["lambda_c_observed"]), _num(r["lambda_c_typical"]))
+        px = ax.transData.transform(point)
+        for k, other in enumerate(anchors):
+            if math.dist(px, ax.transData.transform(other)) < 4.0:
+                texts[k] += ("\n" if texts[k].count(",") or "\n" in texts[k] else ", ") + str(r["architecture"])
+                break
+        else:
+            anchors.append(point)
+            texts.append(str(r["architecture"]))
+    # Place the most crowded labels first: anchors with many neighbours get the near rings.
+    order = sorted(range(len(anchors)), key=lambda k: -sum(math.hypot(anchors[k][0] - a[0], anchors[k][1] - a[1]) < 0.1
+                                                         for a in anchors))
+    # Three or more names at one place stack on lines of their own (a narrow block).
+    texts = [t.replace(", ", "\n") if "\n" in t else t for t in texts]
+    placed = place_labels(ax, [anchors[k] for k in order], [texts[k] for k in order], obstacles, lines)
+    boxes = [_text_box(a, renderer) for a in placed]
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    if return_artists:
+        return boxes, obstacles
+    return None

@@ -96,6 +96,7 @@ _lit_gaussian = _lazy("stl.verify.checks.literature:shumailov_gaussian_check")
 _lit_gmm = _lazy("stl.verify.checks.literature:shumailov_gmm_check")
 _lit_gerstgrasser = _lazy("stl.verify.checks.literature:gerstgrasser_check")
 _lit_bertrand = _lazy("stl.verify.checks.literature:bertrand_check")
+_lit_fu_kde = _lazy("stl.verify.checks.literature:fu_kde_check")
 
 
 CAT = {"k": "10"}
@@ -219,6 +220,7 @@ FULL_EXTRA: tuple[Factory, ...] = (
     Factory("lit-gerstgrasser-accumulate", _lit_gerstgrasser, {}, expected_s=8.3),
     Factory("lit-shumailov-gmm", _lit_gmm, {}, expected_s=94.0),
     Factory("lit-bertrand-flow", _lit_bertrand, {}, expected_s=174.0),
+    Factory("lit-fu-kde-phase-transition", _lit_fu_kde, {}, expected_s=15.0),
     Factory("categorical-exact-grid", _exact,
             dict(params={"k": "5"}, configs=({"scheme": "mix", "n": 40, "lam": 0.25, "replicates": 95000},
                                                {"scheme": "fresh", "n": 40, "lam": 0.5, "replicates": 95000},

@@ -23,6 +23,15 @@ almost every synchronously coupled draw differs).
 ``details["synthetic_differ"]`` holds, per replicate and generation ``j ≥ 1``, the
 fraction of differing synthetic draws actually used (the quantity T1 needs).
 
+Two options make the estimate comparable with ``τ̂_n`` for a model whose own coupling is
+not maximal (the in-context learners' label-by-label coupling, ``coupling = "upper"``):
+``coupling="maximal-density"`` draws the synthetic pairs from the maximal coupling built
+from the model's sampler and exact density (:func:`stl.numerics.models._density.maximal_coupling`),
+and ``measure="tv"`` measures every generation with the model's own TV estimator
+(``Model.tv``, the one :func:`stl.numerics.estimators.estimate_tau` uses) instead of the
+fraction of differing coupled draws. With both, ``γ̂_n^i`` and ``τ̂_n`` are the same
+kind of number (D2 and D3 with one estimator), which L2 relates.
+
 >>> from stl.numerics.models.registry import get_model
 >>> e = estimate_gamma(get_model("categorical", {"k": "3"}), "mix", n=20, lam=0.5,
 ...                    generations=2, replicates=50, seed=0)
@@ -32,6 +41,7 @@ fraction of differing synthetic draws actually used (the quantity T1 needs).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -44,6 +54,10 @@ from stl.numerics.schemes import Scheme, get_scheme
 
 MEASURE_DRAWS = 256
 NEIGHBOURS = ("random", "distinct")
+#: ``coupling``: the model's own ``sample_coupled``, or the maximal coupling from its density.
+COUPLINGS = ("model", "maximal-density")
+#: ``measure``: the model's choice (exact TV where it has one, else the coupled fraction), or its TV estimator.
+MEASURES = ("auto", "tv")
 #: Fresh real points tried per replicate for a distinct neighbour.
 DISTINCT_TRIES = 64
 
@@ -65,6 +79,7 @@ def _replacement(model: Model, streams: ReplicateStreams, old: np.ndarray, neigh
 def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, generations: int,
                    replicates: int, seed: int, first: int = 0, *, confidence: float = 0.95,
                    measure_draws: int = MEASURE_DRAWS, neighbour: str = "random",
+                   coupling: str = "model", measure: str = "auto",
                    progress: Callable[[int, int], None] | None = None) -> Estimate:
     """``γ̂_n^i`` for ``i = 0 .. generations`` (arrays), with per-generation CIs.
 
@@ -73,9 +88,16 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
     :data:`DISTINCT_TRIES` fresh real points that differs from it (for discrete data a
     random replacement can coincide with the point it replaces and then changes nothing;
     D3's supremum is over neighbours that differ).
+
+    ``coupling`` and ``measure``: see the module docstring (``"model"`` and ``"auto"``
+    keep the model's own coupling and measurement).
     """
     if neighbour not in NEIGHBOURS:
         raise InputError("neighbour", neighbour, " | ".join(NEIGHBOURS))
+    if coupling not in COUPLINGS:
+        raise InputError("coupling", coupling, " | ".join(COUPLINGS))
+    if measure not in MEASURES:
+        raise InputError("measure", measure, " | ".join(MEASURES))
     if not isinstance(scheme, Scheme):
         scheme = get_scheme(scheme, n, lam)
     check_int("--generations", generations, 0)
@@ -90,25 +112,34 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
     a = scheme.start(model, s0, streams)
     b = scheme.start(model, s0b, twin)
 
-    coupling = model.coupling
-    exact = model.tv_exact
+    by_density = coupling == "maximal-density"
+    if by_density:
+        from stl.numerics.models._density import maximal_coupling
+
+        def couple(pa, pb, count, purpose):
+            return maximal_coupling(model, pa, pb, streams, count, purpose)
+        coupling = "maximal"
+    else:
+        couple = functools.partial(model.sample_coupled, streams=streams)
+        coupling = model.coupling
+    exact = model.tv_exact or measure == "tv"
     total = generations + 1
     gamma = np.empty((replicates, total))
     differ = np.full((replicates, total), np.nan)
 
-    def measure(j):
+    def measure_at(j):
         if exact:
             gamma[:, j] = model.tv([(1.0, a.params)], [(1.0, b.params)], streams)
         else:
-            _, _, d = model.sample_coupled(a.params, b.params, streams, measure_draws, purpose="coupling-measure")
+            _, _, d = couple(a.params, b.params, count=measure_draws, purpose="coupling-measure")
             gamma[:, j] = d.mean(axis=1)
 
-    measure(0)
+    measure_at(0)
     if progress:
         progress(1, total)
     for j in range(1, total):
         if scheme.n_s:
-            xa, xb, d = model.sample_coupled(a.params, b.params, streams, scheme.n_s, purpose="coupling")
+            xa, xb, d = couple(a.params, b.params, count=scheme.n_s, purpose="coupling")
             differ[:, j] = d.mean(axis=1)
         else:
             xa = xb = model.sample(a.params, streams, 0)
@@ -116,11 +147,14 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
         real = model.draw_real(streams, scheme.fresh_real, purpose="real") if scheme.fresh_real else None
         a.step(xa, real)
         b.step(xb, real)
-        measure(j)
+        measure_at(j)
         if progress:
             progress(j + 1, total)
 
-    if exact:
+    if measure == "tv" and not model.tv_exact:
+        how = (f"the model's TV estimator (Monte Carlo, {model.probe_size} draws; the one tau_n uses) "
+               "between the two chains' fitted laws")
+    elif exact:
         how = "exact d_TV (closed form or quadrature) between the two chains' fitted laws"
     elif coupling == "maximal":
         how = f"fraction of differing pairs in {measure_draws} maximally coupled draws (unbiased for E d_TV)"
@@ -129,7 +163,8 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
                "(an UPPER estimate of E d_TV)")
     else:
         how = f"fraction of differing pairs in {measure_draws} synchronously coupled draws"
-    coupling_text = {"maximal": "recursive maximal coupling",
+    coupling_text = {"maximal": ("recursive maximal coupling" + (" (built from the model's sampler and exact "
+                                                                 "density by rejection)" if by_density else "")),
                      "upper": ("recursive coupling, each synthetic draw coupled part by part (valid for T1; "
                                "its differing fraction is an upper estimate of the maximal coupling's)"),
                      "synchronous": "PROXY: synchronous coupling (same noise), not the maximal coupling of D3",

@@ -21,6 +21,9 @@ gives one, otherwise — marked *post hoc* — from the effect observed).
   model (a normalizing flow by default) is stable when the real fraction is large
   enough: its real-data risk degrades less than under fully synthetic retraining and
   stops growing.
+* :func:`fu_kde_check` — Fu et al. (ICML 2024), the predecessor paper: a kernel density
+  estimate trained on fixed real data plus a growing amount of synthetic data from its
+  own fit has a TV distance to the real law that first rises and then falls.
 
 >>> chk = shumailov_gaussian_check("demo", n=20, generations=3, replicates=2000, block=2000, margin=0.3)
 >>> chk.run(seed=0).verdict
@@ -31,7 +34,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -42,6 +45,7 @@ from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.stats import column_measurements
 from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import SEVERITY, agrees, at_least, at_most, combine, family_z
+from stl.verify.errors import InputError
 
 POWER = 0.8
 
@@ -334,3 +338,121 @@ def bertrand_check(name: str = "lit-bertrand-flow", model: str = "flow", params:
                     "metric": metric, "n": int(n), "lam": float(lam), "generations": int(generations),
                     "replicates": int(replicates), "block": int(block)},
         plan=_ber_plan, conclude=_ber_conclude)
+
+
+# --------------------------------------------------------------------------------------
+# Fu et al. 2024: the phase transition of a KDE trained on real plus synthetic data
+# --------------------------------------------------------------------------------------
+
+def kde_phase_block(bandwidth: float, n_r: int, grid: Sequence[int], generations: int, seed: int,
+                    first: int, count: int) -> dict:
+    """``d_TV(P_{θ_G}, D_0)`` ``(count, len(grid))`` of a KDE trained on ``n_r`` real points plus ``n_s``
+    synthetic ones, for every ``n_s`` of ``grid``.
+
+    Generation 0 fits the ``n_r`` real points ``R``; generation ``j`` fits ``R`` together with
+    ``n_s`` draws from generation ``j − 1`` (the real points are the same, the synthetic ones
+    are replaced). Every ``n_s`` of a replicate starts from the *same* real points (common
+    random numbers), so differences between ``n_s`` values pair up; the TV to ``D_0 = N(0, 1)``
+    is exact (quadrature, :class:`stl.numerics.models.kde.KDEModel`).
+    """
+    from stl.numerics.models.base import REAL
+    from stl.numerics.rng import ReplicateStreams
+
+    model = build_model("kde", {"bandwidth": str(bandwidth), "dim": "1"})
+    streams = ReplicateStreams(seed, count, first)
+    real = model.draw_real(streams, n_r, purpose="real")
+    start = model.fit(real)
+    out = np.empty((count, len(grid)))
+    for k, n_s in enumerate(grid):
+        params = start
+        for j in range(1, generations + 1):
+            if not n_s:
+                break                      # without synthetic data every generation refits R
+            synthetic = model.sample(params, streams, int(n_s), purpose=f"synthetic-{n_s}-{j}")
+            params = model.fit(np.concatenate([real, synthetic], axis=1))
+        out[:, k] = model.tv([(1.0, params)], [(1.0, REAL)], streams)
+    return {"tv": out}
+
+
+def _kde_plan(p, seed):
+    return [Task(kde_phase_block, dict(bandwidth=p["bandwidth"], n_r=p["n_r"], grid=tuple(p["grid"]),
+                                       generations=p["generations"], seed=seed, first=f, count=c), ("kde", f))
+            for f, c in replicate_blocks(p["replicates"], p["block"])]
+
+
+def _kde_conclude(p, seed, outputs) -> Outcome:
+    grid = list(p["grid"])
+    tv = _pool(outputs, "kde", "tv")
+    z_curve = family_z(len(grid))
+    curve = column_measurements(tv, z_curve)
+    # Sample splitting: the even replicates choose the peak, the odd ones test the rise to it
+    # and the fall after it, so choosing the largest of many means does not bias the test.
+    pick, test = tv[0::2], tv[1::2]
+    # The peak is an interior size: the fall is measured from it to the largest one.
+    peak = 1 + int(np.argmax(pick[:, 1:-1].mean(axis=0)))
+    z = family_z(2)
+    rise = Measurement.from_samples(test[:, peak] - test[:, 0], z)
+    fall = Measurement.from_samples(test[:, -1] - test[:, peak], z)
+    parts = [{"claim": f"the TV first rises: TV(n_s={grid[peak]}) − TV(n_s=0) > 0", "measured": rise.value,
+              "ci_low": rise.ci_low, "ci_high": rise.ci_high,
+              "verdict": "pass" if rise.ci_low > 0 else ("fail" if rise.ci_high < 0 else "inconclusive")},
+             {"claim": f"then falls: TV(n_s={grid[-1]}) − TV(n_s={grid[peak]}) < 0", "measured": fall.value,
+              "ci_low": fall.ci_low, "ci_high": fall.ci_high,
+              "verdict": "pass" if fall.ci_high < 0 else ("fail" if fall.ci_low > 0 else "inconclusive")}]
+    verdict = combine(x["verdict"] for x in parts)
+    means = [m.value for m in curve]
+    # Where the curve comes back down to its n_s = 0 level (interpolated in log(n_s + 1)).
+    back = None
+    for k in range(peak, len(grid) - 1):
+        a, b = means[k] - means[0], means[k + 1] - means[0]
+        if a > 0 >= b:
+            la, lb = math.log(grid[k] + 1), math.log(grid[k + 1] + 1)
+            back = math.exp(la + (lb - la) * a / (a - b)) - 1
+            break
+    need = [_needed(float((pick[:, peak] - pick[:, 0]).std(ddof=1)), float((pick[:, peak] - pick[:, 0]).mean()), z),
+            _needed(float((pick[:, -1] - pick[:, peak]).std(ddof=1)), float((pick[:, -1] - pick[:, peak]).mean()), z)]
+    fig = {"type": "series", "name": p["name"], "x": [v + 1 for v in grid], "logx": True,
+           "x_label": "n_s + 1 (synthetic points)", "y_label": "E d_TV(P_θ, D_0)",
+           "title": (f"KDE trained on {p['n_r']} real + n_s synthetic points (h = {p['bandwidth']:g}, "
+                     f"{p['generations']} generation{'s' if p['generations'] > 1 else ''})"),
+           "series": [{"label": "measured (CI)", "y": means, "lo": [m.ci_low for m in curve],
+                       "hi": [m.ci_high for m in curve]}],
+           "markers": [{"x": grid[peak] + 1, "label": "peak", "color": "tab:red"}]
+           + ([{"x": back + 1, "label": "back to n_s = 0 level", "color": "tab:gray"}] if back is not None else [])}
+    summary = (f"KDE (1-D, h = {p['bandwidth']:g}, D_0 = N(0, 1)), n_r = {p['n_r']} real points, "
+               f"{p['generations']} generation(s), {p['replicates']} replicates: E TV = "
+               + ", ".join(f"{means[k]:.4f} (n_s={v})" for k, v in enumerate(grid))
+               + f". Peak at n_s = {grid[peak]} (chosen on half the replicates); on the other half the rise to it is "
+               f"{rise.value:.4g} [{rise.ci_low:.4g}, {rise.ci_high:.4g}] and the fall after it {fall.value:.4g} "
+               f"[{fall.ci_low:.4g}, {fall.ci_high:.4g}]"
+               + (f"; the TV is back at its n_s = 0 level near n_s ≈ {back:.0f}" if back is not None else "")
+               + f" → {'reproduces' if verdict == 'pass' else 'does not reproduce' if verdict == 'fail' else 'undecided'}.")
+    return Outcome(measured=rise, predicted=0.0, relation=">=", verdict=verdict,
+                   details={"summary": summary, "parts": parts, "peak_n_s": grid[peak], "back_to_start_n_s": back,
+                            "curve": [{"n_s": v, "mean": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high}
+                                      for v, m in zip(grid, curve)],
+                            "figures": [fig],
+                            "power": {"target": POWER, "z": z, "replicates": p["replicates"] // 2,
+                                      "replicates_needed": max(need), "post_hoc": True,
+                                      "rule": "((z + z_power) sd / |effect|)² for the rise and the fall, effects and "
+                                              "sd from the selection half (no formula gives them: post hoc); the "
+                                              "test half has replicates // 2"}})
+
+
+def fu_kde_check(name: str = "lit-fu-kde-phase-transition", bandwidth: float = 0.3, n_r: int = 50,
+                 grid: Sequence[int] = (0, 5, 10, 20, 40, 80, 160, 320, 640), generations: int = 1,
+                 replicates: int = 1000, block: int = 500) -> Check:
+    """The TV of a KDE to the real law first rises, then falls, as synthetic data grows (Fu et al. 2024)."""
+    grid = tuple(int(v) for v in grid)
+    if len(grid) < 3 or grid[0] != 0 or any(b <= a for a, b in zip(grid, grid[1:])):
+        raise InputError("grid", list(grid), "increasing synthetic sizes starting at 0, at least 3 of them")
+    return Check(
+        name=name, kind="rates",
+        claim=(f"Fu et al. (ICML 2024), kernel density estimation: a KDE (1-D, bandwidth {bandwidth:g}, D_0 = N(0, 1)) "
+               f"trained on n_r = {n_r} real points plus n_s synthetic points drawn from the KDE of the real points "
+               f"({generations} generation{'s' if generations > 1 else ''}) has a TV distance to the real law that "
+               f"first rises and then falls as n_s grows over {list(grid)}."),
+        claim_latex=r"\exists\, n_s^\ast:\ \mathrm{TV}(n_s^\ast) > \mathrm{TV}(0),\ \ \mathrm{TV}(n_s^{\max}) < \mathrm{TV}(n_s^\ast)",
+        parameters={"name": name, "bandwidth": float(bandwidth), "n_r": int(n_r), "grid": list(grid),
+                    "generations": int(generations), "replicates": int(replicates), "block": int(block)},
+        plan=_kde_plan, conclude=_kde_conclude)

@@ -1,17 +1,21 @@
-"""``stl atlas``: how much real data each architecture needs, predicted and observed.
+"""``stl atlas``: how much real data each architecture needs, predicted twice and located.
 
 For every architecture of the chosen size (:mod:`stl.verify.atlas`): ĉ = n·τ̂_n with its
-interval, the predicted critical real proportion λ_c = 1 − 1/ĉ (THEORY.md L2), the
-observed boundary on a λ grid (where γ̂ and the real-data risk stop staying bounded over
-generations) with its interval, the collapse speed at λ = 0, and whether the prediction
-holds (every grid λ above the predicted interval must be stable).
+interval and L2's critical real proportion λ_c = 1 − 1/ĉ (THEORY.md L2, a sufficient
+condition); the typical-case estimate λ_c^typ = 1 − 1/c_typ, where c_typ reproduces the
+loop's own growth of γ̂ in a pilot run at one kept real point (an empirical predictor,
+not a theorem); the observed boundary, located by bisection on the real share, with its
+interval; whether the typical estimate locates it (the intervals overlap) and whether L2's
+prediction is safe (every grid λ above it stable; the check's verdict), each with its
+power computation; the growth law of γ̂ at λ = 0 (geometric against a power of i, beside
+L2's ρ^i); the collapse speed at λ = 0.
 
-With ``--out DIR`` it writes ``atlas.json`` and ``atlas.md`` (the table), the figures
-(``figures/atlas-lambda-c.png``: predicted against observed λ_c with error bars; one
-(λ, generation) risk surface and one γ̂-growth figure per architecture) and, like
-``stl verify``, ``report.json``/``report.md``/``run.json`` and one stored result per
-architecture in ``DIR/checks/``: running the same command again resumes, reusing every
-finished architecture. Exit status 0 unless a prediction fails.
+With ``--out DIR`` it writes ``atlas.json`` and ``atlas.md`` (the tables), the figures
+(``figures/atlas-lambda-c.png``: both predictions against the observed λ_c with error
+bars; per architecture the bisection, the (λ, generation) risk surface and the growth of
+γ̂) and, like ``stl verify``, ``report.json``/``report.md``/``run.json`` and one stored
+result per architecture in ``DIR/checks/``: running the same command again resumes,
+reusing every finished architecture. Exit status 0 unless L2's prediction fails.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sys
 import time
 
 EXAMPLES = """examples:
-  stl atlas --size quick --out atlas            # seven architectures, a few minutes on two cores
+  stl atlas --size quick --out atlas            # seven architectures, about two minutes on two cores
   stl atlas --size quick --out atlas            # again: resumes, reuses finished architectures
   stl atlas --models gmm ngram --size quick --format json
   stl atlas --size full --out atlas-full --workers 2
@@ -33,7 +37,7 @@ def register(subparsers) -> None:
     from stl.verify.cli import types as T
 
     p = subparsers.add_parser(
-        "atlas", help="architecture atlas: c-hat, predicted and observed lambda_c per model",
+        "atlas", help="architecture atlas: L2's and the typical lambda_c against the located boundary",
         description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", nargs="+", metavar="MODEL", default=None,
                    help="architectures to run (default: every one of the size)")
@@ -60,7 +64,8 @@ def _list() -> int:
         print(f"{size}:")
         for e in table:
             params = " ".join(f"{k}={v}" for k, v in e.params.items())
-            print(f"  {e.model:<15} n={e.n} G={e.generations} λ∈{list(e.lams)} replicates={e.replicates}"
+            print(f"  {e.model:<15} n={e.n} G={e.generations} λ∈{list(e.lams)} replicates={e.replicates} "
+                  f"pilot={e.pilot_real}/{e.n} bisection≤{e.locate_steps}"
                   + (f"  {params}" if params else ""))
     return 0
 
