@@ -87,7 +87,8 @@ import numpy as np
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
 from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.loops import build_model, loop_block
-from stl.verify.checks.measurement import Measurement, t_quantile
+from stl.kernel import student_t
+from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import family_z
 from stl.verify.errors import InputError
@@ -337,7 +338,7 @@ def locate_boundary(lams: Sequence[float], values: Sequence[np.ndarray], horizon
     z = family_z(len(lams))
     for lam, v in pairs:
         g = excess(np.asarray(v), horizon)
-        q = t_quantile(z, g.n - 1)
+        q = student_t.t_quantile(z, g.n - 1)
         a, b = _interval(g.value, g.stderr, q)
         e.append(g.value)
         lo.append(a)
@@ -370,7 +371,7 @@ def typical_prediction(values: np.ndarray, lam_p: float, generations: int, z: fl
     (1.2, 0.17)
     """
     lg = LogGrowth.of(values[:, 0], values[:, generations])
-    q = t_quantile(z, lg.n - 1)
+    q = student_t.t_quantile(z, lg.n - 1)
     lo, hi = _interval(lg.value, lg.stderr, q)
 
     def c_of(log_growth: float) -> float:
@@ -400,7 +401,7 @@ def step_cost(gamma: np.ndarray, differ: np.ndarray, n: int, n_s: int, z: float)
     ratio = float(a.mean() / b.mean())
     psi = (a - ratio * b) / b.mean()
     se = float(psi.std(ddof=1) / math.sqrt(psi.size))
-    return Measurement.from_mean(ratio, se, psi.size, t_quantile(z, psi.size - 1))
+    return Measurement.from_mean(ratio, se, psi.size, student_t.t_quantile(z, psi.size - 1))
 
 
 def _stderr_of_interval(lo: float, hi: float, z: float) -> float:
@@ -500,7 +501,7 @@ def _grid_rows(p, outputs, z: float, c_hi: float) -> tuple[list[dict], dict | No
         risk = pool_rows([o[p["risk_metric"]] for o in outputs.group(("risk", lam))])
         kept = sch.n_r >= 1
         lg = excess(gam, G, kept)
-        lo, hi = _interval(lg.value, lg.stderr, t_quantile(z, lg.n - 1))
+        lo, hi = _interval(lg.value, lg.stderr, student_t.t_quantile(z, lg.n - 1))
         state = "unstable" if lo > 0 else ("stable" if hi < 0 else "undecided")
         growth = math.exp(lg.value) * (G + 1 if kept else 1) if math.isfinite(lg.value) else math.nan
         rho = solve_rho(growth, G, kept)

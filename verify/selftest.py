@@ -368,8 +368,8 @@ def _no_bonferroni(stack):
 
 
 def _normal_not_student(stack):
-    m = _module("stl.verify.checks.measurement")
-    _patch(stack, m, "t_quantile", lambda z, dof: float(z))
+    t = _module("stl.kernel.student_t")
+    _patch(stack, t, "t_quantile", lambda z, dof: float(z))
 
 
 CATALOGUE: tuple[Fault, ...] = (

@@ -26,7 +26,7 @@ default carries its own ``replicates``.
 >>> resolve(["no-such-thing"])
 Traceback (most recent call last):
 ...
-stl.verify.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full, gpu) or a check name (see `stl verify --list`)
+stl.kernel.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full, gpu) or a check name (see `stl verify --list`)
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ models (for ``--help``, ``--list-models`` or the docs) never imports torch.
 >>> get_model("nope", {})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-stl.numerics.errors.InputError: MODEL: got 'nope'; allowed: categorical, ..., gaussian, ..., transformer
+stl.kernel.errors.InputError: MODEL: got 'nope'; allowed: categorical, ..., gaussian, ..., transformer
 """
 
 from __future__ import annotations

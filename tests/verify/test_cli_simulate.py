@@ -124,13 +124,13 @@ def test_simulate_unwritable_out_is_a_user_error_before_any_work(tmp_path, capsy
 def test_simulate_write_failure_is_a_user_error(tmp_path, capsys, monkeypatch):
     """An OSError while writing (full disk, read-only file system) is one line, exit 2."""
     pytest.importorskip("pyarrow")
-    import stl.verify.atomic
+    import stl.kernel.atomic
     import stl.verify.cli.common
 
     def refuse(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(stl.verify.atomic, "write_bytes_atomic", refuse)  # .parquet
+    monkeypatch.setattr(stl.kernel.atomic, "write_bytes_atomic", refuse)  # .parquet
     monkeypatch.setattr(stl.verify.cli.common, "write_text_atomic", refuse)  # .json/.csv via emit
     for suffix in (".json", ".parquet"):
         argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "2",

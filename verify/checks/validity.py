@@ -39,7 +39,7 @@ from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.compare import bound_rows, deciding, describe, headline
 from stl.verify.checks.formulas import t1_latex, t1_tightness_latex
 from stl.verify.checks.loops import build_model, estimator_block, loop_block
-from stl.verify.checks.measurement import t_quantile
+from stl.kernel import student_t
 from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import combine, family_z
 
@@ -53,7 +53,7 @@ ESTIMATED_CAVEAT = ("the estimated-constant bound uses β̂_n and γ̂ (and τ̂
 
 def upper_limit(values: np.ndarray, z: float) -> np.ndarray:
     """Per column, the upper confidence limit of the mean of ``values`` ``(R, ...)``, Student-t
-    with ``count − 1`` degrees of freedom (:func:`~stl.verify.checks.measurement.t_quantile`);
+    with ``count − 1`` degrees of freedom (:func:`~stl.kernel.student_t.t_quantile`);
     ``nan`` columns (no draws at ``j = 0``) are ignored."""
     import warnings
 
@@ -63,7 +63,7 @@ def upper_limit(values: np.ndarray, z: float) -> np.ndarray:
         mean = np.nanmean(v, axis=0)
         count = np.sum(np.isfinite(v), axis=0)
         se = np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.maximum(count, 1))
-    q = np.vectorize(lambda c: t_quantile(z, int(c) - 1) if c >= 2 else math.nan)(np.atleast_1d(count))
+    q = np.vectorize(lambda c: student_t.t_quantile(z, int(c) - 1) if c >= 2 else math.nan)(np.atleast_1d(count))
     return mean + np.reshape(q, np.shape(mean)) * se
 
 

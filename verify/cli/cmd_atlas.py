@@ -126,7 +126,7 @@ def handler(args: argparse.Namespace) -> int:
 def _write(args, run, atlas: dict, markdown: str, wall: float, backend_text: str) -> None:
     from pathlib import Path
 
-    from stl.verify.atomic import write_text_atomic
+    from stl.kernel.atomic import write_text_atomic
     from stl.verify.cli.common import to_json
     from stl.verify.report import build_report, write_report
 

@@ -130,7 +130,7 @@ def check_out(out: str | None) -> None:
     where no file can be created (a parent that is a file, or not writable)."""
     if not out:
         return
-    from stl.verify.atomic import check_path
+    from stl.kernel.atomic import check_path
 
     path = check_path(out, "--out")
     if path.suffix.lower() not in OUT_SUFFIXES:
@@ -154,7 +154,7 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
         raise InputError("MODEL", "nothing", "a model name (stl simulate --list-models lists them)")
     check_out(args.out)
     if args.out:  # leftovers of a run killed while writing this file (kill -9 skips any cleanup)
-        from stl.verify.atomic import remove_stale_temps
+        from stl.kernel.atomic import remove_stale_temps
 
         for leftover in remove_stale_temps(args.out):
             if not args.quiet:
@@ -193,7 +193,7 @@ def write_records(out: str, config: dict, records: list[dict]) -> None:
     """Write tidy records atomically in the format of ``out``'s suffix, with the config
     (JSON: ``config``; CSV: ``# `` header lines; Parquet: the schema metadata)."""
     from stl.numerics.trajectory import records_to_csv, records_to_parquet
-    from stl.verify.atomic import write_bytes_atomic
+    from stl.kernel.atomic import write_bytes_atomic
 
     suffix = Path(out).suffix.lower()
     try:

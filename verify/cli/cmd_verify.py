@@ -89,7 +89,7 @@ def _list(fmt: str) -> int:
     from stl.verify.suites import SUITES
 
     if fmt == "json":
-        from stl.verify.jsonio import to_json
+        from stl.kernel.jsonclean import to_json
 
         doc = {suite: [{"name": f.name, "claim": f.make().claim, "kind": f.make().kind,
                         "expected_s": getattr(f, "expected_s", None)} for f in factories]
@@ -251,7 +251,7 @@ def _self_test(args, checks, factories, report) -> int:
     if args.out:
         from pathlib import Path
 
-        from stl.verify.atomic import write_text_atomic
+        from stl.kernel.atomic import write_text_atomic
         from stl.verify.cli.common import to_json
 
         write_text_atomic(Path(args.out) / "selftest.json", to_json(doc))

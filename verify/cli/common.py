@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from stl.verify.atomic import write_text_atomic
-from stl.verify.jsonio import to_json  # noqa: F401 - the commands' JSON writer
+from stl.kernel.atomic import write_text_atomic
+from stl.kernel.jsonclean import to_json  # noqa: F401 - the commands' JSON writer
 from stl.verify.cli import types as T
 from stl.verify.errors import InputError
 
