@@ -76,7 +76,6 @@ risk is the collapse speed.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -106,24 +105,8 @@ GAMMA_OPTIONS = ("coupling", "measure", "measure_draws")
 
 
 # --------------------------------------------------------------------------------------
-# theory, reached once (formulas are never re-typed here)
+# theory, through the bridge (formulas are never re-typed here)
 # --------------------------------------------------------------------------------------
-
-@functools.cache
-def _theory() -> dict:
-    import sympy as sp
-
-    from stl.theory.results.typical_boundary import typical_critical_proportion, typical_growth
-    from stl.theory.symbols import c_typ, i, lam
-
-    # L2's growth over G generations as a function of ρ: the typical form at λ = 0 reads
-    # ρ for c_typ (ρ_typ = (1 − λ) c_typ), with and without a kept real point.
-    kept = typical_growth(True).subs(lam, 0)
-    return {"kept": sp.lambdify((c_typ, i), kept, "math"),
-            "kept_at_one": sp.lambdify(i, sp.limit(kept, c_typ, 1), "math"),
-            "none": sp.lambdify((c_typ, i), typical_growth(False).subs(lam, 0), "math"),
-            "lambda_typ": sp.lambdify(c_typ, typical_critical_proportion(), "math")}
-
 
 def geometric_sum(rho: float, generations: int) -> float:
     """``Σ_{k=0}^{G} ρ^k``: L2's ``γ^G/γ^0`` when a real point is kept (theory's formula).
@@ -131,10 +114,9 @@ def geometric_sum(rho: float, generations: int) -> float:
     >>> geometric_sum(1.0, 4), round(geometric_sum(0.5, 2), 3)
     (5.0, 1.75)
     """
-    t = _theory()
-    if abs(rho - 1.0) < 1e-9:
-        return float(t["kept_at_one"](generations))
-    return float(t["kept"](rho, generations))
+    from stl.verify import bridge
+
+    return bridge.typical_growth_function(True)(rho, generations)
 
 
 def solve_rho(growth: float, generations: int, kept_real: bool) -> float:
@@ -146,44 +128,40 @@ def solve_rho(growth: float, generations: int, kept_real: bool) -> float:
     >>> round(solve_rho(geometric_sum(0.7, 6), 6, True), 9), round(solve_rho(8.0, 3, False), 9)
     (0.7, 2.0)
     """
+    from stl.verify import bridge
+
     if not math.isfinite(growth):
         return math.nan
     if growth <= 0:
         return 0.0
-    if not kept_real:
-        if not generations:
-            return math.nan
-        lo, hi = 0.0, 2.0
-        f = _theory()["none"]
-        while f(hi, generations) < growth:
-            hi *= 2.0
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if f(mid, generations) < growth else (lo, mid)
-        return 0.5 * (lo + hi)
-    if growth <= 1.0:
+    if not kept_real and not generations:
+        return math.nan
+    if kept_real and growth <= 1.0:
         return 0.0
+    f = bridge.typical_growth_function(kept_real)
     lo, hi = 0.0, 2.0
-    while geometric_sum(hi, generations) < growth:
+    while f(hi, generations) < growth:
         hi *= 2.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if geometric_sum(mid, generations) < growth else (lo, mid)
+        lo, hi = (mid, hi) if f(mid, generations) < growth else (lo, mid)
     return 0.5 * (lo + hi)
 
 
 def lambda_c_l2(c: float) -> float:
     """L2's ``λ_c = 1 − 1/c`` (theory's ``critical_proportion``), clipped to ``[0, 1]``."""
-    from stl.verify.constants import critical_proportion
+    from stl.verify import bridge
 
-    return critical_proportion(c) if c > 0 and math.isfinite(c) else (0.0 if c <= 0 else 1.0)
+    return bridge.critical_proportion(c)
 
 
 def lambda_c_typical(c: float) -> float:
     """``λ_c^typ = 1 − 1/c_typ`` (0 for ``c_typ ≤ 1``; theory's ``typical_critical_proportion``)."""
+    from stl.verify import bridge
+
     if not math.isfinite(c):
         return 1.0 if c > 0 else math.nan
-    return float(_theory()["lambda_typ"](max(c, 1e-300)))
+    return bridge.typical_critical_proportion(c)
 
 
 # --------------------------------------------------------------------------------------
@@ -370,12 +348,14 @@ def typical_prediction(values: np.ndarray, lam_p: float, generations: int, z: fl
     >>> round(t["c_typ"], 2), round(t["value"], 2)
     (1.2, 0.17)
     """
+    from stl.verify import bridge
+
     lg = LogGrowth.of(values[:, 0], values[:, generations])
     q = student_t.t_quantile(z, lg.n - 1)
     lo, hi = _interval(lg.value, lg.stderr, q)
 
     def c_of(log_growth: float) -> float:
-        return solve_rho(math.exp(log_growth), generations, True) / (1.0 - lam_p)
+        return bridge.typical_constant(solve_rho(math.exp(log_growth), generations, True), lam_p)
 
     c, c_lo, c_hi = c_of(lg.value), c_of(lo), c_of(hi)
     means = values.mean(axis=0)
@@ -476,7 +456,9 @@ def _plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 def _l2_prediction(p, outputs) -> tuple[Measurement, dict]:
     n = p["n"]
-    c_rep = n * pool_rows([o["values"] for o in outputs.group(("tau",))])
+    from stl.verify import bridge
+
+    c_rep = bridge.rate_coefficient("tau_n", pool_rows([o["values"] for o in outputs.group(("tau",))]), n)
     c_hat = Measurement.from_samples(c_rep)
     pred = {"value": lambda_c_l2(c_hat.value), "ci_low": lambda_c_l2(max(c_hat.ci_low, 0.0)),
             "ci_high": lambda_c_l2(c_hat.ci_high), "neighbours": p["neighbours"],
@@ -486,10 +468,11 @@ def _l2_prediction(p, outputs) -> tuple[Measurement, dict]:
 
 def _grid_rows(p, outputs, z: float, c_hi: float) -> tuple[list[dict], dict | None, list, str, bool, list]:
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import l2_function
+    from stl.verify.bridge import l2_function, rate_forms
 
     n, G = p["n"], p["generations"]
     l2 = l2_function()
+    tau_rate = rate_forms()["tau_n"]
     rows, kappas, surface = [], [], []
     gamma_method, proxy, collapse = "", False, None
     for lam in p["lams"]:
@@ -515,7 +498,7 @@ def _grid_rows(p, outputs, z: float, c_hi: float) -> tuple[list[dict], dict | No
         # L2 itself at this λ: γ̂^G (a random neighbour, so at most the supremum) against the
         # bound with ĉ's upper limit (theory's L2), where γ̂ estimates a TV.
         last = Measurement.from_samples(gam[:, G], z)
-        bound = min(1.0, float(l2(tau_n=c_hi / n, n=n, lam=sch.lam, i=G)))
+        bound = min(1.0, float(l2(tau_n=tau_rate(c=c_hi, n=n), n=n, lam=sch.lam, i=G)))
         l2_check = ({"gamma_G": last.value, "ci_low": last.ci_low, "ci_high": last.ci_high, "bound": bound,
                      "violated": bool(last.ci_low > bound)} if g_out[0].get("gamma_is_tv") else None)
         shape = risk_shape(risk, z)

@@ -31,7 +31,7 @@ def test_phase_check_passes_on_both_sides_of_lambda_c():
 
 def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
     """L2 is attained exactly: an L2 value 4 % off (inside a ±10 % margin) is contradicted."""
-    import stl.verify.constants as vc
+    import stl.verify.bridge as vc
 
     chk = l2_attained_check("l2", "categorical", CAT, cells=({"lam": 0.5},), n=40, generations=3,
                             replicates=6000, block=3000, margin=0.1)
@@ -42,7 +42,7 @@ def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
 
 
 def test_validity_fails_when_the_bound_is_too_small(monkeypatch):
-    import stl.verify.constants as vc
+    import stl.verify.bridge as vc
 
     chk = t1_validity_check("gaussian", {"dim": "1"}, n=50, lam=0.5, generations=2, replicates=300,
                             est_replicates=30, name="shrunk")
@@ -74,7 +74,7 @@ def test_exact_check_fails_for_a_smoothed_learner(monkeypatch):
 
 
 def test_pieces_check_reports_factors_and_fails_on_a_shrunk_piece_bound(monkeypatch):
-    import stl.verify.constants as vc
+    import stl.verify.bridge as vc
 
     chk = t1_pieces_check("pieces", CAT, n=30, lam=0.5, generations=2, replicates=4000, block=4000, margin=0.2)
     res = chk.run(seed=0)
@@ -92,7 +92,7 @@ def test_pieces_check_reports_factors_and_fails_on_a_shrunk_piece_bound(monkeypa
 
 
 def test_constants_check_fails_for_a_wrong_beta(monkeypatch):
-    from stl.verify import constants as vc
+    from stl.verify import bridge as vc
 
     chk = stability_constants_check("constants", CAT, n=30, replicates=100)
     assert chk.run(seed=0).verdict == "pass"

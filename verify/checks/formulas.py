@@ -55,9 +55,10 @@ def phase_latex() -> str:
 
     from stl.theory import symbols as S
     from stl.theory.latex import to_latex
+    from stl.theory.results import recursive_stability as rs
 
-    rho = sp.Eq(S.rho, (1 - S.lam) * S.n * S.tau_n, evaluate=False)
-    crit = sp.Eq(S.lam_c, 1 - 1 / S.c, evaluate=False)
+    rho = sp.Eq(S.rho, rs.RHO, evaluate=False)
+    crit = sp.Eq(S.lam_c, rs.critical_proportion(), evaluate=False)
     return to_latex(sp.Tuple(l2_statement(), rho, crit), order="none")
 
 

@@ -45,7 +45,7 @@ def _scheme(lam: float) -> str:
 
 
 def _theory_tau(model: str, params: Mapping[str, str], n: int) -> float:
-    from stl.verify.constants import analytic_constants
+    from stl.verify.bridge import analytic_constants
 
     tau = analytic_constants(model, params, n).tau_n
     if tau is None:
@@ -83,7 +83,7 @@ def _attained_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 def _attained_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import critical_proportion, l2_function, rho_value
+    from stl.verify.bridge import critical_proportion, l2_function, rate_coefficient, rho_value
 
     G, n = p["generations"], p["n"]
     z = family_z(len(p["cells"]) * (G + 1))
@@ -110,7 +110,7 @@ def _attained_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                 r["relation"] = "=="
             verdicts.append(r["verdict"])
         rows += eq_rows
-        c_eff = tau * n
+        c_eff = float(rate_coefficient("tau_n", tau, n))
         figures.append({
             "type": "series", "name": f"{p['name']}-{k}", "x": list(range(G + 1)), "x_label": "generation i",
             "y_label": "γ_n^i / τ_n",
@@ -133,7 +133,7 @@ def _attained_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
 
 def _attained_validate(p: Mapping[str, Any]) -> None:
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import rho_value
+    from stl.verify.bridge import rho_value
     from stl.verify.errors import InputError
 
     for cell in p["cells"]:
@@ -172,7 +172,7 @@ def l2_attained_check(name: str, model: str = "categorical", params: Mapping[str
 def _phase_cells(p: Mapping[str, Any]) -> list[dict]:
     """The grid's cells in ``(λ, c)`` order; a cell on ``ρ = 1`` takes ``boundary_replicates``."""
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import rho_value
+    from stl.verify.bridge import rho_value
 
     taus = {c: _theory_tau(p["model"], {"gain": str(c)}, p["n"]) for c in p["cs"]}   # once per gain
     cells = []
@@ -193,7 +193,7 @@ def _phase_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 def _phase_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.schemes import get_scheme
     from stl.verify.checks.compare import power
-    from stl.verify.constants import critical_proportion, l2_function
+    from stl.verify.bridge import critical_proportion, l2_function
 
     G, n = p["generations"], p["n"]
     cells = _phase_cells(p)

@@ -75,7 +75,7 @@ def evaluate_config(cfg: Mapping[str, Any], data: Mapping[str, Any], z_const: fl
     the estimators ``beta``, ``gamma`` and ``dtv`` (:func:`~stl.verify.checks.loops.estimator_block`).
     """
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import t1_analytic, t1_general
+    from stl.verify.bridge import t1_analytic, t1_general
 
     G, n = cfg["generations"], cfg["n"]
     scheme = get_scheme(cfg.get("scheme", "mix"), n, cfg["lam"])
@@ -298,7 +298,7 @@ def _tightness_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
 
 def _tightness_validate(p: Mapping[str, Any]) -> None:
     from stl.numerics.exact import CategoricalLoopExact
-    from stl.verify.constants import t1_analytic
+    from stl.verify.bridge import t1_analytic
     from stl.verify.errors import InputError
 
     probs = build_model("categorical", p["configs"][0]["params"]).p

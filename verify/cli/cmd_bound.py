@@ -110,7 +110,7 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
     from stl.numerics import estimators as E
     from stl.numerics.loop import run_loop
     from stl.verify.checks.validity import evaluate_config
-    from stl.verify.constants import t1_analytic
+    from stl.verify.bridge import t1_analytic
 
     if model is None:
         from stl.verify.checks.loops import build_model
@@ -176,7 +176,7 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
     if estimate:
         extra["estimated_constants"] = dict(ev["estimated_constants"])
     if not have_analytic:
-        from stl.verify.constants import analytic_constants
+        from stl.verify.bridge import analytic_constants
         c = analytic_constants(model_name, params, n)
         extra["analytic_missing"] = c.missing() or ["theory module"]
     bounds = [ev[k] for k in ("bound_analytic", "bound_estimated") if k in ev]

@@ -1,0 +1,455 @@
+"""The bridge from theory to numpy: every formula the numeric code evaluates, lambdified here.
+
+The theory layer states each formula once, as a sympy object; this module is the one
+place where those objects become numpy (or ``math``) functions, by ``sympy.lambdify`` or
+:meth:`stl.theory.bound.Bound.lambdify`. Nothing in :mod:`stl.verify` types a formula of
+the theory again: L2's critical proportion ``λ_c`` and growth factor ``ρ``, L2's bound,
+T1 and its proof pieces, the Corollary's rate forms, T3's objective and geometric
+program, the typical-case boundary and the literature's closed forms all come from here.
+
+Each function asks theory for its object when it is called, so a formula fault planted
+in theory (``stl verify --self-test``, or a test's monkeypatch) reaches every use; the
+lambdified functions are cached by the expression itself, so a changed expression gets
+a new function and an unchanged one costs nothing.
+
+>>> critical_proportion(2.0), critical_proportion(0.5)
+(0.5, 0.0)
+>>> rho(tau=0.02, n=100, lam=0.5)
+1.0
+>>> float(rate_forms()["tau_n"](c=3.0, n=100))
+0.03
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+
+# --------------------------------------------------------------------------------------
+# lambdify, cached by the expression
+# --------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=512)
+def _compiled(expr, symbols: tuple, modules: str) -> Callable[..., Any]:
+    import sympy as sp
+
+    return sp.lambdify(symbols, expr, modules=modules)
+
+
+def lambdified(expr, symbols, modules: str = "numpy") -> Callable[..., Any]:
+    """``sympy.lambdify(symbols, expr, modules)``, cached by ``(expr, symbols)``: the one call
+    through which a bare theory expression becomes a numeric function."""
+    return _compiled(expr, tuple(symbols), modules)
+
+
+def _public(name: str):
+    from stl.theory.symbols import PUBLIC
+
+    return PUBLIC[name]
+
+
+# --------------------------------------------------------------------------------------
+# L2: ρ, λ_c and the bound
+# --------------------------------------------------------------------------------------
+
+def rho(tau: float, n: float, lam: float) -> float:
+    """``ρ = (1 − λ) n τ_n`` (theory's ``RHO``).
+
+    >>> rho(0.01, 200, 0.25)
+    1.5
+    """
+    from stl.theory.results import recursive_stability as rs
+
+    return float(lambdified(rs.RHO, (_public("tau_n"), _public("n"), _public("lam")), "math")(tau, n, lam))
+
+
+#: The name the phase checks call :func:`rho` by.
+rho_value = rho
+
+
+def critical_proportion(c: float) -> float:
+    """L2's ``λ_c`` for ``τ_n = c/n`` (theory's ``critical_proportion``: ``1 − 1/c``), clipped
+    to ``[0, 1]``: ``c ≤ 0`` gives 0 and ``c = inf`` gives 1.
+
+    >>> critical_proportion(4.0), critical_proportion(float("inf"))
+    (0.75, 1.0)
+    """
+    if not c > 0:
+        return 0.0
+    if not math.isfinite(c):
+        return 1.0
+    from stl.theory.results import recursive_stability as rs
+
+    value = float(lambdified(rs.critical_proportion(), (_public("c"),), "math")(c))
+    return min(max(value, 0.0), 1.0)
+
+
+def l2_function():
+    """L2 (THEORY.md), ``γ_n^i`` bound, as a numpy function of ``tau_n, n, lam, i``
+    (``lam = 0`` is the case without kept real data)."""
+    from stl.theory.results.recursive_stability import recursive_stability_bound
+
+    return recursive_stability_bound().lambdify()
+
+
+# --------------------------------------------------------------------------------------
+# T1
+# --------------------------------------------------------------------------------------
+
+def t1_general():
+    """T1 (THEORY.md) in ``beta_n, gamma, lam, n, M, d_tv, i``: ``(total, stability, shift)``."""
+    from stl.theory.results.theorem1 import theorem1_bound
+
+    b = theorem1_bound()
+    return b.lambdify(), b.lambdify("stability"), b.lambdify("shift")
+
+
+def piece_bound_functions():
+    """The bounds on T1's three proof pieces (``stl.theory.results.theorem1.proof_piece_bounds``)
+    as numpy functions: ``a(beta_n, gamma, lam, n)``, ``b(M, lam, shift)`` (``shift`` the
+    parent's ``E d_TV`` to ``D_0``), ``c(beta_n, lam)``."""
+    import sympy as sp
+
+    from stl.theory.results.theorem1 import proof_piece_bounds
+    from stl.theory.symbols import a_seq, i
+
+    shift = sp.Symbol("shift", nonnegative=True)
+    pieces = proof_piece_bounds()
+    pieces["b"] = pieces["b"].subs(a_seq(i - 1), shift)
+    out = {}
+    for key, expr in pieces.items():
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+        fn = lambdified(expr, symbols)
+        names = [s.name for s in symbols]
+
+        def call(fn=fn, names=names, **values):
+            return fn(*(values[name] for name in names))
+        call.symbols = tuple(names)
+        out[key] = call
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# the typical-case boundary (an empirical predictor; stl.theory.results.typical_boundary)
+# --------------------------------------------------------------------------------------
+
+def typical_growth_function(keeps_real: bool = True) -> Callable[[float, int], float]:
+    """L2's growth ``γ^G/γ^0`` over ``G`` generations as a function of ``(ρ, G)``:
+    ``Σ_{k≤G} ρ^k`` with a kept real point (``G + 1`` at ``ρ = 1``, the limit), ``ρ^G``
+    without one; from theory's typical growth read at ``λ = 0``, where ``ρ_typ = c_typ``.
+
+    >>> f = typical_growth_function(True)
+    >>> f(1.0, 4), round(f(0.5, 2), 3)
+    (5.0, 1.75)
+    """
+    import sympy as sp
+
+    from stl.theory.results.typical_boundary import typical_growth
+    from stl.theory.symbols import c_typ, i, lam
+
+    growth = typical_growth(keeps_real).subs(lam, 0)
+    general = lambdified(growth, (c_typ, i), "math")
+    if not keeps_real:
+        return lambda r, g: float(general(r, g))
+    at_one = lambdified(sp.limit(growth, c_typ, 1), (i,), "math")
+
+    def value(r: float, g: int) -> float:
+        return float(at_one(g)) if abs(r - 1.0) < 1e-9 else float(general(r, g))
+    return value
+
+
+def typical_critical_proportion(c: float) -> float:
+    """``λ_c^typ = 1 − 1/c_typ`` (0 for ``c_typ ≤ 1``; theory's ``typical_critical_proportion``).
+
+    >>> typical_critical_proportion(2.0), typical_critical_proportion(0.5)
+    (0.5, 0.0)
+    """
+    from stl.theory.results.typical_boundary import typical_critical_proportion as form
+    from stl.theory.symbols import c_typ
+
+    return float(lambdified(form(), (c_typ,), "math")(max(c, 1e-300)))
+
+
+def typical_constant(rho_typ: float, lam: float) -> float:
+    """The ``c_typ`` whose ``ρ_typ = (1 − λ) c_typ`` (theory's ``TYPICAL_RHO``) is ``rho_typ``
+    at the real share ``lam``.
+
+    >>> typical_constant(1.5, 0.25)
+    2.0
+    """
+    import sympy as sp
+
+    from stl.theory.results.typical_boundary import TYPICAL_RHO
+    from stl.theory.symbols import c_typ, lam as lam_symbol
+
+    target = sp.Symbol("rho_typ")
+    (solution,) = sp.solve(sp.Eq(TYPICAL_RHO, target), c_typ)
+    return float(lambdified(solution, (target, lam_symbol), "math")(rho_typ, lam))
+
+
+# --------------------------------------------------------------------------------------
+# the Corollary's rate forms and T3
+# --------------------------------------------------------------------------------------
+
+def rate_forms() -> dict[str, Callable[..., Any]]:
+    """The rate forms of the Corollary (theory's ``RATES``) as numpy functions of keyword
+    arrays: ``beta_n(b, n)``, ``tau_n(c, n)``, ``d_tv(a, n)``.
+
+    >>> float(rate_forms()["d_tv"](a=0.5, n=100))
+    0.05
+    """
+    from stl.theory.results.corollary import RATES
+
+    out = {}
+    for symbol, form in RATES.items():
+        args = tuple(sorted(form.free_symbols, key=lambda s: s.name))
+        fn = lambdified(form, args)
+        names = tuple(s.name for s in args)
+
+        def call(fn=fn, names=names, **values):
+            return fn(*(values[name] for name in names))
+        call.symbols = names
+        out[symbol.name] = call
+    return out
+
+
+def rate_coefficient(rate: str, value, n):
+    """The coefficient of a rate form for a value of the rate: ``c = n τ_n`` for ``tau_n``,
+    ``b = n β_n`` for ``beta_n``, ``a = √n d_TV`` for ``d_tv`` (theory's ``RATES`` solved for
+    the coefficient); arrays broadcast.
+
+    >>> float(rate_coefficient("tau_n", 0.03, 100))
+    3.0
+    """
+    import sympy as sp
+
+    from stl.theory.results.corollary import RATES
+
+    symbol = _public(rate)
+    form = RATES[symbol]
+    (coefficient,) = form.free_symbols - {_public("n")}
+    (solution,) = sp.solve(sp.Eq(form, symbol), coefficient)
+    return lambdified(solution, (symbol, _public("n")))(value, n)
+
+
+def real_share(n_r, total):
+    """``λ = n_r/n`` of T3's sizes (theory's ``SIZES``) for ``n = total`` (arrays broadcast).
+
+    >>> float(real_share(25, 100))
+    0.25
+    """
+    from stl.theory.results.optimal_size import SIZES
+    from stl.theory.symbols import lam, n_r as n_r_symbol, t
+
+    return lambdified(SIZES[lam], (n_r_symbol, t))(n_r, total)
+
+
+def size_at_critical_proportion(n_r: float, c: float) -> float:
+    """The synthetic size ``n_s`` at which T3's real share ``λ = n_r/(n_r + n_s)`` equals L2's
+    ``λ_c`` for ``τ_n = c/n``: beyond it the loop is past the critical proportion (``ρ > 1``).
+
+    >>> size_at_critical_proportion(100, 3.0)
+    50.0
+    """
+    import sympy as sp
+
+    from stl.theory.results import recursive_stability as rs
+    from stl.theory.results.optimal_size import SIZES
+    from stl.theory.symbols import lam, n_r as n_r_symbol, n_s, t
+
+    at = sp.solve(sp.Eq(SIZES[lam].subs(t, n_r_symbol + n_s), rs.critical_proportion()), n_s)
+    if len(at) != 1:  # pragma: no cover - one root for a formula of this shape
+        raise RuntimeError(f"expected one size at the critical proportion, got {at}")
+    return float(lambdified(at[0], (n_r_symbol, _public("c")), "math")(n_r, c))
+
+
+def t3_optimum(A: float, C: float, n_r: float) -> float:
+    """T3's closed-form optimum ``n_s*`` in ``A, C, n_r`` (theory's ``optimal_synthetic_size``:
+    ``n_r (A/C − 2)`` when ``A > 2C``, else 0), as a float.
+
+    >>> t3_optimum(5.0, 1.0, 100.0), t3_optimum(1.0, 1.0, 100.0)
+    (300.0, 0.0)
+    """
+    from stl.theory.results import optimal_size as T3
+    from stl.theory.symbols import A as A_symbol, C as C_symbol, n_r as n_r_symbol
+
+    return float(lambdified(T3.optimal_synthetic_size(), (A_symbol, C_symbol, n_r_symbol), "math")(A, C, n_r))
+
+
+def t3_objective():
+    """T3's objective (``i → ∞``, no stability terms) as a numpy function of keyword arrays
+    (``Bound.lambdify`` of theory's ``optimal_size_bound``)."""
+    from stl.theory.results import optimal_size as T3
+
+    return T3.optimal_size_bound().lambdify()
+
+
+def t1_rate_function():
+    """T1' (THEORY.md, the rate form) as a numpy function of keyword arrays."""
+    from stl.theory.results.theorem1_rate import theorem1_rate_bound
+
+    return theorem1_rate_bound().lambdify()
+
+
+def t3_constants(c_0: float, M: float, delta: float, a: float) -> tuple[float, float]:
+    """T3's ``A`` and ``C`` (theory's ``A_VALUE``, ``C_VALUE``) at these numbers.
+
+    >>> [round(x, 6) for x in t3_constants(1.0, 2.0, 0.05, 0.25)]
+    [3.461637, 0.5]
+    """
+    import sympy as sp
+
+    from stl.theory.results.optimal_size import A_VALUE, C_VALUE
+
+    values = {_public("c_0"): sp.Float(c_0), _public("M"): sp.Float(M), _public("delta"): sp.Float(delta),
+              _public("a"): sp.Float(a)}
+    return float(A_VALUE.subs(values)), float(C_VALUE.subs(values))
+
+
+def geometric_program_terms(A: float, C: float, n_r: float) -> list[tuple[float, float]]:
+    """T3's posynomial (theory's ``geometric_program``) in ``u = t/n_r`` at these numbers:
+    ``[(coefficient, exponent), ...]`` with ``B = Σ coefficient · u^exponent`` under the
+    constraint ``u ≥ 1`` (better conditioned for a solver than ``t``).
+
+    >>> geometric_program_terms(5.0, 1.0, 100.0)
+    [(0.4, -0.5), (0.1, 0.5)]
+    """
+    import sympy as sp
+
+    from stl.theory.results.optimal_size import geometric_program
+    from stl.theory.symbols import A as A_symbol, C as C_symbol, n_r as n_r_symbol
+
+    out = []
+    for coefficient, exponent in geometric_program().monomials:
+        scaled = sp.simplify(coefficient * n_r_symbol ** exponent)  # t^e = n_r^e u^e
+        fn = lambdified(scaled, (A_symbol, C_symbol, n_r_symbol), "math")
+        out.append((float(fn(A, C, n_r)), float(exponent)))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# model constants (theory's ModelConstants, evaluated)
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NumericConstants:
+    """``β_n``, ``τ_n``, ``M``, ``d_TV(n)`` as floats (``None`` where theory has no value)."""
+
+    model: str
+    n: int
+    beta_n: float | None
+    tau_n: float | None
+    M: float | None
+    d_tv: float | None
+    notes: Mapping[str, str] = field(default_factory=dict)
+    source: object = None  # the ModelConstants, for building T1
+
+    @property
+    def complete(self) -> bool:
+        """All four constants known: T1 can be evaluated with analytic constants alone."""
+        return None not in (self.beta_n, self.tau_n, self.M, self.d_tv)
+
+    def missing(self) -> list[str]:
+        return [k for k in ("beta_n", "tau_n", "M", "d_tv") if getattr(self, k) is None]
+
+
+def constants_function(model: str):
+    """The theory function that builds ``model``'s constants, or ``None`` if theory has none."""
+    from stl.numerics.models.registry import model_class
+
+    where = model_class(model).theory_constants
+    if where is None:
+        return None
+    module_name, _, attr = where.partition(":")
+    if "." not in module_name:
+        module_name = f"stl.theory.models.{module_name}"
+    module = importlib.import_module(module_name)
+    return getattr(module, attr or "constants")
+
+
+def model_constants(model: str, params: Mapping[str, str] | None = None):
+    """The theory's ``ModelConstants`` with the given model parameters fixed, or ``None``.
+
+    ``None`` means theory has no constants for this model (not an error: the check then
+    relies on estimated constants and says so). Parameters the theory function does not
+    take are not part of its constants and are left out.
+    """
+    fn = constants_function(model)
+    if fn is None:
+        return None
+    accepted = set(inspect.signature(fn).parameters)
+    kwargs = {key: _typed(value) for key, value in dict(params or {}).items() if key in accepted}
+    return fn(**kwargs)
+
+
+def _typed(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        f = float(value)
+    except ValueError:
+        return value
+    return int(f) if f.is_integer() and "." not in value and "e" not in value.lower() else f
+
+
+def analytic_constants(model: str, params: Mapping[str, str] | None, n: int) -> NumericConstants:
+    """The theory's constants of ``model`` evaluated at ``n`` (``None`` entries if unknown)."""
+    consts = model_constants(model, params)
+    if consts is None:
+        return NumericConstants(model, n, None, None, None, None,
+                                {"all": f"stl.theory.models has no constants for {model!r}"})
+    from stl.theory.symbols import PUBLIC
+
+    def value(expr):
+        if expr is None:
+            return None
+        e = expr.subs(PUBLIC["n"], n)
+        if e.free_symbols:
+            return None
+        v = float(e)
+        return v if math.isfinite(v) else None
+
+    notes = dict(consts.notes)
+    out = {k: value(getattr(consts, k)) for k in ("beta_n", "tau_n", "M", "d_tv")}
+    for k, v in out.items():
+        if v is None and getattr(consts, k) is not None:
+            notes[k] = (notes.get(k, "") + "; still depends on "
+                        + ", ".join(sorted(s.name for s in getattr(consts, k).free_symbols))).strip("; ")
+    return NumericConstants(model, n, **out, notes=notes, source=consts)
+
+
+def rate_coefficients(model: str, params: Mapping[str, str] | None = None) -> dict[str, float]:
+    """``M`` and the rate coefficients ``a``, ``b``, ``c`` the theory knows, as floats."""
+    consts = model_constants(model, params)
+    if consts is None:
+        return {}
+    out: dict[str, float] = {}
+    try:
+        m = float(consts.M)
+        out["M"] = m
+    except (TypeError, ValueError):
+        pass
+    for name, expr in consts.rate_coefficients().items():
+        if not expr.free_symbols:
+            out[name] = float(expr)
+    return out
+
+
+def t1_analytic(model: str, params: Mapping[str, str] | None):
+    """T1 with the model's analytic constants and L2's γ, as a numpy function of ``n, lam, i``.
+
+    Returns ``(total, stability, shift)`` functions, or ``None`` when a constant is missing.
+    """
+    consts = model_constants(model, params)
+    if consts is None or None in (consts.beta_n, consts.tau_n, consts.d_tv):
+        return None
+    bound = consts.theorem1(recursive=True)
+    leftover = {s.name for s in bound.free_symbols} - {"n", "lam", "i"}
+    if leftover:
+        return None
+    return bound.lambdify(), bound.lambdify("stability"), bound.lambdify("shift")
