@@ -819,68 +819,40 @@ class Entry:
                            gamma_options=dict(self.gamma_options))
 
 
-_LSA = {"dim": "2", "context": "6", "label_noise": "1", "steps": "100", "probes": "200"}
-_TF = {"recipe": "small", "dim": "2", "context": "4", "width": "8", "heads": "2", "layers": "2", "steps": "100", "probes": "200"}
-#: D3's coupling for models whose own is not maximal: the maximal coupling built from the
-#: model's exact density, measured with the model's TV estimator (the one ĉ uses).
-_MAXIMAL = {"coupling": "maximal-density", "measure": "tv"}
+#: The sizes of ``stl atlas --size``; each model declares its entry per size on its card
+#: (``Model.verification.atlas``).
+SIZES: tuple[str, ...] = ("quick", "full")
 
-#: ``stl atlas --size quick``: the cheap architectures, each well under a minute on two cores.
-QUICK: tuple[Entry, ...] = (
-    Entry("categorical", {"k": "10"}, n=100, replicates=400, tau_replicates=50, block=400),
-    # G = 3: at small λ the gain learner's own θ runs to the clip within 4 generations,
-    # where L2's recursion stops (the docstring of the model); 3 keeps every run off it.
-    Entry("gain-bernoulli", {"gain": "3"}, n=20000, lams=(0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9), generations=3,
-          replicates=200, tau_replicates=50, block=200),
-    Entry("gaussian", {"dim": "1"}, n=100, replicates=400, tau_replicates=100, block=400),
-    Entry("linreg", {"dim": "5"}, n=100, replicates=400, tau_replicates=100, block=400),
-    Entry("gmm", {"k": "2"}, n=100, replicates=100, tau_replicates=50, neighbours=8, block=100, locate_steps=6),
-    Entry("ngram", {}, n=200, replicates=200, tau_replicates=50, block=200),
-    Entry("kde", {"bandwidth": "0.3"}, n=100, lams=(0.0, 0.1, 0.3, 0.6, 0.9), generations=8,
-          replicates=100, tau_replicates=30, neighbours=8, block=100, locate_steps=6,
-          gamma_options={"coupling": "maximal-density"}),
-)
 
-#: ``stl atlas --size full``: every architecture of the issue, the neural ones included.
-#: Each grid has λ values above both predictions, so every verdict is decided.
-FULL: tuple[Entry, ...] = (
-    Entry("categorical", {"k": "10"}, n=200, generations=16, replicates=1000, tau_replicates=100, block=500),
-    Entry("gain-bernoulli", {"gain": "3"}, n=20000, lams=(0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9),
-          generations=3, replicates=400, tau_replicates=100, block=200),
-    Entry("gaussian", {"dim": "1"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), generations=16,
-          replicates=1000, tau_replicates=200, block=500),
-    Entry("linreg", {"dim": "5"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), generations=16,
-          replicates=1000, tau_replicates=200, block=500),
-    Entry("kde", {"bandwidth": "0.3"}, n=100, lams=(0.0, 0.1, 0.2, 0.4, 0.6, 0.9), generations=10,
-          replicates=200, tau_replicates=60, neighbours=8, block=100, gamma_options={"coupling": "maximal-density"}),
-    Entry("gmm", {"k": "2"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.4, 0.7, 0.9, 0.97, 0.99), generations=12,
-          replicates=300, tau_replicates=100, neighbours=8, block=100, locate_high=0.9),
-    Entry("ngram", {}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), generations=16,
-          replicates=600, tau_replicates=100, block=300),
-    Entry("charlm", {}, n=200, lams=(0.0, 0.3, 0.6, 0.95, 0.99), generations=4, replicates=16,
-          tau_replicates=16, neighbours=2, block=16, locate_high=0.9, locate_steps=3),
-    Entry("flow", {"steps": "200"}, n=300, lams=(0.0, 0.5, 0.98, 0.995), generations=4, replicates=12,
-          tau_replicates=12, neighbours=2, block=12, locate_high=0.9, locate_steps=3),
-    Entry("lsa", _LSA, n=100, lams=(0.0, 0.5, 0.9, 0.95), generations=6, replicates=32, tau_replicates=32,
-          neighbours=16, block=32, locate_high=0.9, locate_steps=4, gamma_options=_MAXIMAL),
-    Entry("transformer", _TF, n=64, lams=(0.0, 0.5, 0.97, 0.985), generations=4, replicates=8, tau_replicates=8,
-          neighbours=2, block=8, locate_high=0.9, locate_steps=3, gamma_options=_MAXIMAL),
-)
-
-SIZES: Mapping[str, tuple[Entry, ...]] = {"quick": QUICK, "full": FULL}
+def _entry(card, size: str) -> Entry:
+    """The atlas entry of one model card at ``size``: the sizes the model declares for it;
+    for a model that declares none at this size, those it declares for ``full``; for a
+    model that declares none at all (a new or third-party model), an entry at the
+    default sizes of :class:`Entry` with the model's own ``n``."""
+    declared = card.verification.atlas
+    sizes = declared.get(size) or declared.get("full")
+    if sizes is None:
+        return Entry(card.name, {}, n=int(card.model.default_n))
+    kwargs = dict(sizes)
+    if "lams" in kwargs:
+        kwargs["lams"] = tuple(kwargs["lams"])
+    return Entry(card.name, **kwargs)
 
 
 def entries(size: str, models: Sequence[str] | None = None) -> list[Entry]:
-    """The atlas entries of ``size``, restricted to ``models`` (in the size's order)."""
+    """The atlas entries of ``size``: every model whose card declares an entry for it, in
+    registry order; with ``models``, those models (any registered model) in that order.
+
+    >>> [e.model for e in entries("quick")][:3]
+    ['categorical', 'gain-bernoulli', 'gaussian']
+    """
+    from stl.verify.cards import all_cards, card
+
     if size not in SIZES:
         raise InputError("--size", size, " | ".join(SIZES))
-    table = {e.model: e for e in SIZES[size]}
     if models:
-        unknown = [m for m in models if m not in table]
-        if unknown:
-            raise InputError("--models", ", ".join(unknown), f"architectures of the {size} atlas: " + ", ".join(table))
-        return [table[m] for m in table if m in set(models)]
-    return list(table.values())
+        return [_entry(card(m), size) for m in dict.fromkeys(models)]
+    return [_entry(c, size) for c in all_cards() if size in c.verification.atlas]
 
 
 def entry_check(name: str, model: str, size: str = "full") -> Check:

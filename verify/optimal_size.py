@@ -122,7 +122,7 @@ def problem_from_subs(n_r: int, subs: Mapping[str, str], model: str | None = Non
     """
     values: dict[str, float] = {}
     if model is not None:
-        from stl.verify.bridge import rate_coefficients
+        from stl.verify.cards import rate_coefficients
 
         values.update(rate_coefficients(model, model_params or {}))
     for key, text in subs.items():

@@ -40,7 +40,7 @@ from stl.numerics.models.base import Model, ParamSpec
 ENTRY_POINT_GROUP = "stl.models"
 
 #: Modules of :mod:`stl.numerics.models` that hold machinery, not models.
-_NOT_MODELS = frozenset({"base", "registry"})
+_NOT_MODELS = frozenset({"base", "registry", "params", "cost", "verification"})
 
 
 @dataclass(frozen=True)

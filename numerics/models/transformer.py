@@ -28,6 +28,7 @@ from stl.numerics.icl import ATTENTIONS, recipes
 from stl.numerics.icl.model import ICLModel, common_specs
 from stl.numerics.icl.precision import PRECISIONS
 from stl.numerics.models.base import ParamSpec, choice_of, float_in, int_in
+from stl.numerics.models.verification import Verification
 
 _LEARN = recipes.resolve("transformer", "learn-cpu", "cpu")
 #: The CPU recipe that learns in-context regression to within 1.5x of ridge (Bayes) at
@@ -71,7 +72,12 @@ class TransformerModel(ICLModel):
                   "products in training: fp32, or the tensor cores' tf32 / bf16 (measurements stay fp32)"),
     )
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
-    theory_constants = "transformer"
+    verification = Verification(
+        atlas={"full": dict(params={"recipe": "small", "dim": "2", "context": "4", "width": "8", "heads": "2",
+                                    "layers": "2", "steps": "100", "probes": "200"},
+                            n=64, lams=(0.0, 0.5, 0.97, 0.985), generations=4, replicates=8, tau_replicates=8,
+                            neighbours=2, block=8, locate_high=0.9, locate_steps=3,
+                            gamma_options={"coupling": "maximal-density", "measure": "tv"})})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

@@ -82,9 +82,8 @@ def test_t3_forms_equal_theory():
 
 #: How the critical proportion, the real share's complement and ρ look when typed by hand.
 RETYPED = ("1 - 1 /", "1.0 - 1.0 /", "1-1/", "(1 - lam)", "(1.0 - lam", "1 - lam)", "1.0 - lam)")
-#: Files still waiting for their formulas to move to the bridge (ICL work on branch gpu2, and
-#: the numerics twins of the closed forms until the model cards carry them).
-PENDING = {"numerics/icl/stability.py", "verify/checks/icl.py", "numerics/closed_forms.py"}
+#: Files still waiting for their formulas to move to the bridge (ICL work on branch gpu2).
+PENDING = {"numerics/icl/stability.py", "verify/checks/icl.py"}
 #: The numerics layer may not import theory: its exact Markov chain and T1's measured proof
 #: pieces weigh by the real share as the loop itself does (a definition of the loop, not a bound).
 LOOP_DEFINITIONS = {"numerics/exact.py", "numerics/estimators/pieces.py", "numerics/schemes.py"}

@@ -21,7 +21,7 @@ def run_json(capsys, *argv):
 
 def test_simulate_categorical_json_follows_wright_fisher(capsys):
     """λ = 0 is Wright–Fisher: E H_j = (1 − Σp²)(1 − 1/n)^(j+1) (see
-    tests/numerics/test_closed_forms.py for the derivation); each generation's mean must
+    tests/verify/test_closed_form_derivations.py for the derivation); each generation's mean must
     be within 4 of its own standard errors."""
     n, g = 50, 20
     out = run_json(capsys, "simulate", "categorical", "--scheme", "replace", "--n", str(n), "--generations", str(g),

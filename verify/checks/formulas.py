@@ -82,15 +82,6 @@ def optimum_latex() -> str:
                              sp.Eq(T3.C, T3.C_VALUE, evaluate=False)), order="none")
 
 
-@cache
-def closed_form_latex(formula: str, estimator: str = "mle") -> str:
-    """``E metric_i = f(n, i, …)``: the literature's closed form the check holds, printed
-    from :mod:`stl.theory.results.closed_forms` (whose numeric twin the check evaluates)."""
-    from stl.theory.results.closed_forms import statement_latex
-
-    return statement_latex(formula, estimator)
-
-
 #: How a metric reads in a pasted statement (a sympy symbol's typeset name).
 #: ``%(g)d`` is the generation the rate is fitted at.
 METRIC_NOTATION = {

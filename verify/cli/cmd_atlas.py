@@ -58,11 +58,11 @@ def register(subparsers) -> None:
 
 
 def _list() -> int:
-    from stl.verify.atlas import SIZES
+    from stl.verify.atlas import SIZES, entries
 
-    for size, table in SIZES.items():
+    for size in SIZES:
         print(f"{size}:")
-        for e in table:
+        for e in entries(size):
             params = " ".join(f"{k}={v}" for k, v in e.params.items())
             print(f"  {e.model:<15} n={e.n} G={e.generations} λ∈{list(e.lams)} replicates={e.replicates} "
                   f"pilot={e.pilot_real}/{e.n} bisection≤{e.locate_steps}"

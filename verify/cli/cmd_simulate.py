@@ -257,6 +257,8 @@ def pretty_table(config: dict, records: list[dict], max_rows: int = 12) -> str:
     if len(gens) < len(all_gens):
         lines.append(f"({len(gens)} of {len(all_gens)} generations shown; every generation: --format json "
                      f"or --out FILE)")
+    if config.get("analytic_reason") and "bound_analytic" in metrics:
+        lines.append(f"bound_analytic is nan: theory does not give every constant ({config['analytic_reason']})")
     return "\n".join(lines) + "\n"
 
 
