@@ -30,6 +30,7 @@ picks the device's recipe, so a run with no ``--param`` trains a network that le
 ``layers``         transformer blocks                                           recipe
 ``width``          transformer width                                            recipe
 ``heads``          attention heads (divides ``width``)                          recipe
+``init_scale``     transformer: factor on GPT-2's initial weight scale 0.02     recipe
 ``attention``      transformer: ``linear`` or ``softmax`` (see                  linear
                    :mod:`stl.numerics.icl.transformer`)
 ``optimizer``      transformer: ``adam`` or ``sgd``                             adam
