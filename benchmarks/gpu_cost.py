@@ -47,11 +47,15 @@ MEASURED_LEARN = {8: 1.117, 16: 1.405, 32: 1.932, 64: 3.052, 128: 5.277, 256: 9.
 MEASURED_LEARN_CUDA_64 = 5.761
 #: Seconds a check spends outside its trainings and synthesis (model set-up, first CUDA
 #: kernels and captures, probes and ridge's baseline at every generation): what the one
-#: check the first session finished took beyond this model's price of its trainings and
-#: synthesis (gpu-t2-transformer, 8 trainings of 32 and 64 replicates: 136 s measured,
-#: 118 s priced). A ``stl verify`` process's start (imports, CUDA context) is guessed.
-CHECK_START_S = 18.0
+#: check the first session finished took beyond this model's price of its trainings,
+#: synthesis and noise draws (gpu-t2-transformer, 8 trainings of 32 and 64 replicates: 136 s
+#: measured, 123 s priced). A ``stl verify`` process's start (imports, CUDA context) is guessed.
+CHECK_START_S = 13.0
 PROCESS_START_S = 10.0
+#: Standard normals a second from the replicate streams on the host (numpy, one thread):
+#: every synthetic or coupled prompt is drawn there from d + T·d + T normals (197 here).
+HOST_NORMALS_PER_S = 5e7
+NOISE_PER_PROMPT = 8 + 21 * 8 + 21
 #: Training steps of the learn-cuda recipe.
 STEPS = 3000
 BATCH = 64
@@ -133,12 +137,16 @@ class Plan:
     synthetic prompts it writes (summed over replicates and generations)."""
 
     runs: tuple[tuple[int, int], ...]     # (replicates stacked, layers) per training run
-    synthetic: int = 0
+    synthetic: int = 0                    # prompts labelled autoregressively by a parent
     seed_labels: int = 2
+    coupled: int = 0                      # prompts drawn to measure a coupling (one pass per chain)
 
     def seconds(self, bench: dict | None = None, steps: int = STEPS) -> float:
         train = sum(steps * step_ms(R, L, bench) / 1000 for R, L in self.runs)
-        return train + synthesis_s(self.synthetic, bench, seed_labels=self.seed_labels) + CHECK_START_S
+        write = synthesis_s(self.synthetic, bench, seed_labels=self.seed_labels)
+        measure = 2 * synthesis_s(self.coupled, bench, seed_labels=20)
+        host = (self.synthetic + self.coupled) * NOISE_PER_PROMPT / HOST_NORMALS_PER_S
+        return train + write + measure + host + CHECK_START_S
 
 
 def t2_learning_plan(n: int, n_small: int, lam: float, generations: int, replicates: int, **_) -> Plan:
@@ -151,13 +159,15 @@ def t2_learning_plan(n: int, n_small: int, lam: float, generations: int, replica
     return Plan(runs, synthetic=R * generations * (n + n_s + n_s_small))
 
 
-def phase_plan(generations: int, replicates: int, c_replicates: int, **_) -> Plan:
+def phase_plan(generations: int, replicates: int, c_replicates: int, measure_draws: int, **_) -> Plan:
     """``t2_adaptive_phase_check``: ĉ's two chains, then the loop below and the loop above,
-    each generation one training of both coupled chains (the learner shares the first)."""
+    each generation one training of both coupled chains (the learner shares the first), and
+    ``measure_draws`` coupled prompts per replicate at every generation of each. λ is close
+    to 1 there, so the loops' own synthetic prompts are few."""
     R = replicates
     runs = ((2 * c_replicates, 2),) + ((2 * R, 2),) * (2 * (generations + 1))
-    # λ close to 1: a handful of synthetic prompts a generation, one parent-written label each.
-    return Plan(runs, synthetic=0, seed_labels=20)
+    coupled = measure_draws * (c_replicates + 2 * (generations + 1) * R)
+    return Plan(runs, seed_labels=20, coupled=coupled)
 
 
 def depth_plan(layers, replicates: int, **_) -> Plan:
