@@ -1,9 +1,9 @@
 """CUDA: the captured step equals the eager one, precisions train, the CUDA default learns.
 
 Run with ``pytest -m gpu`` on a machine with CUDA (the CPU suite skips these). Predicted on
-one H200 from the first session's step times: about 90 s in all, most of it the loop
-contrast (4 trainings of 24-48 replicates, ~13 s each) and the default recipe's fit of 32
-replicates (~11 s). ``benchmarks/gpu_session.py`` runs them as one stage of its GPU session.
+one H200 from the first session's step times (benchmarks/gpu_cost.py): about 100 s in all,
+most of it the loop contrast (4 trainings of 24-48 replicates and 1.8 million synthetic
+prompts, ~65 s) and the default recipe's fit of 32 replicates (~11 s). ``benchmarks/gpu_session.py`` runs them as one stage of its GPU session.
 """
 
 from __future__ import annotations
