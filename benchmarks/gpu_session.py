@@ -1,4 +1,4 @@
-"""One GPU session for issue 19: sanity, benchmark, ``pytest -m gpu``, ``stl verify --suite gpu``.
+"""One GPU session for issue 19: sanity, ``stl verify --suite gpu``, ``pytest -m gpu``, benchmark.
 
 Run on the GPU machine from the repository root, with the repository importable as ``stl``
 and nothing installed::
@@ -7,25 +7,33 @@ and nothing installed::
         python3 -m stl.benchmarks.gpu_session --out "$OUT"
 
 Each stage runs in its own subprocess (its own process group) under its own time limit,
-inside a hard stop for the whole session (``--total``, default 450 s = 7.5 minutes), so a
-stage that fails or hangs cannot lose the others' results. Stages and what they write
-under ``--out`` (flat, eight files at most):
+inside a hard stop for the whole session (``--total``, default 470 s: a device command
+may run about 8 minutes), so a stage that fails or hangs cannot lose the others'
+results. The stages run in the order of what is least replaceable: the ``gpu`` suite
+second (right after a sanity check of seconds), so a session cut short loses the
+benchmark, whose rows an earlier session already measured, and never the suite. A stage
+stopped by its limit or never started is reported as cut (printed as ``[session] CUT``,
+and marked in ``session.md``). Stages and what they write under ``--out`` (flat, eight
+files at most):
 
 =========  ==========================================================================
 sanity     ``sanity.json``: device, torch, one CUDA-graph-captured training run
-           against the eager run of the same step (max abs difference), the time of
-           one ``learn-cuda`` fit at 64 replicates
+           against the eager run of the same step (max abs difference)
+verify     ``verify.json`` and ``verify.md``: ``stl verify --suite gpu`` — the report,
+           or, when the stage is cut, every check that finished (the result store),
+           with the ``expected_s`` each check ran with
+pytest     ``pytest.txt``: ``pytest -m gpu`` output (tests/numerics/icl/test_gpu.py)
 bench      ``bench.json`` and ``bench.md``: ``benchmarks/gpu.py`` (ms/step against R,
            TFLOP/s against the measured matmul rate, peak memory, the fp32 / tf32 /
            bf16 paired comparison); written row by row, so a cut run keeps its rows
-pytest     ``pytest.txt``: ``pytest -m gpu`` output (tests/numerics/icl/test_gpu.py)
-verify     ``verify.json`` and ``verify.md``: ``stl verify --suite gpu`` — the report,
-           or, when the stage is cut, every check that finished (the result store)
 =========  ==========================================================================
 
-``session.json`` and ``session.md`` say, for every stage, its status (``ok``, ``failed``,
-``timeout``, ``refused``, ``skipped``), exit code, seconds, and the tail of its output;
-they are rewritten after every stage. ``--device cpu --quick`` runs the same stages at
+``session.json`` says, for every stage, its status (``ok``, ``failed``, ``timeout``,
+``refused``, ``skipped``), exit code, seconds and the tail of its output. ``session.md``
+is the numbers block of :mod:`benchmarks.gpu_tables` (the tables the docs carry, rendered
+from these files; ``python benchmarks/gpu_tables.py OUT --update-docs`` pastes it into
+``benchmarks/README.md`` and ``docs/theory/theorem2.md``) followed by the output tails.
+Both are rewritten after every stage. ``--device cpu --quick`` runs the same stages at
 CPU sizes (the ``verify`` stage is then refused in one line, as on any machine without
 CUDA).
 """
@@ -41,12 +49,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("sanity", "bench", "pytest", "verify")
+STAGES = ("sanity", "verify", "pytest", "bench")
 #: Seconds each stage may take at most (the session's hard stop can cut them shorter).
-LIMITS = {"sanity": 60, "bench": 120, "pytest": 100, "verify": 400}
+#: Predicted on one H200 from the first session's measurements: sanity ≈ 20 s, the gpu
+#: suite ≈ its checks' expected_s (stl.verify.suites.GPU), pytest -m gpu ≈ 100 s
+#: (tests/numerics/icl/test_gpu.py), the benchmark ≈ 100 s; the limits leave each a margin
+#: and the order leaves the benchmark whatever time is left.
+LIMITS = {"sanity": 45, "verify": 350, "pytest": 150, "bench": 150}
+TOTAL_S = 470.0
 TAIL = 6000
 
 
@@ -80,7 +94,7 @@ def run_stage(cmd: list[str], limit: float, env: dict) -> dict:
             "limit_s": limit, "output": out or ""}
 
 
-def sanity(device_name: str, quick: bool) -> dict:
+def sanity(device_name: str) -> dict:
     """The sanity stage's measurements (run inside its own subprocess)."""
     import torch
 
@@ -88,7 +102,6 @@ def sanity(device_name: str, quick: bool) -> dict:
     from stl.numerics.icl.prompts import sample_prompts
     from stl.numerics.icl.training import TrainingPlan, TrainingRun
     from stl.numerics.icl.transformer import TransformerConfig, init_params, predictor
-    from stl.numerics.models.registry import get_model
     from stl.numerics.rng import ReplicateStreams
 
     device = resolve_device(device_name)
@@ -114,24 +127,6 @@ def sanity(device_name: str, quick: bool) -> dict:
     captured, report = fit("auto")
     doc["capture"] = {"mode": report.mode, "reason": report.reason,
                       "max_abs_diff_vs_eager": max(float((captured[k] - v).abs().max()) for k, v in eager.items())}
-    m = get_model("transformer", {"recipe": "learn-cuda" if not quick else "learn-cpu", "probes": "1000",
-                                  **({"steps": "100"} if quick else {})}, device=device.type)
-    R = 64 if device.type == "cuda" else 2
-    s = ReplicateStreams(0, R)
-    data = m.draw_real(s, m.default_n)
-    t0 = time.perf_counter()
-    theta = m.fit(data, streams=s)
-    theta.tensors
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    fit_s = time.perf_counter() - t0
-    got = m.measure(theta, s, ["icl_risk", "icl_risk_ridge"])
-    doc["default_recipe_fit"] = {"recipe": m.params["recipe"], "replicates": R, "n": m.default_n,
-                                 "steps": m.params["steps"], "seconds": fit_s,
-                                 "ms_per_step": 1000 * fit_s / max(1, m.params["steps"]),
-                                 "icl_risk": float(got["icl_risk"].mean()),
-                                 "ridge": float(got["icl_risk_ridge"].mean()),
-                                 "ratio_to_ridge": float(got["icl_risk"].mean() / got["icl_risk_ridge"].mean())}
     return doc
 
 
@@ -153,7 +148,10 @@ def _commands(stage: str, out: Path, device: str, quick: bool, scratch: Path) ->
 def collect_verify(scratch: Path, out: Path, stage: dict) -> None:
     """``verify.json`` / ``verify.md``: the report if the suite finished, else the checks in
     its result store (each written when its check concluded)."""
-    doc: dict = {"status": stage["status"], "seconds": stage["seconds"]}
+    from stl.verify.suites import GPU
+
+    doc: dict = {"status": stage["status"], "seconds": stage["seconds"],
+                 "expected_s": {f.name: f.expected_s for f in GPU}}
     report = scratch / "report.json"
     if report.exists():
         doc["report"] = json.loads(report.read_text(encoding="utf-8"))
@@ -180,16 +178,31 @@ def collect_verify(scratch: Path, out: Path, stage: dict) -> None:
     _write(out / "verify.md", text)
 
 
-def summary_md(session: dict) -> str:
-    lines = [f"# GPU session ({session['device']}, total {session['elapsed_s']:.0f} s of {session['total_s']:.0f})", "",
-             "| stage | status | seconds | limit | exit |", "|---|---|---|---|---|"]
-    for name, st in session["stages"].items():
-        lines.append(f"| {name} | {st['status']} | {st.get('seconds', 0):.1f} | {st.get('limit_s', 0):.0f} | "
-                     f"{st.get('returncode')} |")
+def summary_md(session: dict, out: Path) -> str:
+    """The numbers block (:func:`benchmarks.gpu_tables.render`), then each stage's output tail."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_tables", Path(__file__).with_name("gpu_tables.py"))
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    cut = cut_stages(session)
+    lines = [f"# GPU session ({session['device']}, total {session['elapsed_s']:.0f} s of {session['total_s']:.0f})",
+             "", f"Cut: {', '.join(cut) if cut else 'none'}.", "", tables.render(out)]
     for name, st in session["stages"].items():
         if st.get("output"):
             lines += ["", f"## {name} (output tail)", "", "```", st["output"][-2500:], "```"]
     return "\n".join(lines) + "\n"
+
+
+def cut_stages(session: dict) -> list[str]:
+    """Stages stopped by their limit or never started, with why."""
+    out = []
+    for name, st in session["stages"].items():
+        if st.get("status") == "timeout":
+            out.append(f"{name} (stopped at its {st.get('limit_s', 0):.0f} s limit)")
+        elif st.get("status") == "skipped":
+            out.append(f"{name} ({st.get('reason', 'not started')})")
+    return out
 
 
 def main(argv=None) -> int:
@@ -197,20 +210,21 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True, help="folder for the session's files")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     ap.add_argument("--quick", action="store_true", help="CPU-sized stages")
-    ap.add_argument("--total", type=float, default=450.0, help="hard stop for the whole session, seconds")
+    ap.add_argument("--total", type=float, default=TOTAL_S, help="hard stop for the whole session, seconds")
     ap.add_argument("--stages", default=",".join(STAGES), help="comma-separated subset of " + ", ".join(STAGES))
     ap.add_argument("--stage", choices=("sanity",), help=argparse.SUPPRESS)   # inside the sanity subprocess
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.stage == "sanity":
-        doc = sanity(args.device, args.quick)
+        doc = sanity(args.device)
         _write(args.out / "sanity.json", json.dumps(doc, indent=2) + "\n")
         print(json.dumps(doc, indent=2))
         return 0
 
     start = time.perf_counter()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    session = {"device": args.device, "total_s": args.total, "stages": {}, "elapsed_s": 0.0}
+    session = {"device": args.device, "total_s": args.total, "stages": {}, "elapsed_s": 0.0,
+               "date": datetime.now(timezone.utc).date().isoformat()}
     scratch = Path(tempfile.mkdtemp(prefix="stl-gpu-verify-"))
     wanted = [s.strip() for s in args.stages.split(",") if s.strip()]
     try:
@@ -220,12 +234,15 @@ def main(argv=None) -> int:
             left = args.total - (time.perf_counter() - start) - 5
             if left < 10:
                 session["stages"][stage] = {"status": "skipped", "reason": "no time left before the hard stop"}
+                print(f"[session] CUT: {stage} not started (no time left before the hard stop)", flush=True)
                 continue
             limit = min(LIMITS[stage], left)
             print(f"[session] {stage}: limit {limit:.0f} s", flush=True)
             st = run_stage(_commands(stage, args.out, args.device, args.quick, scratch), limit, env)
             print(st["output"][-TAIL:], flush=True)
             print(f"[session] {stage}: {st['status']} in {st['seconds']:.1f} s", flush=True)
+            if st["status"] == "timeout":
+                print(f"[session] CUT: {stage} stopped at its {limit:.0f} s limit", flush=True)
             if stage == "pytest":
                 _write(args.out / "pytest.txt", st["output"][-1_000_000:])
             if stage == "verify":
@@ -234,13 +251,15 @@ def main(argv=None) -> int:
             session["stages"][stage] = st
             session["elapsed_s"] = time.perf_counter() - start
             _write(args.out / "session.json", json.dumps(session, indent=2, default=str) + "\n")
-            _write(args.out / "session.md", summary_md(session))
+            _write(args.out / "session.md", summary_md(session, args.out))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         session["elapsed_s"] = time.perf_counter() - start
         _write(args.out / "session.json", json.dumps(session, indent=2, default=str) + "\n")
-        _write(args.out / "session.md", summary_md(session))
-    print(summary_md(session))
+        _write(args.out / "session.md", summary_md(session, args.out))
+    print(summary_md(session, args.out))
+    cut = cut_stages(session)
+    print(f"[session] cut stages: {', '.join(cut) if cut else 'none'}", flush=True)
     return 0
 
 

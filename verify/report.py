@@ -162,8 +162,8 @@ def render_markdown(report: dict, figures: Sequence[str] = (), notes: Sequence[s
         f"out of {len(report['checks'])} checks. A check passes when the whole confidence "
         "interval of the measurement is on the side the theory predicts, fails when the whole "
         "interval is on the other side, and is inconclusive when the interval straddles the "
-        "line (THEORY.md §5); it is an error when it raised instead of concluding (listed "
-        "first; an error counts as failing).",
+        "line (docs/tutorials/03-verifying-theorem-1.md); it is an error when it raised "
+        "instead of concluding (listed first; an error counts as failing).",
         "",
     ]
     errors = [c for c in ordered if c["verdict"] == "error"]

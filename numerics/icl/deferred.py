@@ -16,7 +16,12 @@ This changes no number: each replicate's training depends only on its own data, 
 weights and minibatches (:mod:`stl.numerics.icl.training`), which are fixed when ``fit``
 is called. It changes how many trainings run: one per generation for both chains of
 ``γ̂``, one for both fits of ``τ̂`` and ``β̂``, in every estimator and check without
-their knowing (``tests/numerics/icl/test_deferred.py`` counts them).
+their knowing (``tests/numerics/icl/test_deferred.py`` counts them). Pending fits that are
+with minibatches train together whatever their number of prompts (the smaller datasets
+padded with rows no minibatch index reaches), and pending fits that are
+equal in everything a fit reads (initial weights, prompts, minibatch order) train once:
+two loops started from the same ``S_0`` and seed (``λ = 0`` beside ``λ > 0``), or a learner
+fitted beside the loop it starts, share their generation-0 training.
 
 A pending fit nobody reads is never trained: the queue holds its request only through a
 weak reference to the :class:`ICLParams` it returned.
@@ -110,17 +115,58 @@ class FitQueue:
             if owner is not None and owner.pending:
                 groups.setdefault(req.signature, []).append((req, owner))
         for members in groups.values():
-            reqs = [r for r, _ in members]
+            # A request equal to an earlier one in everything a fit reads (two loops started
+            # from the same S_0 and streams, or a learner fitted beside the loop it starts)
+            # is trained once: its replicates would repeat the same computation.
+            first: list[tuple[FitRequest, list[ICLParams]]] = []
+            for req, owner in members:
+                twin = next((f for f in first if _same_fit(f[0], req)), None)
+                if twin is None:
+                    first.append((req, [owner]))
+                else:
+                    twin[1].append(owner)
+            reqs = [r for r, _ in first]
             if len(reqs) == 1:
                 init, prompts, order = reqs[0].init, reqs[0].prompts, reqs[0].order
             else:
                 init = {k: torch.cat([r.init[k] for r in reqs]) for k in reqs[0].init}
-                prompts = Prompts(torch.cat([r.prompts.x for r in reqs]), torch.cat([r.prompts.y for r in reqs]))
+                # Minibatch fits of different n: each dataset padded to the largest with zero
+                # rows, which its minibatch indices (all < its own n) never select.
+                n = max(r.prompts.count for r in reqs)
+                prompts = Prompts(torch.cat([_pad(r.prompts.x, n) for r in reqs]),
+                                  torch.cat([_pad(r.prompts.y, n) for r in reqs]))
                 order = None if reqs[0].order is None else torch.cat([r.order for r in reqs])
             trained = self._train(init, prompts, order)
             self.trainings += 1
             at = 0
-            for req, owner in members:
+            for req, owners in first:
                 size = req.replicates
-                owner._set({k: v[at:at + size] for k, v in trained.items()})
+                for i, owner in enumerate(owners):
+                    # Twins get their own copy: a caller may write into its weights.
+                    owner._set({k: (v[at:at + size] if i == 0 else v[at:at + size].clone())
+                                for k, v in trained.items()})
                 at += size
+
+
+def _pad(t, n: int):
+    """``t`` ``(R, count, ...)`` with zero rows appended along the prompt axis up to ``n``."""
+    import torch
+
+    if t.shape[1] == n:
+        return t
+    return torch.cat([t, t.new_zeros(t.shape[0], n - t.shape[1], *t.shape[2:])], dim=1)
+
+
+def _same_fit(a: FitRequest, b: FitRequest) -> bool:
+    """Whether two requests would train to the same weights (same initial weights, prompts
+    and minibatch order, compared exactly)."""
+    import torch
+
+    if a.replicates != b.replicates or set(a.init) != set(b.init):
+        return False
+    if (a.order is None) != (b.order is None):
+        return False
+    pairs = [(a.prompts.x, b.prompts.x), (a.prompts.y, b.prompts.y)] + [(a.init[k], b.init[k]) for k in a.init]
+    if a.order is not None:
+        pairs.insert(0, (a.order, b.order))     # the cheapest to compare, and the likeliest to differ
+    return all(x is y or (x.shape == y.shape and torch.equal(x, y)) for x, y in pairs)

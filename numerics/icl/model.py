@@ -30,6 +30,7 @@ picks the device's recipe, so a run with no ``--param`` trains a network that le
 ``layers``         transformer blocks                                           recipe
 ``width``          transformer width                                            recipe
 ``heads``          attention heads (divides ``width``)                          recipe
+``init_scale``     transformer: factor on GPT-2's initial weight scale 0.02     recipe
 ``attention``      transformer: ``linear`` or ``softmax`` (see                  linear
                    :mod:`stl.numerics.icl.transformer`)
 ``optimizer``      transformer: ``adam`` or ``sgd``                             adam
@@ -345,7 +346,9 @@ class ICLModel(Model):
         if self.batch and not (self.batch >= n and self.optimizer() == "sgd"):
             idx = streams.integers("batches", n, (self.steps, self.batch))
             order = self._torch.as_tensor(idx, device=self.torch_device, dtype=self._torch.int32)
-        signature = (n, None if order is None else tuple(order.shape[1:]))
+        # Minibatch fits train together whatever their n (the smaller datasets are padded
+        # with rows no index reaches); full-batch fits need equal n.
+        signature = ("full", n) if order is None else ("minibatch",) + tuple(order.shape[1:])
         return self._queue.submit(init, prompts, order, signature)
 
     def _train_stacked(self, init: dict, prompts, order) -> dict:

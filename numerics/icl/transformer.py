@@ -61,7 +61,8 @@ from stl.numerics.icl import ATTENTIONS  # noqa: E402 - declared where no torch 
 
 @dataclass(frozen=True)
 class TransformerConfig:
-    """Architecture: input ``dim``, prompt ``length`` (pairs), ``layers``, ``width``, ``heads``."""
+    """Architecture: input ``dim``, prompt ``length`` (pairs), ``layers``, ``width``, ``heads``,
+    ``attention``, and ``init_scale``, the factor on GPT-2's initial weight scale (below)."""
 
     dim: int
     length: int
@@ -69,6 +70,7 @@ class TransformerConfig:
     width: int = 32
     heads: int = 2
     attention: str = "linear"
+    init_scale: float = 1.0
 
     def __post_init__(self):
         for name in ("dim", "length", "layers", "width", "heads"):
@@ -79,23 +81,30 @@ class TransformerConfig:
             raise InputError("attention", self.attention, ", ".join(ATTENTIONS))
         if self.width % self.heads:
             raise InputError("heads", self.heads, f"a divisor of width={self.width}")
+        if not (math.isfinite(self.init_scale) and self.init_scale > 0):
+            raise InputError("init_scale", self.init_scale, "a finite float > 0")
 
     def shapes(self) -> list[tuple[str, tuple[int, ...], float]]:
         """``(name, shape without the replicate axis, init std)``; std 0 → zeros, −1 → ones."""
         d1, w, L, T2 = self.dim + 1, self.width, self.layers, 2 * self.length
         # GPT-2 initialisation: N(0, 0.02²) weights, residual projections scaled by
-        # 1/√(2L) so the residual stream's variance does not grow with depth.
-        res = 0.02 / math.sqrt(2 * L)
+        # 1/√(2L) so the residual stream's variance does not grow with depth; every random
+        # weight's scale times init_scale. 0.02 suits GPT-2's width (768, 1/√768 ≈ 0.036);
+        # at width 32 it is a ninth of 1/√32, and the product of small weights along the
+        # attention path is a saddle that some seeds leave late or never (a plateau at the
+        # risk of predicting 0; docs/theory/theorem2.md, "Recipes").
+        std = 0.02 * self.init_scale
+        res = std / math.sqrt(2 * L)
         return [
-            ("w_in", (d1, w), 0.02), ("b_in", (w,), 0.0), ("pos", (T2, w), 0.02),
+            ("w_in", (d1, w), std), ("b_in", (w,), 0.0), ("pos", (T2, w), std),
             ("ln1_g", (L, w), -1.0), ("ln1_b", (L, w), 0.0),
-            ("w_qkv", (L, w, 3 * w), 0.02), ("b_qkv", (L, 3 * w), 0.0),
+            ("w_qkv", (L, w, 3 * w), std), ("b_qkv", (L, 3 * w), 0.0),
             ("w_o", (L, w, w), res), ("b_o", (L, w), 0.0),
             ("ln2_g", (L, w), -1.0), ("ln2_b", (L, w), 0.0),
-            ("w_1", (L, w, 4 * w), 0.02), ("b_1", (L, 4 * w), 0.0),
+            ("w_1", (L, w, 4 * w), std), ("b_1", (L, 4 * w), 0.0),
             ("w_2", (L, 4 * w, w), res), ("b_2", (L, w), 0.0),
             ("lnf_g", (w,), -1.0), ("lnf_b", (w,), 0.0),
-            ("w_out", (w, 1), 0.02), ("b_out", (1,), 0.0),
+            ("w_out", (w, 1), std), ("b_out", (1,), 0.0),
         ]
 
     def n_params(self) -> int:

@@ -68,6 +68,8 @@ class TransformerModel(ICLModel):
                   _note("weight_decay", "decoupled (AdamW) weight decay")),
         ParamSpec("curriculum", float_in(0.0, 1.0), None, "a float in [0, 1]",
                   _note("curriculum", "fraction of the steps over which the prompt length grows to context + 1")),
+        ParamSpec("init_scale", float_in(0.0, low_open=True), None, "a float > 0",
+                  _note("init_scale", "factor on GPT-2's initial weight scale 0.02")),
         ParamSpec("precision", choice_of(*PRECISIONS), "fp32", " | ".join(PRECISIONS) + " (tf32, bf16: CUDA only)",
                   "products in training: fp32, or the tensor cores' tf32 / bf16 (measurements stay fp32)"),
     )
@@ -85,7 +87,7 @@ class TransformerModel(ICLModel):
 
         p = self.params
         self.config = tf.TransformerConfig(self.dim, self.length, p["layers"], p["width"], p["heads"],
-                                           p["attention"])
+                                           p["attention"], float(p["init_scale"]))
         self.predict_fn = tf.predictor(self.config)
         self.weight_decay = float(p["weight_decay"])
         self.curriculum = float(p["curriculum"])

@@ -46,19 +46,21 @@ TOY = {"recipe": "small", "dim": "2", "context": "4", "width": "8", "heads": "2"
 def test_learning_t2_check_decides_every_row_and_counts_trainings():
     from stl.verify.checks.icl import t2_learning_check
 
-    res = t2_learning_check(name="gpu-t2-toy", params=TOY, ns=(64, 256), lam=0.5, generations=2, replicates=6,
+    res = t2_learning_check(name="gpu-t2-toy", params=TOY, n=256, n_small=64, lam=0.5, generations=2, replicates=6,
                             device="cpu").run(seed=0)
     verdicts = [r["verdict"] for r in res.details["claims"]]
     assert res.verdict in ("pass", "fail") and set(verdicts) <= {"pass", "fail"}
-    assert any(r["claim"].startswith("learns (n=64)") for r in res.details["claims"])
-    # Lockstep: replace and mix at n = 64 train together; n = 256 alone: 2 trainings a generation.
-    assert list(res.details["timing"]["trainings"]) == [2 * 3]
+    assert any(r["claim"].startswith("learns (n=256)") for r in res.details["claims"])
+    assert any("E risk_G(n=64) − E risk_G(n=256)" in r["claim"] for r in res.details["claims"])
+    # Lockstep: the three loops (n = 256 twice, n = 64) train as one run a generation.
+    assert list(res.details["timing"]["trainings"]) == [3]
+    assert res.details["learning"]["replicate_ratio_max"] >= res.details["learning"]["ratio_to_ridge"] > 0
 
 
 def test_learning_row_fails_a_transformer_that_has_not_learned():
     from stl.verify.checks.icl import t2_learning_check
 
-    res = t2_learning_check(name="gpu-t2-untrained", params={**TOY, "steps": "1"}, ns=(64, 128), lam=0.5,
+    res = t2_learning_check(name="gpu-t2-untrained", params={**TOY, "steps": "1"}, n=128, n_small=64, lam=0.5,
                             generations=1, replicates=6, device="cpu").run(seed=0)
     learn = [r for r in res.details["claims"] if r["claim"].startswith("learns")]
     assert learn and all(r["verdict"] == "fail" for r in learn) and res.verdict == "fail"

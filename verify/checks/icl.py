@@ -28,6 +28,7 @@ the power of its comparisons (replicates each measured distance needs) in
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -66,23 +67,47 @@ def _t2_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 def _t2_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
     blocks = len(replicate_blocks(p["replicates"], p["block"]))
-    risks = [pool_rows([o["icl_risk"] for o in outputs[k * blocks:(k + 1) * blocks]]) for k in range(3)]
-    return _t2_outcome(p, risks, family_z(3))
+    r0, rl1, rl2 = [pool_rows([o["icl_risk"] for o in outputs[k * blocks:(k + 1) * blocks]]) for k in range(3)]
+    labels = [f"λ=0, n={p['ns'][0]}", f"λ={p['lam']:g}, n={p['ns'][0]}", f"λ={p['lam']:g}, n={p['ns'][1]}"]
+    return _t2_outcome(p, T2Runs(r0, rl1, rl1, rl2, tuple(p["ns"]), labels), family_z(3))
 
 
-def _t2_outcome(p: Mapping[str, Any], risks: Sequence[np.ndarray], z: float, extra_rows: Sequence[dict] = (),
+@dataclass(frozen=True)
+class T2Runs:
+    """Per-replicate risks ``(R, G + 1)`` of the loops T2 (i)/(ii) are read from: ``replace``
+    (λ = 0) and ``mix`` (λ > 0) from the same ``S_0``, and two ``mix`` loops at ``ns`` =
+    (fewer, more) prompts for "decreases with n" (``small``, ``large``; one of them may be
+    ``mix`` itself); ``labels`` name the distinct loops, in the order of :attr:`series`."""
+
+    replace: np.ndarray
+    mix: np.ndarray
+    small: np.ndarray
+    large: np.ndarray
+    ns: tuple
+    labels: Sequence[str]
+
+    @property
+    def series(self) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for r in (self.replace, self.mix, self.small, self.large):
+            if not any(r is o for o in out):
+                out.append(r)
+        return out
+
+
+def _t2_outcome(p: Mapping[str, Any], runs: T2Runs, z: float, extra_rows: Sequence[dict] = (),
                 extra_power: Mapping[str, Any] | None = None, decisive: bool = False,
                 details: Mapping[str, Any] | None = None) -> Outcome:
-    """T2 (i) and (ii) from the per-replicate risks ``(R, G + 1)`` of the three runs of
-    :func:`_runs`; ``extra_rows`` (already decided) join the verdict; ``decisive`` turns an
-    undecided row into a fail (the ``gpu`` suite: every verdict pass or fail)."""
+    """T2 (i) and (ii) from the loops' per-replicate risks (:class:`T2Runs`); ``extra_rows``
+    (already decided) join the verdict; ``decisive`` turns an undecided row into a fail (the
+    ``gpu`` suite: every verdict pass or fail)."""
     G = p["generations"]
-    r0, rl1, rl2 = risks
+    r0, rl1 = runs.replace, runs.mix
     half = G // 2
     degrade = Measurement.from_samples(r0[:, G] - r0[:, 0], z)
     growth = Measurement.from_samples(rl1[:, G] - rl1[:, half], z)
     level = float(np.mean(rl1[:, half]))
-    by_n = Measurement.from_samples(rl1[:, G] - rl2[:, G], z)  # replicate r shares its seed stream
+    by_n = Measurement.from_samples(runs.small[:, G] - runs.large[:, G], z)  # replicate r shares its seed stream
     v_degrade = at_least(degrade, 0.0)
     if degrade.ci_low <= 0 < degrade.ci_high:
         v_degrade = "inconclusive"
@@ -98,18 +123,18 @@ def _t2_outcome(p: Mapping[str, Any], risks: Sequence[np.ndarray], z: float, ext
     pw = {"degrade": power(float(np.std(r0[:, G] - r0[:, 0], ddof=1)), R, abs(degrade.value), z),
           "bounded": power(float(np.std(rl1[:, G] - rl1[:, half], ddof=1)), R,
                            abs(p["margin"] * level - abs(growth.value)), z),
-          "by_n": power(float(np.std(rl1[:, G] - rl2[:, G], ddof=1)), R, abs(by_n.value), z)}
+          "by_n": power(float(np.std(runs.small[:, G] - runs.large[:, G], ddof=1)), R, abs(by_n.value), z)}
+    n_small, n_large = runs.ns
     rows = [
         {"claim": "(ii) λ=0 degrades: E risk_G − E risk_0 > 0", "measured": degrade.value,
          "ci": [degrade.ci_low, degrade.ci_high], "verdict": v_degrade},
         {"claim": f"(i) λ={p['lam']:g} bounded: |E risk_G − E risk_{half}| ≤ {p['margin']:g}·E risk_{half} = {p['margin'] * level:.4g}",
          "measured": growth.value, "ci": [growth.ci_low, growth.ci_high], "verdict": v_bounded},
-        {"claim": f"(i) decreases with n: E risk_G(n={p['ns'][0]}) − E risk_G(n={p['ns'][1]}) > 0",
+        {"claim": f"(i) decreases with n: E risk_G(n={n_small}) − E risk_G(n={n_large}) > 0",
          "measured": by_n.value, "ci": [by_n.ci_low, by_n.ci_high], "verdict": v_n},
     ]
     series = []
-    labels = [f"λ=0, n={p['ns'][0]}", f"λ={p['lam']:g}, n={p['ns'][0]}", f"λ={p['lam']:g}, n={p['ns'][1]}"]
-    for lab, r in zip(labels, risks):
+    for lab, r in zip(runs.labels, runs.series):
         mean = r.mean(axis=0)
         se = r.std(axis=0, ddof=1) / math.sqrt(r.shape[0])
         series.append({"label": lab, "y": mean.tolist(), "lo": (mean - 1.96 * se).tolist(),
@@ -411,44 +436,58 @@ def lockstep_block(model: str, params: Mapping[str, str], runs: Sequence[Sequenc
     return {"runs": values, "seconds": time.perf_counter() - start, "trainings": m.trainings}
 
 
+def _learn_runs(p: Mapping[str, Any]) -> list[list]:
+    # λ = 0 and λ > 0 at the recipe's n (from the same S_0: their generation-0 fits are one
+    # training), and λ > 0 on fewer prompts for "decreases with n".
+    return [["replace", 0.0, p["n"]], ["mix", p["lam"], p["n"]], ["mix", p["lam"], p["n_small"]]]
+
+
 def _t2_learn_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
-    runs = [list(r) for r in _runs(p)]
-    return [Task(lockstep_block, dict(model=p["model"], params=dict(p["params"]), runs=runs,
+    return [Task(lockstep_block, dict(model=p["model"], params=dict(p["params"]), runs=_learn_runs(p),
                                       generations=p["generations"], seed=seed, first=f, count=c,
                                       metrics=("icl_risk", "icl_risk_ridge"), device=p["device"]),
                  ("loops", f)) for f, c in replicate_blocks(p["replicates"], p["block"])]
 
 
 def _t2_learn_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
-    z = family_z(5)
+    z = family_z(4)
     risks = [pool_rows([o["runs"][k]["icl_risk"] for o in outputs]) for k in range(3)]
     ridge = [pool_rows([o["runs"][k]["icl_risk_ridge"] for o in outputs]) for k in range(3)]
-    rows, pw = [], {}
-    for k, n in ((0, p["ns"][0]), (2, p["ns"][1])):
-        row, power_ = learning_row(risks[k][:, 0], ridge[k][:, 0], p["learn_factor"], z, f"n={n}")
-        rows.append(row)
-        pw[f"learns_n{n}"] = power_
+    n, n_small, lam = p["n"], p["n_small"], p["lam"]
+    # The claims are read from the loops at n, so that is where the network must learn;
+    # the loop on fewer prompts is there to learn less well (its ratio is reported).
+    row, learn_pw = learning_row(risks[0][:, 0], ridge[0][:, 0], p["learn_factor"], z, f"n={n}")
+    ratios = risks[0][:, 0] / ridge[0][:, 0]
+    learning = {"ratio_to_ridge": row["ratio_to_ridge"], "replicate_ratio_max": float(ratios.max()),
+                "replicates_over_factor": int((ratios > p["learn_factor"]).sum()),
+                f"ratio_to_ridge_n{n_small}": float(risks[2][:, 0].mean() / ridge[2][:, 0].mean())}
     timing = {"task_seconds": [float(o["seconds"]) for o in outputs],
               "trainings": [int(o["trainings"]) for o in outputs], "device": p["device"]}
-    return _t2_outcome(p, risks, z, extra_rows=rows, extra_power=pw, decisive=True, details={"timing": timing})
+    runs = T2Runs(risks[0], risks[1], risks[2], risks[1], (n_small, n),
+                  [f"λ=0, n={n}", f"λ={lam:g}, n={n}", f"λ={lam:g}, n={n_small}"])
+    return _t2_outcome(p, runs, z, extra_rows=[row], extra_power={"learns": learn_pw}, decisive=True,
+                       details={"timing": timing, "learning": learning})
 
 
 def t2_learning_check(name: str = "gpu-t2-transformer", model: str = "transformer",
-                      params: Mapping[str, str] | None = None, ns: Sequence[int] = (4096, 16384), lam: float = 0.5,
-                      generations: int = 3, replicates: int = 32, margin: float = 0.25, learn_factor: float = 1.5,
-                      device: str = "cuda", block: int | None = None) -> Check:
-    """T2 (i) and (ii) with a transformer that learns (see the section comment)."""
+                      params: Mapping[str, str] | None = None, n: int = 4096, n_small: int = 1024,
+                      lam: float = 0.5, generations: int = 4, replicates: int = 24, margin: float = 0.25,
+                      learn_factor: float = 1.5, device: str = "cuda", block: int | None = None) -> Check:
+    """T2 (i) and (ii) with a transformer that learns (see the section comment): λ = 0 and
+    λ = ``lam`` from the same ``S_0`` of ``n`` prompts, and λ = ``lam`` on ``n_small`` prompts."""
     params = dict(params or {"recipe": "learn-cuda"})
+    if not 0 < n_small < n:
+        raise ValueError(f"need 0 < n_small < n, got n_small={n_small}, n={n}")
     block = int(block or replicates)
     return Check(
         name=name, kind="t2",
-        claim=(f"T2 on a {model} that learns (generation-0 risk within {learn_factor:g}× ridge's at n = {ns[0]} "
-               f"and {ns[1]}): with λ = 0 the ICL risk on real prompts degrades over {generations} generations; "
+        claim=(f"T2 on a {model} that learns (generation-0 risk within {learn_factor:g}× ridge's at n = {n}): "
+               f"with λ = 0 the ICL risk on real prompts degrades over {generations} generations; "
                f"with λ = {lam:g} it has levelled off by generation {generations // 2} (later change within "
-               f"±{margin:.0%} of its level) and is lower for n = {ns[1]} than for n = {ns[0]}."),
-        claim_latex=(r"R_0 \le 1.5\,R_0^{\mathrm{ridge}};\ \lambda=0:\ \mathbb{E}R_G > \mathbb{E}R_0;\ "
+               f"±{margin:.0%} of its level) and is higher on n = {n_small} prompts than on n = {n}."),
+        claim_latex=(rf"R_0 \le {learn_factor:g}\,R_0^{{\mathrm{{ridge}}}};\ \lambda=0:\ \mathbb{{E}}R_G > \mathbb{{E}}R_0;\ "
                      r"|\mathbb{E}R_G - \mathbb{E}R_{G/2}| \le \epsilon\,\mathbb{E}R_{G/2},\ R_G(n_1) > R_G(n_2)"),
-        parameters={"name": name, "model": model, "params": params, "ns": [int(ns[0]), int(ns[1])],
+        parameters={"name": name, "model": model, "params": params, "n": int(n), "n_small": int(n_small),
                     "lam": float(lam), "generations": int(generations), "replicates": int(replicates),
                     "margin": float(margin), "learn_factor": float(learn_factor), "device": device,
                     "block": block},

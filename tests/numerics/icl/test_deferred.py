@@ -114,3 +114,44 @@ def test_params_object_needs_tensors_or_a_request():
     with pytest.raises(ValueError):
         ICLParams()
     assert ICLParams({"a": torch.zeros(3, 2)}).replicates == 3
+
+
+
+def test_identical_fits_train_once_and_each_gets_its_own_weights():
+    # Two loops started from the same seed share S_0, initial weights and minibatches: their
+    # generation-0 fits are one training, with the numbers of either fit alone.
+    from stl.numerics.loop import iterate
+    from stl.numerics.schemes import get_scheme
+
+    m = get_model("transformer", TF, device="cpu")
+    loops = [iterate(m, get_scheme(scheme, 10, lam), 0, ReplicateStreams(5, 3), keep_train=False)
+             for scheme, lam in (("replace", 0.0), ("mix", 0.5))]
+    (_, a, _, _), (_, b, _, _) = next(zip(*loops))
+    other = m.fit(m.draw_real(ReplicateStreams(6, 3), 10), streams=ReplicateStreams(6, 3))
+    ta, tb, to = a.tensors, b.tensors, other.tensors
+    assert m.trainings == 1
+    alone = _eager(get_model("transformer", TF, device="cpu"))
+    s = ReplicateStreams(5, 3)
+    ref = alone.fit(alone.draw_real(s, 10), streams=s).tensors
+    for k in ref:
+        torch.testing.assert_close(ta[k], ref[k], rtol=1e-6, atol=1e-7)
+        assert torch.equal(ta[k], tb[k]) and ta[k].data_ptr() != tb[k].data_ptr()
+    assert not torch.equal(to["w_qkv"], ta["w_qkv"])
+
+
+def test_fits_on_different_numbers_of_prompts_train_together_with_their_own_numbers():
+    # Minibatch fits of n = 7 and n = 12 are one training (the smaller set padded with rows
+    # its indices never reach); each replicate's weights are those of its fit alone.
+    m = get_model("transformer", TF, device="cpu")
+    s7, s12 = ReplicateStreams(1, 2), ReplicateStreams(2, 3)
+    a = m.fit(m.draw_real(s7, 7), streams=s7)
+    b = m.fit(m.draw_real(s12, 12), streams=s12)
+    ta, tb = a.tensors, b.tensors
+    assert m.trainings == 1
+    alone = _eager(get_model("transformer", TF, device="cpu"))
+    r7, r12 = ReplicateStreams(1, 2), ReplicateStreams(2, 3)
+    ra = alone.fit(alone.draw_real(r7, 7), streams=r7).tensors
+    rb = alone.fit(alone.draw_real(r12, 12), streams=r12).tensors
+    for k in ra:
+        torch.testing.assert_close(ta[k], ra[k], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(tb[k], rb[k], rtol=1e-5, atol=1e-6)
