@@ -203,7 +203,7 @@ def gamma_block(model: str, params: Mapping[str, str], n: int, lam: float, gener
     # γ̂ estimates E d_TV (rather than a non-maximal coupling's larger differing fraction)
     # when it is measured as a TV or counted under a maximal coupling.
     is_tv = bool(m.tv_exact or opts.get("measure") == "tv" or opts.get("coupling") == "maximal-density"
-                 or m.coupling == "maximal")
+                 or m.effective_coupling == "maximal")
     return {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy),
             "differ": np.asarray(est.details["synthetic_differ"]), "gamma_is_tv": is_tv}
 

@@ -88,38 +88,9 @@ Shape = Cost
 
 def model_shape(model, n: int) -> Cost:
     """What one replicate and generation of ``model`` costs at ``n``: the model's own cost
-    model (:meth:`stl.numerics.models.base.Model.cost`)."""
-    if model.family == "icl" and not _states_its_cost(model):
-        return _icl_training_cost(model, n)
+    model (:meth:`stl.numerics.models.base.Model.cost`; the in-context learners state
+    their training's)."""
     return model.cost(n)
-
-
-def _states_its_cost(model) -> bool:
-    from stl.numerics.models.base import Model
-
-    return type(model).cost is not Model.cost
-
-
-def _icl_training_cost(model, n: int) -> Cost:
-    """The in-context learners' training cost, until their class states it (branch gpu2 owns
-    those files): ``steps × batch × (m + 1) × weights`` per replicate and generation."""
-    from stl.numerics.models.cost import point_size
-
-    par = dict(model.params)
-    steps = int(par.get("steps") or 0)
-    batch = int(par.get("batch") or 0) or n
-    context = int(par.get("context") or 1)
-    dim = int(par.get("dim") or 1)
-    width = int(par.get("width") or dim + 1)
-    layers = int(par.get("layers") or 1)
-    probe = int(par.get("probes") or getattr(model, "probe_size", 0) or 0)
-    # a transformer block holds about 12 h² weights (attention and MLP); linear attention one h × h matrix
-    weights = (12 if "width" in par else 1) * width * width * layers
-    units = (steps * min(batch, n) + probe) * (context + 1) * weights
-    per = getattr(model, "training_bytes_per_replicate", None)
-    # forward and backward: 6 FLOPs per weight and token, 2(m + 1) tokens a prompt
-    flops = 6.0 * weights * min(batch, n) * 2 * (context + 1)
-    return Cost(point_size(model), weights, False, probe, float(units), float(per(n)) if per else 0.0, flops, steps)
 
 
 def estimate_run(model, n: int, replicates: int, generations: int, *, metrics: int | None = None,

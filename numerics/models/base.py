@@ -58,6 +58,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -197,6 +198,10 @@ class Model(abc.ABC):
     #: The sizes at which the model is verified (:mod:`stl.numerics.models.verification`):
     #: model-facts cases, closed-form suite checks, atlas entries.
     verification: ClassVar[Verification] = Verification()
+    #: ``--param`` values the verification checks pin unless a check names them (the
+    #: transformer's ``recipe``: its checks were sized before recipes existed, and must not
+    #: change when the command line's default recipe does).
+    pinned_in_checks: ClassVar[Mapping[str, str]] = MappingProxyType({})
     #: Whether :meth:`exact_loop` gives the exact law of the loop (the T1 tightness check needs it).
     has_exact_loop: ClassVar[bool] = False
     #: Run sizes the CLI uses when ``--n`` / ``--replicates`` are not given (the torch
@@ -231,8 +236,8 @@ class Model(abc.ABC):
 
     @property
     def has_maximal_coupling(self) -> bool:
-        """``coupling == "maximal"`` (kept for code written against the earlier flag)."""
-        return self.coupling == "maximal"
+        """``effective_coupling == "maximal"`` (kept for code written against the earlier flag)."""
+        return self.effective_coupling == "maximal"
 
     @property
     def tv_exact(self) -> bool:
@@ -254,6 +259,14 @@ class Model(abc.ABC):
         from stl.numerics.models.cost import measured_cost
 
         return measured_cost(self, n)
+
+    @property
+    def effective_coupling(self) -> str:
+        """The coupling of this configured instance: the class's :attr:`coupling` (a fact of
+        the class, never changed per instance), unless these parameters make
+        :meth:`sample_coupled` tighter than the class promises (an in-context learner whose
+        prompts carry one parent-written label is maximal)."""
+        return type(self).coupling
 
     def exact_loop(self, scheme: str, n: int, lam: float, generations: int):
         """The exact law of the whole loop at these settings (a reference the T1 tightness

@@ -57,12 +57,7 @@ def test_gaussian_states_why_it_has_no_analytic_constants():
     assert [f.name for f in c.closed_forms].count("gaussian_variance") == 2
 
 
-#: The in-context learners' ranges move onto their range objects with the ICL items (gpu2 owned the files).
-_ICL_PENDING = pytest.mark.xfail(strict=True, reason="ICL parameter ranges stated once: the ICL items of issue 20")
-
-
-@pytest.mark.parametrize("name", [pytest.param(m, marks=_ICL_PENDING) if model_class(m).family == "icl" else m
-                                  for m in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_parameter_ranges_are_stated_once(name):
     """Every built-in ``--param`` prints the allowed text its own range parses."""
     for spec in model_class(name).param_specs:
@@ -100,18 +95,12 @@ def test_every_registered_model_has_a_card():
 # no module outside a model's own files compares its name or sniffs its parameters
 # --------------------------------------------------------------------------------------
 
-#: A model's own files: its numeric class and its theory card.
-OWN = ("numerics/models/", "theory/models/")
+#: A model's own files: its numeric class and its theory card (the in-context learners'
+#: numeric classes share the package ``numerics/icl``, whose recipe table is theirs).
+OWN = ("numerics/models/", "theory/models/", "numerics/icl/")
 #: Names that are model names by coincidence, by file: the hypothesis "transformer" of T2
 #: (THEORY.md's name for the in-context learner's assumption, not the model).
 COINCIDENCE = {"theory/definitions.py": {"transformer"}}
-#: Files of the in-context learners' own package and check, left to the ICL items of
-#: issue 20 (branch gpu2 owned them while this scan was written): the recipe table keyed by
-#: model, the check that pins the transformer's recipe, and the budget's training cost of
-#: the in-context learners until their classes state it.
-PENDING = {"numerics/icl/recipes.py", "verify/checks/icl.py", "verify/budget.py"}
-
-
 def _strings(node) -> list[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
@@ -158,7 +147,7 @@ def _scanned() -> list[Path]:
     for layer in ("theory", "numerics", "verify", "kernel"):
         for path in sorted((ROOT / layer).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            if not rel.startswith(OWN) and rel not in PENDING:
+            if not rel.startswith(OWN):
                 out.append(path)
     return out
 
@@ -182,3 +171,35 @@ def test_the_scan_finds_what_it_looks_for(tmp_path):
         "    return par['steps'] if model in ('lsa', 'other') else x\n", encoding="utf-8")
     found = _sniffs(planted, {"gaussian", "kde", "lsa"}, {"dim", "steps"}, root=tmp_path)
     assert len(found) == 5, found
+
+
+#: The facts a model class states once for all its instances.
+CLASS_FACTS = ("name", "param_specs", "metric_names", "risk_metric", "family", "requires", "coupling",
+               "exact_risk", "has_exact_loop", "verification", "pinned_in_checks")
+
+
+def test_no_instance_changes_a_class_fact():
+    """``self.coupling = ...`` (and the like) nowhere: an instance whose parameters tighten
+    its coupling says so through ``effective_coupling``."""
+    found = []
+    for layer in ("numerics", "verify"):
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+                for t in targets:
+                    for e in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                        if (isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self"
+                                and e.attr in CLASS_FACTS):
+                            found.append(f"{path.relative_to(ROOT)}:{node.lineno} sets self.{e.attr}")
+    assert found == [], "\n".join(found)
+
+
+def test_an_icl_instance_with_one_parent_label_is_maximal_without_changing_its_class():
+    pytest.importorskip("torch")
+    lsa = model_class("lsa")
+    m = lsa({"dim": "2", "context": "4", "seed_labels": "4", "steps": "1", "probes": "10"}, device="cpu")
+    assert m.effective_coupling == "maximal" and m.coupling == lsa.coupling == "upper"
+    assert "coupling" not in vars(m)
+    other = lsa({"dim": "2", "context": "4", "seed_labels": "1", "steps": "1", "probes": "10"}, device="cpu")
+    assert other.effective_coupling == "upper"

@@ -42,15 +42,14 @@ from stl.verify.checks.verdicts import at_least, at_most, combine, equivalent, f
 
 
 def _pinned(model: str, params: Mapping[str, str]) -> dict:
-    """``params`` with the transformer's ``recipe`` pinned to ``small`` unless named.
+    """``params`` with the values the model pins in checks (``Model.pinned_in_checks``, the
+    transformer's ``recipe = small``) unless named: they appear in the check's parameters."""
+    from stl.verify.cards import card
 
-    These checks were sized with the transformer's defaults from before recipes existed;
-    a check must not change when the command line's default recipe does, so a transformer
-    check that names no recipe keeps those defaults (they appear in its parameters)."""
-    params = dict(params)
-    if model == "transformer" and "recipe" not in params:
-        params["recipe"] = "small"
-    return params
+    out = dict(params)
+    for key, value in card(model).model.pinned_in_checks.items():
+        out.setdefault(key, value)   # after the named ones, as the check's parameters always listed them
+    return out
 
 
 def _runs(p: Mapping[str, Any]) -> list[tuple[str, float, int]]:
@@ -529,7 +528,7 @@ def phase_block(model: str, params: Mapping[str, str], n: int, rho_below: float,
     above = estimate_gamma(m, "mix", n, lam_hi, generations, replicates, seed, 0, **opts)
     return {"c_rows": c_rows, "lams": [lam_lo, lam_hi], "below": np.asarray(below.per_replicate),
             "above": np.asarray(above.per_replicate), "risk0": np.asarray(got["icl_risk"]),
-            "ridge0": np.asarray(got["icl_risk_ridge"]), "coupling": m.coupling,
+            "ridge0": np.asarray(got["icl_risk_ridge"]), "coupling": m.effective_coupling,
             "seconds": time.perf_counter() - start, "trainings": m.trainings}
 
 

@@ -139,7 +139,7 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
         prog_est(3, 3)
         data.update({"beta": {"values": beta.per_replicate, "method": beta.method, "proxy": beta.proxy},
                      "gamma": {"values": gam.per_replicate, "method": gam.method, "proxy": gam.proxy,
-                               "differ": gam.details["synthetic_differ"], "coupling": model.coupling,
+                               "differ": gam.details["synthetic_differ"], "coupling": model.effective_coupling,
                                "tv_exact": bool(model.tv_exact)},
                      "dtv": {"values": dtv.per_replicate, "method": dtv.method, "proxy": dtv.proxy}})
     cfg = {"model": model_name, "params": params, "scheme": scheme.name, "n": n, "lam": lam,
