@@ -86,6 +86,32 @@ def critical_proportion(c: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
+def proportion_at_rho(target: float, c: float) -> float:
+    """The real share ``λ`` at which ``ρ = (1 − λ) n τ_n`` equals ``target`` once ``τ_n = c/n``
+    (theory's ``RHO`` solved for ``λ``), clipped below at 0; ``c ≤ 0`` gives 0.
+
+    >>> proportion_at_rho(1.0, 4.0), proportion_at_rho(2.0, 1.0)
+    (0.75, 0.0)
+    """
+    if not c > 0:
+        return 0.0
+    expr, symbol = _proportion_at_rho()
+    return max(0.0, float(lambdified(expr, (symbol, _public("c")), "math")(target, c)))
+
+
+def _proportion_at_rho():
+    """``λ`` solving ``RHO = ρ*`` with ``τ_n = c/n``, and the symbol ``ρ*`` (solved each call:
+    a fault planted in theory's ``RHO`` reaches it; :func:`lambdified` caches the function)."""
+    import sympy as sp
+
+    from stl.theory.results import recursive_stability as rs
+
+    target = sp.Symbol("rho_target", positive=True)
+    lam, n, c = _public("lam"), _public("n"), _public("c")
+    (solution,) = sp.solve(sp.Eq(rs.RHO.subs(_public("tau_n"), c / n), target), lam)
+    return sp.expand(solution), target
+
+
 def l2_function():
     """L2 (THEORY.md), ``γ_n^i`` bound, as a numpy function of ``tau_n, n, lam, i``
     (``lam = 0`` is the case without kept real data)."""

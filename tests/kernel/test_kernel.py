@@ -110,9 +110,31 @@ def test_the_t_quantile_is_looked_up_at_run_time_by_every_interval(monkeypatch):
 
 def test_the_kernel_imports_no_layer_and_nothing_heavy():
     code = ("import sys, stl.kernel, stl.kernel.errors, stl.kernel.atomic, stl.kernel.jsonclean, "
-            "stl.kernel.student_t\n"
+            "stl.kernel.student_t, stl.kernel.adam\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'sympy', 'torch', 'scipy')"
             " or m.startswith(('stl.theory', 'stl.numerics', 'stl.verify'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=tempfile.gettempdir())
     assert out.stdout.strip() == "[]"
+
+
+def test_the_flat_adam_is_torchs_adam_and_every_network_uses_it():
+    torch = pytest.importorskip("torch")
+    from stl.kernel import adam
+    from stl.numerics.icl import training
+    from stl.numerics.models import _neural
+
+    assert training.adam_update is adam.adam_update and _neural.adam_update is adam.adam_update
+    target = torch.tensor([[1.0, -2.0, 0.5]], dtype=torch.float64)
+    ours = torch.zeros(1, 3, dtype=torch.float64)
+    ref = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([ref], lr=0.05, betas=adam.BETAS, eps=adam.EPS)
+    m1, m2 = torch.zeros_like(ours), torch.zeros_like(ours)
+    for t in range(1, 21):
+        grad = 2 * (ours - target)
+        adam.adam_update(ours, grad, m1, m2, rate=0.05, c1=1 - adam.BETAS[0] ** t, c2=1 - adam.BETAS[1] ** t)
+        opt.zero_grad()
+        ((ref - target) ** 2).sum().backward()
+        opt.step()
+    # torch divides √m2 by √c2 before adding ε, the flat update takes √(m2/c2): equal up to rounding
+    torch.testing.assert_close(ours, ref.detach(), rtol=1e-12, atol=1e-12)

@@ -82,8 +82,9 @@ def test_t3_forms_equal_theory():
 
 #: How the critical proportion, the real share's complement and ρ look when typed by hand.
 RETYPED = ("1 - 1 /", "1.0 - 1.0 /", "1-1/", "(1 - lam)", "(1.0 - lam", "1 - lam)", "1.0 - lam)")
-#: Files still waiting for their formulas to move to the bridge (ICL work on branch gpu2).
-PENDING = {"numerics/icl/stability.py", "verify/checks/icl.py"}
+#: The ICL estimate's convenience λ_c and L2 recursion (numerics may not import theory, and
+#: verify reads neither: the ICL checks take λ_c from the bridge).
+PENDING = {"numerics/icl/stability.py"}
 #: The numerics layer may not import theory: its exact Markov chain and T1's measured proof
 #: pieces weigh by the real share as the loop itself does (a definition of the loop, not a bound).
 LOOP_DEFINITIONS = {"numerics/exact.py", "numerics/estimators/pieces.py", "numerics/schemes.py"}
@@ -138,6 +139,12 @@ def test_a_planted_lambda_c_reaches_stl_optimize(wrong_lambda_c):
     assert _upper_limit(p) == math.floor(20.0 * 0.999)
 
 
+def test_a_planted_lambda_c_reaches_the_icl_checks(wrong_lambda_c):
+    from stl.verify.checks import icl
+
+    assert icl._lam_of(2.0) == pytest.approx(0.75)            # 1 − 1/4, not 1 − 1/2
+
+
 def test_a_planted_lambda_c_reaches_the_phase_checks_labels(wrong_lambda_c):
     assert bridge.critical_proportion(2.0) == pytest.approx(0.75)
 
@@ -159,3 +166,10 @@ def test_a_planted_rate_form_reaches_stl_optimize(monkeypatch):
     before = float(objective(p)(100.0))
     monkeypatch.setattr(corollary, "RATES", {**corollary.RATES, P["tau_n"]: 2 * P["c"] / P["n"]})
     assert float(objective(p)(100.0)) != before
+
+
+def test_a_planted_rho_reaches_the_icl_checks_proportion(monkeypatch):
+    """The adaptive ICL phase check puts its loops at the λ where ρ has a target value."""
+    assert bridge.proportion_at_rho(1.0, 4.0) == pytest.approx(0.75)
+    monkeypatch.setattr(rs, "RHO", (1 - P["lam"]) * P["n"] * P["tau_n"] / 2)
+    assert bridge.proportion_at_rho(1.0, 4.0) == pytest.approx(0.5)    # (1 − λ)·4/2 = 1

@@ -198,7 +198,7 @@ def _depth_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
     verdict = at_least(diff, 0.0)
     if diff.ci_low <= 0 < diff.ci_high:
         verdict = "inconclusive"
-    lam_c = [max(0.0, 1.0 - 1.0 / m.value) if m.value > 0 else 0.0 for m in ms]
+    lam_c = [_lam_of(m.value) for m in ms]
     from stl.verify.checks.compare import power
 
     # Replicates that would separate c(L_max) from c(L_min) at the measured difference.
@@ -259,7 +259,10 @@ def _phase_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 
 def _lam_of(c: float) -> float:
-    return max(0.0, 1.0 - 1.0 / c) if c > 0 else 0.0
+    """L2's ``λ_c`` at ``ĉ``: theory's formula through the bridge (clipped to ``[0, 1]``)."""
+    from stl.verify.bridge import critical_proportion
+
+    return critical_proportion(c)
 
 
 def _phase_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
@@ -517,8 +520,11 @@ def phase_block(model: str, params: Mapping[str, str], n: int, rho_below: float,
     c_hat = float(np.mean(c_rows))
 
     def lam_at(rho):
-        lam = max(0.0, 1.0 - rho / c_hat) if c_hat > 0 else 0.0
-        return get_scheme("mix", n, min(lam, 1.0 - 1.0 / n)).lam   # at least one synthetic prompt
+        from stl.verify.bridge import proportion_at_rho
+
+        lam = proportion_at_rho(rho, c_hat)
+        one_prompt = 1.0 / n
+        return get_scheme("mix", n, min(lam, 1.0 - one_prompt)).lam   # at least one synthetic prompt
 
     lam_lo, lam_hi = lam_at(rho_below), lam_at(rho_above)
     s = ReplicateStreams(seed, replicates)
