@@ -89,10 +89,10 @@ def handler(args: argparse.Namespace) -> int:
 
         store = ResultStore(args.out)
         store.prepare()
-    from stl.verify.cli.cmd_verify import _Progress
+    from stl.verify.cli.common import CheckProgress
     from stl.verify.runner import run_checks
 
-    progress = _Progress(len(checks), quiet=args.quiet)
+    progress = CheckProgress(len(checks), quiet=args.quiet)
     start = time.perf_counter()
     with make_backend(args.backend, args.workers, args.address) as backend:
         run = run_checks(checks, args.seed, backend, store, on_event=progress)

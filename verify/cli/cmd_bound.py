@@ -44,7 +44,7 @@ T1_SCHEMES = ("mix", "replace")
 
 
 def register(subparsers) -> None:
-    from stl.verify.cli.cmd_simulate import _lazy_help
+    from stl.verify.cli.common import lazy_help
 
     parser = subparsers.add_parser(
         "bound", help="measured E gen_i beside the T1 bound (analytic and estimated constants)",
@@ -56,7 +56,7 @@ def register(subparsers) -> None:
                         + "); the constant estimators run only for estimated metrics")
     parser.add_argument("--est-replicates", type=T.COUNT(2, T.MAX_REPLICATES), default=None,
                         help="replicates for the constant estimators (default: min(replicates, 200))")
-    _lazy_help(parser, EXAMPLES)
+    lazy_help(parser, EXAMPLES)
     parser.set_defaults(handler=handler)
 
 

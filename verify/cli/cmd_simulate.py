@@ -29,8 +29,10 @@ from stl.verify.cli.common import (
     add_simulation_options,
     emit,
     ignored_lam_warning,
+    lazy_help,
     mean_pm,
     number,
+    paragraphs,
     parse_assignments,
     resolve_run_sizes,
     to_json,
@@ -75,30 +77,11 @@ def list_models() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _lazy_help(parser: argparse.ArgumentParser, examples: str) -> None:
-    # The epilog lists model parameters from the registry; computing it only when help is
-    # printed keeps `stl --help` and unrelated commands free of numpy imports.
-    original = parser.format_help
-
-    def format_help() -> str:
-        parser.epilog = models_help() + "\n\n" + examples
-        return original()
-
-    parser.format_help = format_help  # type: ignore[method-assign]
-
-
-def _paragraphs(*texts: str) -> str:
-    """Paragraphs wrapped for a raw-description help (which does not wrap by itself)."""
-    import textwrap
-
-    return "\n\n".join(textwrap.fill(text, 88) for text in texts)
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="run a self-consuming training loop and report its metrics per generation",
-        description=_paragraphs(
+        description=paragraphs(
                     "Run a self-consuming training loop batched over replicates and report every "
                     "metric of the model per generation (mean and standard error). Generation 0 is "
                     "the fit to the real sample S_0.",
@@ -118,7 +101,7 @@ def register(subparsers) -> None:
     add_pool_risk_option(parser)
     parser.add_argument("--list-models", action="store_true",
                         help="list the models and where each comes from (built in or an stl.models entry point)")
-    _lazy_help(parser, "examples:\n"
+    lazy_help(parser, "examples:\n"
                        "  stl simulate categorical --scheme replace --n 50 --generations 60 "
                        "--replicates 20000 --format json\n"
                        "  stl simulate gaussian --param dim=2 --param estimator=unbiased --out run.parquet")
