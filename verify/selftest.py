@@ -144,14 +144,18 @@ def _dtv(stack):
 
 
 def _gain_tau(stack):
+    import dataclasses
+
     gb = _module("stl.theory.models.gain_bernoulli")
-    real = gb.constants
+    (card,) = gb.CARDS
+    real = card.constants
 
     def halved(gain=None):
         c = real(gain)
         return type(c)(c.model, c.beta_n, c.tau_n / 2, c.M, c.d_tv, c.parameters, c.notes)
 
-    _patch(stack, gb, "constants", halved)
+    # the model's card holds its constants function: the card is where verify looks it up
+    _patch(stack, gb, "CARDS", (dataclasses.replace(card, constants=halved),))
 
 
 # -- estimators -------------------------------------------------------------------------
