@@ -328,7 +328,7 @@ def markdown(doc: dict) -> str:
 
 
 def write(doc: dict, out: Path) -> None:
-    from stl.verify.atomic import write_text_atomic
+    from stl.kernel.atomic import write_text_atomic
 
     write_text_atomic(out, json.dumps(doc, indent=2, default=float) + "\n")
     write_text_atomic(out.with_suffix(".md"), markdown(doc))

@@ -165,7 +165,7 @@ def splice(text: str, block: str) -> str:
 
 def update_docs(folder: Path, files=DOCS, *, date: str | None = None) -> list[Path]:
     """Rewrite the marked block of each of ``files`` with :func:`render` of ``folder``."""
-    from stl.verify.atomic import write_text_atomic
+    from stl.kernel.atomic import write_text_atomic
 
     block = render(folder, date=date)
     done = []

@@ -79,7 +79,7 @@ import numpy as np  # noqa: E402
 
 from stl.numerics.loop import run_loop
 from stl.numerics.models.registry import get_model
-from stl.verify.atomic import write_text_atomic
+from stl.kernel.atomic import write_text_atomic
 
 WORKLOADS = {
     "W1": {"dim": 10, "n": 100, "generations": 100, "replicates": 1000},

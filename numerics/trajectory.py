@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from stl.kernel.jsonclean import clean as _clean
+
 RECORD_FIELDS = ("generation", "metric", "mean", "stderr", "n_replicates")
 
 
@@ -38,20 +40,6 @@ def summarize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean = values.mean(axis=0)
         se = values.std(axis=0, ddof=1) / math.sqrt(r) if r > 1 else np.full(values.shape[1:], np.nan)
     return mean, se
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 @dataclass
@@ -159,7 +147,9 @@ class Trajectory:
         """The records as Parquet bytes (written to ``path`` too when given); needs pyarrow."""
         data = records_to_parquet(self.to_records(), self.config)
         if path is not None:
-            _write_atomic(path, data)
+            from stl.kernel.atomic import write_bytes_atomic
+
+            write_bytes_atomic(path, data)
         return data
 
     @staticmethod
@@ -177,24 +167,6 @@ class Trajectory:
             raise ValueError("replicate ids overlap")
         values = {m: np.concatenate([p.values[m] for p in parts], axis=0)[order] for m in metrics}
         return Trajectory(values, ids[order], dict(parts[0].config))
-
-
-def _write_atomic(path, data: bytes) -> None:
-    """Temporary file in the same folder, then a rename: readers never see half a file
-    (DESIGN.md; :mod:`stl.verify.atomic` does the same for the CLI, which numerics may not import)."""
-    import os
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".trajectory.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 #: The header line of a CSV table that holds its run's config as one line of JSON.

@@ -1,5 +1,5 @@
-"""Every example in the numerics and verify layers' docstrings runs and prints what it
-says (the theory layer has its own, tests/theory/test_doctests.py). Modules that need
+"""Every example in the kernel's, the numerics and the verify layers' docstrings runs and
+prints what it says (the theory layer has its own, tests/theory/test_doctests.py). Modules that need
 an optional extra (torch) are skipped where it is not installed."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pkgutil
 
 import pytest
 
+import stl.kernel
 import stl.numerics
 import stl.verify
 
@@ -25,7 +26,7 @@ def _modules(package) -> list[str]:
                                         pkgutil.walk_packages(package.__path__, package.__name__ + ".")})
 
 
-MODULES = _modules(stl.numerics) + _modules(stl.verify)
+MODULES = _modules(stl.kernel) + _modules(stl.numerics) + _modules(stl.verify)
 
 
 @pytest.mark.parametrize("name", MODULES)

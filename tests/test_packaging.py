@@ -20,7 +20,8 @@ import pytest
 import stl_docs_test_helpers as H  # registered by tests/conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("theory", "numerics", "verify")
+#: The folders that install as subpackages of ``stl`` (the shared kernel and the three layers).
+LAYERS = ("kernel", "theory", "numerics", "verify")
 
 
 def _declared_packages() -> list[str]:

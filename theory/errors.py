@@ -6,30 +6,21 @@ been allowed, so the command line can print it as one line and exit with status 
 
 from __future__ import annotations
 
+from stl.kernel.errors import InputError
+
+__all__ = ["AssumptionError", "ExpressionError", "InputError", "TheoryError", "TimeBudgetExceeded"]
+
 
 class TheoryError(Exception):
-    """Base class of every error raised by :mod:`stl.theory`."""
+    """Base class of the errors only :mod:`stl.theory` raises (a bad user value is the
+    shared :class:`~stl.kernel.errors.InputError`, re-exported here)."""
 
 
-class InputError(TheoryError, ValueError):
-    """A value supplied by the user is outside its allowed domain.
-
-    >>> str(InputError("lam", "1.5", "a number in [0, 1]"))
-    'lam: got 1.5; allowed: a number in [0, 1]'
-    """
-
-    def __init__(self, argument: str, got: object, allowed: str):
-        self.argument = argument
-        self.got = got
-        self.allowed = allowed
-        super().__init__(f"{argument}: got {got}; allowed: {allowed}")
-
-
-class AssumptionError(InputError):
+class AssumptionError(InputError, TheoryError):
     """Substituted numbers violate an assumption of a bound (e.g. ``lam`` outside [0, 1])."""
 
 
-class ExpressionError(InputError):
+class ExpressionError(InputError, TheoryError):
     """A user expression was refused by the safe parser."""
 
 

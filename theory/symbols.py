@@ -66,7 +66,7 @@ def _declare(name: str, latex: str, *, pretty: str | None = None, meaning: str =
              public: bool = False, **assumptions: bool) -> sp.Symbol:
     record = SymbolRecord(name, tuple(sorted(assumptions.items())), latex, pretty, meaning,
                           defined, indexed_by, order, public)
-    _declared.append(record)
+    _declared.append(record)  # noqa: F821 - the list is deleted once the records are frozen (below)
     return record.symbol
 
 

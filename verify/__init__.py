@@ -9,7 +9,7 @@ object whichever was imported first.
 import sys as _sys
 import types as _types
 
-from stl import __version__  # one version, in stl/__init__.py
+from stl import __version__  # noqa: F401 - one version, in stl/__init__.py (stl.verify.__version__)
 
 
 class _CallablePackage(_types.ModuleType):

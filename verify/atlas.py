@@ -76,7 +76,6 @@ risk is the collapse speed.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -87,7 +86,8 @@ import numpy as np
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
 from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.loops import build_model, loop_block
-from stl.verify.checks.measurement import Measurement, t_quantile
+from stl.kernel import student_t
+from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import family_z
 from stl.verify.errors import InputError
@@ -105,24 +105,8 @@ GAMMA_OPTIONS = ("coupling", "measure", "measure_draws")
 
 
 # --------------------------------------------------------------------------------------
-# theory, reached once (formulas are never re-typed here)
+# theory, through the bridge (formulas are never re-typed here)
 # --------------------------------------------------------------------------------------
-
-@functools.cache
-def _theory() -> dict:
-    import sympy as sp
-
-    from stl.theory.results.typical_boundary import typical_critical_proportion, typical_growth
-    from stl.theory.symbols import c_typ, i, lam
-
-    # L2's growth over G generations as a function of ρ: the typical form at λ = 0 reads
-    # ρ for c_typ (ρ_typ = (1 − λ) c_typ), with and without a kept real point.
-    kept = typical_growth(True).subs(lam, 0)
-    return {"kept": sp.lambdify((c_typ, i), kept, "math"),
-            "kept_at_one": sp.lambdify(i, sp.limit(kept, c_typ, 1), "math"),
-            "none": sp.lambdify((c_typ, i), typical_growth(False).subs(lam, 0), "math"),
-            "lambda_typ": sp.lambdify(c_typ, typical_critical_proportion(), "math")}
-
 
 def geometric_sum(rho: float, generations: int) -> float:
     """``Σ_{k=0}^{G} ρ^k``: L2's ``γ^G/γ^0`` when a real point is kept (theory's formula).
@@ -130,10 +114,9 @@ def geometric_sum(rho: float, generations: int) -> float:
     >>> geometric_sum(1.0, 4), round(geometric_sum(0.5, 2), 3)
     (5.0, 1.75)
     """
-    t = _theory()
-    if abs(rho - 1.0) < 1e-9:
-        return float(t["kept_at_one"](generations))
-    return float(t["kept"](rho, generations))
+    from stl.verify import bridge
+
+    return bridge.typical_growth_function(True)(rho, generations)
 
 
 def solve_rho(growth: float, generations: int, kept_real: bool) -> float:
@@ -145,44 +128,40 @@ def solve_rho(growth: float, generations: int, kept_real: bool) -> float:
     >>> round(solve_rho(geometric_sum(0.7, 6), 6, True), 9), round(solve_rho(8.0, 3, False), 9)
     (0.7, 2.0)
     """
+    from stl.verify import bridge
+
     if not math.isfinite(growth):
         return math.nan
     if growth <= 0:
         return 0.0
-    if not kept_real:
-        if not generations:
-            return math.nan
-        lo, hi = 0.0, 2.0
-        f = _theory()["none"]
-        while f(hi, generations) < growth:
-            hi *= 2.0
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if f(mid, generations) < growth else (lo, mid)
-        return 0.5 * (lo + hi)
-    if growth <= 1.0:
+    if not kept_real and not generations:
+        return math.nan
+    if kept_real and growth <= 1.0:
         return 0.0
+    f = bridge.typical_growth_function(kept_real)
     lo, hi = 0.0, 2.0
-    while geometric_sum(hi, generations) < growth:
+    while f(hi, generations) < growth:
         hi *= 2.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if geometric_sum(mid, generations) < growth else (lo, mid)
+        lo, hi = (mid, hi) if f(mid, generations) < growth else (lo, mid)
     return 0.5 * (lo + hi)
 
 
 def lambda_c_l2(c: float) -> float:
     """L2's ``λ_c = 1 − 1/c`` (theory's ``critical_proportion``), clipped to ``[0, 1]``."""
-    from stl.verify.constants import critical_proportion
+    from stl.verify import bridge
 
-    return critical_proportion(c) if c > 0 and math.isfinite(c) else (0.0 if c <= 0 else 1.0)
+    return bridge.critical_proportion(c)
 
 
 def lambda_c_typical(c: float) -> float:
     """``λ_c^typ = 1 − 1/c_typ`` (0 for ``c_typ ≤ 1``; theory's ``typical_critical_proportion``)."""
+    from stl.verify import bridge
+
     if not math.isfinite(c):
         return 1.0 if c > 0 else math.nan
-    return float(_theory()["lambda_typ"](max(c, 1e-300)))
+    return bridge.typical_critical_proportion(c)
 
 
 # --------------------------------------------------------------------------------------
@@ -224,7 +203,7 @@ def gamma_block(model: str, params: Mapping[str, str], n: int, lam: float, gener
     # γ̂ estimates E d_TV (rather than a non-maximal coupling's larger differing fraction)
     # when it is measured as a TV or counted under a maximal coupling.
     is_tv = bool(m.tv_exact or opts.get("measure") == "tv" or opts.get("coupling") == "maximal-density"
-                 or m.coupling == "maximal")
+                 or m.effective_coupling == "maximal")
     return {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy),
             "differ": np.asarray(est.details["synthetic_differ"]), "gamma_is_tv": is_tv}
 
@@ -337,7 +316,7 @@ def locate_boundary(lams: Sequence[float], values: Sequence[np.ndarray], horizon
     z = family_z(len(lams))
     for lam, v in pairs:
         g = excess(np.asarray(v), horizon)
-        q = t_quantile(z, g.n - 1)
+        q = student_t.t_quantile(z, g.n - 1)
         a, b = _interval(g.value, g.stderr, q)
         e.append(g.value)
         lo.append(a)
@@ -369,12 +348,14 @@ def typical_prediction(values: np.ndarray, lam_p: float, generations: int, z: fl
     >>> round(t["c_typ"], 2), round(t["value"], 2)
     (1.2, 0.17)
     """
+    from stl.verify import bridge
+
     lg = LogGrowth.of(values[:, 0], values[:, generations])
-    q = t_quantile(z, lg.n - 1)
+    q = student_t.t_quantile(z, lg.n - 1)
     lo, hi = _interval(lg.value, lg.stderr, q)
 
     def c_of(log_growth: float) -> float:
-        return solve_rho(math.exp(log_growth), generations, True) / (1.0 - lam_p)
+        return bridge.typical_constant(solve_rho(math.exp(log_growth), generations, True), lam_p)
 
     c, c_lo, c_hi = c_of(lg.value), c_of(lo), c_of(hi)
     means = values.mean(axis=0)
@@ -400,7 +381,7 @@ def step_cost(gamma: np.ndarray, differ: np.ndarray, n: int, n_s: int, z: float)
     ratio = float(a.mean() / b.mean())
     psi = (a - ratio * b) / b.mean()
     se = float(psi.std(ddof=1) / math.sqrt(psi.size))
-    return Measurement.from_mean(ratio, se, psi.size, t_quantile(z, psi.size - 1))
+    return Measurement.from_mean(ratio, se, psi.size, student_t.t_quantile(z, psi.size - 1))
 
 
 def _stderr_of_interval(lo: float, hi: float, z: float) -> float:
@@ -475,7 +456,9 @@ def _plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 def _l2_prediction(p, outputs) -> tuple[Measurement, dict]:
     n = p["n"]
-    c_rep = n * pool_rows([o["values"] for o in outputs.group(("tau",))])
+    from stl.verify import bridge
+
+    c_rep = bridge.rate_coefficient("tau_n", pool_rows([o["values"] for o in outputs.group(("tau",))]), n)
     c_hat = Measurement.from_samples(c_rep)
     pred = {"value": lambda_c_l2(c_hat.value), "ci_low": lambda_c_l2(max(c_hat.ci_low, 0.0)),
             "ci_high": lambda_c_l2(c_hat.ci_high), "neighbours": p["neighbours"],
@@ -485,10 +468,11 @@ def _l2_prediction(p, outputs) -> tuple[Measurement, dict]:
 
 def _grid_rows(p, outputs, z: float, c_hi: float) -> tuple[list[dict], dict | None, list, str, bool, list]:
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import l2_function
+    from stl.verify.bridge import l2_function, rate_forms
 
     n, G = p["n"], p["generations"]
     l2 = l2_function()
+    tau_rate = rate_forms()["tau_n"]
     rows, kappas, surface = [], [], []
     gamma_method, proxy, collapse = "", False, None
     for lam in p["lams"]:
@@ -500,7 +484,7 @@ def _grid_rows(p, outputs, z: float, c_hi: float) -> tuple[list[dict], dict | No
         risk = pool_rows([o[p["risk_metric"]] for o in outputs.group(("risk", lam))])
         kept = sch.n_r >= 1
         lg = excess(gam, G, kept)
-        lo, hi = _interval(lg.value, lg.stderr, t_quantile(z, lg.n - 1))
+        lo, hi = _interval(lg.value, lg.stderr, student_t.t_quantile(z, lg.n - 1))
         state = "unstable" if lo > 0 else ("stable" if hi < 0 else "undecided")
         growth = math.exp(lg.value) * (G + 1 if kept else 1) if math.isfinite(lg.value) else math.nan
         rho = solve_rho(growth, G, kept)
@@ -514,7 +498,7 @@ def _grid_rows(p, outputs, z: float, c_hi: float) -> tuple[list[dict], dict | No
         # L2 itself at this λ: γ̂^G (a random neighbour, so at most the supremum) against the
         # bound with ĉ's upper limit (theory's L2), where γ̂ estimates a TV.
         last = Measurement.from_samples(gam[:, G], z)
-        bound = min(1.0, float(l2(tau_n=c_hi / n, n=n, lam=sch.lam, i=G)))
+        bound = min(1.0, float(l2(tau_n=tau_rate(c=c_hi, n=n), n=n, lam=sch.lam, i=G)))
         l2_check = ({"gamma_G": last.value, "ci_low": last.ci_low, "ci_high": last.ci_high, "bound": bound,
                      "violated": bool(last.ci_low > bound)} if g_out[0].get("gamma_is_tv") else None)
         shape = risk_shape(risk, z)
@@ -835,68 +819,40 @@ class Entry:
                            gamma_options=dict(self.gamma_options))
 
 
-_LSA = {"dim": "2", "context": "6", "label_noise": "1", "steps": "100", "probes": "200"}
-_TF = {"recipe": "small", "dim": "2", "context": "4", "width": "8", "heads": "2", "layers": "2", "steps": "100", "probes": "200"}
-#: D3's coupling for models whose own is not maximal: the maximal coupling built from the
-#: model's exact density, measured with the model's TV estimator (the one ĉ uses).
-_MAXIMAL = {"coupling": "maximal-density", "measure": "tv"}
+#: The sizes of ``stl atlas --size``; each model declares its entry per size on its card
+#: (``Model.verification.atlas``).
+SIZES: tuple[str, ...] = ("quick", "full")
 
-#: ``stl atlas --size quick``: the cheap architectures, each well under a minute on two cores.
-QUICK: tuple[Entry, ...] = (
-    Entry("categorical", {"k": "10"}, n=100, replicates=400, tau_replicates=50, block=400),
-    # G = 3: at small λ the gain learner's own θ runs to the clip within 4 generations,
-    # where L2's recursion stops (the docstring of the model); 3 keeps every run off it.
-    Entry("gain-bernoulli", {"gain": "3"}, n=20000, lams=(0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9), generations=3,
-          replicates=200, tau_replicates=50, block=200),
-    Entry("gaussian", {"dim": "1"}, n=100, replicates=400, tau_replicates=100, block=400),
-    Entry("linreg", {"dim": "5"}, n=100, replicates=400, tau_replicates=100, block=400),
-    Entry("gmm", {"k": "2"}, n=100, replicates=100, tau_replicates=50, neighbours=8, block=100, locate_steps=6),
-    Entry("ngram", {}, n=200, replicates=200, tau_replicates=50, block=200),
-    Entry("kde", {"bandwidth": "0.3"}, n=100, lams=(0.0, 0.1, 0.3, 0.6, 0.9), generations=8,
-          replicates=100, tau_replicates=30, neighbours=8, block=100, locate_steps=6,
-          gamma_options={"coupling": "maximal-density"}),
-)
 
-#: ``stl atlas --size full``: every architecture of the issue, the neural ones included.
-#: Each grid has λ values above both predictions, so every verdict is decided.
-FULL: tuple[Entry, ...] = (
-    Entry("categorical", {"k": "10"}, n=200, generations=16, replicates=1000, tau_replicates=100, block=500),
-    Entry("gain-bernoulli", {"gain": "3"}, n=20000, lams=(0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9),
-          generations=3, replicates=400, tau_replicates=100, block=200),
-    Entry("gaussian", {"dim": "1"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), generations=16,
-          replicates=1000, tau_replicates=200, block=500),
-    Entry("linreg", {"dim": "5"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), generations=16,
-          replicates=1000, tau_replicates=200, block=500),
-    Entry("kde", {"bandwidth": "0.3"}, n=100, lams=(0.0, 0.1, 0.2, 0.4, 0.6, 0.9), generations=10,
-          replicates=200, tau_replicates=60, neighbours=8, block=100, gamma_options={"coupling": "maximal-density"}),
-    Entry("gmm", {"k": "2"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.4, 0.7, 0.9, 0.97, 0.99), generations=12,
-          replicates=300, tau_replicates=100, neighbours=8, block=100, locate_high=0.9),
-    Entry("ngram", {}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), generations=16,
-          replicates=600, tau_replicates=100, block=300),
-    Entry("charlm", {}, n=200, lams=(0.0, 0.3, 0.6, 0.95, 0.99), generations=4, replicates=16,
-          tau_replicates=16, neighbours=2, block=16, locate_high=0.9, locate_steps=3),
-    Entry("flow", {"steps": "200"}, n=300, lams=(0.0, 0.5, 0.98, 0.995), generations=4, replicates=12,
-          tau_replicates=12, neighbours=2, block=12, locate_high=0.9, locate_steps=3),
-    Entry("lsa", _LSA, n=100, lams=(0.0, 0.5, 0.9, 0.95), generations=6, replicates=32, tau_replicates=32,
-          neighbours=16, block=32, locate_high=0.9, locate_steps=4, gamma_options=_MAXIMAL),
-    Entry("transformer", _TF, n=64, lams=(0.0, 0.5, 0.97, 0.985), generations=4, replicates=8, tau_replicates=8,
-          neighbours=2, block=8, locate_high=0.9, locate_steps=3, gamma_options=_MAXIMAL),
-)
-
-SIZES: Mapping[str, tuple[Entry, ...]] = {"quick": QUICK, "full": FULL}
+def _entry(card, size: str) -> Entry:
+    """The atlas entry of one model card at ``size``: the sizes the model declares for it;
+    for a model that declares none at this size, those it declares for ``full``; for a
+    model that declares none at all (a new or third-party model), an entry at the
+    default sizes of :class:`Entry` with the model's own ``n``."""
+    declared = card.verification.atlas
+    sizes = declared.get(size) or declared.get("full")
+    if sizes is None:
+        return Entry(card.name, {}, n=int(card.model.default_n))
+    kwargs = dict(sizes)
+    if "lams" in kwargs:
+        kwargs["lams"] = tuple(kwargs["lams"])
+    return Entry(card.name, **kwargs)
 
 
 def entries(size: str, models: Sequence[str] | None = None) -> list[Entry]:
-    """The atlas entries of ``size``, restricted to ``models`` (in the size's order)."""
+    """The atlas entries of ``size``: every model whose card declares an entry for it, in
+    registry order; with ``models``, those models (any registered model) in that order.
+
+    >>> [e.model for e in entries("quick")][:3]
+    ['categorical', 'gain-bernoulli', 'gaussian']
+    """
+    from stl.verify.cards import all_cards, card
+
     if size not in SIZES:
         raise InputError("--size", size, " | ".join(SIZES))
-    table = {e.model: e for e in SIZES[size]}
     if models:
-        unknown = [m for m in models if m not in table]
-        if unknown:
-            raise InputError("--models", ", ".join(unknown), f"architectures of the {size} atlas: " + ", ".join(table))
-        return [table[m] for m in table if m in set(models)]
-    return list(table.values())
+        return [_entry(card(m), size) for m in dict.fromkeys(models)]
+    return [_entry(c, size) for c in all_cards() if size in c.verification.atlas]
 
 
 def entry_check(name: str, model: str, size: str = "full") -> Check:

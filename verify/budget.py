@@ -14,8 +14,9 @@ numbers, ``p`` the numbers of one data point), its fitted parameters (``q`` numb
 for models whose parameters hold the training data (``q`` grows with ``n``, e.g. a kernel
 density estimate), ``q × probe`` density terms. The in-context learners train a network: ``steps × batch × (m + 1) × h² ×
 layers`` per replicate and generation (``h`` the width, ``d + 1`` for linear attention).
-``p`` and ``q`` are read from the model itself (a one-point draw and a fit on two and four
-points), so the estimate needs no table of model names. An in-context learner also says
+``p`` and ``q`` come from the model's own cost model (:meth:`Model.cost
+<stl.numerics.models.base.Model.cost>`: by default a one-point draw and fits on two sizes),
+so the estimate needs no table of model names and reads no model's parameters. An in-context learner also says
 how much memory one replicate's training needs (``training_bytes_per_replicate``, the
 estimate its fits use to decide how many replicates train together,
 :mod:`stl.numerics.icl.sizing`): a run is refused when not even one replicate fits on its
@@ -38,13 +39,11 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
+from stl.numerics.models.cost import Cost
 from stl.verify.errors import InputError
 
 #: Seconds per element operation of the numpy models and per training unit of the torch
@@ -83,91 +82,15 @@ class Estimate:
         return f"about {_size(self.peak_bytes)} of memory and {_duration(self.seconds)} ({self.explanation})"
 
 
-@dataclass(frozen=True)
-class Shape:
-    """Sizes of one model: numbers per data point ``p``, per fitted replicate ``q`` (and
-    whether ``q`` grows with ``n``), the probe size, the training units of a network."""
-
-    point: int
-    params: int
-    params_grow: bool
-    probe: int
-    train_units: float  # per replicate and generation (0 for the numpy models)
-    train_bytes: float = 0.0  # device memory of one replicate's training (ICL models)
-    step_flops: float = 0.0   # FLOPs of one optimiser step of one replicate (ICL models)
-    steps: int = 0
+#: The sizes of one model at one ``n`` (:class:`stl.numerics.models.cost.Cost`), read from the model.
+Shape = Cost
 
 
-def _array_sizes(obj: Any) -> int:
-    """Numbers held by a fitted parameter object (arrays, dataclass fields, dicts)."""
-    if isinstance(obj, np.ndarray):
-        return int(obj.size) // max(int(obj.shape[0]) if obj.ndim else 1, 1)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return sum(_array_sizes(getattr(obj, f.name)) for f in dataclasses.fields(obj))
-    if isinstance(obj, dict):
-        return sum(_array_sizes(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return sum(_array_sizes(v) for v in obj)
-    shape = getattr(obj, "shape", None)  # a tensor: size per replicate
-    if shape is not None and len(shape) >= 1:
-        return int(np.prod(shape[1:]))
-    return 0
-
-
-def model_shape(model, n: int) -> Shape:
-    """Measure ``p`` and ``q`` of ``model`` on tiny data (milliseconds for the numpy models)."""
-    from stl.numerics.rng import ReplicateStreams
-
-    streams = ReplicateStreams(0, 1)
-    one = np.asarray(model.draw_real(streams, 1))
-    point = int(np.prod(one.shape[2:])) if one.ndim > 2 else 1
-    par = dict(getattr(model, "params", {}) or {})
-    probe = int(getattr(model, "probe_size", 0) or 0)
-    if getattr(model, "family", "classical") == "icl":
-        # fitting trains a network: read the sizes from the parameters instead
-        steps = int(par.get("steps") or 0)
-        batch = int(par.get("batch") or 0) or n
-        context = int(par.get("context") or 1)
-        dim = int(par.get("dim") or 1)
-        width = int(par.get("width") or dim + 1)
-        layers = int(par.get("layers") or 1)
-        probe = int(par.get("probes") or probe)
-        # a transformer block holds about 12 h² weights (attention and MLP); linear
-        # attention one h × h matrix
-        weights = (12 if "width" in par else 1) * width * width * layers
-        units = (steps * min(batch, n) + probe) * (context + 1) * weights
-        per = getattr(model, "training_bytes_per_replicate", None)
-        # forward and backward: 6 FLOPs per weight and token, 2(m + 1) tokens a prompt
-        flops = 6.0 * weights * min(batch, n) * 2 * (context + 1)
-        return Shape(point, weights, False, probe, float(units), float(per(n)) if per else 0.0, flops, steps)
-    # fit at sizes above the point dimension: below it some fits keep the data itself
-    # (a rank-deficient covariance is stored as its data root), which is not growth
-    small = 4 * point + 4
-    data = model.draw_real(streams, small)
-    fitted = model.fit(data)
-    q_a = _array_sizes(fitted)
-    q_b = _array_sizes(model.fit(model.draw_real(streams, 2 * small)))
-    grows = q_b > q_a
-    q = q_a + (q_b - q_a) * (n - small) // small if grows else q_a  # linear in n when it grows
-    # a model that keeps its data evaluates densities on a probe or a quadrature grid of
-    # about that size; another counts the probe only if its metrics draw one
-    counted = grows or _draws_probe(model, fitted, data)
-    return Shape(point, int(q), grows, probe if counted else 0, 0.0)
-
-
-def _draws_probe(model, fitted, data) -> bool:
-    """Whether the model's metrics draw random points beyond its data (a real probe, Monte
-    Carlo TV or risk samples): read from one measurement of a tiny fit. Models with closed
-    forms draw none, and counting a 2000-point probe for them overestimated their runs 10–30
-    times (benchmarks/run.py). When the measurement fails the probe is counted."""
-    from stl.numerics.rng import ReplicateStreams
-
-    streams = ReplicateStreams(1, 1)
-    try:
-        model.metrics(fitted, data, streams)
-    except Exception:  # noqa: BLE001 - cannot tell: keep the estimate on the costly side
-        return True
-    return any(p != "real" for p in streams.purposes())
+def model_shape(model, n: int) -> Cost:
+    """What one replicate and generation of ``model`` costs at ``n``: the model's own cost
+    model (:meth:`stl.numerics.models.base.Model.cost`; the in-context learners state
+    their training's)."""
+    return model.cost(n)
 
 
 def estimate_run(model, n: int, replicates: int, generations: int, *, metrics: int | None = None,
@@ -181,7 +104,7 @@ def estimate_run(model, n: int, replicates: int, generations: int, *, metrics: i
     try:
         s = model_shape(model, n)
     except Exception:  # noqa: BLE001 - a model whose tiny fit fails still runs; estimate it as one number per point
-        s = Shape(1, 0, False, int(getattr(model, "probe_size", 0) or 0), 0.0)
+        s = Cost(1, 0, False, int(getattr(model, "probe_size", 0) or 0), 0.0)
     gens = generations + 1
     metrics = len(getattr(model, "metric_names", ())) if metrics is None else metrics
     # element operations per replicate and generation, the training of a network counted

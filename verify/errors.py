@@ -1,27 +1,18 @@
-"""Typed errors of the verification layer and the set of errors that count as user errors."""
+"""Errors of the verification layer and the set of errors that count as user errors.
+
+A bad user value is the shared :class:`~stl.kernel.errors.InputError` in every layer
+(re-exported here); the command line prints it as one line with exit status 2.
+"""
 
 from __future__ import annotations
 
-from stl.numerics.errors import InputError as _NumericsInputError
-from stl.theory.errors import InputError as _TheoryInputError
+from stl.kernel.errors import InputError
+
+__all__ = ["USER_ERRORS", "CorruptResultError", "InputError", "VerifyError"]
 
 
 class VerifyError(Exception):
-    """Base class of every error raised by :mod:`stl.verify`."""
-
-
-class InputError(VerifyError, ValueError):
-    """A value supplied by the user is outside its allowed domain.
-
-    >>> str(InputError("--workers", 0, "an integer >= 1"))
-    '--workers: got 0; allowed: an integer >= 1'
-    """
-
-    def __init__(self, argument: str, got: object, allowed: str):
-        self.argument = argument
-        self.got = got
-        self.allowed = allowed
-        super().__init__(f"{argument}: got {got}; allowed: {allowed}")
+    """Base class of the errors only :mod:`stl.verify` raises."""
 
 
 class CorruptResultError(VerifyError):
@@ -29,8 +20,4 @@ class CorruptResultError(VerifyError):
 
 
 #: Exceptions the CLI reports as one line with exit status 2 (no traceback).
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    InputError,
-    _TheoryInputError,
-    _NumericsInputError,
-)
+USER_ERRORS: tuple[type[BaseException], ...] = (InputError,)

@@ -247,7 +247,7 @@ def _draw(spec: Mapping, paths: Sequence[Path]) -> None:
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
-    from stl.verify.atomic import write_bytes_atomic
+    from stl.kernel.atomic import write_bytes_atomic
 
     wide = spec.get("type") == "ratios" and len(spec.get("labels", ())) > _GROUP_ABOVE
     fig, ax = plt.subplots(figsize=(8.0 if wide else 6.4, 4.4 if wide else 4.2), dpi=100)

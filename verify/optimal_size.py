@@ -80,27 +80,19 @@ class Problem:
         if not (self.i == math.inf or (self.i >= 1 and float(self.i).is_integer())):
             raise InputError("--subs i", self.i, "an integer >= 1 or oo")
 
-    def _theory_value(self, expr) -> float:
-        import sympy as sp
-
-        from stl.theory.symbols import PUBLIC
-
-        return float(expr.subs({PUBLIC["c_0"]: sp.Float(self.c_0), PUBLIC["M"]: sp.Float(self.M),
-                                PUBLIC["delta"]: sp.Float(self.delta), PUBLIC["a"]: sp.Float(self.a)}))
-
     @property
     def A(self) -> float:
         """T3's ``A`` (``stl.theory.results.optimal_size.A_VALUE``) at these numbers."""
-        from stl.theory.results.optimal_size import A_VALUE
+        from stl.verify import bridge
 
-        return self._theory_value(A_VALUE)
+        return bridge.t3_constants(self.c_0, self.M, self.delta, self.a)[0]
 
     @property
     def C(self) -> float:
         """T3's ``C`` (``stl.theory.results.optimal_size.C_VALUE``) at these numbers."""
-        from stl.theory.results.optimal_size import C_VALUE
+        from stl.verify import bridge
 
-        return self._theory_value(C_VALUE)
+        return bridge.t3_constants(self.c_0, self.M, self.delta, self.a)[1]
 
     @property
     def closed_form_regime(self) -> bool:
@@ -111,8 +103,14 @@ class Problem:
     def search_max(self) -> int:
         if self.n_s_max is not None:
             return int(self.n_s_max)
-        guess = self.n_r * max(self.A / self.C - 2.0, 0.0)
-        return int(max(50 * self.n_r, 4 * guess, 100))
+        return int(max(50 * self.n_r, 4 * self.closed_form_optimum, 100))
+
+    @property
+    def closed_form_optimum(self) -> float:
+        """T3's closed-form ``n_s*`` at these numbers (theory's, through the bridge)."""
+        from stl.verify import bridge
+
+        return bridge.t3_optimum(self.A, self.C, self.n_r)
 
 
 def problem_from_subs(n_r: int, subs: Mapping[str, str], model: str | None = None,
@@ -124,7 +122,7 @@ def problem_from_subs(n_r: int, subs: Mapping[str, str], model: str | None = Non
     """
     values: dict[str, float] = {}
     if model is not None:
-        from stl.verify.constants import rate_coefficients
+        from stl.verify.cards import rate_coefficients
 
         values.update(rate_coefficients(model, model_params or {}))
     for key, text in subs.items():
@@ -166,33 +164,33 @@ def _number(key: str, text: str) -> float:
 # --------------------------------------------------------------------------------------
 
 def objective(problem: Problem):
-    """``B(n_s)`` as a vectorized numpy function (from theory's bounds)."""
-    from stl.theory.results import optimal_size as T3
+    """``B(n_s)`` as a vectorized numpy function, assembled from theory's formulas (through
+    :mod:`stl.verify.bridge`): T3's objective in the closed-form regime, else T1' at generation
+    ``i`` with L2's ``γ_n^{i−1}`` and the Corollary's rate forms, each TV capped at 1."""
+    from stl.verify import bridge
 
     p = problem
     if p.closed_form_regime:
-        f = T3.optimal_size_bound().lambdify()
+        f = bridge.t3_objective()
 
         def value(ns):
             ns = np.asarray(ns, dtype=float)
             return f(**_fill(f.symbols, p, ns))
         return value
-    # T1' at generation i with L2's γ_n^{i-1} (theory's bounds, evaluated per point)
-    from stl.theory.results.recursive_stability import recursive_stability_bound
-    from stl.theory.results.theorem1_rate import theorem1_rate_bound
-
-    rate = theorem1_rate_bound().lambdify()
-    l2 = recursive_stability_bound().lambdify()
+    rate = bridge.t1_rate_function()
+    l2 = bridge.l2_function()
+    forms = bridge.rate_forms()
     i_value = float(p.i if p.i != math.inf else 10**6)
 
     def value(ns):
         ns = np.asarray(ns, dtype=float)
         t = p.n_r + ns
-        lam = p.n_r / t
-        gamma = np.asarray(l2(n=np.round(t), lam=lam, i=i_value - 1, tau_n=np.minimum(p.c / t, 1.0)),
-                           dtype=float)
-        return rate(n=np.round(t), lam=lam, i=i_value, M=p.M, beta_n=p.b / t, gamma=np.minimum(gamma, 1.0),
-                    d_tv=np.minimum(p.a / np.sqrt(t), 1.0), c_0=p.c_0, delta=p.delta)
+        lam = bridge.real_share(p.n_r, t)
+        tau = np.minimum(forms["tau_n"](c=p.c, n=t), 1.0)
+        gamma = np.asarray(l2(n=np.round(t), lam=lam, i=i_value - 1, tau_n=tau), dtype=float)
+        return rate(n=np.round(t), lam=lam, i=i_value, M=p.M, beta_n=forms["beta_n"](b=p.b, n=t),
+                    gamma=np.minimum(gamma, 1.0), d_tv=np.minimum(forms["d_tv"](a=p.a, n=t), 1.0),
+                    c_0=p.c_0, delta=p.delta)
     return value
 
 
@@ -203,10 +201,13 @@ def _fill(symbols: Sequence[str], p: Problem, ns: np.ndarray) -> dict[str, Any]:
 
 
 def _upper_limit(p: Problem) -> int:
-    """Largest ``n_s`` searched; with ``i → ∞`` and ``c > 1`` stop before ``ρ = 1``."""
+    """Largest ``n_s`` searched; with ``i → ∞`` and ``c > 1`` stop before the real share reaches
+    L2's ``λ_c`` (``ρ = 1``, where the bound of infinitely many generations diverges)."""
     hi = p.search_max
     if p.i == math.inf and p.c > 1 and p.b > 0:
-        hi = min(hi, int(math.floor(p.n_r / (p.c - 1) * 0.999)))
+        from stl.verify import bridge
+
+        hi = min(hi, int(math.floor(bridge.size_at_critical_proportion(p.n_r, p.c) * 0.999)))
     return max(hi, 0)
 
 
@@ -270,9 +271,14 @@ def by_cvxpy(p: Problem) -> dict[str, Any]:
         import cvxpy as cp
     except ImportError:
         return {"reason": "cvxpy is not installed (pip install 'stl-toolkit[optimize]')"}
+    from stl.verify import bridge
+
     scale = float(p.n_r)  # solve in u = t / n_r for conditioning
     u = cp.Variable(pos=True)
-    obj = (p.A - p.C) / math.sqrt(scale) * u ** -0.5 + p.C / math.sqrt(scale) * u ** 0.5
+    monomials = [coefficient * u ** exponent for coefficient, exponent in bridge.geometric_program_terms(p.A, p.C, scale)]
+    obj = monomials[0]
+    for term in monomials[1:]:  # a posynomial: no constant 0 to start a sum from (not log-log convex)
+        obj = obj + term
     prob = cp.Problem(cp.Minimize(obj), [u ** -1 <= 1])
     try:
         prob.solve(gp=True)
@@ -296,7 +302,7 @@ def _best_integer(f, x: float, hi: int) -> int:
 
 def simulate_grid(p: Problem, points: int = 7) -> list[int]:
     """A grid of ``n_s`` values around the bound's optimum and 0 (for simulation)."""
-    target = max(p.n_r * max(p.A / p.C - 2.0, 0.0), p.n_r)
+    target = max(p.closed_form_optimum, p.n_r)
     grid = np.unique(np.round(np.concatenate([[0.0], np.geomspace(max(p.n_r / 8, 1), 4 * target, points - 1)])))
     return [int(v) for v in grid]
 

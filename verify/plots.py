@@ -168,9 +168,9 @@ def _band(r: Mapping[str, Any]) -> tuple[float, float]:
     m, s, k = r.get("mean"), r.get("stderr"), r.get("n_replicates")
     if not (_finite(m) and _finite(s)) or not isinstance(k, int) or k < 2:
         return math.nan, math.nan
-    from stl.verify.checks.measurement import t_quantile
+    from stl.kernel import student_t
 
-    q = t_quantile(Z_95, k - 1)
+    q = student_t.t_quantile(Z_95, k - 1)
     return float(m) - q * float(s), float(m) + q * float(s)
 
 
@@ -186,7 +186,7 @@ def choose_format(out: str | Path | None, fmt: str | None, style: str = "screen"
     """The figure format from ``--format`` and/or the suffix of ``--out`` (they must agree);
     ``json`` (what was drawn, on stdout) leaves the figure's type to ``--out``'s suffix."""
     if out:
-        from stl.verify.atomic import check_path
+        from stl.kernel.atomic import check_path
 
         check_path(out, "--out")
     suffix = Path(out).suffix.lower().lstrip(".") if out else ""
@@ -471,7 +471,7 @@ def plot_table(config: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], *,
             fig.savefig(buf, format=fmt, bbox_inches="tight")
         finally:
             plt.close(fig)
-    from stl.verify.atomic import write_bytes_atomic
+    from stl.kernel.atomic import write_bytes_atomic
 
     path = Path(out)
     try:

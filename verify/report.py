@@ -28,9 +28,9 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-from stl.verify.atomic import write_text_atomic
+from stl.kernel.atomic import write_text_atomic
 from stl.verify.checks.check import VERDICTS, CheckResult
-from stl.verify.jsonio import to_json
+from stl.kernel.jsonclean import to_json
 
 #: The fields every entry of ``report.json``'s ``checks`` must have (DESIGN.md).
 CHECK_FIELDS: tuple[str, ...] = ("name", "kind", "claim", "verdict", "measured", "predicted", "runtime_s")

@@ -144,14 +144,18 @@ def _dtv(stack):
 
 
 def _gain_tau(stack):
+    import dataclasses
+
     gb = _module("stl.theory.models.gain_bernoulli")
-    real = gb.constants
+    (card,) = gb.CARDS
+    real = card.constants
 
     def halved(gain=None):
         c = real(gain)
         return type(c)(c.model, c.beta_n, c.tau_n / 2, c.M, c.d_tv, c.parameters, c.notes)
 
-    _patch(stack, gb, "constants", halved)
+    # the model's card holds its constants function: the card is where verify looks it up
+    _patch(stack, gb, "CARDS", (dataclasses.replace(card, constants=halved),))
 
 
 # -- estimators -------------------------------------------------------------------------
@@ -368,8 +372,8 @@ def _no_bonferroni(stack):
 
 
 def _normal_not_student(stack):
-    m = _module("stl.verify.checks.measurement")
-    _patch(stack, m, "t_quantile", lambda z, dof: float(z))
+    t = _module("stl.kernel.student_t")
+    _patch(stack, t, "t_quantile", lambda z, dof: float(z))
 
 
 CATALOGUE: tuple[Fault, ...] = (

@@ -1,6 +1,6 @@
 """The result store that lets an interrupted ``stl verify --out DIR`` resume.
 
-Each finished check is written atomically (:mod:`stl.verify.atomic`) to
+Each finished check is written atomically (:mod:`stl.kernel.atomic`) to
 ``DIR/checks/<name>.json`` as soon as it is concluded::
 
     {"format": "stl-verify-check/1", "sha256": "<hex>", "fingerprint": "<hex>",
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stl.verify.atomic import write_text_atomic
+from stl.kernel.atomic import write_text_atomic
 from stl.verify.checks.check import CheckResult
 from stl.verify.errors import CorruptResultError, InputError
 from stl.verify.frozen import thaw
@@ -149,7 +149,7 @@ class ResultStore:
     """Atomic per-check result files under ``root/checks``."""
 
     def __init__(self, root: str | Path):
-        from stl.verify.atomic import check_path
+        from stl.kernel.atomic import check_path
 
         self.root = check_path(root, "--out")
         if self.root.exists() and not self.root.is_dir():
@@ -223,7 +223,7 @@ class ResultStore:
         ``tasks/``, and beside the report (``.report.json.*.tmp`` and its siblings, the
         figures). Temporary files of a process that is still running are left alone.
         """
-        from stl.verify.atomic import remove_stale_temps
+        from stl.kernel.atomic import remove_stale_temps
 
         issues = []
         if not self.root.is_dir():
@@ -254,7 +254,7 @@ class ResultStore:
         the payload, seconds) and the :mod:`stl.verify.codec` payload.
         """
         from stl.verify import codec
-        from stl.verify.atomic import write_bytes_atomic
+        from stl.kernel.atomic import write_bytes_atomic
 
         try:
             payload = codec.dumps(output)

@@ -26,7 +26,7 @@ default carries its own ``replicates``.
 >>> resolve(["no-such-thing"])
 Traceback (most recent call last):
 ...
-stl.verify.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full, gpu) or a check name (see `stl verify --list`)
+stl.kernel.errors.InputError: --suite: got 'no-such-thing'; allowed: a suite (smoke, quick, full, gpu) or a check name (see `stl verify --list`)
 """
 
 from __future__ import annotations
@@ -99,6 +99,24 @@ _lit_bertrand = _lazy("stl.verify.checks.literature:bertrand_check")
 _lit_fu_kde = _lazy("stl.verify.checks.literature:fu_kde_check")
 
 
+def closed_form_factories(suite: str) -> tuple[Factory, ...]:
+    """The closed-form checks of ``suite``: every model card's closed-form runs declared for
+    it (``Model.verification.closed_forms``), in registry order, each holding the loop
+    against the closed form the model's theory card gives for that metric and scheme."""
+    from stl.verify.cards import all_cards
+
+    out = []
+    for card in all_cards():
+        for run in card.verification.closed_forms:
+            if run.suite != suite:
+                continue
+            form = card.closed_form(run.metric, run.scheme, run.params)
+            out.append(Factory(run.name, _closed, dict(formula=form.name, model=card.name, params=dict(run.params),
+                                                       metric=run.metric, scheme=run.scheme, **dict(run.sizes)),
+                               expected_s=run.expected_s))
+    return tuple(out)
+
+
 CAT = {"k": "10"}
 
 SMOKE: tuple[Factory, ...] = (
@@ -107,12 +125,9 @@ SMOKE: tuple[Factory, ...] = (
             dict(params={"k": "4"}, n=30, lam=0.5, generations=2, replicates=1500, block=1500, margin=0.2),
             expected_s=0.3),
     Factory("smoke-phase-transition", _phase,
-            dict(n=1000, generations=3, replicates=200, lams=(0.2, 0.8), cs=(0.5, 3.0), block=200),
+            dict(model="gain-bernoulli", n=1000, generations=3, replicates=200, lams=(0.2, 0.8), cs=(0.5, 3.0), block=200),
             expected_s=0.3),
-    Factory("smoke-closed-form-wright-fisher", _closed,
-            dict(formula="wright_fisher_heterozygosity", model="categorical", params={"k": "4"},
-                 metric="heterozygosity", n=50, generations=4, replicates=1000, block=500, margin=0.05),
-            expected_s=0.048),
+    *closed_form_factories("smoke"),
     Factory("smoke-optimum", _solvers, dict(n_r=50), expected_s=0.22),
 )
 
@@ -157,22 +172,10 @@ QUICK: tuple[Factory, ...] = (
             dict(model="gain-bernoulli", params={}, cells=GAIN_CELLS, n=10_000, generations=3, replicates=1500,
                  block=750, margin=0.1), expected_s=1.8),
     Factory("phase-transition-gain", _phase,
-            dict(n=2000, generations=5, replicates=400, lams=(0.2, 0.5, 0.8), cs=(0.5, 1.5, 3.0), block=400),
+            dict(model="gain-bernoulli", n=2000, generations=5, replicates=400, lams=(0.2, 0.5, 0.8), cs=(0.5, 1.5, 3.0), block=400),
             expected_s=1.9),
-    Factory("closed-form-wright-fisher", _closed,
-            dict(formula="wright_fisher_heterozygosity", model="categorical", params=CAT,
-                 metric="heterozygosity", n=100, generations=10, replicates=2000, margin=0.03),
-            expected_s=0.38),
-    Factory("closed-form-gaussian-variance", _closed,
-            dict(formula="gaussian_variance", model="gaussian", params={"dim": "1"}, metric="variance",
-                 n=100, generations=10, replicates=4000, margin=0.05), expected_s=0.47),
-    Factory("closed-form-linreg-replace", _closed,
-            dict(formula="linreg_replace", model="linreg", params={"dim": "5"}, metric="test_error",
-                 n=50, generations=10, replicates=6500, block=3250, margin=0.05), expected_s=0.83),
-    Factory("closed-form-linreg-accumulate", _closed,
-            dict(formula="linreg_accumulate", model="linreg", params={"dim": "5"}, metric="test_error",
-                 n=50, generations=10, scheme="accumulate", replicates=6500, block=3250, margin=0.05),
-            expected_s=1.2),
+    # The closed forms the model cards give, at the sizes each model declares for this suite.
+    *closed_form_factories("quick"),
     Factory("rate-gen-gap-categorical", _exponent,
             dict(model="categorical", params=CAT, metric="gen_gap", ns=(50, 100, 200, 400, 800),
                  expected=-1.0, margin=0.1, replicates=2000, block=1000,
@@ -251,20 +254,10 @@ FULL_EXTRA: tuple[Factory, ...] = (
             dict(model="gaussian", params={"dim": "1"}, metric="mean_error", n=100, lams=(0.0, 0.3, 0.7),
                  generations=30, replicates=4000, plateau_margin=0.2, block=1000), expected_s=2.7),
     Factory("phase-transition-gain-grid", _phase,
-            dict(n=5000, generations=8, replicates=1000, boundary_replicates=6500,
+            dict(model="gain-bernoulli", n=5000, generations=8, replicates=1000, boundary_replicates=6500,
                  lams=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), cs=(0.5, 1.5, 2.0, 2.5, 3.0, 4.0),
                  block=1000), expected_s=26.0),
-    Factory("closed-form-gaussian-unbiased-variance", _closed,
-            dict(formula="gaussian_variance", model="gaussian", params={"dim": "1", "estimator": "unbiased"},
-                 metric="variance", n=100, generations=10, replicates=20000, margin=0.05, block=5000),
-            expected_s=3.5),
-    Factory("closed-form-gaussian-mean-error", _closed,
-            dict(formula="gaussian_mean_error", model="gaussian", params={"dim": "2"}, metric="mean_error",
-                 n=100, generations=10, replicates=20000, margin=0.05, block=5000), expected_s=6.4),
-    Factory("closed-form-wright-fisher-long", _closed,
-            dict(formula="wright_fisher_heterozygosity", model="categorical", params={"k": "5"},
-                 metric="heterozygosity", n=50, generations=50, replicates=20000, margin=0.05, block=5000),
-            expected_s=4.8),
+    *closed_form_factories("full"),
     Factory("t2-icl-lsa", _t2,
             dict(model="lsa", params=LSA_T2, ns=(100, 800), lam=0.9, generations=20, replicates=80,
                  margin=0.1, block=20), expected_s=150.0),

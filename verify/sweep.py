@@ -262,8 +262,8 @@ def sweep_config(grid: Grid, provenance: Mapping[str, Any] | None = None) -> dic
 
 def write_table(out: str | Path, config: Mapping[str, Any], rows: list[dict[str, Any]]) -> None:
     """Write the table atomically as ``.json`` (``{"config", "records"}``), ``.csv`` or ``.parquet``."""
-    from stl.verify.atomic import write_bytes_atomic, write_text_atomic
-    from stl.verify.jsonio import to_json
+    from stl.kernel.atomic import write_bytes_atomic, write_text_atomic
+    from stl.kernel.jsonclean import to_json
 
     out = Path(out)
     suffix = out.suffix.lower()
@@ -292,7 +292,7 @@ def read_table(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     another tool) has the config ``{}``. Every CSV column that is not a record field is
     read as a cell column (numbers where they parse).
     """
-    from stl.verify.atomic import check_path
+    from stl.kernel.atomic import check_path
 
     path = check_path(path, "FILE")
     suffix = path.suffix.lower()
@@ -373,7 +373,7 @@ class CellStore:
         return self.folder / f"{fp[:32]}.json"
 
     def save(self, cell: Cell, output: Mapping) -> None:
-        from stl.verify.atomic import write_text_atomic
+        from stl.kernel.atomic import write_text_atomic
         from stl.verify.store import _clear_for_file, digest
 
         payload = {"cell": cell.task_kwargs(), **output}
@@ -420,7 +420,7 @@ class CellStore:
         return out
 
     def sweep_temps(self) -> list[Path]:
-        from stl.verify.atomic import remove_stale_temps
+        from stl.kernel.atomic import remove_stale_temps
 
         return remove_stale_temps(self.folder) if self.folder.is_dir() else []
 

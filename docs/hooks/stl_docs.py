@@ -324,15 +324,27 @@ def render_extra(args: list[str], opts: dict[str, str]) -> str:
 
 
 def render_constant(args: list[str], opts: dict[str, str]) -> str:
-    """A constant or closed form of a concrete model: ``stl.theory.models.MODEL.constants()``.
+    """A constant or closed form of a concrete model, read from the theory half of its card
+    (``stl.theory.models.cards()[MODEL]``, MODEL the registry name).
 
-    ``NAME`` is ``beta_n``, ``tau_n``, ``M``, ``d_tv`` or one of the model's ``extras``.
+    ``NAME`` is ``beta_n``, ``tau_n``, ``M``, ``d_tv``, one of the constants' ``extras``, or
+    the name of one of the card's closed forms; ``K=V`` positionals pick among closed forms
+    of one name by the ``--param`` values they are for (``estimator=unbiased``).
     """
-    import importlib
+    from stl.theory.models import cards
 
-    model, name = args
-    consts = importlib.import_module(f"stl.theory.models.{model}").constants()
-    expr = getattr(consts, name) if name in ("beta_n", "tau_n", "M", "d_tv") else consts.extra(name)
+    model, name, *when = args
+    card = cards()[model]
+    chosen = dict(w.split("=", 1) for w in when)
+    forms = [f for f in card.closed_forms if f.name == name
+             and all(str(f.when.get(k)) == v for k, v in chosen.items())]
+    if forms:
+        expr = forms[0].expr
+    else:
+        if card.constants is None:
+            raise ValueError(f"{model} has no constants ({card.no_constants}) and no closed form {name}")
+        consts = card.constants()
+        expr = getattr(consts, name) if name in ("beta_n", "tau_n", "M", "d_tv") else consts.extra(name)
     if expr is None:
         raise ValueError(f"{model} has no closed form for {name}")
     lhs = opts.get("lhs")

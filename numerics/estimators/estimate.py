@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import t as student_t
+
+from stl.kernel import student_t
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Estimate:
         r = values.shape[0]
         mean = values.mean(axis=0)
         se = values.std(axis=0, ddof=1) / math.sqrt(r) if r > 1 else np.full(np.shape(mean), np.nan)
-        q = float(student_t.ppf(0.5 + confidence / 2, r - 1)) if r > 1 else math.nan
+        q = student_t.t_quantile_for(confidence, r - 1) if r > 1 else math.nan
         lo, hi = mean - q * se, mean + q * se
         if bounds is not None:
             lo, hi = np.clip(lo, *bounds), np.clip(hi, *bounds)

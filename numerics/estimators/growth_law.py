@@ -34,7 +34,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import t as student_t
+
+from stl.kernel import student_t
 
 from stl.numerics.errors import InputError
 
@@ -116,7 +117,7 @@ def fit_growth_law(per_replicate: np.ndarray, *, confidence: float = 0.95) -> Gr
     # A leave-one-out trajectory can touch 0 when most replicates are 0; it then leaves the jackknife.
     ok = (loo > 0).all(axis=1)
     jack = _fits(loo[ok], np.broadcast_to(weights, loo[ok].shape))
-    q = float(student_t.ppf(0.5 + confidence / 2, max(int(ok.sum()) - 1, 1)))
+    q = student_t.t_quantile_for(confidence, max(int(ok.sum()) - 1, 1))
 
     def interval(value: float, samples: np.ndarray, transform=lambda v: v) -> Interval:
         m = int(samples.size)

@@ -121,7 +121,7 @@ def estimate_gamma(model: Model, scheme: Scheme | str, n: int, lam: float, gener
         coupling = "maximal"
     else:
         couple = functools.partial(model.sample_coupled, streams=streams)
-        coupling = model.coupling
+        coupling = model.effective_coupling
     exact = model.tv_exact or measure == "tv"
     total = generations + 1
     gamma = np.empty((replicates, total))

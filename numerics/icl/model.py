@@ -160,24 +160,25 @@ def common_specs(model: str) -> tuple[ParamSpec, ...]:
         return f"{text} ({_FROM_RECIPE})" if key in keyed else text
 
     specs = (
-        ParamSpec("recipe", choice_of(*recipes.names(model)), "auto", " | ".join(recipes.names(model)),
-                  recipes.help_text(model)),
-        ParamSpec("dim", int_in(1, 256), default("dim", "5"), "an integer in [1, 256]", note("dim", "input dimension d")),
-        ParamSpec("context", int_in(1, 512), default("context", "10"), "an integer in [1, 512]",
-                  note("context", "examples m before the query")),
-        ParamSpec("noise", float_in(0.0), default("noise", "0.1"), "a float >= 0", note("noise", "sigma of real labels")),
-        ParamSpec("seed_labels", int_in(0), "2", "an integer in [0, context + 1]", "k_0: task labels per synthetic prompt"),
-        ParamSpec("label_noise", float_in(0.0), default("label_noise", "0.1"), "a float >= 0",
-                  note("label_noise", "sigma_s of synthetic labels")),
-        ParamSpec("steps", int_in(0, 10_000_000), default("steps", "100"), "an integer >= 0",
-                  note("steps", "optimiser steps per generation")),
-        ParamSpec("lr", float_in(0.0, low_open=True), default("lr", "1.0"), "a float > 0 (lsa: < 2)",
-                  note("lr", "learning rate")),
-        ParamSpec("batch", int_in(0), default("batch", "0"), "an integer >= 0 (0 = full batch)",
-                  note("batch", "minibatch size")),
-        ParamSpec("warm_start", choice_of("0", "1"), "0", "0 or 1", "1: start from the parent's weights"),
-        ParamSpec("clip", float_in(0.0, low_open=True), "10", "a float > 0", "M: clip level of the loss"),
-        ParamSpec("probes", int_in(1, 1_000_000), "1000", "an integer >= 1", "real prompts for icl_risk"),
+        ParamSpec("recipe", choice_of(*recipes.names(model)), "auto", help=recipes.help_text(model)),
+        ParamSpec("dim", int_in(1, 256), default("dim", "5"), help=note("dim", "input dimension d")),
+        ParamSpec("context", int_in(1, 512), default("context", "10"), help=note("context", "examples m before the query")),
+        ParamSpec("noise", float_in(0.0), default("noise", "0.1"), help=note("noise", "sigma of real labels")),
+        # the upper end depends on context: the model checks it when it is built
+        ParamSpec("seed_labels", int_in(0).where("and <= context + 1"), "2",
+                  help="k_0: task labels per synthetic prompt"),
+        ParamSpec("label_noise", float_in(0.0), default("label_noise", "0.1"),
+                  help=note("label_noise", "sigma_s of synthetic labels")),
+        ParamSpec("steps", int_in(0, 10_000_000), default("steps", "100"),
+                  help=note("steps", "optimiser steps per generation")),
+        # lsa's gradient descent is stable for lr < 2 (its own check when it is built)
+        ParamSpec("lr", float_in(0.0, low_open=True).where("(lsa: < 2)"), default("lr", "1.0"),
+                  help=note("lr", "learning rate")),
+        ParamSpec("batch", int_in(0).where("(0 = full batch)"), default("batch", "0"),
+                  help=note("batch", "minibatch size")),
+        ParamSpec("warm_start", choice_of("0", "1"), "0", help="1: start from the parent's weights"),
+        ParamSpec("clip", float_in(0.0, low_open=True), "10", help="M: clip level of the loss"),
+        ParamSpec("probes", int_in(1, 1_000_000), "1000", help="real prompts for icl_risk"),
     )
     return specs
 
@@ -193,7 +194,7 @@ class ICLModel(Model):
     # chain's past (THEORY.md D3). Per prompt it is a valid coupling whose differing
     # fraction is at least the prompt-level TV: an upper estimate, which D3 allows.
     # An instance whose prompts carry one parent-written label (seed_labels >= context)
-    # is maximal (see __init__).
+    # is maximal (effective_coupling).
     coupling = "upper"
     #: torch dtype of the weights and prompts, by name (torch is imported lazily).
     dtype_name = "float32"
@@ -221,11 +222,6 @@ class ICLModel(Model):
         self.length = self.context + 1
         K.synthetic.check_synthetic_params(self.length, p["seed_labels"], p["label_noise"])
         self.seed_labels, self.label_noise = p["seed_labels"], p["label_noise"]
-        if self.seed_labels >= self.length - 1:
-            # At most one parent-written label per prompt: the label-by-label coupling is
-            # then the reflection coupling of one Gaussian pair, which *is* maximal
-            # (P(differ) = d_TV of the prompt laws), so γ̂ is unbiased for this instance.
-            self.coupling = "maximal"
         self.steps, self.lr, self.batch = p["steps"], p["lr"], p["batch"]
         self.warm_start = p["warm_start"] == "1"
         self.loss_bound = float(p["clip"])
@@ -233,6 +229,14 @@ class ICLModel(Model):
         self.noise_size = K.prompts.prompt_noise_size(self.dim, self.length)
         self._queue = K.deferred.FitQueue(self._train_stacked)
         self._activation_bytes: float | None = None
+
+    @property
+    def effective_coupling(self) -> str:
+        """``maximal`` when a prompt carries at most one parent-written label: the
+        label-by-label coupling is then the reflection coupling of one Gaussian pair, which
+        *is* maximal (P(differ) = d_TV of the prompt laws), so γ̂ is unbiased for this
+        instance; otherwise the class's ``upper``."""
+        return "maximal" if self.seed_labels >= self.length - 1 else type(self).coupling
 
     def resolve_device(self, device: str) -> str:
         # auto: CUDA when torch sees one; cuda without one is refused (numerics.icl._torch)
@@ -286,6 +290,24 @@ class ICLModel(Model):
         return self._k.sizing.training_bytes_per_replicate(
             activation_per_prompt=self.activation_bytes_per_prompt(), batch=min(self.batch or n, n), n=n,
             length=self.length, dim=self.dim, n_params=n_params, steps=self.steps)
+
+    def cost_weights(self) -> int:
+        """Weights the cost model counts per replicate: linear attention's one ``(d + 1)²`` matrix."""
+        return (self.dim + 1) ** 2
+
+    def cost(self, n: int):
+        """Training units per replicate and generation, ``(steps × batch + probes) × (m + 1) ×
+        weights``, the memory of one replicate's training and the FLOPs of one optimiser step
+        (forward and backward: 6 FLOPs per weight and token, ``2(m + 1)`` tokens a prompt):
+        a fit trains a network, so the sizes are the network's, not a measured tiny fit's."""
+        from stl.numerics.models.cost import Cost, point_size
+
+        batch = min(self.batch or n, n)
+        weights = self.cost_weights()
+        units = (self.steps * batch + self.probe_size) * (self.context + 1) * weights
+        flops = 6.0 * weights * batch * 2 * (self.context + 1)
+        return Cost(point_size(self), weights, False, self.probe_size, float(units),
+                    float(self.training_bytes_per_replicate(n)), flops, int(self.steps))
 
     def _prompt_chunk(self, replicates: int) -> int:
         """Prompts per replicate that one no-grad forward pass may take at once."""

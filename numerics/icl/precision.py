@@ -24,7 +24,7 @@ they are refused (:func:`check_precision`) rather than silently emulated.
 >>> check_precision("bf16", "cpu")
 Traceback (most recent call last):
 ...
-stl.numerics.errors.InputError: --param precision: got bf16; allowed: fp32 on the CPU (tf32 and bf16 need CUDA)
+stl.kernel.errors.InputError: --param precision: got bf16; allowed: fp32 on the CPU (tf32 and bf16 need CUDA)
 """
 
 from __future__ import annotations

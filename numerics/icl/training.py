@@ -60,6 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from stl.kernel.adam import BETAS, EPS, adam_update
 from stl.numerics.errors import InputError
 from stl.numerics.icl.capture import MODES, StepReport, run_steps
 from stl.numerics.icl.precision import PRECISIONS, training_precision
@@ -70,8 +71,7 @@ Predictor = Callable[[dict, torch.Tensor, torch.Tensor], torch.Tensor]
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine")
-ADAM_BETAS = (0.9, 0.999)
-ADAM_EPS = 1e-8
+ADAM_BETAS, ADAM_EPS = BETAS, EPS  # the kernel's flat Adam (stl.kernel.adam)
 
 
 def lr_factor(step: int, steps: int, schedule: str, warmup: float) -> float:
@@ -269,10 +269,7 @@ class TrainingRun:
             if plan.optimizer == "sgd":
                 self.flat.sub_(rate * g)
             else:
-                self.m1.lerp_(g, 1 - ADAM_BETAS[0])
-                self.m2.mul_(ADAM_BETAS[1]).addcmul_(g, g, value=1 - ADAM_BETAS[1])
-                denom = (self.m2 / c2).sqrt_().add_(ADAM_EPS)
-                self.flat.sub_((rate / c1) * self.m1 / denom)
+                adam_update(self.flat, g, self.m1, self.m2, rate=rate, c1=c1, c2=c2)
             self.t.add_(1)
 
     def run(self, capture_factory=None) -> StepReport:

@@ -29,10 +29,11 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from stl.kernel.adam import BETAS, adam_update
+
 #: Float type of every network (see the module docstring).
 DTYPE_NAME = "float64"
-ADAM_BETAS = (0.9, 0.999)
-ADAM_EPS = 1e-8
+ADAM_BETAS = BETAS  # the kernel's (kept under the name the module exported)
 
 
 def torch_dtype():
@@ -80,11 +81,8 @@ def train_adam(weights: dict, loss_fn: Callable[[dict], "object"], *, steps: int
         (g,) = torch.autograd.grad(loss, flat)
         with torch.no_grad():
             rate = lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
-            m1.mul_(ADAM_BETAS[0]).add_(g, alpha=1 - ADAM_BETAS[0])
-            m2.mul_(ADAM_BETAS[1]).addcmul_(g, g, value=1 - ADAM_BETAS[1])
-            c1 = 1 - ADAM_BETAS[0] ** (step + 1)
-            c2 = 1 - ADAM_BETAS[1] ** (step + 1)
-            flat -= rate * (m1 / c1) / ((m2 / c2).sqrt() + ADAM_EPS)
+            adam_update(flat, g, m1, m2, rate=rate, c1=1 - ADAM_BETAS[0] ** (step + 1),
+                        c2=1 - ADAM_BETAS[1] ** (step + 1))
     return {k: v.detach().clone() for k, v in unflatten(flat.detach()).items()}
 
 

@@ -120,13 +120,11 @@ class SequenceParams:
 def sequence_specs() -> tuple[ParamSpec, ...]:
     """The ``--param`` keys of the source and the loss, shared by ``ngram`` and ``charlm``."""
     return (
-        ParamSpec("alphabet", int_in(2, 64), "4", "an integer in [2, 64]", "letters of the alphabet"),
-        ParamSpec("length", int_in(1, 64), "5", f"an integer >= 1 with alphabet**length <= {ENUMERATION_LIMIT}",
-                  "letters per string"),
-        ParamSpec("stay", float_in(0.0, 1.0, low_open=True), "0.5", "a number in (0, 1)",
-                  "real law: probability that a letter repeats"),
-        ParamSpec("clip", float_in(0.0, low_open=True), "10", "a number > 0",
-                  "M: clip of the per-letter negative log-likelihood"),
+        ParamSpec("alphabet", int_in(2, 64), "4", help="letters of the alphabet"),
+        ParamSpec("length", int_in(1, 64).where(f"with alphabet**length <= {ENUMERATION_LIMIT}"), "5",
+                  help="letters per string"),
+        ParamSpec("stay", float_in(0.0, 1.0, low_open=True, high_open=True), "0.5", help="real law: probability that a letter repeats"),
+        ParamSpec("clip", float_in(0.0, low_open=True), "10", help="M: clip of the per-letter negative log-likelihood"),
     )
 
 
@@ -140,6 +138,7 @@ class SequenceLawModel(Model):
     metric_names = ("cross_entropy", "kl_to_real", "tv_to_real", "entropy", "gen_gap")
     risk_metric = "cross_entropy"
     coupling = "maximal"
+    exact_risk = True
     tv_exact = True
 
     def __init__(self, params=None, *, device="auto"):
@@ -150,8 +149,6 @@ class SequenceLawModel(Model):
             raise InputError("--param length", self.length,
                              f"an integer with alphabet**length <= {ENUMERATION_LIMIT} "
                              f"(alphabet {self.k}: length <= {int(math.log(ENUMERATION_LIMIT, self.k))})")
-        if p["stay"] >= 1.0:
-            raise InputError("--param stay", p["stay"], "a number in (0, 1)")
         self.source = MarkovSource(self.k, self.length, float(p["stay"]))
         self.loss_bound = float(p["clip"])
         self.strings = all_strings(self.k, self.length)

@@ -56,13 +56,26 @@ Minimal example (the categorical model implements the protocol):
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 
 from stl.numerics.errors import InputError
+from stl.numerics.models.cost import Cost
+from stl.numerics.models.params import (  # noqa: F401 - the declaration's vocabulary, re-exported
+    Choice,
+    FloatRange,
+    IntRange,
+    ParamSpec,
+    choice_of,
+    float_in,
+    int_in,
+    parse_params,
+)
+from stl.numerics.models.verification import Case, ClosedFormRun, Verification  # noqa: F401
 from stl.numerics.rng import ReplicateStreams
 
 #: Stands for the real law ``D_0`` in a mixture given to :meth:`Model.tv`.
@@ -73,89 +86,6 @@ Mixture = Sequence[tuple[float, Any]]
 
 Params = Any
 Stats = dict
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One ``--param`` a model accepts: name, parser, default (as text), allowed text.
-
-    ``parse(text)`` returns the typed value or raises ``ValueError``; the registry turns
-    that into an ``InputError`` naming the key and ``allowed``.
-
-    >>> spec = ParamSpec("k", int_in(2, 10_000), "10", "an integer in [2, 10000]", "symbols")
-    >>> spec.parse("7")
-    7
-    """
-
-    name: str
-    parse: Callable[[str], Any]
-    default: str | None
-    allowed: str
-    help: str = ""
-
-
-def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
-    """Parser of an integer in ``[low, high]`` (no upper limit when ``high`` is None)."""
-
-    def parse(text: str) -> int:
-        value = int(str(text).strip())
-        if value < low or (high is not None and value > high):
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-def float_in(low: float | None = None, high: float | None = None, *, low_open: bool = False) -> Callable[[str], float]:
-    """Parser of a finite float in ``[low, high]`` (``(low, high]`` when ``low_open``)."""
-
-    def parse(text: str) -> float:
-        value = float(str(text).strip())
-        if not np.isfinite(value):
-            raise ValueError(text)
-        if low is not None and (value < low or (low_open and value == low)):
-            raise ValueError(text)
-        if high is not None and value > high:
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-def choice_of(*options: str) -> Callable[[str], str]:
-    """Parser of one of ``options`` (exact text)."""
-
-    def parse(text: str) -> str:
-        value = str(text).strip()
-        if value not in options:
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-def parse_params(model: str, specs: Sequence[ParamSpec], given: Mapping[str, str]) -> dict[str, Any]:
-    """Typed values of ``given`` (CLI strings) filled with defaults; ``InputError`` otherwise.
-
-    >>> parse_params("m", [ParamSpec("k", int_in(2), "3", "an integer >= 2")], {"k": "5"})
-    {'k': 5}
-    """
-    by_name = {s.name: s for s in specs}
-    for key in given:
-        if key not in by_name:
-            allowed = ", ".join(by_name) or "(none)"
-            raise InputError(f"--param {key}", key, f"a parameter of {model}: {allowed}")
-    out: dict[str, Any] = {}
-    for spec in specs:
-        text = given.get(spec.name, spec.default)
-        if text is None:
-            out[spec.name] = None
-            continue
-        try:
-            out[spec.name] = spec.parse(text)
-        except (ValueError, TypeError):
-            raise InputError(f"--param {spec.name}", text, spec.allowed) from None
-    return out
 
 
 @dataclass(frozen=True)
@@ -222,11 +152,14 @@ DEVICES = ("auto", "cpu", "cuda")
 class Model(abc.ABC):
     """A learning algorithm ``A`` together with its generative law ``P_θ`` and real law ``D_0``.
 
-    A model is **one declaration**: the class attributes below say everything the rest of
-    the toolkit needs to know about it without building it (its ``--param`` keys and
-    defaults, its metrics and which of them is its risk, run sizes, family, devices, the
-    packages it needs and where :mod:`stl.theory` keeps its analytic constants), and the
-    methods implement it. The registry (:mod:`stl.numerics.models.registry`) discovers
+    A model is **one declaration**: the class attributes below say everything the numeric
+    side of the toolkit needs to know about it without building it (its ``--param`` keys
+    with their ranges and defaults, its metrics and which of them is its risk, whether its
+    risk is exact, its coupling, run sizes, family, devices, the packages it needs, the sizes
+    at which it is verified), and the methods implement it. The theory side of the same
+    model (analytic constants or the reason there are none, closed forms) is declared in its
+    module of :mod:`stl.theory.models`; :mod:`stl.verify.cards` joins the two halves by
+    ``name``. The registry (:mod:`stl.numerics.models.registry`) discovers
     every subclass that sets ``name`` in the modules of :mod:`stl.numerics.models`, and
     third-party subclasses through the ``stl.models`` entry-point group; nothing else
     lists model names.
@@ -257,12 +190,20 @@ class Model(abc.ABC):
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
     #: Python packages the model needs beyond numpy and scipy (``("torch",)``).
     requires: ClassVar[tuple[str, ...]] = ()
-    #: Where the analytic constants live: a module name in :mod:`stl.theory.models`
-    #: (``"categorical"``) or ``"package.module:function"``; ``None`` if theory has none.
-    #: A string, so that :mod:`stl.numerics` never imports :mod:`stl.theory`.
-    theory_constants: ClassVar[str | None] = None
     #: How :meth:`sample_coupled` couples two parents (:data:`COUPLINGS`).
     coupling: ClassVar[str] = "synchronous"
+    #: Whether :meth:`risk` is exact (a closed form or quadrature), not the default Monte
+    #: Carlo mean over a real probe; the model-facts checks hold it against fresh real data.
+    exact_risk: ClassVar[bool] = False
+    #: The sizes at which the model is verified (:mod:`stl.numerics.models.verification`):
+    #: model-facts cases, closed-form suite checks, atlas entries.
+    verification: ClassVar[Verification] = Verification()
+    #: ``--param`` values the verification checks pin unless a check names them (the
+    #: transformer's ``recipe``: its checks were sized before recipes existed, and must not
+    #: change when the command line's default recipe does).
+    pinned_in_checks: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    #: Whether :meth:`exact_loop` gives the exact law of the loop (the T1 tightness check needs it).
+    has_exact_loop: ClassVar[bool] = False
     #: Run sizes the CLI uses when ``--n`` / ``--replicates`` are not given (the torch
     #: models train one network per replicate and need more data, fewer replicates).
     default_n: ClassVar[int] = 100
@@ -295,14 +236,43 @@ class Model(abc.ABC):
 
     @property
     def has_maximal_coupling(self) -> bool:
-        """``coupling == "maximal"`` (kept for code written against the earlier flag)."""
-        return self.coupling == "maximal"
+        """``effective_coupling == "maximal"`` (kept for code written against the earlier flag)."""
+        return self.effective_coupling == "maximal"
 
     @property
     def tv_exact(self) -> bool:
         """Whether :meth:`tv` between two fitted laws is deterministic (closed form or
         quadrature) rather than a Monte Carlo estimate. Default: no."""
         return False
+
+    def law_facts(self) -> dict[str, float]:
+        """Numbers that describe this configured model for theory's formulas, by name: its
+        numeric ``--param`` values (``dim``, ``scale``, ...), plus what a model derives from
+        them (the categorical model's ``real_heterozygosity``). The theory card of the model
+        names the symbol each one stands for; :mod:`stl.verify.cards` checks they match."""
+        return {k: v for k, v in self.params.items()
+                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)}
+
+    def cost(self, n: int) -> Cost:
+        """What one replicate and generation costs at ``n`` (:mod:`stl.numerics.models.cost`):
+        by default measured on tiny data; a model that trains a network states its own."""
+        from stl.numerics.models.cost import measured_cost
+
+        return measured_cost(self, n)
+
+    @property
+    def effective_coupling(self) -> str:
+        """The coupling of this configured instance: the class's :attr:`coupling` (a fact of
+        the class, never changed per instance), unless these parameters make
+        :meth:`sample_coupled` tighter than the class promises (an in-context learner whose
+        prompts carry one parent-written label is maximal)."""
+        return type(self).coupling
+
+    def exact_loop(self, scheme: str, n: int, lam: float, generations: int):
+        """The exact law of the whole loop at these settings (a reference the T1 tightness
+        check holds its bound against: ``E gen_i`` with no sampling error), or ``None`` when
+        the model has none (the default). :attr:`has_exact_loop` says so without building."""
+        return None
 
     def available_metrics(self) -> tuple[str, ...]:
         """The metrics these parameters support (default: every declared metric).

@@ -25,7 +25,7 @@ import numpy as np
 
 from stl.numerics.errors import InputError
 from stl.numerics.models._batched import inverse_cdf, row_bincount
-from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, int_in
+from stl.numerics.models.base import REAL, Case, ClosedFormRun, Mixture, Model, ParamSpec, Verification, int_in
 from stl.numerics.rng import ReplicateStreams
 
 
@@ -53,17 +53,32 @@ class CategoricalModel(Model):
     name = "categorical"
     summary = "categorical law on k symbols fitted by its frequencies (MLE); Brier loss"
     param_specs = (
-        ParamSpec("k", int_in(2, 100_000), "10", "an integer in [2, 100000]", "number of symbols"),
+        ParamSpec("k", int_in(2, 100_000), "10", help="number of symbols"),
         ParamSpec("probs", _parse_probs, None,
                   "comma-separated probabilities >= 0 summing to 1 (at least 2)",
                   "real law (default: Zipf over k, p_s proportional to 1/s)"),
     )
     metric_names = ("heterozygosity", "tv_to_real", "support_size", "gen_gap")
     risk_metric = "tv_to_real"
-    theory_constants = "categorical"
     coupling = "maximal"
+    exact_risk = True
+    has_exact_loop = True
     loss_bound = 2.0
     tv_exact = True
+    verification = Verification(
+        facts=(Case({"k": "10"}, 30),),
+        closed_forms=(
+            ClosedFormRun("smoke-closed-form-wright-fisher", "smoke", "heterozygosity", {"k": "4"},
+                          sizes=dict(n=50, generations=4, replicates=1000, block=500, margin=0.05), expected_s=0.048),
+            ClosedFormRun("closed-form-wright-fisher", "quick", "heterozygosity", {"k": "10"},
+                          sizes=dict(n=100, generations=10, replicates=2000, margin=0.03), expected_s=0.38),
+            ClosedFormRun("closed-form-wright-fisher-long", "full", "heterozygosity", {"k": "5"},
+                          sizes=dict(n=50, generations=50, replicates=20000, margin=0.05, block=5000),
+                          expected_s=4.8),
+        ),
+        atlas={"quick": dict(params={"k": "10"}, n=100, replicates=400, tau_replicates=50, block=400),
+               "full": dict(params={"k": "10"}, n=200, generations=16, replicates=1000, tau_replicates=100,
+                            block=500)})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)
@@ -82,6 +97,11 @@ class CategoricalModel(Model):
         self._cdf = np.cumsum(probs)
 
     # -- protocol ------------------------------------------------------------------
+
+    def law_facts(self) -> dict[str, float]:
+        """The numeric parameters and the real law's heterozygosity ``1 − Σ p_s²`` (the
+        Wright–Fisher closed form's ``H_0``)."""
+        return {**super().law_facts(), "real_heterozygosity": 1.0 - float(np.sum(self.p ** 2))}
     def draw_real(self, streams: ReplicateStreams, count: int, purpose: str = "real") -> np.ndarray:
         u = streams.uniform(purpose, (count,))
         cdf = np.broadcast_to(self._cdf, (u.shape[0], self.k))
@@ -142,6 +162,12 @@ class CategoricalModel(Model):
         for w, c in mix:
             total = total + w * (self.p[None, :] if c is REAL else c.probs)
         return np.atleast_2d(total)
+
+    def exact_loop(self, scheme: str, n: int, lam: float, generations: int):
+        """The loop's exact law (:class:`stl.numerics.exact.CategoricalLoopExact`) for this real law."""
+        from stl.numerics.exact import CategoricalLoopExact
+
+        return CategoricalLoopExact.for_run(self.p, scheme, n, lam, generations)
 
     def tv(self, p: Mixture, q: Mixture, streams=None, *, samples=None) -> np.ndarray:
         return 0.5 * np.abs(self._mixture_probs(p) - self._mixture_probs(q)).sum(axis=1)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from stl.numerics.models._sequences import SequenceLawModel, SequenceParams, sequence_specs
-from stl.numerics.models.base import ParamSpec, choice_of, float_in, int_in
+from stl.numerics.models.base import ParamSpec, Verification, choice_of, float_in, int_in
 from stl.numerics.rng import ReplicateStreams
 
 
@@ -44,14 +44,17 @@ class CharLMModel(SequenceLawModel):
     name = "charlm"
     summary = "tiny character-level GRU language model on strings from a known Markov source (torch)"
     param_specs = sequence_specs() + (
-        ParamSpec("hidden", int_in(1, 1024), "8", "an integer in [1, 1024]", "GRU hidden units"),
-        ParamSpec("steps", int_in(0, 1_000_000), "100", "an integer >= 0", "Adam steps per fit (full batch)"),
-        ParamSpec("lr", float_in(0.0, low_open=True), "0.03", "a number > 0", "peak Adam learning rate"),
-        ParamSpec("warm_start", choice_of("0", "1"), "0", "0 or 1", "1: start from the parent's weights"),
+        ParamSpec("hidden", int_in(1, 1024), "8", help="GRU hidden units"),
+        ParamSpec("steps", int_in(0, 1_000_000), "100", help="Adam steps per fit (full batch)"),
+        ParamSpec("lr", float_in(0.0, low_open=True), "0.03", help="peak Adam learning rate"),
+        ParamSpec("warm_start", choice_of("0", "1"), "0", help="1: start from the parent's weights"),
     )
     requires = ("torch",)
     default_n = 200
     default_replicates = 32
+    verification = Verification(
+        atlas={"full": dict(n=200, lams=(0.0, 0.3, 0.6, 0.95, 0.99), generations=4, replicates=16, tau_replicates=16,
+                            neighbours=2, block=16, locate_high=0.9, locate_steps=3)})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

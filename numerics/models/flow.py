@@ -46,7 +46,7 @@ import numpy as np
 from stl.numerics.special import logsumexp
 
 from stl.numerics.models._density import maximal_coupling
-from stl.numerics.models.base import REAL, Model, ParamSpec, choice_of, float_in, int_in
+from stl.numerics.models.base import REAL, Model, ParamSpec, Verification, choice_of, float_in, int_in
 from stl.numerics.rng import ReplicateStreams
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -69,14 +69,14 @@ class FlowModel(Model):
     name = "flow"
     summary = "RealNVP normalizing flow on 2-D data from a ring of Gaussians (Bertrand et al. 2024; torch)"
     param_specs = (
-        ParamSpec("modes", int_in(1, 64), "4", "an integer in [1, 64]", "real law: Gaussians on the ring"),
-        ParamSpec("radius", float_in(0.0), "1.5", "a number >= 0", "real law: radius of the ring"),
-        ParamSpec("scale", float_in(0.0, low_open=True), "0.5", "a number > 0", "real law: component standard deviation"),
-        ParamSpec("layers", int_in(1, 64), "6", "an integer in [1, 64]", "affine coupling layers"),
-        ParamSpec("hidden", int_in(1, 1024), "16", "an integer in [1, 1024]", "hidden units of each coupling MLP"),
-        ParamSpec("steps", int_in(0, 1_000_000), "300", "an integer >= 0", "Adam steps per fit (full batch)"),
-        ParamSpec("lr", float_in(0.0, low_open=True), "0.01", "a number > 0", "peak Adam learning rate"),
-        ParamSpec("warm_start", choice_of("0", "1"), "0", "0 or 1", "1: start from the parent's weights"),
+        ParamSpec("modes", int_in(1, 64), "4", help="real law: Gaussians on the ring"),
+        ParamSpec("radius", float_in(0.0), "1.5", help="real law: radius of the ring"),
+        ParamSpec("scale", float_in(0.0, low_open=True), "0.5", help="real law: component standard deviation"),
+        ParamSpec("layers", int_in(1, 64), "6", help="affine coupling layers"),
+        ParamSpec("hidden", int_in(1, 1024), "16", help="hidden units of each coupling MLP"),
+        ParamSpec("steps", int_in(0, 1_000_000), "300", help="Adam steps per fit (full batch)"),
+        ParamSpec("lr", float_in(0.0, low_open=True), "0.01", help="peak Adam learning rate"),
+        ParamSpec("warm_start", choice_of("0", "1"), "0", help="1: start from the parent's weights"),
     )
     metric_names = ("nll_real", "tv_to_real", "variance", "gen_gap")
     risk_metric = "nll_real"
@@ -86,6 +86,9 @@ class FlowModel(Model):
     probe_size = 1000
     default_n = 500
     default_replicates = 16
+    verification = Verification(
+        atlas={"full": dict(params={"steps": "200"}, n=300, lams=(0.0, 0.5, 0.98, 0.995), generations=4, replicates=12,
+                            tau_replicates=12, neighbours=2, block=12, locate_high=0.9, locate_steps=3)})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

@@ -50,7 +50,19 @@ from stl.numerics.special import ndtr
 
 from stl.numerics.errors import InputError
 from stl.numerics.models._batched import psd_root, ragged_draws
-from stl.numerics.models.base import REAL, MetricInfo, Mixture, Model, ParamSpec, choice_of, float_in, int_in
+from stl.numerics.models.base import (
+    REAL,
+    Case,
+    ClosedFormRun,
+    MetricInfo,
+    Mixture,
+    Model,
+    ParamSpec,
+    Verification,
+    choice_of,
+    float_in,
+    int_in,
+)
 
 LOG_2PI = math.log(2.0 * math.pi)
 #: Most residual candidates one replicate draws per round of the maximal coupling.
@@ -147,18 +159,31 @@ class GaussianModel(Model):
     name = "gaussian"
     summary = "Gaussian in dim dimensions fitted by its mean and covariance (MLE or unbiased)"
     param_specs = (
-        ParamSpec("dim", int_in(1, 10_000), "1", "an integer in [1, 10000]", "dimension d"),
-        ParamSpec("estimator", choice_of("mle", "unbiased"), "mle", "mle or unbiased",
-                  "covariance divided by n (mle) or n-1 (unbiased)"),
+        ParamSpec("dim", int_in(1, 10_000), "1", help="dimension d"),
+        ParamSpec("estimator", choice_of("mle", "unbiased"), "mle", help="covariance divided by n (mle) or n-1 (unbiased)"),
         ParamSpec("mean", _parse_vector, "0", "a number or dim comma-separated numbers", "real mean"),
-        ParamSpec("scale", float_in(0.0, low_open=True), "1", "a number > 0", "real standard deviation"),
+        ParamSpec("scale", float_in(0.0, low_open=True), "1", help="real standard deviation"),
     )
     metric_names = ("variance", "mean_error", "kl_to_real", "tv_to_real", "gen_gap")
     risk_metric = "kl_to_real"
     metric_latex = {"kl_to_real": MetricInfo("KL to the real law", r"\mathrm{KL}(P_{\hat{\theta}_i} \,\|\, D_0)")}
-    theory_constants = "gaussian"
     coupling = "maximal"
+    exact_risk = True
     loss_bound = 1.0
+    verification = Verification(
+        facts=(Case({"dim": "1"}, 20), Case({"dim": "4"}, 30)),
+        closed_forms=(
+            ClosedFormRun("closed-form-gaussian-variance", "quick", "variance", {"dim": "1"},
+                          sizes=dict(n=100, generations=10, replicates=4000, margin=0.05), expected_s=0.47),
+            ClosedFormRun("closed-form-gaussian-unbiased-variance", "full", "variance",
+                          {"dim": "1", "estimator": "unbiased"},
+                          sizes=dict(n=100, generations=10, replicates=20000, margin=0.05, block=5000), expected_s=3.5),
+            ClosedFormRun("closed-form-gaussian-mean-error", "full", "mean_error", {"dim": "2"},
+                          sizes=dict(n=100, generations=10, replicates=20000, margin=0.05, block=5000), expected_s=6.4),
+        ),
+        atlas={"quick": dict(params={"dim": "1"}, n=100, replicates=400, tau_replicates=100, block=400),
+               "full": dict(params={"dim": "1"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
+                            generations=16, replicates=1000, tau_replicates=200, block=500)})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

@@ -51,7 +51,7 @@ from stl.numerics.special import logsumexp, ndtr
 
 from stl.numerics.models._batched import inverse_cdf
 from stl.numerics.models._density import maximal_coupling
-from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
+from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, Verification, float_in, int_in
 from stl.numerics.rng import ReplicateStreams
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -95,17 +95,23 @@ class GMMModel(Model):
     name = "gmm"
     summary = "Gaussian mixture (k components, dim dimensions) fitted by seeded EM (Shumailov et al. 2024)"
     param_specs = (
-        ParamSpec("k", int_in(1, 64), "2", "an integer in [1, 64]", "mixture components (real and fitted)"),
-        ParamSpec("dim", int_in(1, 64), "1", "an integer in [1, 64]", "dimension d"),
-        ParamSpec("separation", float_in(0.0), "4", "a number >= 0", "real law: distance between component means"),
-        ParamSpec("scale", float_in(0.0, low_open=True), "1", "a number > 0", "real law: component standard deviation"),
-        ParamSpec("iters", int_in(0, 100_000), "30", "an integer >= 0", "EM iterations per fit"),
+        ParamSpec("k", int_in(1, 64), "2", help="mixture components (real and fitted)"),
+        ParamSpec("dim", int_in(1, 64), "1", help="dimension d"),
+        ParamSpec("separation", float_in(0.0), "4", help="real law: distance between component means"),
+        ParamSpec("scale", float_in(0.0, low_open=True), "1", help="real law: component standard deviation"),
+        ParamSpec("iters", int_in(0, 100_000), "30", help="EM iterations per fit"),
     )
     metric_names = ("nll_real", "tv_to_real", "variance", "component_variance", "gen_gap")
     risk_metric = "nll_real"
     coupling = "maximal"
     loss_bound = NLL_CLIP
     probe_size = 1000
+    verification = Verification(
+        atlas={"quick": dict(params={"k": "2"}, n=100, replicates=100, tau_replicates=50, neighbours=8, block=100,
+                             locate_steps=6),
+               "full": dict(params={"k": "2"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.4, 0.7, 0.9, 0.97, 0.99),
+                            generations=12, replicates=300, tau_replicates=100, neighbours=8, block=100,
+                            locate_high=0.9)})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

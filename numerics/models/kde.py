@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from stl.numerics.special import ndtr
 
-from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
+from stl.numerics.models.base import REAL, Case, Mixture, Model, ParamSpec, Verification, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)
 NLL_CLIP = 5.0
@@ -57,13 +57,23 @@ class KDEModel(Model):
     name = "kde"
     summary = "Gaussian kernel density estimate with a fixed bandwidth (Fu et al., ICML 2024)"
     param_specs = (
-        ParamSpec("bandwidth", float_in(0.0, low_open=True), "0.3", "a number > 0", "kernel bandwidth h"),
-        ParamSpec("dim", int_in(1, 100), "1", "an integer in [1, 100]", "dimension d"),
+        ParamSpec("bandwidth", float_in(0.0, low_open=True), "0.3", help="kernel bandwidth h"),
+        ParamSpec("dim", int_in(1, 100), "1", help="dimension d"),
     )
     metric_names = ("tv_to_real", "variance", "gen_gap")
     risk_metric = "tv_to_real"
+    exact_risk = True
     loss_bound = NLL_CLIP
     probe_size = 500
+    verification = Verification(
+        facts=(Case({"bandwidth": "0.3"}, 30),),
+        # D3's coupling built from the density (its own coupling is synchronous)
+        atlas={"quick": dict(params={"bandwidth": "0.3"}, n=100, lams=(0.0, 0.1, 0.3, 0.6, 0.9), generations=8,
+                             replicates=100, tau_replicates=30, neighbours=8, block=100, locate_steps=6,
+                             gamma_options={"coupling": "maximal-density"}),
+               "full": dict(params={"bandwidth": "0.3"}, n=100, lams=(0.0, 0.1, 0.2, 0.4, 0.6, 0.9), generations=10,
+                            replicates=200, tau_replicates=60, neighbours=8, block=100,
+                            gamma_options={"coupling": "maximal-density"})})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stl.numerics.models.base import REAL, Mixture, Model, ParamSpec, float_in, int_in
+from stl.numerics.models.base import REAL, Case, ClosedFormRun, Mixture, Model, ParamSpec, Verification, float_in, int_in
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -56,16 +56,26 @@ class LinRegModel(Model):
     name = "linreg"
     summary = "linear regression refitted (OLS or ridge) on labels written by its parent"
     param_specs = (
-        ParamSpec("dim", int_in(1, 10_000), "5", "an integer in [1, 10000]", "input dimension d"),
-        ParamSpec("noise", float_in(0.0, low_open=True), "1", "a number > 0",
-                  "label noise sigma of real and synthetic labels"),
-        ParamSpec("ridge", float_in(0.0), "0", "a number >= 0", "ridge penalty (0 = OLS)"),
+        ParamSpec("dim", int_in(1, 10_000), "5", help="input dimension d"),
+        ParamSpec("noise", float_in(0.0, low_open=True), "1", help="label noise sigma of real and synthetic labels"),
+        ParamSpec("ridge", float_in(0.0), "0", help="ridge penalty (0 = OLS)"),
     )
     metric_names = ("test_error", "gen_gap")
     risk_metric = "test_error"
-    theory_constants = "linreg"
     coupling = "maximal"
+    exact_risk = True
     tv_exact = True
+    verification = Verification(
+        facts=(Case({"dim": "3"}, 20),),
+        closed_forms=(
+            ClosedFormRun("closed-form-linreg-replace", "quick", "test_error", {"dim": "5"},
+                          sizes=dict(n=50, generations=10, replicates=6500, block=3250, margin=0.05), expected_s=0.83),
+            ClosedFormRun("closed-form-linreg-accumulate", "quick", "test_error", {"dim": "5"}, scheme="accumulate",
+                          sizes=dict(n=50, generations=10, replicates=6500, block=3250, margin=0.05), expected_s=1.2),
+        ),
+        atlas={"quick": dict(params={"dim": "5"}, n=100, replicates=400, tau_replicates=100, block=400),
+               "full": dict(params={"dim": "5"}, n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
+                            generations=16, replicates=1000, tau_replicates=200, block=500)})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

@@ -19,6 +19,7 @@ the trained ``Γ``) and ``gamma_scale`` (``tr Γ / d``, whose optimum is ``c*``)
 from __future__ import annotations
 
 from stl.numerics.icl.model import ICLModel, common_specs
+from stl.numerics.models.verification import Verification
 
 
 class LSAModel(ICLModel):
@@ -31,7 +32,12 @@ class LSAModel(ICLModel):
     param_specs = common_specs("lsa")
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg",
                     "icl_risk_exact", "gamma_scale")
-    theory_constants = "transformer"
+    # the maximal coupling built from the density, measured with the model's TV estimator (ĉ's)
+    verification = Verification(
+        atlas={"full": dict(params={"dim": "2", "context": "6", "label_noise": "1", "steps": "100", "probes": "200"},
+                            n=100, lams=(0.0, 0.5, 0.9, 0.95), generations=6, replicates=32, tau_replicates=32,
+                            neighbours=16, block=32, locate_high=0.9, locate_steps=4,
+                            gamma_options={"coupling": "maximal-density", "measure": "tv"})})
     dtype_name = "float64"
     score_query_only = True
 

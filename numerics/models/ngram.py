@@ -33,7 +33,7 @@ import numpy as np
 
 from stl.numerics.models._batched import row_bincount
 from stl.numerics.models._sequences import SequenceLawModel, SequenceParams, sequence_specs
-from stl.numerics.models.base import ParamSpec, float_in, int_in
+from stl.numerics.models.base import ParamSpec, Verification, float_in, int_in
 
 
 def context_ids(strings: np.ndarray, alphabet: int, order: int) -> np.ndarray:
@@ -59,10 +59,14 @@ class NGramModel(SequenceLawModel):
     name = "ngram"
     summary = "n-gram letter model with add-alpha smoothing on strings from a known Markov source"
     param_specs = sequence_specs() + (
-        ParamSpec("order", int_in(1, 6), "2", "an integer in [1, 6]", "n: letters per n-gram (context n - 1)"),
-        ParamSpec("alpha", float_in(0.0, low_open=True), "0.5", "a number > 0", "add-alpha smoothing"),
+        ParamSpec("order", int_in(1, 6), "2", help="n: letters per n-gram (context n - 1)"),
+        ParamSpec("alpha", float_in(0.0, low_open=True), "0.5", help="add-alpha smoothing"),
     )
     default_n = 200
+    verification = Verification(
+        atlas={"quick": dict(n=200, replicates=200, tau_replicates=50, block=200),
+               "full": dict(n=200, lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), generations=16, replicates=600,
+                            tau_replicates=100, block=300)})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

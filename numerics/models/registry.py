@@ -20,7 +20,7 @@ models (for ``--help``, ``--list-models`` or the docs) never imports torch.
 >>> get_model("nope", {})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-stl.numerics.errors.InputError: MODEL: got 'nope'; allowed: categorical, ..., gaussian, ..., transformer
+stl.kernel.errors.InputError: MODEL: got 'nope'; allowed: categorical, ..., gaussian, ..., transformer
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from stl.numerics.models.base import Model, ParamSpec
 ENTRY_POINT_GROUP = "stl.models"
 
 #: Modules of :mod:`stl.numerics.models` that hold machinery, not models.
-_NOT_MODELS = frozenset({"base", "registry"})
+_NOT_MODELS = frozenset({"base", "registry", "params", "cost", "verification"})
 
 
 @dataclass(frozen=True)

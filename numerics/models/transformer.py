@@ -24,10 +24,13 @@ True
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from stl.numerics.icl import ATTENTIONS, recipes
 from stl.numerics.icl.model import ICLModel, common_specs
 from stl.numerics.icl.precision import PRECISIONS
-from stl.numerics.models.base import ParamSpec, choice_of, float_in, int_in
+from stl.numerics.models.base import Choice, ParamSpec, choice_of, float_in, int_in
+from stl.numerics.models.verification import Verification
 
 _LEARN = recipes.resolve("transformer", "learn-cpu", "cpu")
 #: The CPU recipe that learns in-context regression to within 1.5x of ridge (Bayes) at
@@ -55,25 +58,30 @@ class TransformerModel(ICLModel):
     schedule = "cosine"
     grad_clip = 1.0
     param_specs = common_specs("transformer") + (
-        ParamSpec("layers", int_in(1, 64), None, "an integer in [1, 64]", _note("layers", "transformer blocks")),
-        ParamSpec("width", int_in(1, 4096), None, "an integer in [1, 4096]", _note("width", "model width")),
-        ParamSpec("heads", int_in(1, 64), None, "an integer in [1, 64] dividing width",
-                  _note("heads", "attention heads")),
-        ParamSpec("attention", choice_of(*ATTENTIONS), "linear", "linear or softmax",
-                  "attention form (linear: causal linear attention)"),
-        ParamSpec("optimizer", choice_of("adam", "sgd"), "adam", "adam or sgd",
-                  "adam, or sgd (plain gradient descent when batch = 0: the stable trainer of tau_n)"),
-        ParamSpec("weight_decay", float_in(0.0), None, "a float >= 0",
-                  _note("weight_decay", "decoupled (AdamW) weight decay")),
-        ParamSpec("curriculum", float_in(0.0, 1.0), None, "a float in [0, 1]",
-                  _note("curriculum", "fraction of the steps over which the prompt length grows to context + 1")),
-        ParamSpec("init_scale", float_in(0.0, low_open=True), None, "a float > 0",
-                  _note("init_scale", "factor on GPT-2's initial weight scale 0.02")),
-        ParamSpec("precision", choice_of(*PRECISIONS), "fp32", " | ".join(PRECISIONS) + " (tf32, bf16: CUDA only)",
-                  "products in training: fp32, or the tensor cores' tf32 / bf16 (measurements stay fp32)"),
+        ParamSpec("layers", int_in(1, 64), None, help=_note("layers", "transformer blocks")),
+        ParamSpec("width", int_in(1, 4096), None, help=_note("width", "model width")),
+        # divisibility is checked when the model is built (it joins two parameters)
+        ParamSpec("heads", int_in(1, 64).where("dividing width"), None, help=_note("heads", "attention heads")),
+        ParamSpec("attention", choice_of(*ATTENTIONS), "linear", help="attention form (linear: causal linear attention)"),
+        ParamSpec("optimizer", choice_of("adam", "sgd"), "adam",
+                  help="adam, or sgd (plain gradient descent when batch = 0: the stable trainer of tau_n)"),
+        ParamSpec("weight_decay", float_in(0.0), None, help=_note("weight_decay", "decoupled (AdamW) weight decay")),
+        ParamSpec("curriculum", float_in(0.0, 1.0), None,
+                  help=_note("curriculum", "fraction of the steps over which the prompt length grows to context + 1")),
+        ParamSpec("init_scale", float_in(0.0, low_open=True), None,
+                  help=_note("init_scale", "factor on GPT-2's initial weight scale 0.02")),
+        ParamSpec("precision", Choice(*PRECISIONS, note="(tf32, bf16: CUDA only)"), "fp32",
+                  help="products in training: fp32, or the tensor cores' tf32 / bf16 (measurements stay fp32)"),
     )
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
-    theory_constants = "transformer"
+    verification = Verification(
+        atlas={"full": dict(params={"recipe": "small", "dim": "2", "context": "4", "width": "8", "heads": "2",
+                                    "layers": "2", "steps": "100", "probes": "200"},
+                            n=64, lams=(0.0, 0.5, 0.97, 0.985), generations=4, replicates=8, tau_replicates=8,
+                            neighbours=2, block=8, locate_high=0.9, locate_steps=3,
+                            gamma_options={"coupling": "maximal-density", "measure": "tv"})})
+
+    pinned_in_checks = MappingProxyType({"recipe": "small"})
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)
@@ -86,6 +94,10 @@ class TransformerModel(ICLModel):
         self.weight_decay = float(p["weight_decay"])
         self.curriculum = float(p["curriculum"])
         self.precision = self._k.precision.check_precision(p["precision"], self.device)
+
+    def cost_weights(self) -> int:
+        # a transformer block holds about 12 h² weights (attention and MLP)
+        return 12 * self.config.width ** 2 * self.config.layers
 
     def init_tensors(self, replicates, streams):
         from stl.numerics.icl import transformer as tf

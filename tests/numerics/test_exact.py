@@ -72,12 +72,10 @@ def test_pieces_sum_to_the_generalization_error_exactly():
     assert np.allclose(pieces["a"][1:] + pieces["b"][1:] + pieces["c"][1:], ref.gen_gap()[1:], atol=1e-14)
 
 
-def test_replace_heterozygosity_is_wright_fisher():
-    from stl.numerics.closed_forms import wright_fisher_heterozygosity
-
+def test_replace_heterozygosity_is_wright_fisher(closed_forms):
     p = (0.5, 0.3, 0.2)
     ref = CategoricalLoopExact(probs=p, n=7, n_r=0, generations=5, scheme="replace")
-    assert np.allclose(ref.heterozygosity(), wright_fisher_heterozygosity(7, 5, p), atol=1e-14)
+    assert np.allclose(ref.heterozygosity(), closed_forms.wright_fisher_heterozygosity(7, 5, p), atol=1e-14)
 
 
 def test_moments_agree_with_the_enumerated_law():

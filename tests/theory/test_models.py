@@ -76,7 +76,7 @@ def test_categorical_constants_instantiate_t1():
 
 
 def test_gaussian_tv_of_mean_fit_is_exact(points):
-    d_tv = sp.lambdify(n, gaussian.constants().d_tv, modules="math")
+    d_tv = sp.lambdify(n, gaussian.mean_model_constants().d_tv, modules="math")
     for size in (1, 2, 5, 30, 400):
         # E[2 Phi(|G|/(2 sigma)) - 1] with G ~ N(0, sigma^2/size), by quadrature (sigma = 1)
         scale = 1 / math.sqrt(size)
@@ -91,14 +91,14 @@ def test_gaussian_tv_of_mean_fit_is_exact(points):
 
 
 def test_gaussian_tau_and_variance_collapse(points):
-    consts = gaussian.constants()
+    consts = gaussian.mean_model_constants()
     for _ in range(10):
         size, std, radius = points.integer(1, 500), points.uniform(0.1, 3), points.uniform(0.1, 5)
         values = {n: size, sigma: std, R_z: radius}
         exact = 2 * stats.norm.cdf((2 * radius / size) / (2 * std)) - 1
         assert math.isclose(float(consts.tau_n.subs(values)), exact, rel_tol=1e-10)
         assert float(consts.tau_n.subs(values)) <= float(consts.extra("tau_n_linear").subs(values))
-    mle = consts.extra("variance_ratio_replace_mle")
+    mle = gaussian.variance_under_replace(False)
     for size in (2, 10):
         ratio = Fraction(size - 1, size)
         expected = ratio
@@ -106,7 +106,9 @@ def test_gaussian_tau_and_variance_collapse(points):
             assert mle.subs({n: size, i: generation}) == sp.Rational(expected.numerator,
                                                                     expected.denominator)
             expected *= ratio
-    assert consts.extra("variance_ratio_replace_unbiased") == 1
+    assert gaussian.variance_under_replace(True) == 1
+    # the card's closed forms carry sigma^2 times the ratio
+    assert sp.simplify(gaussian.variance_closed_form("mle").expr - sigma ** 2 * mle) == 0
 
 
 def test_linreg_constants():
@@ -114,7 +116,7 @@ def test_linreg_constants():
     assert consts.beta_n is None and consts.d_tv is None and consts.M == M
     assert sp.simplify(linreg.mean_abs_projection() - sp.sqrt(2 / sp.pi)) == 0
     assert sp.simplify(consts.tau_n - c_theta / (sp.pi * sigma * n)) == 0
-    error = consts.extra("test_error_replace")
+    error = linreg.test_error_replace()
     step = sigma ** 2 * dim / (n - dim - 1)
     for generation in range(5):
         assert sp.simplify(error.subs(i, generation) - (generation + 1) * step) == 0
@@ -125,8 +127,8 @@ def test_linreg_constants():
 
 
 def test_model_constants_is_immutable_and_documented():
-    for module in (categorical, gaussian, linreg, transformer):
-        consts = module.constants()
+    for function in (categorical.constants, gaussian.mean_model_constants, linreg.constants, transformer.constants):
+        consts = function()
         assert isinstance(consts, ModelConstants)
         for name in ("beta_n", "tau_n", "M", "d_tv"):
             assert consts.note(name), (consts.model, name)

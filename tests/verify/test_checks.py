@@ -10,6 +10,8 @@ import math
 import numpy as np
 import pytest
 
+from stl.verify.errors import InputError
+
 from stl.verify.checks.closed_forms import closed_form_check
 from stl.verify.checks.exact import categorical_exact_check, stability_constants_check, t1_pieces_check
 from stl.verify.checks.identities import theory_identities_check
@@ -23,7 +25,7 @@ CAT = {"k": "5"}
 
 
 def test_phase_check_passes_on_both_sides_of_lambda_c():
-    res = phase_transition_check(n=1000, generations=4, replicates=200, lams=(0.2, 0.8), cs=(0.5, 3.0),
+    res = phase_transition_check("phase", "gain-bernoulli", n=1000, generations=4, replicates=200, lams=(0.2, 0.8), cs=(0.5, 3.0),
                                  block=200).run(seed=2)
     assert {c["side"] for c in res.details["cells"]} == {"stable (λ > λ_c)", "unstable (λ < λ_c)"}
     assert res.verdict == "pass" and res.relation in ("<=", ">=")
@@ -31,7 +33,7 @@ def test_phase_check_passes_on_both_sides_of_lambda_c():
 
 def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
     """L2 is attained exactly: an L2 value 4 % off (inside a ±10 % margin) is contradicted."""
-    import stl.verify.constants as vc
+    import stl.verify.bridge as vc
 
     chk = l2_attained_check("l2", "categorical", CAT, cells=({"lam": 0.5},), n=40, generations=3,
                             replicates=6000, block=3000, margin=0.1)
@@ -42,7 +44,7 @@ def test_l2_attained_fails_when_l2_is_off_by_less_than_the_margin(monkeypatch):
 
 
 def test_validity_fails_when_the_bound_is_too_small(monkeypatch):
-    import stl.verify.constants as vc
+    import stl.verify.bridge as vc
 
     chk = t1_validity_check("gaussian", {"dim": "1"}, n=50, lam=0.5, generations=2, replicates=300,
                             est_replicates=30, name="shrunk")
@@ -74,7 +76,7 @@ def test_exact_check_fails_for_a_smoothed_learner(monkeypatch):
 
 
 def test_pieces_check_reports_factors_and_fails_on_a_shrunk_piece_bound(monkeypatch):
-    import stl.verify.constants as vc
+    import stl.verify.bridge as vc
 
     chk = t1_pieces_check("pieces", CAT, n=30, lam=0.5, generations=2, replicates=4000, block=4000, margin=0.2)
     res = chk.run(seed=0)
@@ -92,7 +94,7 @@ def test_pieces_check_reports_factors_and_fails_on_a_shrunk_piece_bound(monkeypa
 
 
 def test_constants_check_fails_for_a_wrong_beta(monkeypatch):
-    from stl.verify import constants as vc
+    from stl.verify import cards as vc
 
     chk = stability_constants_check("constants", CAT, n=30, replicates=100)
     assert chk.run(seed=0).verdict == "pass"
@@ -155,19 +157,31 @@ def test_verdict_rules_check_fails_for_a_lenient_rule(monkeypatch):
     assert verdict_rules_check("rules").run(seed=0).verdict == "fail"
 
 
-def test_closed_form_detects_the_wrong_formula():
+def _plant_closed_form(monkeypatch, module_name, name, change, when=None):
+    """Replace the closed form ``name`` on its model's theory card (its one home) by ``change(form)``."""
+    import dataclasses
+    import importlib
+
+    module = importlib.import_module(module_name)
+    (card,) = module.CARDS
+    forms = tuple(change(f) if f.name == name and (when is None or dict(f.when) == when) else f
+                  for f in card.closed_forms)
+    monkeypatch.setattr(module, "CARDS", (dataclasses.replace(card, closed_forms=forms),))
+
+
+def test_closed_form_detects_the_wrong_formula(monkeypatch):
+    import dataclasses
+
+    from stl.theory.models import gaussian
+
     # the MLE variance-collapse formula does not describe the unbiased estimator
     chk = closed_form_check("wrong", "gaussian_variance", "gaussian", {"dim": "1", "estimator": "unbiased"},
                             "variance", n=20, generations=4, replicates=2000, margin=0.15)
-    from stl.verify.checks import closed_forms as cf
-
-    assert chk.run(seed=0).verdict == "pass"  # the formula module knows the unbiased case
-    orig = cf.FORMULAS["gaussian_variance"]
-    try:
-        cf.FORMULAS["gaussian_variance"] = lambda n, generations, scale=1.0, **_: orig(n, generations, scale, "mle")
-        assert chk.run(seed=0).verdict == "fail"
-    finally:
-        cf.FORMULAS["gaussian_variance"] = orig
+    assert chk.run(seed=0).verdict == "pass"  # the card knows the unbiased case
+    mle = gaussian.variance_closed_form("mle").expr
+    _plant_closed_form(monkeypatch, "stl.theory.models.gaussian", "gaussian_variance",
+                       lambda f: dataclasses.replace(f, expr=mle), when={"estimator": "unbiased"})
+    assert chk.run(seed=0).verdict == "fail"
 
 
 def test_rate_check_fails_for_a_wrong_exponent():
@@ -179,25 +193,29 @@ def test_rate_check_fails_for_a_wrong_exponent():
 def test_closed_form_fails_when_the_formula_is_off_by_less_than_the_margin(monkeypatch):
     """A formula 3 % off is contradicted by the simulation (the exact value leaves the CI)
     even though 3 % is inside the 5 % equivalence margin: the check must fail, not pass."""
-    from stl.verify.checks import closed_forms as cf
+    import dataclasses
+
+    import sympy as sp
 
     chk = closed_form_check("biased", "wright_fisher_heterozygosity", "categorical", {"k": "4"},
                             "heterozygosity", n=50, generations=3, replicates=2000, margin=0.05)
     assert chk.run(seed=0).verdict == "pass"
-    orig = cf.FORMULAS["wright_fisher_heterozygosity"]
-    monkeypatch.setitem(cf.FORMULAS, "wright_fisher_heterozygosity", lambda **kw: 1.03 * orig(**kw))
+    _plant_closed_form(monkeypatch, "stl.theory.models.categorical", "wright_fisher_heterozygosity",
+                       lambda f: dataclasses.replace(f, expr=sp.Rational(103, 100) * f.expr))
     res = chk.run(seed=0)
     assert res.verdict == "fail"
     assert not res.measured.ci_low <= res.predicted <= res.measured.ci_high
 
 
 def test_closed_forms_have_one_home():
-    """verify uses stl.numerics.closed_forms' functions themselves, not a restatement."""
-    import stl.numerics.closed_forms as home
-    from stl.verify.checks import closed_forms as cf
+    """The check evaluates the closed form on the model's theory card and prints that same form."""
+    from stl.theory.models import linreg
 
-    assert cf.FORMULAS is home.FORMULAS
-    assert cf.wright_fisher_heterozygosity is home.wright_fisher_heterozygosity
+    chk = closed_form_check("x", "linreg_replace", "linreg", {"dim": "3"}, "test_error", n=20, generations=2)
+    form = linreg.CARDS[0].closed_form("test_error", "replace", {"ridge": 0.0})
+    assert chk.claim_latex == form.statement_latex()
+    with pytest.raises(InputError):   # a formula the card does not give for this metric and scheme
+        closed_form_check("x", "linreg_accumulate", "linreg", {"dim": "3"}, "test_error", n=20, generations=2)
 
 
 def test_formula_latex_comes_from_theory():
@@ -211,8 +229,8 @@ def test_formula_latex_comes_from_theory():
     assert t1_validity_check("categorical", name="x").claim_latex == theorem1_bound().statement_latex()
     assert to_latex(theorem1_bound().rhs(), order="none") in t1_tightness_check().claim_latex
     l2 = get("recursive-stability").result
-    assert l2_attained_check("x").claim_latex.endswith(to_latex(l2.rhs(), order="none"))
-    assert l2.statement_latex() in phase_transition_check().claim_latex
+    assert l2_attained_check("x", "categorical").claim_latex.endswith(to_latex(l2.rhs(), order="none"))
+    assert l2.statement_latex() in phase_transition_check("p", "gain-bernoulli").claim_latex
     assert to_latex(T3.optimal_synthetic_size_public(), order="none") in solver_consistency_check().claim_latex
 
 

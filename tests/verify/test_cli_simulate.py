@@ -21,7 +21,7 @@ def run_json(capsys, *argv):
 
 def test_simulate_categorical_json_follows_wright_fisher(capsys):
     """λ = 0 is Wright–Fisher: E H_j = (1 − Σp²)(1 − 1/n)^(j+1) (see
-    tests/numerics/test_closed_forms.py for the derivation); each generation's mean must
+    tests/verify/test_closed_form_derivations.py for the derivation); each generation's mean must
     be within 4 of its own standard errors."""
     n, g = 50, 20
     out = run_json(capsys, "simulate", "categorical", "--scheme", "replace", "--n", str(n), "--generations", str(g),
@@ -124,13 +124,13 @@ def test_simulate_unwritable_out_is_a_user_error_before_any_work(tmp_path, capsy
 def test_simulate_write_failure_is_a_user_error(tmp_path, capsys, monkeypatch):
     """An OSError while writing (full disk, read-only file system) is one line, exit 2."""
     pytest.importorskip("pyarrow")
-    import stl.verify.atomic
+    import stl.kernel.atomic
     import stl.verify.cli.common
 
     def refuse(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(stl.verify.atomic, "write_bytes_atomic", refuse)  # .parquet
+    monkeypatch.setattr(stl.kernel.atomic, "write_bytes_atomic", refuse)  # .parquet
     monkeypatch.setattr(stl.verify.cli.common, "write_text_atomic", refuse)  # .json/.csv via emit
     for suffix in (".json", ".parquet"):
         argv = ["simulate", "categorical", "--n", "10", "--generations", "1", "--replicates", "2",

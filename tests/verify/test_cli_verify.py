@@ -36,10 +36,14 @@ def test_smoke_suite_writes_a_valid_report(tmp_path, capsys):
 
 
 def test_a_failing_check_gives_exit_1(tmp_path, capsys, monkeypatch):
-    import stl.verify.checks.closed_forms as cf
+    import dataclasses
 
-    monkeypatch.setitem(cf.FORMULAS, "wright_fisher_heterozygosity",
-                        lambda n, generations, probs, **_: 1.5 * cf.wright_fisher_heterozygosity(n, generations, probs))
+    from stl.theory.models import categorical
+
+    # the Wright-Fisher form on the categorical card (its one home), 1.5 times too large
+    (card,) = categorical.CARDS
+    wrong = tuple(dataclasses.replace(f, expr=1.5 * f.expr) for f in card.closed_forms)
+    monkeypatch.setattr(categorical, "CARDS", (dataclasses.replace(card, closed_forms=wrong),))
     code, stdout, _ = run(capsys, "verify", "--suite", "smoke-closed-form-wright-fisher", "--quiet")
     assert code == 1 and "fail" in stdout
 
@@ -128,6 +132,17 @@ def test_bound_json_has_every_contract_metric_without_analytic_constants(capsys)
         assert need <= {r["metric"] for r in doc["records"] if r["generation"] == g}
     assert all(r["mean"] is None for r in doc["records"] if r["metric"] == "bound_analytic")
     assert doc["config"]["terms_from"] == "estimated" and doc["config"]["analytic_missing"]
+    # the null is explained: the gaussian card's stated reason there are no analytic constants
+    from stl.verify.cards import card
+
+    assert doc["config"]["analytic_reason"] == card("gaussian").no_constants_reason
+
+
+def test_bound_table_says_why_bound_analytic_is_nan(capsys):
+    code, out, _ = run(capsys, "bound", "gaussian", "--n", "30", "--generations", "1", "--replicates", "20",
+                       "--est-replicates", "10", "--quiet")
+    assert code == 0
+    assert "bound_analytic is nan: theory does not give every constant (none for the fitted mean" in out
 
 
 def test_optimize_extreme_delta_is_exact_not_a_crash(capsys):

@@ -204,7 +204,7 @@ def test_verify_removes_leftover_temporaries_in_its_directory(tmp_path, capsys):
 
 def test_a_termination_signal_during_a_write_removes_the_temporary(tmp_path, capsys, monkeypatch):
     """SIGTERM while the file is being written: the temporary goes, exit status 130."""
-    from stl.verify import atomic
+    from stl.kernel import atomic
 
     real_fsync = os.fsync
 

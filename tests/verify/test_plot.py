@@ -133,7 +133,7 @@ def test_a_bound_file_draws_measured_against_both_bounds(bound_file, tmp_path, c
     gen = [r for r in records if r["metric"] == "gen_gap"]
     assert by["gen_gap"]["y"] == [r["mean"] for r in gen]
     # the band is mean ± t(0.975, R − 1) · stderr, and it contains the mean
-    from stl.verify.checks.measurement import t_quantile
+    from stl.kernel.student_t import t_quantile
 
     q = t_quantile(1.959963984540054, 59)
     for r, lo, hi in zip(gen, by["gen_gap"]["lo"], by["gen_gap"]["hi"]):

@@ -35,6 +35,8 @@ PAIRS = [
     ("rho-without-the-real-share", "theory-identities"),
     ("t3-closed-form", "theory-identities"),
     ("categorical-beta", "stability-constants-categorical"),
+    # the gain learner's constants live on its theory card: the fault must reach it there
+    ("gain-tau", "l2-attained-gain"),
     ("tau-random-neighbour", "stability-constants-categorical"),
     ("categorical-independent-coupling", "coupling-maximal"),
     ("linreg-risk-scaled", "risk-closed-forms"),

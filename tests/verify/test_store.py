@@ -64,7 +64,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     """mkstemp files are 0600; an atomic write must not make reports private."""
     import os
 
-    from stl.verify.atomic import write_text_atomic
+    from stl.kernel.atomic import write_text_atomic
 
     old = os.umask(0o022)
     try:

@@ -1,4 +1,5 @@
-"""A model from its own installed package runs through ``stl simulate``, ``stability``, ``bound``.
+"""A model from its own installed package runs through ``stl simulate``, ``stability``, ``bound``,
+its card, the model-facts checks and ``stl atlas``, with no file of the toolkit touched.
 
 The package is built in a temporary folder, installed there (``pip install --target``, so
 the test environment is left alone), registered through the ``stl.models`` entry-point
@@ -20,7 +21,7 @@ import stl_docs_test_helpers as H  # registered by tests/conftest.py
 MODEL = textwrap.dedent('''
     import numpy as np
     from dataclasses import dataclass
-    from stl.numerics.models.base import Model, ParamSpec, float_in
+    from stl.numerics.models.base import Case, Model, ParamSpec, Verification, float_in
 
     @dataclass(frozen=True)
     class Fit:
@@ -33,6 +34,12 @@ MODEL = textwrap.dedent('''
         metric_names = ("p_hat", "gen_gap")
         risk_metric = "p_hat"
         coupling = "maximal"
+        exact_risk = True
+        # where the model-facts checks and the atlas verify it (its card, read by verify)
+        verification = Verification(
+            facts=(Case({"p": "0.3"}, 30),),
+            atlas={"quick": dict(params={"p": "0.3"}, n=50, lams=(0.0, 0.5, 0.9), generations=4,
+                                 replicates=100, tau_replicates=30, block=100, locate_steps=3)})
         loss_bound = 1.0
         tv_exact = True
 
@@ -136,3 +143,31 @@ def test_runs_through_simulate_stability_and_bound(site):
 
     bad = _stl(site, "simulate", "third-party-bernoulli", "--param", "p=2", "--quiet")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--param p" in bad.stderr
+
+
+@pytest.mark.timeout(600)
+def test_reaches_its_card_the_model_facts_checks_and_the_atlas(site, tmp_path):
+    code = textwrap.dedent('''
+        import json
+        from stl.verify.cards import card
+        from stl.verify.checks.model_facts import coupling_check, declared_cases, risk_check
+        c = card("third-party-bernoulli")
+        mine = lambda fact: [x for x in declared_cases(fact) if x["model"] == "third-party-bernoulli"]
+        print(json.dumps({"problems": c.validate(), "reason": c.no_constants_reason,
+                          "coupling": coupling_check(cases=mine("coupling")).run(0).verdict,
+                          "risk": risk_check(cases=mine("risk")).run(0).verdict,
+                          "cases": [len(mine("coupling")), len(mine("risk"))]}))
+    ''')
+    env = dict(os.environ, PYTHONPATH=str(site))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=site)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["problems"] == [] and "no card" in got["reason"]
+    assert got["cases"] == [1, 1] and got["coupling"] == "pass" and got["risk"] == "pass"
+
+    atlas = _stl(site, "atlas", "--models", "third-party-bernoulli", "--size", "quick", "--out",
+                 str(tmp_path / "atlas"), "--quiet")
+    assert atlas.returncode in (0, 1), atlas.stderr       # 1: a verdict other than pass, still a run
+    doc = json.loads((tmp_path / "atlas" / "atlas.json").read_text(encoding="utf-8"))
+    assert "third-party-bernoulli" in json.dumps(doc)

@@ -78,7 +78,7 @@ def test_measurement_from_samples_uses_sample_sd():
     assert mm.value == 2.5
     assert mm.stderr == pytest.approx(np.std(x, ddof=1) / 2)
     # 4 values estimate their own stderr: t with 3 dof at the coverage of z = 2 (not ±2 se)
-    from stl.verify.checks.measurement import t_quantile
+    from stl.kernel.student_t import t_quantile
 
     assert mm.z == pytest.approx(t_quantile(2.0, 3)) and mm.z > 3
     assert mm.ci_high - mm.ci_low == pytest.approx(2 * mm.z * mm.stderr)

@@ -3,7 +3,8 @@
 Everything is derived: ``τ_n`` from the TV distance of two frequency vectors that differ
 in one count, ``β_n`` as the worst change of the Brier loss ``‖q - e_z‖²`` when one
 count moves (vertex enumeration of a linear program, done by sympy), ``M`` as the
-loss's maximum over the simplex.
+loss's maximum over the simplex. The model's card (:data:`CARDS`) adds the closed form of
+its heterozygosity under ``replace``, the Wright–Fisher decay.
 
 >>> consts = constants()                                     # THEORY.md section 4
 >>> consts.beta_n
@@ -19,8 +20,9 @@ from functools import cache
 
 import sympy as sp
 
+from stl.theory.models.card import ClosedForm, TheoryCard
 from stl.theory.models.constants import ModelConstants
-from stl.theory.symbols import n, n_cat
+from stl.theory.symbols import i, n, n_cat
 
 #: The bound THEORY.md states for the categorical model; the derived value must not exceed it.
 PAPER_BETA = 4 / n + 2 / n ** 2
@@ -126,3 +128,29 @@ def constants(k: int | None = None) -> ModelConstants:
         ),
     )
     return result if k is None else result.with_parameters(k=k)
+
+
+#: Heterozygosity ``1 − Σ_s p_s²`` of the real categorical law (the model's ``real_heterozygosity``).
+H_0 = sp.Symbol("H_0", nonnegative=True)
+_E_H = sp.Symbol("E_H_i", nonnegative=True)
+
+
+def wright_fisher_heterozygosity() -> ClosedForm:
+    """``E H_i = H_0 (1 − 1/n)^{i+1}``: the heterozygosity of the MLE loop under ``replace``.
+
+    ``H(q) = 1 − Σ_s q_s²`` is the chance that two draws from ``q`` differ. Refitting the
+    frequencies to ``n`` draws from ``q`` gives ``q̂ = N/n`` with ``N ~ Multinomial(n, q)``,
+    so ``E q̂_s² = q_s² + q_s(1 − q_s)/n`` and ``E[H(q̂) | q] = (1 − 1/n) H(q)``: the haploid
+    Wright–Fisher model of population genetics (Ewens 2004, *Mathematical Population
+    Genetics*, §3.2). Generation 0 is itself a sample of ``n`` from ``p``, hence ``i + 1``
+    factors.
+
+    >>> wright_fisher_heterozygosity().expr.subs({H_0: sp.Rational(1, 2), n: 2, i: 0})
+    1/4
+    """
+    return ClosedForm("wright_fisher_heterozygosity", "heterozygosity", "replace", H_0 * (1 - 1 / n) ** (i + 1),
+                      _E_H, {H_0: "H_{0}", _E_H: r"\mathbb{E}\,H_{i}"}, source="Ewens 2004, §3.2")
+
+
+CARDS = (TheoryCard("categorical", constants=constants, closed_forms=(wright_fisher_heterozygosity(),),
+                    symbols={"real_heterozygosity": H_0}),)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from stl.theory.models.card import TheoryCard
 from stl.theory.models.constants import ModelConstants
 from stl.theory.symbols import c, n
 
@@ -45,6 +46,7 @@ def constants(gain: sp.Expr | float | None = None) -> ModelConstants:
         M=sp.Integer(1),
         d_tv=None,
         parameters=(c,),
+        keywords=(("gain", c),),
         notes=(
             ("beta_n", "bound: |theta - theta'| <= c/n times |theta + theta' - 2z| <= 2"),
             ("tau_n", "exact away from the clip: one point moves theta by c/n, and d_TV = |theta - theta'|"),
@@ -57,3 +59,6 @@ def constants(gain: sp.Expr | float | None = None) -> ModelConstants:
     value = sp.nsimplify(gain) if not isinstance(gain, sp.Basic) else gain
     return ModelConstants(result.model, result.beta_n.subs(c, value), result.tau_n.subs(c, value), result.M,
                           None, (), result.notes)
+
+
+CARDS = (TheoryCard("gain-bernoulli", constants=constants),)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from stl.theory.models.card import TheoryCard
 from stl.theory.models.constants import ModelConstants
 from stl.theory.models.gaussian import tv_linear_bound
 from stl.theory.symbols import Gamma, L, M, c_A, kappa, m, n, sigma_s
@@ -49,3 +50,8 @@ def constants() -> ModelConstants:
         ),
         extras=(("lipschitz", LIPSCHITZ), ("parameter_stability", PARAMETER_STABILITY)),
     )
+
+
+#: T2's constants describe both in-context learners: the linear self-attention model is the
+#: one-layer, linear-attention case of the transformer (its ``L`` stays a symbol).
+CARDS = (TheoryCard("transformer", constants=constants), TheoryCard("lsa", constants=constants))

@@ -39,8 +39,10 @@ def transformer_c() -> sp.Expr:
 
 
 def critical_proportion() -> sp.Expr:
-    """``λ_c = 1 - 1/c`` with the transformer's ``c``: deeper nets need more real data."""
-    return 1 - 1 / transformer_c()
+    """L2's ``λ_c`` (``1 - 1/c``) with the transformer's ``c``: deeper nets need more real data."""
+    from stl.theory.results import recursive_stability as rs
+
+    return rs.critical_proportion().subs(c, transformer_c())
 
 
 #: What T2 assumes: the Corollary's hypotheses, with τ_n from the transformer's.

@@ -4,7 +4,7 @@
   :class:`Task`, :class:`Outcome` (immutable value objects);
 * :mod:`stl.verify.checks.verdicts` — pass / fail / inconclusive rules as data;
 * :mod:`stl.verify.checks.formulas` — LaTeX of T1, L2, T3 printed from :mod:`stl.theory` (never
-  hand-written); the literature's closed forms live in :mod:`stl.numerics.closed_forms`;
+  hand-written); the literature's closed forms live on the model cards (:mod:`stl.verify.cards`);
 * one module per kind: :mod:`~stl.verify.checks.validity` (T1 validity and tightness),
   :mod:`~stl.verify.checks.rates`, :mod:`~stl.verify.checks.phase` (L2),
   :mod:`~stl.verify.checks.closed_forms`, :mod:`~stl.verify.checks.icl` (T2),

@@ -1,9 +1,10 @@
 """Closed forms of the model-collapse literature, held against the simulated loop.
 
-The formulas themselves — Wright–Fisher heterozygosity, Gaussian refit variance and
-mean error, OLS test error under ``replace`` and ``accumulate`` — live in one place,
-:mod:`stl.numerics.closed_forms`, with their derivations and citations; this module only
-holds them against simulation.
+The formulas — Wright–Fisher heterozygosity, Gaussian refit variance and mean error, OLS
+test error under ``replace`` and ``accumulate`` — are declared once, each on its model's
+theory card (:mod:`stl.theory.models`, keyed by metric and scheme, with its derivation
+and citation), and reach numpy through :mod:`stl.verify.cards` (``lambdify``); this module
+only holds them against simulation.
 
 Each formula gives ``E metric`` at generation ``i`` exactly (not a bound), so the
 verdict per generation is :func:`~stl.verify.checks.verdicts.agrees`: the Bonferroni-widened
@@ -11,8 +12,9 @@ confidence interval of the simulated mean must contain the exact value (a signif
 deviation contradicts an exact formula, however small) and lie within a relative
 equivalence margin (otherwise more replicates are needed: inconclusive).
 
->>> round(float(wright_fisher_heterozygosity(n=10, generations=1, probs=[0.5, 0.5])[1]), 6)
-0.405
+>>> [round(float(x), 6) for x in exact_values("categorical", {"k": "2", "probs": "0.5,0.5"}, "heterozygosity",
+...                                         "replace", n=10, generations=1)]
+[0.45, 0.405]
 """
 
 from __future__ import annotations
@@ -22,37 +24,25 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from stl.numerics.closed_forms import (
-    FORMULAS,
-    gaussian_mean_error,
-    gaussian_variance,
-    linreg_accumulate,
-    linreg_replace,
-    wright_fisher_heterozygosity,
-)
 from stl.verify.checks.blocks import pool_rows, replicate_blocks
 from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.compare import power
-from stl.verify.checks.formulas import closed_form_latex
-from stl.verify.checks.task import Task
-from stl.verify.checks.loops import build_model, loop_block
+from stl.verify.checks.loops import loop_block
 from stl.verify.checks.stats import column_measurements
+from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import SEVERITY, agrees, combine, family_z
 
-__all__ = ["FORMULAS", "closed_form_check", "gaussian_mean_error", "gaussian_variance",
-           "linreg_accumulate", "linreg_replace", "wright_fisher_heterozygosity"]
+__all__ = ["closed_form_check", "exact_values"]
 
 
-def _model_facts(model: str, params: Mapping[str, str]) -> dict[str, Any]:
-    """Typed model parameters the formulas need (e.g. the categorical law)."""
-    m = build_model(model, params)
-    facts = {}
-    for key, value in m.params.items():
-        if isinstance(value, np.ndarray):
-            facts["probs" if model == "categorical" else key] = value.tolist()
-        elif value is not None:
-            facts[key] = value
-    return facts
+def exact_values(model: str, params: Mapping[str, str], metric: str, scheme: str, n: int,
+                 generations: int) -> np.ndarray:
+    """``E metric_i``, ``i = 0..generations``, from the closed form on ``model``'s card."""
+    from stl.verify.cards import card
+
+    c = card(model)
+    form = c.closed_form(metric, scheme, params)
+    return c.closed_form_values(form, c.build(params).law_facts(), n, generations)
 
 
 def _plan(p: Mapping[str, Any], seed: int) -> list[Task]:
@@ -63,10 +53,7 @@ def _plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 
 def _exact_values(p: Mapping[str, Any]) -> np.ndarray:
-    facts = _model_facts(p["model"], p["params"])
-    if p["model"] == "gaussian" and "scale" in facts:
-        facts["scale"] = float(facts["scale"])
-    return np.asarray(FORMULAS[p["formula"]](n=p["n"], generations=p["generations"], **facts), dtype=float)
+    return exact_values(p["model"], p["params"], p["metric"], p["scheme"], p["n"], p["generations"])
 
 
 def _validate(p: Mapping[str, Any]) -> None:
@@ -115,18 +102,23 @@ def _conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcom
 def closed_form_check(name: str, formula: str, model: str, params: Mapping[str, str], metric: str,
                       n: int, generations: int, scheme: str = "replace", margin: float = 0.03,
                       replicates: int = 2000, block: int = 1000, claim: str = "") -> Check:
-    """``E metric`` of the loop equals the closed form ``formula`` at every generation."""
-    if formula not in FORMULAS:
-        from stl.verify.errors import InputError
+    """``E metric`` of the loop equals the closed form ``formula`` at every generation.
 
-        raise InputError("formula", formula, ", ".join(FORMULAS))
+    ``formula`` names the closed form the model's card gives for ``metric`` under
+    ``scheme`` at these parameters (refused when it names another)."""
+    from stl.verify.cards import card
+    from stl.verify.errors import InputError
+
+    form = card(model).closed_form(metric, scheme, params)
+    if form.name != formula:
+        raise InputError("formula", formula, f"{form.name} (the closed form of {metric} under {scheme} for {model})")
     return Check(
         name=name, kind="closed-form",
         claim=claim or (f"E {metric} of the {model} loop ({scheme}, n={n}) equals the closed form "
-                        f"{formula} (stl.numerics.closed_forms) at generations 0..{generations}: the exact "
+                        f"{formula} ({model}'s theory card) at generations 0..{generations}: the exact "
                         "value lies inside every confidence interval (Bonferroni over generations) "
                         f"and the intervals lie within ±{margin:.0%} of it."),
-        claim_latex=closed_form_latex(formula, str(dict(params).get("estimator", "mle"))),
+        claim_latex=form.statement_latex(),
         parameters={"name": name, "formula": formula, "model": model, "params": dict(params),
                     "metric": metric, "n": int(n), "generations": int(generations), "scheme": scheme,
                     "margin": float(margin), "replicates": int(replicates), "block": int(block)},

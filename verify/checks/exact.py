@@ -179,7 +179,7 @@ def _pieces_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 
 def _analytic(p: Mapping[str, Any]) -> dict[str, float]:
-    from stl.verify.constants import analytic_constants
+    from stl.verify.cards import analytic_constants
 
     c = analytic_constants("categorical", p["params"], p["n"])
     return {"beta_n": c.beta_n, "tau_n": c.tau_n, "M": c.M, "d_tv": c.d_tv}
@@ -192,7 +192,8 @@ def _pieces_validate(p: Mapping[str, Any]) -> None:
 
 def _pieces_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import l2_function, piece_bound_functions, t1_analytic
+    from stl.verify.bridge import l2_function, piece_bound_functions
+    from stl.verify.cards import t1_analytic
 
     G, n = p["generations"], p["n"]
     scheme = get_scheme(p["scheme"], n, p["lam"])
@@ -302,7 +303,7 @@ def _constants_validate(p: Mapping[str, Any]) -> None:
 
 def _constants_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.exact import categorical_uniform_stability
-    from stl.verify.constants import analytic_constants
+    from stl.verify.cards import analytic_constants
 
     n = p["n"]
     model = build_model("categorical", p["params"])

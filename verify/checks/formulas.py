@@ -55,9 +55,10 @@ def phase_latex() -> str:
 
     from stl.theory import symbols as S
     from stl.theory.latex import to_latex
+    from stl.theory.results import recursive_stability as rs
 
-    rho = sp.Eq(S.rho, (1 - S.lam) * S.n * S.tau_n, evaluate=False)
-    crit = sp.Eq(S.lam_c, 1 - 1 / S.c, evaluate=False)
+    rho = sp.Eq(S.rho, rs.RHO, evaluate=False)
+    crit = sp.Eq(S.lam_c, rs.critical_proportion(), evaluate=False)
     return to_latex(sp.Tuple(l2_statement(), rho, crit), order="none")
 
 
@@ -79,15 +80,6 @@ def optimum_latex() -> str:
     return to_latex(sp.Tuple(sp.Eq(star, T3.optimal_synthetic_size_public(), evaluate=False),
                              sp.Eq(T3.A, T3.A_VALUE, evaluate=False),
                              sp.Eq(T3.C, T3.C_VALUE, evaluate=False)), order="none")
-
-
-@cache
-def closed_form_latex(formula: str, estimator: str = "mle") -> str:
-    """``E metric_i = f(n, i, …)``: the literature's closed form the check holds, printed
-    from :mod:`stl.theory.results.closed_forms` (whose numeric twin the check evaluates)."""
-    from stl.theory.results.closed_forms import statement_latex
-
-    return statement_latex(formula, estimator)
 
 
 #: How a metric reads in a pasted statement (a sympy symbol's typeset name).

@@ -42,15 +42,14 @@ from stl.verify.checks.verdicts import at_least, at_most, combine, equivalent, f
 
 
 def _pinned(model: str, params: Mapping[str, str]) -> dict:
-    """``params`` with the transformer's ``recipe`` pinned to ``small`` unless named.
+    """``params`` with the values the model pins in checks (``Model.pinned_in_checks``, the
+    transformer's ``recipe = small``) unless named: they appear in the check's parameters."""
+    from stl.verify.cards import card
 
-    These checks were sized with the transformer's defaults from before recipes existed;
-    a check must not change when the command line's default recipe does, so a transformer
-    check that names no recipe keeps those defaults (they appear in its parameters)."""
-    params = dict(params)
-    if model == "transformer" and "recipe" not in params:
-        params["recipe"] = "small"
-    return params
+    out = dict(params)
+    for key, value in card(model).model.pinned_in_checks.items():
+        out.setdefault(key, value)   # after the named ones, as the check's parameters always listed them
+    return out
 
 
 def _runs(p: Mapping[str, Any]) -> list[tuple[str, float, int]]:
@@ -199,7 +198,7 @@ def _depth_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> 
     verdict = at_least(diff, 0.0)
     if diff.ci_low <= 0 < diff.ci_high:
         verdict = "inconclusive"
-    lam_c = [max(0.0, 1.0 - 1.0 / m.value) if m.value > 0 else 0.0 for m in ms]
+    lam_c = [_lam_of(m.value) for m in ms]
     from stl.verify.checks.compare import power
 
     # Replicates that would separate c(L_max) from c(L_min) at the measured difference.
@@ -260,7 +259,10 @@ def _phase_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 
 def _lam_of(c: float) -> float:
-    return max(0.0, 1.0 - 1.0 / c) if c > 0 else 0.0
+    """L2's ``λ_c`` at ``ĉ``: theory's formula through the bridge (clipped to ``[0, 1]``)."""
+    from stl.verify.bridge import critical_proportion
+
+    return critical_proportion(c)
 
 
 def _phase_conclude(p: Mapping[str, Any], seed: int, outputs: Sequence[Any]) -> Outcome:
@@ -518,8 +520,11 @@ def phase_block(model: str, params: Mapping[str, str], n: int, rho_below: float,
     c_hat = float(np.mean(c_rows))
 
     def lam_at(rho):
-        lam = max(0.0, 1.0 - rho / c_hat) if c_hat > 0 else 0.0
-        return get_scheme("mix", n, min(lam, 1.0 - 1.0 / n)).lam   # at least one synthetic prompt
+        from stl.verify.bridge import proportion_at_rho
+
+        lam = proportion_at_rho(rho, c_hat)
+        one_prompt = 1.0 / n
+        return get_scheme("mix", n, min(lam, 1.0 - one_prompt)).lam   # at least one synthetic prompt
 
     lam_lo, lam_hi = lam_at(rho_below), lam_at(rho_above)
     s = ReplicateStreams(seed, replicates)
@@ -529,7 +534,7 @@ def phase_block(model: str, params: Mapping[str, str], n: int, rho_below: float,
     above = estimate_gamma(m, "mix", n, lam_hi, generations, replicates, seed, 0, **opts)
     return {"c_rows": c_rows, "lams": [lam_lo, lam_hi], "below": np.asarray(below.per_replicate),
             "above": np.asarray(above.per_replicate), "risk0": np.asarray(got["icl_risk"]),
-            "ridge0": np.asarray(got["icl_risk_ridge"]), "coupling": m.coupling,
+            "ridge0": np.asarray(got["icl_risk_ridge"]), "coupling": m.effective_coupling,
             "seconds": time.perf_counter() - start, "trainings": m.trainings}
 
 

@@ -233,8 +233,8 @@ def _lin_plan(p, seed):
 def _lin_conclude(p, seed, outputs) -> Outcome:
     import sympy as sp
 
-    from stl.numerics.closed_forms import linreg_accumulate
     from stl.theory.models.published import accumulate_bound_linreg
+    from stl.verify.checks.closed_forms import exact_values
     from stl.theory.symbols import dim, n, sigma
 
     G = p["generations"]
@@ -243,7 +243,7 @@ def _lin_conclude(p, seed, outputs) -> Outcome:
     rep = _pool(outputs, "replace", "test_error")
     z = family_z(G + 2)
     ms = column_measurements(acc, z)
-    exact = linreg_accumulate(p["n"], G, dim=p["dim"], noise=p["noise"])
+    exact = exact_values("linreg", _lin_params(p), "test_error", "accumulate", p["n"], G)
     rows = [{"generation": g, "measured": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "bound": bound,
              "closed_form": float(exact[g]), "verdict": at_most(m, bound)} for g, m in enumerate(ms)]
     rep_m = column_measurements(rep, z)

@@ -84,8 +84,8 @@ def estimator_block(estimator: str, model: str, params: Mapping[str, str], schem
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     out = {"values": np.asarray(est.per_replicate), "method": est.method, "proxy": bool(est.proxy)}
     if estimator == "gamma":
-        out.update(differ=np.asarray(est.details["synthetic_differ"]), coupling=m.coupling,
-                   maximal=m.coupling == "maximal", tv_exact=bool(m.tv_exact))
+        out.update(differ=np.asarray(est.details["synthetic_differ"]), coupling=m.effective_coupling,
+                   maximal=m.effective_coupling == "maximal", tv_exact=bool(m.tv_exact))
     return out
 
 

@@ -2,7 +2,8 @@
 
 Intervals over ``n`` replicates use the Student-t quantile with ``n − 1`` degrees of
 freedom at the coverage a normal ``z`` stands for (the standard error is estimated from
-the same values); :func:`t_quantile` is the one place that conversion happens.
+the same values); :func:`stl.kernel.student_t.t_quantile` is the one place that conversion
+happens.
 
 >>> m = Measurement.from_samples([1.0, 2.0, 3.0, 4.0])
 >>> round(m.ci_low, 3), round(m.ci_high, 3)
@@ -17,24 +18,8 @@ from typing import Mapping
 
 import numpy as np
 
+from stl.kernel import student_t
 from stl.verify.errors import InputError
-
-
-def t_quantile(z: float, dof: int) -> float:
-    """The Student-t quantile with ``dof`` degrees of freedom at the coverage of normal ``z``.
-
-    For an interval whose standard error is estimated from ``dof + 1`` values.
-
-    >>> round(t_quantile(1.959963984540054, 7), 3), round(t_quantile(1.959963984540054, 10**6), 3)
-    (2.365, 1.96)
-    """
-    from statistics import NormalDist
-
-    from scipy.stats import t as student_t
-
-    if not dof >= 1:
-        return math.inf
-    return float(student_t.ppf(NormalDist().cdf(float(z)), int(dof)))
 
 
 @dataclass(frozen=True)
@@ -68,7 +53,7 @@ class Measurement:
 
         The standard error is estimated from the same ``n`` values, so the interval uses
         the Student-t quantile with ``n − 1`` degrees of freedom at the coverage the
-        normal quantile ``z`` stands for (:func:`t_quantile`): with 8 replicates a 95 %
+        normal quantile ``z`` stands for (:func:`~stl.kernel.student_t.t_quantile`): with 8 replicates a 95 %
         interval is ±2.36 standard errors, not ±1.96; with thousands the two agree.
         """
         x = np.asarray(samples, dtype=float).ravel()
@@ -76,7 +61,7 @@ class Measurement:
             raise InputError("replicates", int(x.size), "at least 2 replicate values")
         mean = float(x.mean())
         se = float(x.std(ddof=1) / math.sqrt(x.size))
-        return cls.from_mean(mean, se, x.size, t_quantile(z, x.size - 1))
+        return cls.from_mean(mean, se, x.size, student_t.t_quantile(z, x.size - 1))
 
     @classmethod
     def exact(cls, value: float) -> "Measurement":

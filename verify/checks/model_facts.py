@@ -12,7 +12,11 @@ Two facts every verdict downstream leans on:
   data, two-sided.
 
 The fitted laws are those of a short loop on the model itself, so the parameters are the
-ones the checks of T1 and L2 see.
+ones the checks of T1 and L2 see. Which models, at which parameters and ``n``, is read
+from the model cards (:mod:`stl.verify.cards`): every model that declares model-facts
+cases (``Model.verification.facts``) joins the risk check when its risk is exact and the
+coupling check where it declares a maximal coupling with an exact TV; a new model, a
+third-party one included, joins both by declaring its cases.
 """
 
 from __future__ import annotations
@@ -72,6 +76,26 @@ def risk_sample(model: str, params: Mapping[str, str], n: int, probe: int, seed:
     return {"exact": np.asarray(m.risk(b, streams), dtype=float), "monte_carlo": loss.mean(axis=1)}
 
 
+def declared_cases(fact: str) -> tuple[dict, ...]:
+    """The model-facts cases of every model card that has ``fact`` (``"coupling"``: a maximal
+    coupling with an exact TV at the case's parameters; ``"risk"``: an exact risk).
+
+    >>> [c["model"] for c in declared_cases("coupling")][:2]
+    ['categorical', 'gain-bernoulli']
+    """
+    from stl.verify.cards import all_cards
+
+    out = []
+    for c in all_cards():
+        for case in c.verification.facts:
+            if fact == "risk" and not c.exact_risk:
+                continue
+            if fact == "coupling" and not (c.coupling == "maximal" and c.build(case.params).tv_exact):
+                continue
+            out.append({"model": c.name, "params": dict(case.params), "n": case.n})
+    return tuple(out)
+
+
 def _label(case: Mapping[str, Any]) -> str:
     params = ",".join(f"{k}={v}" for k, v in dict(case["params"]).items())
     return f"{case['model']}({params}) n={case['n']}"
@@ -105,14 +129,11 @@ def _coupling_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                    {"summary": summary, "rows": rows, "z": z, "decided_by": describe(head, "exact", "")})
 
 
-def coupling_check(name: str = "coupling-maximal",
-                   cases: Sequence[Mapping[str, Any]] = (
-                       {"model": "categorical", "params": {"k": "10"}, "n": 30},
-                       {"model": "gaussian", "params": {"dim": "1"}, "n": 20},
-                       {"model": "linreg", "params": {"dim": "3"}, "n": 20},
-                       {"model": "gain-bernoulli", "params": {"gain": "2"}, "n": 200}),
+def coupling_check(name: str = "coupling-maximal", cases: Sequence[Mapping[str, Any]] | None = None,
                    draws: int = 400, replicates: int = 200, margin: float = 0.05) -> Check:
-    """Declared maximal couplings differ with probability d_TV and keep both marginals."""
+    """Declared maximal couplings differ with probability d_TV and keep both marginals
+    (``cases``: the models cards declare, :func:`declared_cases`, unless given)."""
+    cases = declared_cases("coupling") if cases is None else tuple(cases)
     return Check(
         name=name, kind="closed-form",
         claim=("Every model that declares a maximal coupling (" + ", ".join(c["model"] for c in cases) + ") "
@@ -149,16 +170,11 @@ def _risk_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                    {"summary": summary, "rows": rows, "z": z, "decided_by": describe(head, "exact", "")})
 
 
-def risk_check(name: str = "risk-closed-forms",
-               cases: Sequence[Mapping[str, Any]] = (
-                   {"model": "categorical", "params": {"k": "10"}, "n": 30},
-                   {"model": "gaussian", "params": {"dim": "1"}, "n": 20},
-                   {"model": "gaussian", "params": {"dim": "4"}, "n": 30},
-                   {"model": "linreg", "params": {"dim": "3"}, "n": 20},
-                   {"model": "kde", "params": {"bandwidth": "0.3"}, "n": 30},
-                   {"model": "gain-bernoulli", "params": {"gain": "2"}, "n": 200}),
+def risk_check(name: str = "risk-closed-forms", cases: Sequence[Mapping[str, Any]] | None = None,
                probe: int = 4000, replicates: int = 100, margin: float = 0.02) -> Check:
-    """Each model's exact population risk equals the mean loss on fresh real data."""
+    """Each model's exact population risk equals the mean loss on fresh real data
+    (``cases``: the models cards declare, :func:`declared_cases`, unless given)."""
+    cases = declared_cases("risk") if cases is None else tuple(cases)
     return Check(
         name=name, kind="closed-form",
         claim=("The exact population risks that gen_gap uses (" + ", ".join(sorted({c["model"] for c in cases}))

@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -133,7 +132,7 @@ def _sim_validate(p: Mapping[str, Any]) -> None:
 def _sim_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.exact import CategoricalLoopExact
     from stl.verify.checks.loops import build_model
-    from stl.verify.constants import t1_analytic
+    from stl.verify.cards import t1_analytic
 
     G, n_r, grid = p["generations"], p["n_r"], list(p["grid"])
     probs = build_model("categorical", p["params"]).p

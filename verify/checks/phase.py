@@ -40,12 +40,16 @@ from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import SEVERITY, agrees, at_least, at_most, combine, family_z
 
 
+#: The metric of a learner clipped to a boundary: the share of replicates at the clip.
+CLIP_METRIC = "at_clip"
+
+
 def _scheme(lam: float) -> str:
     return "mix" if lam > 0 else "replace"
 
 
 def _theory_tau(model: str, params: Mapping[str, str], n: int) -> float:
-    from stl.verify.constants import analytic_constants
+    from stl.verify.cards import analytic_constants
 
     tau = analytic_constants(model, params, n).tau_n
     if tau is None:
@@ -83,7 +87,7 @@ def _attained_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 def _attained_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import critical_proportion, l2_function, rho_value
+    from stl.verify.bridge import critical_proportion, l2_function, rate_coefficient, rho_value
 
     G, n = p["generations"], p["n"]
     z = family_z(len(p["cells"]) * (G + 1))
@@ -110,7 +114,7 @@ def _attained_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
                 r["relation"] = "=="
             verdicts.append(r["verdict"])
         rows += eq_rows
-        c_eff = tau * n
+        c_eff = float(rate_coefficient("tau_n", tau, n))
         figures.append({
             "type": "series", "name": f"{p['name']}-{k}", "x": list(range(G + 1)), "x_label": "generation i",
             "y_label": "γ_n^i / τ_n",
@@ -133,7 +137,7 @@ def _attained_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
 
 def _attained_validate(p: Mapping[str, Any]) -> None:
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import rho_value
+    from stl.verify.bridge import rho_value
     from stl.verify.errors import InputError
 
     for cell in p["cells"]:
@@ -145,12 +149,17 @@ def _attained_validate(p: Mapping[str, Any]) -> None:
                                                           "tests the boundary, where L2's closed form is 0/0)")
 
 
-def l2_attained_check(name: str, model: str = "categorical", params: Mapping[str, str] | None = None,
+def l2_attained_check(name: str, model: str, params: Mapping[str, str] | None = None,
                       cells: Sequence[Mapping[str, Any]] = ({"lam": 0.5}, {"lam": 0.0}), n: int = 50,
                       generations: int = 5, replicates: int = 2000, block: int = 1000,
                       margin: float = 0.05) -> Check:
-    """``γ̂_n^i`` (toolkit estimator, distinct neighbours) equals theory's L2 at every generation."""
-    clip = model == "gain-bernoulli"
+    """``γ̂_n^i`` (toolkit estimator, distinct neighbours) equals theory's L2 at every generation.
+
+    A model that reports ``at_clip`` (a learner clipped to a boundary, where L2's equality
+    ends) is read with its clip: L2 holds as a bound once a chain has touched it."""
+    from stl.verify.cards import card
+
+    clip = CLIP_METRIC in card(model).metrics
     return Check(
         name=name, kind="phase-transition",
         claim=(f"L2 is attained on the {model} model (n={n}; cells {', '.join(_cell_label(c) for c in cells)}): "
@@ -169,19 +178,33 @@ def l2_attained_check(name: str, model: str = "categorical", params: Mapping[str
 # the phase transition
 # --------------------------------------------------------------------------------------
 
+def _c_parameter(model: str) -> str:
+    """The ``--param`` of ``model`` that sets theory's ``c`` (``τ_n = c/n``), from its card."""
+    from stl.theory.symbols import PUBLIC
+    from stl.verify.cards import card
+
+    name = card(model).parameter_of(PUBLIC["c"])
+    if name is None:
+        from stl.verify.errors import InputError
+
+        raise InputError("model", model, "a model whose theory constants have tau_n = c/n with c set by a --param")
+    return name
+
+
 def _phase_cells(p: Mapping[str, Any]) -> list[dict]:
     """The grid's cells in ``(λ, c)`` order; a cell on ``ρ = 1`` takes ``boundary_replicates``."""
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import rho_value
+    from stl.verify.bridge import rho_value
 
-    taus = {c: _theory_tau(p["model"], {"gain": str(c)}, p["n"]) for c in p["cs"]}   # once per gain
+    knob = _c_parameter(p["model"])
+    taus = {c: _theory_tau(p["model"], {knob: str(c)}, p["n"]) for c in p["cs"]}   # once per c
     cells = []
     for lam in p["lams"]:
         for c in p["cs"]:
             lam_eff = get_scheme(_scheme(lam), p["n"], lam).lam
             rho = rho_value(taus[c], p["n"], lam_eff)
             boundary = on_boundary(rho)
-            cells.append({"lam": lam, "c": c, "params": {"gain": str(c)}, "rho": rho, "boundary": boundary,
+            cells.append({"lam": lam, "c": c, "params": {knob: str(c)}, "rho": rho, "boundary": boundary,
                           "replicates": p["boundary_replicates"] if boundary else p["replicates"]})
     return cells
 
@@ -193,7 +216,7 @@ def _phase_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 def _phase_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     from stl.numerics.schemes import get_scheme
     from stl.verify.checks.compare import power
-    from stl.verify.constants import critical_proportion, l2_function
+    from stl.verify.bridge import critical_proportion, l2_function
 
     G, n = p["generations"], p["n"]
     cells = _phase_cells(p)
@@ -204,7 +227,7 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     for k, cell in enumerate(cells):
         lam, c, rho = cell["lam"], cell["c"], cell["rho"]
         lam_eff = get_scheme(_scheme(lam), n, lam).lam
-        tau = _theory_tau(p["model"], {"gain": str(c)}, n)
+        tau = _theory_tau(p["model"], cell["params"], n)
         lam_c = critical_proportion(c)
         gamma = pool_rows([o["values"] for o in outputs.group(("gamma", k))]) / tau
         # L2 holds with equality only until a chain reaches the clip θ ∈ {0, 1}, after which
@@ -261,7 +284,7 @@ def _phase_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
     keep = lam_line >= min(p["lams"])
     figure = {"type": "heatmap", "name": "phase-diagram",
               "title": f"L2 phase diagram: log10(γ̂_n^g/τ_n) at each cell's last unclipped generation g ≤ {G}, "
-                       f"gain-c Bernoulli learner, n={n}",
+                       f"{p['model']}, n={n}",
               "x": list(p["lams"]), "y": list(p["cs"]), "z": growth.tolist(),
               "x_label": "λ (real proportion)", "y_label": "c (τ_n = c/n)", "z_label": "log10 growth",
               "curve": {"x": lam_line[keep].tolist(), "y": cs_line[keep].tolist(), "label": "λ_c = 1 − 1/c (theory)"}}
@@ -332,20 +355,22 @@ def _phase_validate(p: Mapping[str, Any]) -> None:
             raise InputError("cells", f"λ=0, c={cell['c']:g}", "a boundary cell (ρ = 1) with kept real data")
 
 
-def phase_transition_check(name: str = "phase-transition-gain", n: int = 2000, generations: int = 5,
+def phase_transition_check(name: str, model: str, n: int = 2000, generations: int = 5,
                            replicates: int = 400, lams: Sequence[float] = (0.2, 0.5, 0.8),
                            cs: Sequence[float] = (0.5, 1.5, 3.0), block: int = 400,
                            boundary_margin: float = 0.05, boundary_replicates: int | None = None) -> Check:
-    """The L2 phase transition of the gain-c learner over a ``(λ, c)`` grid (the toolkit's γ̂)."""
+    """The L2 phase transition of ``model`` over a ``(λ, c)`` grid (the toolkit's γ̂): a learner
+    whose theory card gives ``τ_n = c/n`` with ``c`` set by one of its parameters."""
+    c_param = _c_parameter(model)
     return Check(
         name=name, kind="phase-transition",
-        claim=(f"L2 phase transition on the gain-c Bernoulli learner (n={n}, G={generations}): with theory's "
+        claim=(f"L2 phase transition on {model} (n={n}, G={generations}; --param {c_param} sets c): with theory's "
                "τ_n = c/n and ρ = (1−λ)c, estimate_gamma's γ̂_n^g/τ_n grows sub-linearly (below g + 1) where "
                "ρ < 1 (λ above λ_c = 1 − 1/c), faster than linearly (above g + 1) where ρ > 1 (λ below λ_c), "
                f"and linearly where ρ = 1 (equal to L2's g + 1 within ±{boundary_margin:.0%}, two-sided); g = G, "
                "or a cell's last generation before any chain reaches the learner's clip (where L2's growth stops)."),
         claim_latex=phase_latex(),
-        parameters={"name": name, "model": "gain-bernoulli", "params": {}, "n": int(n),
+        parameters={"name": name, "model": model, "params": {}, "n": int(n),
                     "generations": int(generations), "replicates": int(replicates), "lams": list(lams),
                     "cs": list(cs), "block": int(block), "boundary_margin": float(boundary_margin),
                     "boundary_replicates": int(boundary_replicates or replicates)},

@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from stl.verify.checks.measurement import Measurement, t_quantile
+from stl.kernel import student_t
+from stl.verify.checks.measurement import Measurement
 from stl.verify.errors import InputError
 
 
@@ -24,7 +25,7 @@ def column_measurements(values, z: float) -> list[Measurement]:
         raise InputError("replicates", arr.shape, "a (replicates >= 2, columns) array")
     mean = arr.mean(axis=0)
     se = arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
-    zt = t_quantile(z, arr.shape[0] - 1)  # the stderr is estimated from the same replicates
+    zt = student_t.t_quantile(z, arr.shape[0] - 1)  # the stderr is estimated from the same replicates
     return [Measurement.from_mean(m, s, arr.shape[0], zt) for m, s in zip(mean, se)]
 
 
@@ -60,7 +61,7 @@ def slope_fit(x, y, y_stderr, z: float) -> Measurement:
     chi2 = float(np.sum(w * resid**2) / dof)
     se = math.sqrt(1.0 / sxx) * math.sqrt(max(chi2, 1.0))
     if chi2 > 1.0:
-        z = t_quantile(z, dof)
+        z = student_t.t_quantile(z, dof)
     return Measurement.from_mean(slope, se, x.size, z)
 
 

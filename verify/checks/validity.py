@@ -7,7 +7,7 @@ replicates with its CI) at every generation and evaluates
 
 (:func:`stl.theory.results.theorem1.theorem1_bound`) twice:
 
-* with the model's **analytic** constants (its declaration's ``theory_constants``, γ from
+* with the model's **analytic** constants (its card's theory half, :mod:`stl.verify.cards`, γ from
   L2), when theory knows all of them;
 * with **estimated** constants (:mod:`stl.numerics.estimators`), each at the upper limit of
   its own confidence interval: ``β̂_n``; ``γ̂_n^{i−1}`` (the exact coupled TV where the model
@@ -30,6 +30,7 @@ the categorical bound is over a grid.
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -39,7 +40,7 @@ from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.compare import bound_rows, deciding, describe, headline
 from stl.verify.checks.formulas import t1_latex, t1_tightness_latex
 from stl.verify.checks.loops import build_model, estimator_block, loop_block
-from stl.verify.checks.measurement import t_quantile
+from stl.kernel import student_t
 from stl.verify.checks.task import Task
 from stl.verify.checks.verdicts import combine, family_z
 
@@ -53,7 +54,7 @@ ESTIMATED_CAVEAT = ("the estimated-constant bound uses β̂_n and γ̂ (and τ̂
 
 def upper_limit(values: np.ndarray, z: float) -> np.ndarray:
     """Per column, the upper confidence limit of the mean of ``values`` ``(R, ...)``, Student-t
-    with ``count − 1`` degrees of freedom (:func:`~stl.verify.checks.measurement.t_quantile`);
+    with ``count − 1`` degrees of freedom (:func:`~stl.kernel.student_t.t_quantile`);
     ``nan`` columns (no draws at ``j = 0``) are ignored."""
     import warnings
 
@@ -63,7 +64,7 @@ def upper_limit(values: np.ndarray, z: float) -> np.ndarray:
         mean = np.nanmean(v, axis=0)
         count = np.sum(np.isfinite(v), axis=0)
         se = np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.maximum(count, 1))
-    q = np.vectorize(lambda c: t_quantile(z, int(c) - 1) if c >= 2 else math.nan)(np.atleast_1d(count))
+    q = np.vectorize(lambda c: student_t.t_quantile(z, int(c) - 1) if c >= 2 else math.nan)(np.atleast_1d(count))
     return mean + np.reshape(q, np.shape(mean)) * se
 
 
@@ -75,7 +76,8 @@ def evaluate_config(cfg: Mapping[str, Any], data: Mapping[str, Any], z_const: fl
     the estimators ``beta``, ``gamma`` and ``dtv`` (:func:`~stl.verify.checks.loops.estimator_block`).
     """
     from stl.numerics.schemes import get_scheme
-    from stl.verify.constants import t1_analytic, t1_general
+    from stl.verify.bridge import t1_general
+    from stl.verify.cards import t1_analytic
 
     G, n = cfg["generations"], cfg["n"]
     scheme = get_scheme(cfg.get("scheme", "mix"), n, cfg["lam"])
@@ -257,16 +259,15 @@ def t1_validity_check(model: str, params: Mapping[str, str] | None = None, n: in
 # --------------------------------------------------------------------------------------
 
 def _tightness_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
-    from stl.numerics.exact import CategoricalLoopExact
     from stl.verify.checks.stats import column_measurements
 
     base = _conclude(p, seed, outputs)
-    probs = build_model("categorical", p["configs"][0]["params"]).p
+    first = p["configs"][0]
+    model = build_model(first["model"], first["params"])
     cells = []
     for k, cfg in enumerate(p["configs"]):
         ev = evaluate_config(cfg, _pooled(outputs, k))
-        ref = CategoricalLoopExact.for_run(probs, cfg["scheme"], cfg["n"], cfg["lam"], cfg["generations"])
-        exact = ref.gen_gap()
+        exact = model.exact_loop(cfg["scheme"], cfg["n"], cfg["lam"], cfg["generations"]).gen_gap()
         ms = column_measurements(ev["gen_gap"], base.details["z"])
         for i, (m, b, e) in enumerate(zip(ms, ev["bound_analytic"], exact)):
             mm = m.absolute()
@@ -297,32 +298,35 @@ def _tightness_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
 
 
 def _tightness_validate(p: Mapping[str, Any]) -> None:
-    from stl.numerics.exact import CategoricalLoopExact
-    from stl.verify.constants import t1_analytic
+    from stl.verify.cards import t1_analytic
     from stl.verify.errors import InputError
 
-    probs = build_model("categorical", p["configs"][0]["params"]).p
+    first = p["configs"][0]
+    model = build_model(first["model"], first["params"])
     for cfg in p["configs"]:
-        CategoricalLoopExact.for_run(probs, cfg["scheme"], cfg["n"], cfg["lam"], cfg["generations"]).require("gen_gap")
+        model.exact_loop(cfg["scheme"], cfg["n"], cfg["lam"], cfg["generations"]).require("gen_gap")
     for model, params in {(c["model"], tuple(sorted(dict(c["params"]).items()))) for c in p["configs"]}:
         if t1_analytic(model, dict(params)) is None:
             raise InputError("model", model, "a model whose theory constants give T1 analytically")
 
 
-def t1_tightness_check(model: str = "categorical", params: Mapping[str, str] | None = None,
+def t1_tightness_check(model: str = "categorical", params: Mapping[str, str] = MappingProxyType({"k": "10"}),
                        ns: Sequence[int] = (50, 200), lams: Sequence[float] = (0.2, 0.8),
                        generations: int = 6, replicates: int = 400, block: int = 400,
                        name: str = "t1-tightness-categorical") -> Check:
     """Bound / exact ``E gen_i`` over a grid of ``n``, ``λ`` and ``i`` (analytic constants)."""
-    if model != "categorical":
+    from stl.verify.cards import all_cards, card
+
+    if not card(model).model.has_exact_loop:
         from stl.verify.errors import InputError
 
-        raise InputError("model", model, "categorical (the model with exact references)")
-    configs = [_config(model, params or {"k": "10"}, n, lam, generations, replicates, 0, block, False)
+        raise InputError("model", model, "a model with an exact law of its loop (has_exact_loop): "
+                         + ", ".join(c.name for c in all_cards() if c.model.has_exact_loop))
+    configs = [_config(model, dict(params), n, lam, generations, replicates, 0, block, False)
                for n in ns for lam in lams]
     return Check(
         name=name, kind="tightness",
-        claim=(f"Tightness of T1 on the categorical model over n ∈ {list(ns)}, λ ∈ {list(lams)}, "
+        claim=(f"Tightness of T1 on the {model} model over n ∈ {list(ns)}, λ ∈ {list(lams)}, "
                f"i ∈ 0..{generations}: the bound with analytic constants is at least the exact E gen_i "
                "everywhere and holds against the measured values; the report gives the factor bound / exact."),
         claim_latex=t1_tightness_latex(),

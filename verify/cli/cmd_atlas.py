@@ -58,11 +58,11 @@ def register(subparsers) -> None:
 
 
 def _list() -> int:
-    from stl.verify.atlas import SIZES
+    from stl.verify.atlas import SIZES, entries
 
-    for size, table in SIZES.items():
+    for size in SIZES:
         print(f"{size}:")
-        for e in table:
+        for e in entries(size):
             params = " ".join(f"{k}={v}" for k, v in e.params.items())
             print(f"  {e.model:<15} n={e.n} G={e.generations} λ∈{list(e.lams)} replicates={e.replicates} "
                   f"pilot={e.pilot_real}/{e.n} bisection≤{e.locate_steps}"
@@ -89,10 +89,10 @@ def handler(args: argparse.Namespace) -> int:
 
         store = ResultStore(args.out)
         store.prepare()
-    from stl.verify.cli.cmd_verify import _Progress
+    from stl.verify.cli.common import CheckProgress
     from stl.verify.runner import run_checks
 
-    progress = _Progress(len(checks), quiet=args.quiet)
+    progress = CheckProgress(len(checks), quiet=args.quiet)
     start = time.perf_counter()
     with make_backend(args.backend, args.workers, args.address) as backend:
         run = run_checks(checks, args.seed, backend, store, on_event=progress)
@@ -126,7 +126,7 @@ def handler(args: argparse.Namespace) -> int:
 def _write(args, run, atlas: dict, markdown: str, wall: float, backend_text: str) -> None:
     from pathlib import Path
 
-    from stl.verify.atomic import write_text_atomic
+    from stl.kernel.atomic import write_text_atomic
     from stl.verify.cli.common import to_json
     from stl.verify.report import build_report, write_report
 

@@ -3,9 +3,11 @@
 For every generation ``i`` it reports (DESIGN.md metric names):
 
 * ``gen_gap`` — the measured ``E gen_i`` (mean and standard error over replicates);
-* ``bound_analytic`` — T1 with the model's analytic constants (:mod:`stl.theory.models`) and
-  L2's ``γ``, where theory knows every constant (elsewhere the record is there with a
-  null mean, and ``config.analytic_missing`` names the missing constants);
+* ``bound_analytic`` — T1 with the model's analytic constants (its card, :mod:`stl.verify.cards`)
+  and L2's ``γ``, where theory knows every constant (elsewhere the record is there with a
+  null mean, ``config.analytic_missing`` names the missing constants and
+  ``config.analytic_reason`` says why theory has none, e.g. the gaussian model's unbounded
+  data; the table prints it under the rows);
 * ``bound_estimated`` — T1 with estimated constants (:mod:`stl.numerics.estimators`) at the
   upper limits of their 95 % confidence intervals (``stderr`` is null: it is a plug-in
   value, not a mean);
@@ -42,7 +44,7 @@ T1_SCHEMES = ("mix", "replace")
 
 
 def register(subparsers) -> None:
-    from stl.verify.cli.cmd_simulate import _lazy_help
+    from stl.verify.cli.common import lazy_help
 
     parser = subparsers.add_parser(
         "bound", help="measured E gen_i beside the T1 bound (analytic and estimated constants)",
@@ -54,7 +56,7 @@ def register(subparsers) -> None:
                         + "); the constant estimators run only for estimated metrics")
     parser.add_argument("--est-replicates", type=T.COUNT(2, T.MAX_REPLICATES), default=None,
                         help="replicates for the constant estimators (default: min(replicates, 200))")
-    _lazy_help(parser, EXAMPLES)
+    lazy_help(parser, EXAMPLES)
     parser.set_defaults(handler=handler)
 
 
@@ -110,7 +112,7 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
     from stl.numerics import estimators as E
     from stl.numerics.loop import run_loop
     from stl.verify.checks.validity import evaluate_config
-    from stl.verify.constants import t1_analytic
+    from stl.verify.cards import t1_analytic
 
     if model is None:
         from stl.verify.checks.loops import build_model
@@ -137,7 +139,7 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
         prog_est(3, 3)
         data.update({"beta": {"values": beta.per_replicate, "method": beta.method, "proxy": beta.proxy},
                      "gamma": {"values": gam.per_replicate, "method": gam.method, "proxy": gam.proxy,
-                               "differ": gam.details["synthetic_differ"], "coupling": model.coupling,
+                               "differ": gam.details["synthetic_differ"], "coupling": model.effective_coupling,
                                "tv_exact": bool(model.tv_exact)},
                      "dtv": {"values": dtv.per_replicate, "method": dtv.method, "proxy": dtv.proxy}})
     cfg = {"model": model_name, "params": params, "scheme": scheme.name, "n": n, "lam": lam,
@@ -176,9 +178,14 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
     if estimate:
         extra["estimated_constants"] = dict(ev["estimated_constants"])
     if not have_analytic:
-        from stl.verify.constants import analytic_constants
+        from stl.verify.cards import analytic_constants
+
         c = analytic_constants(model_name, params, n)
         extra["analytic_missing"] = c.missing() or ["theory module"]
+        # why bound_analytic is null: the card's reason there are no constants, or the
+        # notes of the constants theory lacks
+        extra["analytic_reason"] = c.reason or "; ".join(
+            f"{k}: {c.notes[k]}" for k in c.missing() if c.notes.get(k)) or "a constant is unknown"
     bounds = [ev[k] for k in ("bound_analytic", "bound_estimated") if k in ev]
     extra["generations_violating"] = [g for g in range(generations + 1)
                                       if bounds and abs(mean[g]) - 1.96 * se[g] > min(b[g] for b in bounds)]

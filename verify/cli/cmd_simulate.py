@@ -29,8 +29,10 @@ from stl.verify.cli.common import (
     add_simulation_options,
     emit,
     ignored_lam_warning,
+    lazy_help,
     mean_pm,
     number,
+    paragraphs,
     parse_assignments,
     resolve_run_sizes,
     to_json,
@@ -75,30 +77,11 @@ def list_models() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _lazy_help(parser: argparse.ArgumentParser, examples: str) -> None:
-    # The epilog lists model parameters from the registry; computing it only when help is
-    # printed keeps `stl --help` and unrelated commands free of numpy imports.
-    original = parser.format_help
-
-    def format_help() -> str:
-        parser.epilog = models_help() + "\n\n" + examples
-        return original()
-
-    parser.format_help = format_help  # type: ignore[method-assign]
-
-
-def _paragraphs(*texts: str) -> str:
-    """Paragraphs wrapped for a raw-description help (which does not wrap by itself)."""
-    import textwrap
-
-    return "\n\n".join(textwrap.fill(text, 88) for text in texts)
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="run a self-consuming training loop and report its metrics per generation",
-        description=_paragraphs(
+        description=paragraphs(
                     "Run a self-consuming training loop batched over replicates and report every "
                     "metric of the model per generation (mean and standard error). Generation 0 is "
                     "the fit to the real sample S_0.",
@@ -118,7 +101,7 @@ def register(subparsers) -> None:
     add_pool_risk_option(parser)
     parser.add_argument("--list-models", action="store_true",
                         help="list the models and where each comes from (built in or an stl.models entry point)")
-    _lazy_help(parser, "examples:\n"
+    lazy_help(parser, "examples:\n"
                        "  stl simulate categorical --scheme replace --n 50 --generations 60 "
                        "--replicates 20000 --format json\n"
                        "  stl simulate gaussian --param dim=2 --param estimator=unbiased --out run.parquet")
@@ -130,7 +113,7 @@ def check_out(out: str | None) -> None:
     where no file can be created (a parent that is a file, or not writable)."""
     if not out:
         return
-    from stl.verify.atomic import check_path
+    from stl.kernel.atomic import check_path
 
     path = check_path(out, "--out")
     if path.suffix.lower() not in OUT_SUFFIXES:
@@ -154,7 +137,7 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
         raise InputError("MODEL", "nothing", "a model name (stl simulate --list-models lists them)")
     check_out(args.out)
     if args.out:  # leftovers of a run killed while writing this file (kill -9 skips any cleanup)
-        from stl.verify.atomic import remove_stale_temps
+        from stl.kernel.atomic import remove_stale_temps
 
         for leftover in remove_stale_temps(args.out):
             if not args.quiet:
@@ -193,7 +176,7 @@ def write_records(out: str, config: dict, records: list[dict]) -> None:
     """Write tidy records atomically in the format of ``out``'s suffix, with the config
     (JSON: ``config``; CSV: ``# `` header lines; Parquet: the schema metadata)."""
     from stl.numerics.trajectory import records_to_csv, records_to_parquet
-    from stl.verify.atomic import write_bytes_atomic
+    from stl.kernel.atomic import write_bytes_atomic
 
     suffix = Path(out).suffix.lower()
     try:
@@ -257,6 +240,8 @@ def pretty_table(config: dict, records: list[dict], max_rows: int = 12) -> str:
     if len(gens) < len(all_gens):
         lines.append(f"({len(gens)} of {len(all_gens)} generations shown; every generation: --format json "
                      f"or --out FILE)")
+    if config.get("analytic_reason") and "bound_analytic" in metrics:
+        lines.append(f"bound_analytic is nan: theory does not give every constant ({config['analytic_reason']})")
     return "\n".join(lines) + "\n"
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from stl.verify.cli.common import lazy_help, paragraphs
 from stl.verify.cli.cmd_simulate import (
-    _lazy_help,
-    _paragraphs,
     build,
     finish,
     out_of_memory_as_input_error,
@@ -26,7 +25,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "stability",
         help="estimate beta_n, tau_n, gamma_n^i and d_TV(n) with confidence intervals",
-        description=_paragraphs(
+        description=paragraphs(
             "Estimate the constants of the STL bound for a model: uniform stability beta_n and "
             "TV-stability tau_n (from neighbouring real datasets), recursive stability gamma_n^i "
             "under the recursive maximal coupling, and learnability d_TV(n) per generation.",
@@ -44,7 +43,7 @@ def register(subparsers) -> None:
     parser.add_argument("--probes", type=T.COUNT(1, 10_000_000), default=256,
                         help="real probe points for the loss change in beta_n (default 256)")
     parser.add_argument("--confidence", type=T.CONFIDENCE, default=0.95, help="CI level (default 0.95)")
-    _lazy_help(parser, "examples:\n"
+    lazy_help(parser, "examples:\n"
                        "  stl stability categorical --n 50 --scheme mix --lam 0.5 --generations 10 --format json\n"
                        "  stl stability gaussian --param dim=1 --replicates 1000 --out stability.csv")
     parser.set_defaults(handler=handler)

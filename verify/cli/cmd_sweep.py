@@ -172,7 +172,7 @@ def handler(args: argparse.Namespace) -> int:
     validate(grid, args)
     _warn_ignored_lam(grid, args)
 
-    from stl.verify.atomic import remove_stale_temps, signals_as_interrupts
+    from stl.kernel.atomic import remove_stale_temps, signals_as_interrupts
     from stl.verify.cli.common import TerminalProgress
     from stl.verify.provenance import provenance
 
@@ -218,7 +218,7 @@ def handler(args: argparse.Namespace) -> int:
         if lock is not None:
             lock.release()
     if args.format == "json":
-        from stl.verify.jsonio import to_json
+        from stl.kernel.jsonclean import to_json
 
         shown = replicate_rows if args.per_replicate and not args.out else rows
         sys.stdout.write(to_json({"config": config, "records": shown}))

@@ -19,7 +19,6 @@ One run at a time may write into ``DIR`` (a second is refused).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 
@@ -89,7 +88,7 @@ def _list(fmt: str) -> int:
     from stl.verify.suites import SUITES
 
     if fmt == "json":
-        from stl.verify.jsonio import to_json
+        from stl.kernel.jsonclean import to_json
 
         doc = {suite: [{"name": f.name, "claim": f.make().claim, "kind": f.make().kind,
                         "expected_s": getattr(f, "expected_s", None)} for f in factories]
@@ -182,7 +181,9 @@ def _run(args, checks, store, factories, make_backend) -> int:
     for name, _, why in skipped:
         print(f"stl verify: skipped {name} ({why})", file=sys.stderr)
     suite_name = " ".join(args.suite)
-    progress = _Progress(len(checks), quiet=args.quiet)
+    from stl.verify.cli.common import CheckProgress
+
+    progress = CheckProgress(len(checks), quiet=args.quiet)
     from stl.verify.runner import run_checks
 
     start = time.perf_counter()
@@ -251,7 +252,7 @@ def _self_test(args, checks, factories, report) -> int:
     if args.out:
         from pathlib import Path
 
-        from stl.verify.atomic import write_text_atomic
+        from stl.kernel.atomic import write_text_atomic
         from stl.verify.cli.common import to_json
 
         write_text_atomic(Path(args.out) / "selftest.json", to_json(doc))
@@ -287,41 +288,3 @@ def _print_table(report: dict, out: str | None) -> None:
     extra += f"; {len(skipped)} skipped by --max-time" if skipped else ""
     print(f"{s['pass']} pass, {s['fail']} fail, {s['inconclusive']} inconclusive, {s['error']} error "
           f"in {report['total_runtime_s']:.1f}s{extra}" + (f"; report in {out}/report.md" if out else ""))
-
-
-class _Progress:
-    """Checks and tasks done, with an ETA, on stderr when it is a terminal and not ``--quiet``.
-
-    The ETA extrapolates the tasks of this run (a finished check's tasks all count), so
-    it moves inside a long check instead of waiting for it to end.
-    """
-
-    def __init__(self, total: int, quiet: bool):
-        from stl.verify.cli.common import TerminalProgress
-
-        self.bar = TerminalProgress("tasks", quiet=quiet)
-        self.total = total
-        self.checks_done = 0
-        self.start = time.monotonic()
-
-    def __call__(self, kind: str, name: str, done: int, total: int) -> None:
-        if not self.bar.enabled:
-            return
-        stream = self.bar.stream
-        if kind in ("reused", "finished", "error"):
-            self.checks_done = done
-            word = {"reused": "reused", "finished": "done", "error": "ERROR"}[kind]
-            stream.write(f"\r\033[K{word}: {name}\n")
-            stream.flush()
-            return
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / done * (total - done) if done else float("nan")
-        eta_text = f"{eta:6.0f}s" if math.isfinite(eta) else "     ?"
-        stream.write(f"\r\033[Kchecks {self.checks_done}/{self.total}  tasks {done}/{total}  "
-                     f"ETA {eta_text}  ({name[:50]})")
-        stream.flush()
-
-    def close(self) -> None:
-        if self.bar.enabled:
-            self.bar.stream.write("\r\033[K")
-            self.bar.stream.flush()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from stl.verify.atomic import write_text_atomic
-from stl.verify.jsonio import to_json  # noqa: F401 - the commands' JSON writer
+from stl.kernel.atomic import write_text_atomic
+from stl.kernel.jsonclean import to_json  # noqa: F401 - the commands' JSON writer
 from stl.verify.cli import types as T
 from stl.verify.errors import InputError
 
@@ -187,3 +187,65 @@ class TerminalProgress:
 
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+# ---------------------------------------------------------------------------------
+# help texts and progress shared by the commands
+# ---------------------------------------------------------------------------------
+
+def lazy_help(parser: argparse.ArgumentParser, examples: str) -> None:
+    """Set ``parser``'s epilog to the models' parameter table and ``examples`` when help is printed."""
+    # The epilog lists model parameters from the registry; computing it only when help is
+    # printed keeps `stl --help` and unrelated commands free of numpy imports.
+    original = parser.format_help
+
+    def format_help() -> str:
+        from stl.verify.cli.cmd_simulate import models_help
+
+        parser.epilog = models_help() + "\n\n" + examples
+        return original()
+
+    parser.format_help = format_help  # type: ignore[method-assign]
+
+
+def paragraphs(*texts: str) -> str:
+    """Paragraphs wrapped for a raw-description help (which does not wrap by itself)."""
+    import textwrap
+
+    return "\n\n".join(textwrap.fill(text, 88) for text in texts)
+
+
+class CheckProgress:
+    """Checks and tasks done, with an ETA, on stderr when it is a terminal and not ``--quiet``.
+
+    The ETA extrapolates the tasks of this run (a finished check's tasks all count), so
+    it moves inside a long check instead of waiting for it to end.
+    """
+
+    def __init__(self, total: int, quiet: bool):
+        self.bar = TerminalProgress("tasks", quiet=quiet)
+        self.total = total
+        self.checks_done = 0
+        self.start = time.monotonic()
+
+    def __call__(self, kind: str, name: str, done: int, total: int) -> None:
+        if not self.bar.enabled:
+            return
+        stream = self.bar.stream
+        if kind in ("reused", "finished", "error"):
+            self.checks_done = done
+            word = {"reused": "reused", "finished": "done", "error": "ERROR"}[kind]
+            stream.write(f"\r\033[K{word}: {name}\n")
+            stream.flush()
+            return
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / done * (total - done) if done else float("nan")
+        eta_text = f"{eta:6.0f}s" if math.isfinite(eta) else "     ?"
+        stream.write(f"\r\033[Kchecks {self.checks_done}/{self.total}  tasks {done}/{total}  "
+                     f"ETA {eta_text}  ({name[:50]})")
+        stream.flush()
+
+    def close(self) -> None:
+        if self.bar.enabled:
+            self.bar.stream.write("\r\033[K")
+            self.bar.stream.flush()

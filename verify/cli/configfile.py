@@ -55,7 +55,7 @@ def _toml():
 
 def load(path: str | Path) -> dict[str, Any]:
     """The TOML table in ``path``; an :class:`InputError` naming ``--config`` if it cannot be read."""
-    from stl.verify.atomic import check_path
+    from stl.kernel.atomic import check_path
 
     tomllib = _toml()
     path = check_path(path, "--config")

@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             args = with_config(parser, args, argv)
         args.command_line = ["stl", *argv]  # provenance records exactly what was typed
-        from stl.verify.atomic import signals_as_interrupts
+        from stl.kernel.atomic import signals_as_interrupts
 
         # SIGTERM/SIGHUP end a run like Ctrl-C: temporary files are removed, exit 130
         with signals_as_interrupts():

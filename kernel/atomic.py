@@ -41,7 +41,7 @@ def check_path(path: str | os.PathLike, argument: str) -> Path:
     """``path`` as a :class:`Path`, or an ``InputError`` naming ``argument`` when no file
     system can hold it (a component over 255 bytes, a NUL byte, a path over 4096 bytes):
     ``Path.exists()`` raises ``OSError`` on such names instead of answering."""
-    from stl.verify.errors import InputError
+    from stl.kernel.errors import InputError
 
     text = os.fspath(path)
     shown = text if len(text) <= 60 else text[:57] + "..."

@@ -1,7 +1,8 @@
 """Simulated loops against exact formulas, within Monte Carlo error (|mean − exact| ≤ 4·stderr).
 
-The formulas live once, in :mod:`stl.numerics.closed_forms` (derivations and citations are
-there; ``tests/numerics/test_closed_forms_module.py`` checks them by independent routes);
+The formulas live once, on their models' theory cards (:mod:`stl.theory.models`, with the
+derivations and citations; ``tests/verify/test_closed_form_derivations.py`` checks them by
+independent routes) and reach numpy through the bridge (the ``closed_forms`` fixture);
 here the batched loop is held against them. The tolerance is four standard errors of the
 simulated mean (fixed seeds), never a hand-tuned number.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stl.numerics import closed_forms as cf
 from stl.numerics.loop import iterate, run_loop
 from stl.numerics.models.registry import get_model
 from stl.numerics.rng import ReplicateStreams
@@ -25,7 +25,7 @@ def close(traj, metric, exact, k=4.0):
 
 
 @pytest.mark.parametrize("dim", [1, 3])
-def test_gaussian_mle_variance_collapse_under_replace(dim):
+def test_gaussian_mle_variance_collapse_under_replace(dim, closed_forms):
     """MLE refit loop (Shumailov et al. 2024, "AI models collapse when trained on
     recursively generated data", Gaussian example): given the parent's covariance Σ, the
     MLE covariance of n fresh draws has E Σ̂ = (n−1)/n Σ. Generation 0 is already an MLE
@@ -35,22 +35,22 @@ def test_gaussian_mle_variance_collapse_under_replace(dim):
     n, g = 10, 15
     t = run_loop(get_model("gaussian", {"dim": str(dim)}), "replace", n, 0.0, g, 4000, seed=11,
                  metrics=("variance", "mean_error"))
-    close(t, "variance", cf.gaussian_variance(n, g))
-    close(t, "mean_error", cf.gaussian_mean_error(n, g, dim=dim))
+    close(t, "variance", closed_forms.gaussian_variance(n, g))
+    close(t, "mean_error", closed_forms.gaussian_mean_error(n, g, dim=dim))
 
 
-def test_gaussian_unbiased_variance_is_a_martingale():
+def test_gaussian_unbiased_variance_is_a_martingale(closed_forms):
     """With the unbiased estimator E[σ̂²_j | σ̂²_{j−1}] = σ̂²_{j−1}, so E σ̂²_j = σ² = 1 for
     every j (collapse happens almost surely, but not in expectation), and the mean's
     squared error grows linearly: E‖μ̂_j − μ‖² = d (j + 1)/n."""
     n, g = 10, 10
     t = run_loop(get_model("gaussian", {"estimator": "unbiased"}), "replace", n, 0.0, g, 4000, seed=5,
                  metrics=("variance", "mean_error"))
-    close(t, "variance", cf.gaussian_variance(n, g, estimator="unbiased"))
-    close(t, "mean_error", cf.gaussian_mean_error(n, g, estimator="unbiased"))
+    close(t, "variance", closed_forms.gaussian_variance(n, g, estimator="unbiased"))
+    close(t, "mean_error", closed_forms.gaussian_mean_error(n, g, estimator="unbiased"))
 
 
-def test_categorical_heterozygosity_follows_wright_fisher():
+def test_categorical_heterozygosity_follows_wright_fisher(closed_forms):
     """λ = 0 resamples n symbols from the current frequencies: the haploid Wright–Fisher
     model (Ewens 2004, "Mathematical Population Genetics", §3.2). For multinomial
     resampling E[1 − Σq'² | q] = (1 − 1/n)(1 − Σq²), and generation 0 is itself a
@@ -58,7 +58,7 @@ def test_categorical_heterozygosity_follows_wright_fisher():
     model = get_model("categorical", {"k": "6"})
     n, g = 30, 40
     t = run_loop(model, "replace", n, 0.0, g, 6000, seed=2, metrics=("heterozygosity",))
-    close(t, "heterozygosity", cf.wright_fisher_heterozygosity(n, g, model.p))
+    close(t, "heterozygosity", closed_forms.wright_fisher_heterozygosity(n, g, model.p))
 
 
 def test_categorical_fixation_probability_is_initial_frequency():
@@ -80,7 +80,7 @@ def test_categorical_fixation_probability_is_initial_frequency():
     assert abs(frac - 0.3) <= 4 * se
 
 
-def test_linreg_replace_errors_add_up():
+def test_linreg_replace_errors_add_up(closed_forms):
     """OLS with fresh N(0, I_d) inputs: θ̂_j = θ̂_{j−1} + (XᵀX)⁻¹Xᵀε_j, and
     E tr (XᵀX)⁻¹ = d/(n − d − 1) (inverse-Wishart mean), so the independent errors add:
     E‖θ̂_j − θ*‖² = (j + 1) σ² d/(n − d − 1) (Dohmatob, Feng, Kempe 2024, "Model collapse
@@ -88,10 +88,10 @@ def test_linreg_replace_errors_add_up():
     n, d, sigma, g = 20, 3, 0.5, 8
     t = run_loop(get_model("linreg", {"dim": str(d), "noise": str(sigma)}), "replace", n, 0.0, g, 4000,
                  seed=4, metrics=("test_error",))
-    close(t, "test_error", cf.linreg_replace(n, g, dim=d, noise=sigma))
+    close(t, "test_error", closed_forms.linreg_replace(n, g, dim=d, noise=sigma))
 
 
-def test_linreg_accumulate_error_stays_bounded():
+def test_linreg_accumulate_error_stays_bounded(closed_forms):
     """Accumulating data (Gerstgrasser et al. 2024, "Is model collapse inevitable?",
     Thm. 1). With P_j = Σ_{k≤j} X_kᵀX_k the pooled OLS satisfies P_j δ_j = P_j δ_{j−1} +
     X_jᵀε_j, i.e. δ_j = δ_{j−1} + P_j⁻¹X_jᵀε_j exactly (δ = θ̂ − θ*). The increments are
@@ -101,7 +101,7 @@ def test_linreg_accumulate_error_stays_bounded():
     n, d, sigma, g = 20, 3, 0.5, 8
     t = run_loop(get_model("linreg", {"dim": str(d), "noise": str(sigma)}), "accumulate", n, 0.0, g, 4000,
                  seed=4, metrics=("test_error",))
-    close(t, "test_error", cf.linreg_accumulate(n, g, dim=d, noise=sigma))
+    close(t, "test_error", closed_forms.linreg_accumulate(n, g, dim=d, noise=sigma))
     assert np.all(t.mean("test_error") <= np.pi ** 2 / 6 * sigma ** 2 * d / (n - d - 1) + 4 * t.stderr("test_error"))
 
 
@@ -174,9 +174,9 @@ def test_accumulate_without_gen_gap_keeps_no_pool():
 
 
 @pytest.mark.slow
-def test_done_criterion_categorical_20000_replicates():
+def test_done_criterion_categorical_20000_replicates(closed_forms):
     """The issue's acceptance run: n = 50, 60 generations, 20000 replicates, Wright–Fisher."""
     model = get_model("categorical", {})
     n, g = 50, 60
     t = run_loop(model, "replace", n, 0.0, g, 20000, seed=0, metrics=("heterozygosity",))
-    close(t, "heterozygosity", cf.wright_fisher_heterozygosity(n, g, model.p))
+    close(t, "heterozygosity", closed_forms.wright_fisher_heterozygosity(n, g, model.p))

@@ -1,4 +1,5 @@
-"""``stl.numerics.closed_forms`` against independent computations at random parameters.
+"""The closed forms of the model cards (theory's expressions, evaluated through the bridge)
+against independent computations at random parameters.
 
 Each formula is recomputed by a different route — exact enumeration of the Wright–Fisher
 Markov chain, the one-step recursions of the Gaussian loop with quadrature for the
@@ -17,7 +18,6 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from stl.numerics import closed_forms as CF
 
 RNG_SEEDS = range(4)
 
@@ -40,7 +40,7 @@ def _multinomial_pmf(counts, probs) -> float:
 
 
 @pytest.mark.parametrize("seed", RNG_SEEDS)
-def test_wright_fisher_matches_exact_enumeration(seed):
+def test_wright_fisher_matches_exact_enumeration(seed, closed_forms):
     """Exact law of the count vector, generation by generation (no formula used)."""
     rng = np.random.default_rng(seed)
     n, k, G = int(rng.integers(2, 7)), int(rng.integers(2, 4)), 4
@@ -56,7 +56,7 @@ def test_wright_fisher_matches_exact_enumeration(seed):
             for t, q in trans[s].items():
                 new[t] += w * q
         law = new
-    got = CF.wright_fisher_heterozygosity(n, G, p)
+    got = closed_forms.wright_fisher_heterozygosity(n, G, p)
     np.testing.assert_allclose(got, exact, rtol=1e-9, atol=1e-12)
 
 
@@ -67,7 +67,7 @@ def _mle_factor(n: int) -> float:
 
 
 @pytest.mark.parametrize("seed", RNG_SEEDS)
-def test_gaussian_variance_and_mean_error_match_the_recursion(seed):
+def test_gaussian_variance_and_mean_error_match_the_recursion(seed, closed_forms):
     """v_j = f·v_{j−1}, e_j = e_{j−1} + d·v_{j−1}/n (v_{−1} = scale², e_{−1} = 0),
     with the one-step factor f from quadrature (MLE) or 1 (unbiased)."""
     rng = np.random.default_rng(seed)
@@ -80,9 +80,9 @@ def test_gaussian_variance_and_mean_error_match_the_recursion(seed):
             v *= f
             vs.append(v)
             es.append(e)
-        np.testing.assert_allclose(CF.gaussian_variance(n, G, scale=scale, estimator=estimator), vs,
+        np.testing.assert_allclose(closed_forms.gaussian_variance(n, G, scale=scale, estimator=estimator), vs,
                                    rtol=1e-9)
-        np.testing.assert_allclose(CF.gaussian_mean_error(n, G, scale=scale, dim=d, estimator=estimator),
+        np.testing.assert_allclose(closed_forms.gaussian_mean_error(n, G, scale=scale, dim=d, estimator=estimator),
                                    es, rtol=1e-9)
 
 
@@ -92,22 +92,22 @@ def _inv_chi2_mean(m: int) -> float:
 
 
 @pytest.mark.parametrize("seed", RNG_SEEDS)
-def test_linreg_one_dimension_matches_quadrature(seed):
+def test_linreg_one_dimension_matches_quadrature(seed, closed_forms):
     """d = 1: the OLS increment of generation j has E‖·‖² = σ² E[B_j/P_j] with
     P_j ~ χ²_{(j+1)n} (pooled inputs) and B_j = X_j²/P_j ~ Beta(n/2, jn/2) independent
     of P_j (Lukacs), so = σ² E[B_j] E[1/P_j]; replace uses j = 0 every generation."""
     rng = np.random.default_rng(seed)
     n, G, sigma = int(rng.integers(4, 30)), int(rng.integers(1, 8)), float(rng.uniform(0.3, 2.0))
     step0 = sigma ** 2 * _inv_chi2_mean(n)
-    np.testing.assert_allclose(CF.linreg_replace(n, G, dim=1, noise=sigma), step0 * np.arange(1, G + 2),
+    np.testing.assert_allclose(closed_forms.linreg_replace(n, G, dim=1, noise=sigma), step0 * np.arange(1, G + 2),
                                rtol=1e-7)
     incs = [sigma ** 2 * stats.beta(n / 2, j * n / 2).mean() * _inv_chi2_mean((j + 1) * n) if j else step0
             for j in range(G + 1)]
-    np.testing.assert_allclose(CF.linreg_accumulate(n, G, dim=1, noise=sigma), np.cumsum(incs), rtol=1e-7)
+    np.testing.assert_allclose(closed_forms.linreg_accumulate(n, G, dim=1, noise=sigma), np.cumsum(incs), rtol=1e-7)
 
 
 @pytest.mark.parametrize("scheme", ["replace", "accumulate"])
-def test_linreg_several_dimensions_match_direct_monte_carlo(scheme):
+def test_linreg_several_dimensions_match_direct_monte_carlo(scheme, closed_forms):
     """A direct numpy simulation of OLS on its own synthetic labels (not stl.numerics.loop)."""
     rng = np.random.default_rng(17 if scheme == "replace" else 18)
     n, d, G, R = int(rng.integers(8, 20)), int(rng.integers(2, 5)), 4, 20000
@@ -124,25 +124,16 @@ def test_linreg_several_dimensions_match_direct_monte_carlo(scheme):
             g, b = gram, xty
         theta = np.linalg.solve(g, b[..., None])[..., 0]
         err[:, j] = np.sum(theta ** 2, axis=1)
-    formula = CF.linreg_replace if scheme == "replace" else CF.linreg_accumulate
+    formula = closed_forms.linreg_replace if scheme == "replace" else closed_forms.linreg_accumulate
     exact = formula(n, G, dim=d, noise=sigma)
     mean, se = err.mean(axis=0), err.std(axis=0, ddof=1) / math.sqrt(R)
     assert np.all(np.abs(mean - exact) <= 4 * se), np.max(np.abs(mean - exact) / se)
 
 
-def test_formulas_refuse_invalid_inputs():
+def test_formulas_refuse_invalid_inputs(closed_forms):
     with pytest.raises(ValueError):
-        CF.linreg_replace(5, 2, dim=4)
+        closed_forms.linreg_replace(5, 2, dim=4)
     with pytest.raises(ValueError):
-        CF.gaussian_variance(10, 2, estimator="median")
+        closed_forms.gaussian_variance(10, 2, estimator="median")
     with pytest.raises(ValueError):
-        CF.wright_fisher_heterozygosity(10, -1, [1.0])
-
-
-def test_numerics_closed_forms_imports_neither_sympy_nor_torch():
-    import subprocess
-    import sys
-
-    code = "import sys, stl.numerics.closed_forms; print('sympy' in sys.modules, 'torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+        closed_forms.wright_fisher_heterozygosity(10, -1, [1.0])
