@@ -68,20 +68,16 @@ def simulate(model: str, *, scheme: str = "mix", n: int | None = None, lam: floa
     """Run a loop as ``stl simulate`` does; ``n``/``replicates`` default to the model's own,
     ``lam`` to 0.5. Returns the :class:`~stl.numerics.trajectory.Trajectory`, its
     ``config`` holding what ``stl simulate`` records (with provenance)."""
-    from stl.numerics.loop import run_loop
-    from stl.numerics.models.registry import get_model
-    from stl.numerics.schemes import get_scheme
-    from stl.verify.cli.common import DEFAULT_LAM
     from stl.verify.provenance import provenance
+    from stl.verify.run import RunSpec
 
-    m = get_model(model, _texts(params), device=device)
-    s = get_scheme(scheme, int(n or m.default_n), DEFAULT_LAM if lam is None else lam)
+    spec = RunSpec(model, _texts(params), scheme, n, lam, generations, replicates, seed, metrics,
+                   pool_risk, device)
+    s = spec.scheme_built
     _warn_lam(s.name, lam)
-    names = None if metrics is None else m.check_metrics(list(metrics))
-    traj = run_loop(m, s, s.n, s.lam, generations, int(replicates or m.default_replicates), seed,
-                    metrics=names, pool_risk=pool_risk)
+    traj = spec.run()
     traj.config.update({"command": "simulate", "lam_effective": None if s.name.startswith("accumulate") else s.lam,
-                        "provenance": provenance(device=m.device, seed=seed, command=None)})
+                        "provenance": provenance(device=spec.model_built.device, seed=seed, command=None)})
     return traj
 
 
@@ -129,29 +125,25 @@ def bound(model: str, *, n: int | None = None, lam: float | None = None, generat
     >>> t.plot(pathlib.Path(tempfile.mkdtemp()) / "t1.png").metrics
     ('gen_gap', 'bound_analytic', 'bound_estimated')
     """
-    from stl.numerics.models.registry import get_model
-    from stl.numerics.schemes import get_scheme
     from stl.verify.cli.cmd_bound import T1_SCHEMES, bound_records
-    from stl.verify.cli.common import DEFAULT_LAM
     from stl.verify.errors import InputError
     from stl.verify.provenance import provenance
+    from stl.verify.run import RunSpec
 
     if scheme not in T1_SCHEMES:
         raise InputError("--scheme", scheme, "mix or replace (T1 is stated for these schemes)")
     texts = _texts(params)
-    m = get_model(model, texts)
-    s = get_scheme(scheme, int(n or m.default_n), DEFAULT_LAM if lam is None else lam)
+    spec = RunSpec(model, texts, scheme, n, lam, generations, replicates, seed)
+    m, s = spec.model_built, spec.scheme_built
     _warn_lam(s.name, lam)
-    reps = int(replicates or m.default_replicates)
-    est = int(est_replicates or min(reps, 200))
+    est = int(est_replicates or min(spec.replicates_resolved, 200))
     from stl.verify.checks.loops import param_texts
 
-    records, extra = bound_records(model, {**param_texts(m), **texts}, s, generations, reps, est, seed, model=m,
+    records, extra = bound_records(spec, {**param_texts(m), **texts}, est,
                                    metrics=None if metrics is None else tuple(metrics))
     rows = extra.pop("replicate_rows")
-    config = {"command": "bound", **m.describe(), "scheme": s.name, "n": s.n, "lam": s.lam, "lam_effective": s.lam,
-              "n_r": s.n_r, "n_s": s.n_s, "generations": generations, "replicates": reps, "seed": seed,
-              "est_replicates": est, **extra, "provenance": provenance(device=m.device, seed=seed, command=None)}
+    config = {**spec.config(command="bound", device_requested=False), "est_replicates": est, **extra,
+              "provenance": provenance(device=m.device, seed=seed, command=None)}
     return Table(config, records, rows)
 
 

@@ -956,7 +956,7 @@ def render_table(rows: Sequence[Mapping], size: str, seed: int) -> str:
         swap = _ci(r.get("step_cost"), r.get("step_cost_ci"), _f) + (" VIOLATED" if r.get("premise_violated") else "")
         lines.append(f"| {r['architecture']} | {r['generations']} | {r['lambda_c_observed_half_horizon']:.3f} | "
                      f"{_f(r['c_at_boundary'])} | {swap} | {law_text} | {cs} |")
-    lines += ["", "L2 λ_c = 1 − 1/ĉ (THEORY.md L2, sufficient); typical λ_c = 1 − 1/c_typ, c_typ the constant "
+    lines += ["", "L2 λ_c = 1 − 1/ĉ (L2, sufficient); typical λ_c = 1 − 1/c_typ, c_typ the constant "
               "that reproduces the loop's own growth of γ̂ over G generations at one kept real point (an "
               "empirical predictor, not a theorem); observed: where γ̂^G/γ̂^0 crosses L2's critical line G + 1, "
               "located by bisection (interval: where its confidence limits cross). located: the typical and "

@@ -173,11 +173,10 @@ def _arg(axis: str) -> str:
 
 def build_cell_model(cell: Cell):
     """The model and scheme of a cell, built as ``stl simulate`` builds them."""
-    from stl.numerics.models.registry import get_model
-    from stl.numerics.schemes import get_scheme
+    from stl.verify.run import RunSpec
 
-    model = get_model(cell.model, dict(cell.params), device=cell.device)
-    return model, get_scheme(cell.scheme, cell.n, cell.lam)
+    spec = RunSpec(cell.model, cell.params, cell.scheme, cell.n, cell.lam, device=cell.device)
+    return spec.model_built, spec.scheme_built
 
 
 def run_cell(model: str, params: Mapping[str, str], scheme: str, n: int, lam: float, generations: int,
@@ -189,17 +188,12 @@ def run_cell(model: str, params: Mapping[str, str], scheme: str, n: int, lam: fl
     ``run`` holds what the scheme and the model made of the cell (effective λ, ``n_r``,
     ``n_s``, the device used, the typed parameters).
     """
-    from stl.numerics.loop import run_loop
-    from stl.numerics.models.registry import get_model
-    from stl.numerics.schemes import get_scheme
+    from stl.verify.run import RunSpec
 
-    m = get_model(model, dict(params), device=device)
-    s = get_scheme(scheme, n, lam)
-    names = None if metrics is None else m.check_metrics(list(dict.fromkeys(metrics)))
-    traj = run_loop(m, s, s.n, s.lam, generations, replicates, seed, metrics=names, pool_risk=pool_risk)
-    desc = m.describe()
-    run = {"lam_effective": None if s.name.startswith("accumulate") else s.lam, "n_r": s.n_r, "n_s": s.n_s,
-           "device": desc["device"], "params": desc["params"]}
+    spec = RunSpec(model, params, scheme, n, lam, generations, replicates, seed, metrics, pool_risk, device)
+    traj = spec.run()
+    config = spec.config()
+    run = {k: config[k] for k in ("lam_effective", "n_r", "n_s", "device", "params")}
     out = {"records": traj.to_records(), "run": run}
     if per_replicate:
         out["replicates"] = traj.replicate_records()

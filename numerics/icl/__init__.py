@@ -11,7 +11,7 @@ captured once as a CUDA graph and replayed), ``precision`` (fp32 / tf32 / bf16 p
 training), ``recipes`` (named configurations, ``--param recipe``), ``sizing`` (memory per
 replicate and per prompt), ``deferred`` (fits trained together when first read),
 ``synthetic`` (synthetic prompts and their coupling), ``baselines`` (least squares, ridge,
-averaging), ``stability`` (τ̂, ĉ and λ_c), ``model`` (what the two models share).
+averaging), ``stability`` (τ̂ and ĉ), ``model`` (what the two models share).
 
 >>> from stl.numerics.models.registry import get_model
 >>> get_model("lsa", {"dim": "2", "context": "4"}, device="cpu").name

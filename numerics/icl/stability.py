@@ -7,8 +7,8 @@ and the same minibatch index sequence: both fits read the same replicate streams
 measure ``d_TV(P_{A(S)}, P_{A(S')})`` between the two laws of synthetic prompts. The
 inputs, task and first ``k_0`` labels have the same law under both parents, so the TV is
 that of the parent-written labels, estimated without bias as ``E_P (1 − q/p)_+`` from the
-Gaussian label likelihoods (``ICLModel.tv``). With ``τ_n = c/n``, ``ĉ = n τ̂_n`` and L2's
-critical proportion is ``λ_c = 1 − 1/ĉ`` (``ĉ ≤ 1``: every ``λ`` is stable, ``λ_c = 0``).
+Gaussian label likelihoods (``ICLModel.tv``). With ``τ_n = c/n``, ``ĉ = n τ̂_n``; L2's
+critical proportion of ``ĉ`` comes from theory through :mod:`stl.verify.bridge`.
 
 ``γ̂_n^i`` runs two loops from ``S_0 ≃ S_0'`` under the recursive coupling of D3 with the
 engine's estimator (:func:`stl.numerics.estimators.estimate_gamma`), the ICL models
@@ -37,40 +37,21 @@ True
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 
 from stl.numerics.errors import InputError
 from stl.numerics.estimators import Estimate, estimate_gamma, estimate_tau
 
 
 @dataclass(frozen=True)
-class CriticalProportion:
-    """``λ_c = 1 − 1/ĉ`` (clipped at 0) with the interval mapped from ``ĉ``'s CI and a
-    delta-method standard error ``stderr(ĉ)/ĉ²``."""
-
-    value: float
-    stderr: float
-    ci_low: float
-    ci_high: float
-
-    @staticmethod
-    def from_c(c: Estimate) -> CriticalProportion:
-        def lam(x):
-            return max(0.0, 1.0 - 1.0 / x) if x > 0 else 0.0
-        se = c.stderr / c.value ** 2 if c.value > 1 else 0.0
-        return CriticalProportion(lam(c.value), float(se), lam(c.ci_low), lam(c.ci_high))
-
-
-@dataclass(frozen=True)
 class TauEstimate:
-    """``tau`` (``τ̂_n``), ``c`` (``n τ̂_n``) as :class:`Estimate`; ``lambda_c``; ``n``."""
+    """``tau`` (``τ̂_n``) and ``c`` (``n τ̂_n``) as :class:`Estimate`, and ``n``. L2's ``λ_c``
+    of ``c`` is theory's formula: :func:`stl.verify.bridge.critical_proportion` (numerics
+    does not restate it)."""
 
     tau: Estimate
     c: Estimate
-    lambda_c: CriticalProportion
     n: int
 
     @property
@@ -92,7 +73,7 @@ class TauEstimate:
 
 def estimate_icl_tau(model, n: int, replicates: int, seed: int, first: int = 0, *,
                      neighbours: int = 1, confidence: float = 0.95) -> TauEstimate:
-    """``τ̂_n`` with ``ĉ = n τ̂_n`` and ``λ_c = 1 − 1/ĉ`` for an ``lsa``/``transformer`` model.
+    """``τ̂_n`` with ``ĉ = n τ̂_n`` for an ``lsa``/``transformer`` model.
 
     ``neighbours = K`` fresh replacement prompts per dataset; per replicate the largest
     TV over the ``K`` is kept (``K = 1``: the mean TV of a random swap, a lower estimate
@@ -104,7 +85,7 @@ def estimate_icl_tau(model, n: int, replicates: int, seed: int, first: int = 0, 
     c = Estimate.from_replicates("c", n * tau.per_replicate, tau.replicate_ids,
                                  f"c = n * tau_n with n={n}; " + tau.method, confidence=confidence,
                                  bounds=(0.0, float(n)))   # τ ∈ [0, 1], so c ∈ [0, n]
-    return TauEstimate(tau, c, CriticalProportion.from_c(c), n)
+    return TauEstimate(tau, c, n)
 
 
 def estimate_icl_gamma(model, scheme: str, n: int, lam: float, generations: int, replicates: int,
@@ -119,17 +100,3 @@ def estimate_icl_gamma(model, scheme: str, n: int, lam: float, generations: int,
         raise InputError("MODEL", getattr(model, "name", model), "lsa or transformer")
     return estimate_gamma(model, scheme, n, lam, generations, replicates, seed, first,
                           confidence=confidence, measure_draws=measure_draws)
-
-
-def l2_recursion(tau: float, n: int, lam: float, generations: int) -> np.ndarray:
-    """L2's bound ``γ^i ≤ τ(1 − ρ^{i+1})/(1 − ρ)``, ``ρ = (1 − λ) n τ`` (``λ = 0``: ``τ ρ^i``).
-
-    A numeric helper to set a measured ``γ̂`` beside the recursion it should respect.
-    """
-    rho = (1.0 - lam) * n * tau
-    i = np.arange(generations + 1, dtype=float)
-    if lam == 0:
-        return np.minimum(1.0, tau * rho ** i)
-    if math.isclose(rho, 1.0):
-        return np.minimum(1.0, tau * (i + 1))
-    return np.minimum(1.0, tau * (1 - rho ** (i + 1)) / (1 - rho))

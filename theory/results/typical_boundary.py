@@ -104,7 +104,7 @@ class TypicalEstimate:
     assumptions: tuple[Assumption, ...]
     kind: str = "empirical predictor"
     provenance: str = "derived"
-    source: str = "L2, typical case (THEORY.md L2, last paragraph)"
+    source: str = "L2, typical case (docs/atlas.md)"
 
     def latex(self) -> str:
         """``λ_c^typ = 1 − 1/c_typ`` (for ``c_typ > 1``) as LaTeX, through sympy's printer."""

@@ -47,11 +47,10 @@ def loop_block(model: str, params: Mapping[str, str], scheme: str, n: int, lam: 
                generations: int, seed: int, first: int, count: int,
                metrics: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """``run_loop`` on replicates ``[first, first + count)``: ``metric → (count, G + 1)``."""
-    from stl.numerics.loop import run_loop
+    from stl.verify.run import RunSpec
 
-    traj = run_loop(build_model(model, params), scheme, n=n, lam=lam, generations=generations,
-                    replicates=count, seed=seed, first=first,
-                    metrics=None if metrics is None else tuple(metrics))
+    spec = RunSpec(model, params, scheme, n, lam, generations, count, seed, metrics, device="cpu")
+    traj = spec.run(first=first)
     return {m: np.asarray(v) for m, v in traj.values.items()}
 
 

@@ -137,7 +137,7 @@ def coupling_check(name: str = "coupling-maximal", cases: Sequence[Mapping[str, 
     return Check(
         name=name, kind="closed-form",
         claim=("Every model that declares a maximal coupling (" + ", ".join(c["model"] for c in cases) + ") "
-               "couples two fitted parents as THEORY.md D3 requires: the coupled pair differs with probability "
+               "couples two fitted parents as D3 requires: the coupled pair differs with probability "
                "equal to the model's exact d_TV between them, and each side keeps its own parent's law (its "
                "mean equals an uncoupled draw's), two-sided."),
         claim_latex=r"\Pr(x \ne x') = d_{\mathrm{TV}}(P_a, P_b),\quad x \sim P_a,\ x' \sim P_b",

@@ -63,9 +63,10 @@ def register(subparsers) -> None:
 def handler(args: argparse.Namespace) -> int:
     if args.scheme not in T1_SCHEMES:
         raise InputError("--scheme", args.scheme, "mix or replace (T1 is stated for these schemes)")
-    from stl.verify.cli.cmd_simulate import build, finish
+    from stl.verify.cli.cmd_simulate import build_run, finish
 
-    model, scheme, config = build(args)   # resolves --n / --replicates left at the model's defaults
+    spec, config = build_run(args)   # resolves --n / --replicates left at the model's defaults
+    model = spec.model_built
     if args.replicates < 2:
         raise InputError("--replicates", args.replicates, "an integer >= 2 (a mean needs a standard error)")
     est_r = args.est_replicates if args.est_replicates is not None else min(args.replicates, 200)
@@ -77,8 +78,7 @@ def handler(args: argparse.Namespace) -> int:
     metrics = None
     if args.metric is not None:
         metrics = tuple(dict.fromkeys(args.metric))
-    records, extra = bound_records(args.model, params, scheme, args.generations, args.replicates, est_r,
-                                   args.seed, model=model, quiet=args.quiet, metrics=metrics)
+    records, extra = bound_records(spec, params, est_r, quiet=args.quiet, metrics=metrics)
     per_replicate = extra.pop("replicate_rows")
     config.update(extra)
     config["est_replicates"] = est_r
@@ -99,24 +99,24 @@ BOUND_METRICS = ("gen_gap", "bound_analytic", "bound_estimated", "term_stability
 _ESTIMATED = {"bound_estimated", "term_stability_estimated", "term_shift_estimated"}
 
 
-def bound_records(model_name: str, params: dict[str, str], scheme, generations: int, replicates: int,
-                  est_replicates: int, seed: int, model=None, quiet: bool = True,
+def bound_records(spec, params: dict[str, str], est_replicates: int, quiet: bool = True,
                   metrics: tuple[str, ...] | None = None):
-    """Tidy records (DESIGN.md) of ``gen_gap``, both bounds and the terms; plus config notes.
+    """Tidy records (DESIGN.md) of ``gen_gap``, both bounds and the terms of the run ``spec``
+    (a :class:`~stl.verify.run.RunSpec`), plus config notes; ``params`` are every parameter's text.
 
     ``metrics`` keeps only those records; the constant estimators run only when an
     estimated metric is asked for (or the terms, where theory has no analytic constants).
     The notes' ``replicate_rows`` are ``gen_gap``'s per-replicate rows (empty when
     ``gen_gap`` is not asked for); the caller takes them out before writing the config.
     """
+    from dataclasses import replace
+
     from stl.numerics import estimators as E
-    from stl.numerics.loop import run_loop
     from stl.verify.checks.validity import evaluate_config
     from stl.verify.cards import t1_analytic
 
-    if model is None:
-        from stl.verify.checks.loops import build_model
-        model = build_model(model_name, params)
+    model_name, model, scheme = spec.model, spec.model_built, spec.scheme_built
+    generations, replicates, seed = spec.generations, spec.replicates_resolved, spec.seed
     wanted = BOUND_METRICS if metrics is None else tuple(metrics)
     unknown = [m for m in wanted if m not in BOUND_METRICS]
     if unknown:
@@ -126,8 +126,7 @@ def bound_records(model_name: str, params: dict[str, str], scheme, generations: 
                                                                              & set(wanted)))
     n, lam = scheme.n, scheme.lam
     progress = TerminalProgress("bound: loop generations", quiet=quiet)
-    traj = run_loop(model, scheme, n, lam, generations, replicates, seed, progress=progress,
-                    metrics=("gen_gap",))
+    traj = replace(spec, metrics=("gen_gap",), model_object=model).run(progress)
     data = {"gen_gap": traj.values["gen_gap"]}
     if estimate:
         prog_est = TerminalProgress("bound: estimating constants", quiet=quiet)

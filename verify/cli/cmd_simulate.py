@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from stl.verify.cli.common import (
-    DEFAULT_LAM,
     TerminalProgress,
     add_per_replicate_option,
     add_simulation_options,
@@ -33,7 +32,6 @@ from stl.verify.cli.common import (
     mean_pm,
     number,
     paragraphs,
-    parse_assignments,
     resolve_run_sizes,
     to_json,
 )
@@ -130,8 +128,15 @@ def check_out(out: str | None) -> None:
 
 def build(args) -> tuple[Any, Any, dict[str, Any]]:
     """Model, scheme and the run's config from the shared simulation options."""
-    from stl.numerics.models.registry import get_model
-    from stl.numerics.schemes import get_scheme
+    spec, config = build_run(args)
+    return spec.model_built, spec.scheme_built, config
+
+
+def build_run(args, metrics=None):
+    """The :class:`~stl.verify.run.RunSpec` of the shared simulation options (``--n`` and
+    ``--replicates`` resolved, written back to ``args``) and its config with provenance;
+    refuses, before any work, what the budget says cannot finish."""
+    from stl.verify.run import RunSpec
 
     if args.model is None:
         raise InputError("MODEL", "nothing", "a model name (stl simulate --list-models lists them)")
@@ -142,34 +147,24 @@ def build(args) -> tuple[Any, Any, dict[str, Any]]:
         for leftover in remove_stale_temps(args.out):
             if not args.quiet:
                 print(f"stl {args.command}: removed {leftover} (left by an interrupted write)", file=sys.stderr)
-    params = parse_assignments(args.param, "--param")
-    model = get_model(args.model, params, device=args.device)
-    resolve_run_sizes(args, model)   # --n / --replicates not given: the model's defaults
-    lam = DEFAULT_LAM if args.lam is None else args.lam
-    scheme = get_scheme(args.scheme, args.n, lam)
+    spec = RunSpec.from_args(args, metrics=metrics)
+    resolve_run_sizes(args, spec.model_built)   # --n / --replicates not given: the model's defaults
+    spec.metric_names                           # checked now, before the budget and any work
+    scheme = spec.scheme_built
     if getattr(args, "per_replicate", False) and not args.out and args.format != "json":
         raise InputError("--per-replicate", "without --out", "with --out FILE (.csv, .parquet, .json) "
                          "or --format json")
     warning = ignored_lam_warning(scheme.name, args.lam)
     if warning:
         print(f"stl {args.command}: warning: {warning}", file=sys.stderr)
-    desc = model.describe()
-    config = {"command": args.command, "model": desc["model"], "params": desc["params"],
-              "scheme": scheme.name, "n": scheme.n, "lam": lam, "lam_effective": scheme.lam,
-              "n_r": scheme.n_r, "n_s": scheme.n_s, "generations": args.generations,
-              "replicates": args.replicates, "seed": args.seed, "device": desc["device"],
-              "device_requested": args.device}
-    if scheme.name.startswith("accumulate"):
-        # --lam is not used: the real share of the pool is 1/(j + 1) at generation j.
-        config["lam_effective"] = None
-        config["real_proportion"] = "1/(j+1) at generation j (S_0 within the accumulated pool)"
+    config = spec.config(command=args.command)
     from stl.verify import budget
     from stl.verify.provenance import provenance
 
-    budget.check_args(args, model, scheme)  # refuse, before any work, what cannot finish
-    config["provenance"] = provenance(device=desc["device"], seed=args.seed,
+    budget.check_args(args, spec.model_built, scheme)  # refuse, before any work, what cannot finish
+    config["provenance"] = provenance(device=config["device"], seed=args.seed,
                                       command=getattr(args, "command_line", None))
-    return model, scheme, config
+    return spec, config
 
 
 def write_records(out: str, config: dict, records: list[dict]) -> None:
@@ -287,27 +282,24 @@ def add_metric_option(parser: argparse.ArgumentParser) -> None:
                         help="compute only this metric (repeatable; default: every metric of the model)")
 
 
-def chosen_metrics(args, model) -> tuple[str, ...] | None:
-    """``--metric`` values validated against the model (``None``: all of them)."""
+def chosen_metrics(args) -> tuple[str, ...] | None:
+    """``--metric`` values, each once (``None``: all of them); the run checks them against the
+    model (:attr:`stl.verify.run.RunSpec.metric_names`)."""
     if args.metric is None:
         return None
     if any(not m for m in args.metric):
         raise InputError("--metric", "''", "a metric name")
-    return model.check_metrics(list(dict.fromkeys(args.metric)))
+    return tuple(dict.fromkeys(args.metric))
 
 
 def handler(args) -> int:
-    from stl.numerics.loop import run_loop
-
     if args.list_models:
         emit(list_models())
         return 0
-    model, scheme, config = build(args)
-    metrics = chosen_metrics(args, model)
+    spec, config = build_run(args, metrics=chosen_metrics(args))
     progress = TerminalProgress("simulate: generations", quiet=args.quiet)
     with out_of_memory_as_input_error():
-        traj = run_loop(model, scheme, scheme.n, scheme.lam, args.generations, args.replicates, args.seed,
-                        progress=progress, metrics=metrics, pool_risk=args.pool_risk)
+        traj = spec.run(progress)
     if "pool_risk" in traj.config:
         config["pool_risk"] = traj.config["pool_risk"]
     return finish(args, config, traj.to_records(),

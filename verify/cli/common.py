@@ -44,8 +44,8 @@ def emit(text: str, out: str | None = None) -> None:
         sys.stdout.flush()
 
 
-#: ``--lam`` when none is given.
-DEFAULT_LAM = 0.5
+#: ``--lam`` when none is given (stated once, with the run it belongs to).
+from stl.verify.run import DEFAULT_LAM  # noqa: E402,F401 - re-exported for the commands
 
 
 def ignored_lam_warning(scheme: str, lam: float | None) -> str | None:

@@ -60,9 +60,11 @@ def test_replace_degrades_while_mix_above_critical_stays_bounded():
     n, G, R = 100, 30, 16
     # τ_n is a supremum over neighbouring datasets: take the largest TV over 16 swaps per
     # dataset (the mean over random swaps would understate λ_c).
-    lam_c = estimate_icl_tau(m, n=n, replicates=16, seed=7, neighbours=16).lambda_c
+    from stl.verify.bridge import critical_proportion
+
+    c = estimate_icl_tau(m, n=n, replicates=16, seed=7, neighbours=16).c
     lam = 0.97
-    assert lam_c.ci_high < lam
+    assert critical_proportion(c.ci_high) < lam
     mix = run_loop(m, "mix", n, lam, G, R, 0, metrics=["icl_risk_exact"]).values["icl_risk_exact"]
     rep = run_loop(m, "replace", n, 0.0, G, R, 0, metrics=["icl_risk_exact"]).values["icl_risk_exact"]
 

@@ -1,15 +1,11 @@
-"""τ̂_n, ĉ, λ_c and γ̂_n^i for the ICL models (THEORY.md T2, L2, D3)."""
+"""τ̂_n, ĉ and γ̂_n^i for the ICL models (THEORY.md T2, D3); λ_c of ĉ is the bridge's
+(tests/verify/test_bridge.py)."""
 
 import numpy as np
 import pytest
 
 from stl.numerics.errors import InputError
-from stl.numerics.icl.stability import (
-    CriticalProportion,
-    estimate_icl_gamma,
-    estimate_icl_tau,
-    l2_recursion,
-)
+from stl.numerics.icl.stability import estimate_icl_gamma, estimate_icl_tau
 from stl.numerics.models.registry import get_model
 from stl.numerics.rng import ReplicateStreams
 
@@ -34,31 +30,8 @@ def test_tau_shrinks_with_n_and_c_is_n_tau():
     assert small.c.value == pytest.approx(40 * small.tau.value)
     # One prompt in 320 moves the fit less than one in 40 (confidence intervals apart).
     assert large.tau.ci_high < small.tau.ci_low
-    assert 0 <= small.lambda_c.value < 1
     for est, n in ((small, 40), (large, 320)):   # τ ∈ [0, 1], so ĉ's interval lies in [0, n]
         assert 0 <= est.c.ci_low <= est.c.value <= est.c.ci_high <= n
-
-
-def test_critical_proportion_mapping():
-    from stl.numerics.estimators import Estimate
-    c = Estimate.from_replicates("c", np.array([3.0, 5.0]), np.arange(2), "demo")
-    lam = CriticalProportion.from_c(c)
-    assert lam.value == pytest.approx(1 - 1 / 4.0)
-    assert lam.ci_low <= lam.value <= lam.ci_high
-    small = CriticalProportion.from_c(Estimate.from_replicates("c", np.array([0.2, 0.4]), np.arange(2), "d"))
-    assert small.value == 0.0
-
-
-def test_l2_recursion_matches_iterating_the_recurrence():
-    tau, n, lam, G = 0.004, 200, 0.3, 6
-    g = [tau]
-    for _ in range(G):
-        g.append(tau * (1 + (1 - lam) * n * g[-1]))
-    np.testing.assert_allclose(l2_recursion(tau, n, lam, G), np.minimum(1, g), rtol=1e-12)
-    g0 = [tau]
-    for _ in range(G):
-        g0.append(n * tau * g0[-1])
-    np.testing.assert_allclose(l2_recursion(tau, n, 0.0, G), np.minimum(1, g0), rtol=1e-12)
 
 
 def test_gamma_under_the_coupling():
