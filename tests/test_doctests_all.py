@@ -18,7 +18,7 @@ import stl.verify
 TORCH = importlib.util.find_spec("torch") is not None
 # Examples that train networks or run suites take longer than a unit test should; the
 # tests of those modules cover them.
-SLOW = {"stl.verify.checks.literature", "stl.verify.atlas", "stl.verify.cli.cmd_atlas"}
+SLOW = {"stl.verify.checks.literature", "stl.verify.checks.atlas", "stl.verify.cli.cmd_atlas"}
 
 
 def _modules(package) -> list[str]:

@@ -106,9 +106,9 @@ class Table:
         return frame
 
     def plot(self, out: str | Path, **options: Any):
-        """Draw the table as ``stl plot`` does (:func:`stl.verify.plots.plot_table`; for a
+        """Draw the table as ``stl plot`` does (:func:`stl.verify.research.plots.plot_table`; for a
         bound, measured ``E gen_i`` against the T1 bounds); returns what was drawn."""
-        from stl.verify.plots import plot_table
+        from stl.verify.research.plots import plot_table
 
         return plot_table(self.config, self.records, out=out, **options)
 
@@ -154,7 +154,7 @@ def verify(suite: str | Sequence[str] = "quick", *, seed: int = 0, out: str | Pa
     ``report.json``, ``report.md`` and the figures there."""
     import time
 
-    from stl.verify.backends import make_backend
+    from stl.verify.plumbing.backends import make_backend
     from stl.verify.provenance import provenance
     from stl.verify.report import build_report, devices_used
     from stl.verify.runner import run_checks

@@ -3,7 +3,7 @@
 All tasks of all pending checks go to the backend at once (so a pool stays busy across
 checks); when the last task of a check returns, the check concludes in this process and
 its result is written to the store. With a store, every finished *task* is stored too
-(``DIR/tasks/<check>/``, bit-exact and pickle-free: :mod:`stl.verify.codec`), so a run
+(``DIR/tasks/<check>/``, bit-exact and pickle-free: :mod:`stl.verify.plumbing.codec`), so a run
 killed in the middle of a long check resumes inside it: only the missing tasks run
 again, and because every task's randomness comes from ``(seed, replicate)`` streams the
 concluded result is the same as an uninterrupted run's. Checks whose stored result is
@@ -13,7 +13,7 @@ recorded with the verdict ``error`` and the rest of the suite runs on; its finis
 tasks stay stored, so resuming re-runs only what errored.
 
 >>> from stl.verify.suites import resolve
->>> from stl.verify.backends import LocalBackend
+>>> from stl.verify.plumbing.backends import LocalBackend
 >>> run = run_checks(resolve(["smoke-optimum"]), seed=0, backend=LocalBackend(1))
 >>> [r.verdict for r in run.results]
 ['pass']
@@ -25,10 +25,10 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from stl.verify.backends import Backend, LocalBackend
+from stl.verify.plumbing.backends import Backend, LocalBackend
 from stl.verify.checks.check import Check, CheckResult
 from stl.verify.checks.task import Task, TaskFailure, describe_exception, guarded
-from stl.verify.frozen import thaw
+from stl.verify.plumbing.frozen import thaw
 from stl.verify.store import Issue, ResultStore, fingerprint
 
 #: ``on_event(kind, name, done, total)``. ``kind`` is ``"reused"`` or ``"finished"`` for a

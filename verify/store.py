@@ -36,7 +36,7 @@ from typing import Any
 from stl.kernel.atomic import write_text_atomic
 from stl.verify.checks.check import CheckResult
 from stl.verify.errors import CorruptResultError, InputError
-from stl.verify.frozen import thaw
+from stl.verify.plumbing.frozen import thaw
 
 FORMAT = "stl-verify-check/1"
 
@@ -251,9 +251,9 @@ class ResultStore:
         """Store one finished task's output; ``False`` when its type cannot be stored.
 
         The file is a one-line JSON header (format, fingerprint of the task, SHA-256 of
-        the payload, seconds) and the :mod:`stl.verify.codec` payload.
+        the payload, seconds) and the :mod:`stl.verify.plumbing.codec` payload.
         """
-        from stl.verify import codec
+        from stl.verify.plumbing import codec
         from stl.kernel.atomic import write_bytes_atomic
 
         try:
@@ -269,7 +269,7 @@ class ResultStore:
 
     def load_task(self, name: str, index: int, tfp: str) -> tuple[Any, float] | None:
         """``(output, seconds)`` of a stored task; ``None`` if absent; CorruptResultError if untrusted."""
-        from stl.verify import codec
+        from stl.verify.plumbing import codec
 
         path = self._task_path(name, index)
         if not path.exists() and not path.is_symlink():

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from stl.verify.checks.check import Check
-from stl.verify.frozen import FrozenDict
+from stl.verify.plumbing.frozen import FrozenDict
 from stl.verify.errors import InputError
 
 

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-import stl.verify.atlas as atlas
+import stl.verify.checks.atlas as atlas
 
 
 # -- theory reached through lambdify ---------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-import stl.verify.atlas as atlas  # noqa: E402
+import stl.verify.checks.atlas as atlas  # noqa: E402
 
 
 def _lsa(neighbours: int):

@@ -6,7 +6,7 @@ outputs back in plan order, so the split of work cannot change a result.
 
 import pytest
 
-from stl.verify.backends import DaskBackend, LocalBackend, make_backend
+from stl.verify.plumbing.backends import DaskBackend, LocalBackend, make_backend
 from stl.verify.errors import InputError
 from stl.verify.runner import run_checks
 from stl.verify.suites import resolve

@@ -140,13 +140,13 @@ def wrong_lambda_c(monkeypatch):
 
 
 def test_a_planted_lambda_c_reaches_the_atlas(wrong_lambda_c):
-    from stl.verify import atlas
+    from stl.verify.checks import atlas
 
     assert atlas.lambda_c_l2(4.0) == pytest.approx(0.875)     # 1 − 1/8, not 1 − 1/4
 
 
 def test_a_planted_lambda_c_reaches_stl_optimize(wrong_lambda_c):
-    from stl.verify.optimal_size import Problem, _upper_limit
+    from stl.verify.research.optimal_size import Problem, _upper_limit
 
     p = Problem(n_r=100, b=1.0, c=3.0)
     # n_s where n_r/(n_r + n_s) = 1 − 1/(2c): 100/(1 − 1/6) − 100 = 20, not 50
@@ -174,7 +174,7 @@ def test_a_planted_rho_reaches_the_phase_checks(monkeypatch):
 
 def test_a_planted_rate_form_reaches_stl_optimize(monkeypatch):
     from stl.theory.results import corollary
-    from stl.verify.optimal_size import Problem, objective
+    from stl.verify.research.optimal_size import Problem, objective
 
     p = Problem(n_r=50, b=1.0, c=0.5, i=10)
     before = float(objective(p)(100.0))

@@ -244,7 +244,7 @@ def test_tightness_is_measured_against_the_exact_values():
 
 def test_solver_disagreement_fails(monkeypatch):
     pytest.importorskip("cvxpy")
-    from stl.verify import optimal_size
+    from stl.verify.research import optimal_size
     from stl.verify.checks.optimum import solver_consistency_check
 
     assert solver_consistency_check(n_r=50, name="opt").run(seed=0).verdict == "pass"

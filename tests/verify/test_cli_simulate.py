@@ -70,7 +70,7 @@ def test_simulate_writes_files(tmp_path, capsys, suffix):
         lines = path.read_text().splitlines()
         assert lines[0].startswith("# ") and lines[1].startswith("# config: ")
         assert lines[2] == "generation,metric,mean,stderr,n_replicates"
-        from stl.verify.sweep import read_table
+        from stl.verify.research.sweep import read_table
 
         config, rows = read_table(path)  # the config comes back with the rows
         assert config["model"] == "gaussian" and config["seed"] == 0 and config["replicates"] == 3
@@ -246,7 +246,7 @@ def test_numpy_models_refuse_cuda_and_record_the_device(capsys):
 @pytest.mark.parametrize("suffix", [".csv", ".json", pytest.param(
     ".parquet", marks=pytest.mark.skipif(NO_PYARROW, reason="pyarrow (the parquet extra) is not installed"))])
 def test_per_replicate_rows_are_the_values_behind_the_summary(tmp_path, capsys, suffix):
-    from stl.verify.sweep import read_table
+    from stl.verify.research.sweep import read_table
 
     argv = ["simulate", "categorical", "--param", "k=3", "--n", "12", "--generations", "2", "--replicates", "7",
             "--seed", "5", "--quiet"]
@@ -274,7 +274,7 @@ def test_per_replicate_goes_to_a_file_or_json(capsys):
 
 
 def test_bound_per_replicate_keeps_bounds_as_one_row_per_generation(tmp_path, capsys):
-    from stl.verify.sweep import read_table
+    from stl.verify.research.sweep import read_table
 
     path = tmp_path / "b.csv"
     assert main(["bound", "categorical", "--n", "20", "--generations", "2", "--replicates", "6",

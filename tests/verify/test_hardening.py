@@ -106,7 +106,7 @@ def test_empty_values_are_refused(capsys, argv, arg):
 # -- no lock on stl verify --out: two runs both exited 0 into one directory ----------------
 
 def test_a_second_verify_into_a_locked_directory_is_refused(tmp_path, capsys):
-    from stl.verify.lock import DirectoryLock
+    from stl.verify.plumbing.lock import DirectoryLock
 
     out = tmp_path / "report"
     with DirectoryLock(out):

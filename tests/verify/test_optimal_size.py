@@ -5,7 +5,7 @@ import math
 import pytest
 
 from stl.verify.errors import InputError
-from stl.verify.optimal_size import Problem, disagreements, problem_from_subs, solve
+from stl.verify.research.optimal_size import Problem, disagreements, problem_from_subs, solve
 
 
 @pytest.mark.parametrize("n_r,a,c_0", [(100, 0.25, 1.0), (37, 0.1, 2.0), (500, 0.4, 1.5)])

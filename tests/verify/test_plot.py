@@ -2,7 +2,7 @@
 
 import pytest
 from stl.verify.cli.main import main
-from stl.verify.plots import plot_table, varying_columns
+from stl.verify.research.plots import plot_table, varying_columns
 
 pytest.importorskip("matplotlib")
 

@@ -46,7 +46,7 @@ def _five_paths(tmp_path):
     from stl.verify import api
     from stl.verify.checks.loops import loop_block
     from stl.verify.cli.main import main
-    from stl.verify.sweep import run_cell
+    from stl.verify.research.sweep import run_cell
 
     reps = 6
     out = {"spec": RunSpec(**CELL, replicates=reps).run().values["gen_gap"]}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stl.verify.backends import LocalBackend
+from stl.verify.plumbing.backends import LocalBackend
 from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task
@@ -134,7 +134,7 @@ def test_stl_verify_with_a_broken_check_writes_the_report_and_exits_1(tmp_path, 
     pytest.importorskip("matplotlib")
     from stl.verify import suites
     from stl.verify.cli.main import main
-    from stl.verify.frozen import FrozenDict
+    from stl.verify.plumbing.frozen import FrozenDict
     from stl.verify.report import validate_report
 
     planted = (suites.Factory("fine-first", _fine_check, {"tmp_path": str(tmp_path)}),

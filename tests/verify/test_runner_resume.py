@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from stl.verify.backends import LocalBackend
+from stl.verify.plumbing.backends import LocalBackend
 from stl.verify.checks.check import Check, Outcome
 from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task
@@ -199,7 +199,7 @@ def test_a_stored_task_of_another_seed_is_not_reused(tmp_path):
 
 def test_the_codec_round_trips_task_outputs_exactly():
     import numpy as np
-    from stl.verify import codec
+    from stl.verify.plumbing import codec
 
     out = {"values": np.array([[0.1, np.nan, np.inf]]), "ints": np.arange(3, dtype=np.int32), "m": "exact",
            "p": True, "t": (1, 2.5, None), "f": float("-inf"), "nested": [{"a": np.float64(1e-300)}],

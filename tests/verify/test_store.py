@@ -75,7 +75,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 
 
 def test_leftover_temporary_of_a_killed_write_is_swept_and_reported(tmp_path):
-    from stl.verify.backends import LocalBackend
+    from stl.verify.plumbing.backends import LocalBackend
     from stl.verify.runner import run_checks
     from stl.verify.suites import resolve
 

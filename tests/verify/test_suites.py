@@ -32,7 +32,7 @@ def test_unknown_name_lists_allowed():
 def _every_suite():
     """Every registered suite of ``stl verify`` and every size of ``stl atlas``, by name: a
     suite added later (``gpu``, a new atlas size) is covered without editing this test."""
-    from stl.verify import atlas
+    from stl.verify.checks import atlas
 
     out = [(f"verify:{name}", lambda name=name: resolve([name])) for name in SUITES]
     out += [(f"atlas:{size}", lambda size=size: [e.check(size) for e in atlas.entries(size)])

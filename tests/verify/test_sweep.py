@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-from stl.verify.backends import DaskBackend, LocalBackend
+from stl.verify.plumbing.backends import DaskBackend, LocalBackend
 from stl.verify.cli.main import main
-from stl.verify.sweep import CellStore, Grid, read_table, run_cell, run_sweep, table_rows
+from stl.verify.research.sweep import CellStore, Grid, read_table, run_cell, run_sweep, table_rows
 
 SMALL = ["categorical", "--n", "20,40", "--lam", "0,0.5", "--param", "k=3,5", "--generations", "2",
          "--replicates", "30", "--quiet"]
@@ -81,7 +81,7 @@ def test_json_and_parquet_tables_carry_config_and_provenance(tmp_path, capsys, s
 
 
 def test_an_interrupted_sweep_resumes_cell_by_cell(tmp_path, monkeypatch):
-    import stl.verify.sweep as sw
+    import stl.verify.research.sweep as sw
 
     g = grid()
     store = CellStore(tmp_path / "grid.csv.cells")
@@ -177,7 +177,7 @@ def test_bad_sweeps_exit_2_with_one_line(capsys, argv, arg):
 
 
 def test_a_second_sweep_into_the_same_output_is_refused(tmp_path, capsys):
-    from stl.verify.lock import DirectoryLock
+    from stl.verify.plumbing.lock import DirectoryLock
 
     out = tmp_path / "grid.csv"
     with DirectoryLock(CellStore.beside(out).folder):

@@ -22,7 +22,7 @@ What the estimate assumes (:data:`ASSUMPTIONS`, as data) and why it is only an e
 the loop's growth need not have L2's geometric form at all (a learner whose coupled
 differences add up in quadrature grows like a power of ``i``), and the constant that
 reproduces it may depend on ``λ`` and on the horizon ``i``. The atlas
-(:mod:`stl.verify.atlas`) reports where it locates the observed boundary and where not.
+(:mod:`stl.verify.checks.atlas`) reports where it locates the observed boundary and where not.
 
 >>> typical_critical_proportion()
 Piecewise((1 - 1/c_typ, c_typ > 1), (0, True))

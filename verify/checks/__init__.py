@@ -20,7 +20,7 @@ Suites are in :mod:`stl.verify.suites`, the runner in :mod:`stl.verify.runner`.
 from stl.verify.checks.check import KINDS, VERDICTS, Check, CheckResult, Outcome
 from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task, execute
-from stl.verify.frozen import freeze, thaw
+from stl.verify.plumbing.frozen import freeze, thaw
 from stl.verify.checks.verdicts import RULES, agrees, at_least, at_most, combine, decide, equivalent, family_z
 
 __all__ = [

@@ -37,7 +37,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task, execute
-from stl.verify.frozen import freeze, thaw
+from stl.verify.plumbing.frozen import freeze, thaw
 
 Verdict = Literal["pass", "fail", "inconclusive", "error"]
 

@@ -161,7 +161,7 @@ def _gmm_plan(p, seed):
 
 
 def _gmm_conclude(p, seed, outputs) -> Outcome:
-    from stl.verify.atlas import risk_shape, slope_per_replicate
+    from stl.verify.checks.atlas import risk_shape, slope_per_replicate
 
     G = p["generations"]
     z = family_z(4)
@@ -295,7 +295,7 @@ def _ber_plan(p, seed):
 
 
 def _ber_conclude(p, seed, outputs) -> Outcome:
-    from stl.verify.atlas import risk_shape
+    from stl.verify.checks.atlas import risk_shape
 
     G, metric = p["generations"], p["metric"]
     syn = _pool(outputs, "synthetic", metric)

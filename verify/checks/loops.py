@@ -225,7 +225,7 @@ def validate_task(task, models: dict | None = None) -> None:
 def validate_tasks(tasks) -> None:
     """:func:`validate_task` for each task, once per distinct set of arguments (blocks of the
     same run differ only in ``first`` and ``count``; each distinct count is checked)."""
-    from stl.verify.frozen import thaw
+    from stl.verify.plumbing.frozen import thaw
 
     seen, models = set(), {}
     for task in tasks:

@@ -37,7 +37,7 @@ from stl.verify.checks.verdicts import SEVERITY, combine, family_z
 
 
 def bound_methods(problem: Mapping[str, Any]) -> dict:
-    from stl.verify.optimal_size import Problem, by_cvxpy, by_scipy, by_sympy
+    from stl.verify.research.optimal_size import Problem, by_cvxpy, by_scipy, by_sympy
 
     p = Problem(**problem)
     return {"sympy": by_sympy(p), "scipy": by_scipy(p), "cvxpy": by_cvxpy(p)}
@@ -48,7 +48,7 @@ def _solver_plan(p: Mapping[str, Any], seed: int) -> list[Task]:
 
 
 def _solver_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
-    from stl.verify.optimal_size import Problem, objective
+    from stl.verify.research.optimal_size import Problem, objective
 
     methods = dict(outputs.get(("methods",)))
     problem = Problem(**p["problem"])
@@ -157,7 +157,7 @@ def _sim_conclude(p: Mapping[str, Any], seed: int, outputs) -> Outcome:
               "exact |E gen_G|": grid[int(np.argmin(np.abs(exact_gen)))],
               "measured real risk E d_TV(q_G, p)": grid[int(np.argmin(risk))],
               "exact real risk E d_TV(q_G, p)": grid[int(np.argmin(exact_tv))]}
-    from stl.verify.optimal_size import Problem, by_sympy
+    from stl.verify.research.optimal_size import Problem, by_sympy
 
     t3 = by_sympy(Problem(n_r=n_r, c_0=p["c_0"], M=float(build_model("categorical", p["params"]).loss_bound),
                           delta=p["delta"], a=p["a"]))

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from stl.verify.frozen import FrozenDict
+from stl.verify.plumbing.frozen import FrozenDict
 
 
 @dataclass(frozen=True)

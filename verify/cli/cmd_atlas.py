@@ -1,6 +1,6 @@
 """``stl atlas``: how much real data each architecture needs, predicted twice and located.
 
-For every architecture of the chosen size (:mod:`stl.verify.atlas`): ĉ = n·τ̂_n with its
+For every architecture of the chosen size (:mod:`stl.verify.checks.atlas`): ĉ = n·τ̂_n with its
 interval and L2's critical real proportion λ_c = 1 − 1/ĉ (THEORY.md L2, a sufficient
 condition); the typical-case estimate λ_c^typ = 1 − 1/c_typ, where c_typ reproduces the
 loop's own growth of γ̂ in a pilot run at one kept real point (an empirical predictor,
@@ -58,7 +58,7 @@ def register(subparsers) -> None:
 
 
 def _list() -> int:
-    from stl.verify.atlas import SIZES, entries
+    from stl.verify.checks.atlas import SIZES, entries
 
     for size in SIZES:
         print(f"{size}:")
@@ -75,8 +75,8 @@ def handler(args: argparse.Namespace) -> int:
 
     if args.list:
         return _list()
-    from stl.verify.atlas import entries
-    from stl.verify.backends import BACKENDS, MAX_WORKERS, make_backend
+    from stl.verify.checks.atlas import entries
+    from stl.verify.plumbing.backends import BACKENDS, MAX_WORKERS, make_backend
 
     if not 1 <= args.workers <= MAX_WORKERS:
         raise InputError("--workers", args.workers, f"an integer in [1, {MAX_WORKERS}]")
@@ -101,7 +101,7 @@ def handler(args: argparse.Namespace) -> int:
     for issue in run.issues:
         print(f"stl atlas: warning: {issue.line()}", file=sys.stderr)
 
-    from stl.verify.atlas import render_table, table_rows
+    from stl.verify.checks.atlas import render_table, table_rows
 
     for r in run.results:
         if r.verdict == "error":   # no atlas row without a conclusion; the report lists it
@@ -135,7 +135,7 @@ def _write(args, run, atlas: dict, markdown: str, wall: float, backend_text: str
                           reused=list(run.reused), store_issues=[issue.line() for issue in run.issues])
     write_report(out, report, figures=not args.no_figures, notes=[issue.line() for issue in run.issues])
     if not args.no_figures:
-        from stl.verify.atlas import draw_lambda_figure
+        from stl.verify.checks.atlas import draw_lambda_figure
 
         (out / "figures").mkdir(parents=True, exist_ok=True)
         draw_lambda_figure(atlas["architectures"], out / "figures" / "atlas-lambda-c.png")

@@ -61,7 +61,7 @@ def _missing_problem() -> int:
 
 def handler(args: argparse.Namespace) -> int:
     from stl.verify.cli.common import emit, parse_assignments, to_json
-    from stl.verify.optimal_size import METHODS, disagreements, problem_from_subs, solve
+    from stl.verify.research.optimal_size import METHODS, disagreements, problem_from_subs, solve
 
     methods = METHODS if args.method == "all" else (args.method,)
     if args.method != "all" and args.method not in METHODS:

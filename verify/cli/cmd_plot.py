@@ -36,7 +36,7 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
-    from stl.verify.plots import FORMATS, STYLES, X_AXES
+    from stl.verify.research.plots import FORMATS, STYLES, X_AXES
 
     p = subparsers.add_parser(
         "plot", help="draw a saved trajectory, bound or sweep (lines per cell with CI bands)",
@@ -73,8 +73,8 @@ def default_out(src: str | Path, metrics: list[str], x: str, fmt: str, bound_fig
 
 def handler(args: argparse.Namespace) -> int:
     from stl.verify.cli.common import emit, to_json
-    from stl.verify.plots import choose_format, default_metrics, is_bound_table, plot_table
-    from stl.verify.sweep import read_table
+    from stl.verify.research.plots import choose_format, default_metrics, is_bound_table, plot_table
+    from stl.verify.research.sweep import read_table
 
     fmt = choose_format(args.out, args.format, args.style)  # refuse a bad --out before reading anything
     config, rows = read_table(args.file)
@@ -82,7 +82,7 @@ def handler(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
     else:
-        from stl.verify.plots import summarize_replicates
+        from stl.verify.research.plots import summarize_replicates
 
         shown = metrics or default_metrics(config, summarize_replicates(rows))
         bound_figure = metrics is None and is_bound_table(config, rows) and args.x == "generation"

@@ -3,7 +3,7 @@
 ``--n``, ``--lam``, ``--scheme``, ``--seed`` and every ``--param K=...`` take a
 comma-separated list; the sweep runs every combination, each cell exactly as ``stl
 simulate`` would run it, and writes one table (``.parquet``, ``.csv`` or ``.json``;
-:mod:`stl.verify.sweep`) with the cell's parameters as columns. ``--out`` is written
+:mod:`stl.verify.research.sweep`) with the cell's parameters as columns. ``--out`` is written
 atomically; finished cells are kept in ``OUT.cells/``, so running the same command again
 after an interruption computes only the missing cells, and adding values to an axis
 computes only the new ones. The numbers do not depend on ``--backend`` or ``--workers``.
@@ -29,7 +29,7 @@ EXAMPLES = """examples:
 
 def LIST(item, what: str):
     """Comma-separated values, each checked by ``item`` (one of :mod:`stl.verify.cli.types`)."""
-    from stl.verify.sweep import split_values
+    from stl.verify.research.sweep import split_values
 
     def parse(text: str) -> tuple:
         parts = split_values(text)
@@ -99,7 +99,7 @@ def register(subparsers) -> None:
 
 def _axes(args) -> dict[str, tuple]:
     from stl.verify.cli.common import parse_assignments
-    from stl.verify.sweep import split_values
+    from stl.verify.research.sweep import split_values
 
     axes: dict[str, tuple] = {}
     for name in ("scheme", "n", "lam", "seed"):
@@ -126,7 +126,7 @@ def validate(grid, args) -> None:
     """Build every distinct model and scheme once, and check the budget, before any work."""
     from stl.numerics.schemes import get_scheme
     from stl.verify import budget
-    from stl.verify.sweep import build_cell_model
+    from stl.verify.research.sweep import build_cell_model
 
     seen_models: dict[tuple, object] = {}
     total = 0.0
@@ -152,8 +152,8 @@ def validate(grid, args) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from stl.verify.backends import BACKENDS, make_backend
-    from stl.verify.sweep import CellStore, Grid, run_sweep, sweep_config, table_rows, write_table
+    from stl.verify.plumbing.backends import BACKENDS, make_backend
+    from stl.verify.research.sweep import CellStore, Grid, run_sweep, sweep_config, table_rows, write_table
 
     if args.model is None:
         raise InputError("MODEL", "nothing", "a model name (stl simulate --list-models lists them)")
@@ -178,7 +178,7 @@ def handler(args: argparse.Namespace) -> int:
 
     store = lock = None
     if args.out:
-        from stl.verify.lock import DirectoryLock
+        from stl.verify.plumbing.lock import DirectoryLock
 
         store = CellStore.beside(args.out)
         lock = DirectoryLock(store.folder, argument="--out").acquire()
@@ -244,7 +244,7 @@ def _warn_ignored_lam(grid, args) -> None:
 def pretty(grid, rows: list[dict]) -> str:
     """One line per cell: the last generation's metrics as ``mean ± stderr``."""
     from stl.verify.cli.common import mean_pm
-    from stl.verify.sweep import column_names
+    from stl.verify.research.sweep import column_names
 
     cols = column_names(grid)
     keys = [k for k in ("scheme", "n", "lam", "seed") if k in grid.varying()] + \

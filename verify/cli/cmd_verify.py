@@ -143,7 +143,7 @@ def handler(args: argparse.Namespace) -> int:
 
     if args.list:
         return _list(args.format)
-    from stl.verify.backends import BACKENDS, MAX_WORKERS, make_backend
+    from stl.verify.plumbing.backends import BACKENDS, MAX_WORKERS, make_backend
 
     if not 1 <= args.workers <= MAX_WORKERS:
         raise InputError("--workers", args.workers, f"an integer in [1, {MAX_WORKERS}]")
@@ -155,7 +155,7 @@ def handler(args: argparse.Namespace) -> int:
     checks = resolve(args.suite)
     store = lock = None
     if args.out:
-        from stl.verify.lock import DirectoryLock
+        from stl.verify.plumbing.lock import DirectoryLock
         from stl.verify.store import ResultStore
 
         store = ResultStore(args.out)

@@ -1,7 +1,7 @@
 """Figures of saved runs: a trajectory of ``stl simulate|stability|bound --out`` or a sweep table.
 
 A saved table holds tidy records (``generation, metric, mean, stderr, n_replicates``)
-and, for a sweep, the cell's parameters as further columns (:mod:`stl.verify.sweep`).
+and, for a sweep, the cell's parameters as further columns (:mod:`stl.verify.research.sweep`).
 :func:`plot_table` draws one or several metrics in one figure:
 
 * ``x="generation"``: each metric over generations, one line per cell, each with its

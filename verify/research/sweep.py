@@ -5,7 +5,7 @@ any model parameter) and what stays fixed (generations, replicates, device, metr
 Each :class:`Cell` of the grid is run by :func:`run_cell` *exactly as* ``stl simulate``
 runs it (same model construction, scheme sizing and :func:`stl.numerics.loop.run_loop`
 call), so a sweep cell and the corresponding ``simulate`` give identical records. Cells
-are independent tasks: a backend (:mod:`stl.verify.backends`) runs them on one worker,
+are independent tasks: a backend (:mod:`stl.verify.plumbing.backends`) runs them on one worker,
 a process pool or a Dask cluster, and because a cell's randomness comes only from its
 seed, the table is bit-identical however the cells were spread.
 
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from stl.verify.errors import CorruptResultError, InputError
-from stl.verify.frozen import FrozenDict
+from stl.verify.plumbing.frozen import FrozenDict
 
 #: Axes a sweep can vary besides the model parameters, in the order cells are listed.
 RUN_AXES: tuple[str, ...] = ("scheme", "n", "lam", "seed")
@@ -433,7 +433,7 @@ def run_sweep(grid: Grid, backend=None, store: CellStore | None = None, progress
 
     ``progress(done, total, label)`` is called after each cell.
     """
-    from stl.verify.backends import LocalBackend
+    from stl.verify.plumbing.backends import LocalBackend
     from stl.verify.checks.task import Task
 
     backend = backend or LocalBackend(1)

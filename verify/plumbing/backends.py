@@ -12,7 +12,7 @@ variable ``STL_DASK_ADDRESS``); without an address it starts a ``LocalCluster``.
 optional and imported only when chosen.
 
 >>> from stl.verify.checks.task import Task
->>> from stl.verify.backends import LocalBackend
+>>> from stl.verify.plumbing.backends import LocalBackend
 >>> [out for _, (out, secs) in LocalBackend(1).imap_unordered([Task(dict, {"a": 1}), Task(dict, {"b": 2})])]
 [{'a': 1}, {'b': 2}]
 """

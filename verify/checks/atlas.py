@@ -64,7 +64,7 @@ every ``λ`` the safe verdict tests) the entry runs ``γ̂`` and the real-data r
 early and late increments say whether it keeps growing, and at ``λ = 0`` the slope of the
 risk is the collapse speed.
 
->>> from stl.verify.atlas import atlas_check
+>>> from stl.verify.checks.atlas import atlas_check
 >>> chk = atlas_check("atlas-demo", "categorical", {"k": "4"}, n=50, lams=(0.0, 0.5),
 ...                   generations=4, replicates=40, tau_replicates=10, block=40, locate_steps=2)
 >>> r = chk.run(seed=0)
