@@ -35,6 +35,7 @@ EXAMPLES = """examples:
 
 def register(subparsers) -> None:
     from stl.verify.cli import types as T
+    from stl.verify.cli.common import add_parallel_options
 
     p = subparsers.add_parser(
         "atlas", help="architecture atlas: L2's and the typical lambda_c against the located boundary",
@@ -45,10 +46,7 @@ def register(subparsers) -> None:
                    help="quick (the cheap architectures, under 10 minutes on 2 cores) or full (all, bigger)")
     p.add_argument("--out", metavar="DIR", type=T.PATH, help="output directory (atlas.json, atlas.md, figures/, checks/)")
     p.add_argument("--seed", type=T.SEED, default=0, help="random seed (default 0)")
-    p.add_argument("--workers", type=T.COUNT(1, 256), default=1, help="parallel workers (default 1)")
-    p.add_argument("--backend", default="local", help="local | dask | ray (default local)")
-    p.add_argument("--address", default=None,
-                   help="scheduler address for dask/ray (dask also reads STL_DASK_ADDRESS)")
+    add_parallel_options(p)
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--list", action="store_true", help="list the architectures of each size, then exit")
     p.add_argument("--format", default="pretty", choices=("pretty", "json"),

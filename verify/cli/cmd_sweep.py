@@ -58,7 +58,7 @@ def _scheme(text: str) -> str:
 
 
 def register(subparsers) -> None:
-    from stl.verify.cli.common import FORMATS, add_config_options
+    from stl.verify.cli.common import FORMATS, add_config_options, add_parallel_options
 
     p = subparsers.add_parser(
         "sweep", help="run the product grid of simulate cells (n, lam, parameters, seeds) into one table",
@@ -89,9 +89,7 @@ def register(subparsers) -> None:
                    help="accumulate cells: gen_gap's pool risk from n random points (default) or the whole pool")
     p.add_argument("--format", default="pretty", choices=FORMATS,
                    help="stdout: a summary per cell (pretty) or the table as JSON")
-    p.add_argument("--workers", type=T.COUNT(1, 256), default=1, help="parallel workers (default 1)")
-    p.add_argument("--backend", default="local", help="local | dask | ray (default local)")
-    p.add_argument("--address", default=None, help="scheduler address for dask/ray (or STL_DASK_ADDRESS)")
+    add_parallel_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     add_config_options(p)
     p.set_defaults(handler=handler)

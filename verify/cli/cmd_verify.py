@@ -45,18 +45,16 @@ def _figure_formats(text: str) -> tuple[str, ...]:
 
 def register(subparsers) -> None:
     from stl.verify.cli import types as T
+    from stl.verify.cli.common import add_parallel_options
 
     p = subparsers.add_parser(
-        "verify", help="run verification checks (THEORY.md §5) and write a report",
+        "verify", help="run verification checks and write a report",
         description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", nargs="+", default=["quick"], metavar="NAME",
                    help="suite (smoke, quick, full) or check names; default quick")
     p.add_argument("--out", metavar="DIR", type=T.PATH, help="output directory (report.json, report.md, figures/, checks/)")
     p.add_argument("--seed", type=T.SEED, default=0, help="random seed (default 0)")
-    p.add_argument("--workers", type=T.COUNT(1, 256), default=1, help="parallel workers (default 1)")
-    p.add_argument("--backend", default="local", help="local | dask | ray (default local)")
-    p.add_argument("--address", default=None,
-                   help="scheduler address for dask/ray (dask also reads STL_DASK_ADDRESS)")
+    add_parallel_options(p)
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--figure-format", type=_figure_formats, default=("png",), metavar="png,pdf,svg",
                    help="figure formats, comma-separated (default png; report.md shows the first)")

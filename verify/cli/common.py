@@ -148,6 +148,16 @@ def add_per_replicate_option(parser: argparse.ArgumentParser) -> None:
                         "(with --out, or --format json on stdout)")
 
 
+def add_parallel_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--backend``, ``--address`` (``verify``, ``sweep``, ``atlas``): where a
+    command's independent tasks run, as one option group of its help."""
+    group = parser.add_argument_group("parallel execution")
+    group.add_argument("--workers", type=T.COUNT(1, 256), default=1, help="parallel workers (default 1)")
+    group.add_argument("--backend", default="local", help="local | dask | ray (default local)")
+    group.add_argument("--address", default=None,
+                       help="scheduler address for dask/ray (dask also reads STL_DASK_ADDRESS)")
+
+
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """``--config FILE.toml`` (options read from a file; the command line wins) and
     ``--max-time S`` (refuse a run estimated to take longer; stl.verify.budget)."""
