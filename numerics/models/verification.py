@@ -21,7 +21,7 @@ Plain data only (strings, numbers, tuples): the verify layer turns it into check
 >>> Verification(atlas={"huge": {}})
 Traceback (most recent call last):
 ...
-ValueError: atlas sizes: got huge; allowed: quick, full
+stl.kernel.errors.InputError: atlas sizes: got huge; allowed: quick, full
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from stl.numerics.errors import InputError
 
 #: The sizes of ``stl atlas --size``.
 ATLAS_SIZES = ("quick", "full")
@@ -51,7 +53,7 @@ class Case:
     def __post_init__(self):
         object.__setattr__(self, "params", _frozen(self.params))
         if not (isinstance(self.n, int) and self.n >= 2):
-            raise ValueError(f"Case n: got {self.n!r}; allowed: an integer >= 2")
+            raise InputError("Case n", self.n, "an integer >= 2")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class ClosedFormRun:
 
     def __post_init__(self):
         if self.suite not in SUITES:
-            raise ValueError(f"ClosedFormRun suite: got {self.suite}; allowed: {', '.join(SUITES)}")
+            raise InputError("ClosedFormRun suite", self.suite, ", ".join(SUITES))
         object.__setattr__(self, "params", _frozen(self.params))
         object.__setattr__(self, "sizes", _frozen(self.sizes))
 
@@ -87,7 +89,7 @@ class Verification:
     def __post_init__(self):
         unknown = [k for k in self.atlas if k not in ATLAS_SIZES]
         if unknown:
-            raise ValueError(f"atlas sizes: got {', '.join(unknown)}; allowed: {', '.join(ATLAS_SIZES)}")
+            raise InputError("atlas sizes", ", ".join(unknown), ", ".join(ATLAS_SIZES))
         object.__setattr__(self, "atlas", _frozen({k: _frozen(v) for k, v in self.atlas.items()}))
         object.__setattr__(self, "facts", tuple(self.facts))
         object.__setattr__(self, "closed_forms", tuple(self.closed_forms))

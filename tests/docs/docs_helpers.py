@@ -37,6 +37,23 @@ MARKER_OPTIONS = {"status", "head"}
 REQUIRES = re.compile(r"<!--\s*stl:requires\s+(?P<names>[^>]*?)-->")
 
 
+def docs_hook():
+    """The docs build hook ``docs/hooks/stl_docs.py`` (mkdocs loads it by path), loaded once
+    per test session; skips the calling test where mkdocs is not installed."""
+    import importlib.util
+
+    import pytest
+
+    pytest.importorskip("mkdocs")
+    name = "stl_docs_hook_under_test"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / "hooks" / "stl_docs.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def requirements(markdown: str) -> list[str]:
     """Optional modules a page declares with ``stl:requires`` (``wheel-build``: pip can
     build a wheel without build isolation)."""

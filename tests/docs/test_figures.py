@@ -4,25 +4,15 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from stl_docs_test_helpers import docs_hook as _hook
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-
-def _hook():
-    name = "stl_docs_hook_for_figures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, DOCS / "hooks" / "stl_docs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def test_a_figure_is_embedded_from_the_page_scratch_directory():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -13,21 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from stl_docs_test_helpers import docs_hook as _hook
 
 pytest.importorskip("mkdocs")
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-
-def _hook():
-    name = "stl_docs_hook_under_test"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, DOCS / "hooks" / "stl_docs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
@@ -151,20 +142,24 @@ _PROBE = """<script>
 </script>"""
 
 
-def _probe(browser: str, page: Path, selector: str, profile: Path) -> dict:
-    html = page.read_text(encoding="utf-8")
+def _run_probe(browser: str, page: Path, script: str, profile: Path, *flags: str) -> dict:
+    """Open ``page`` with ``script`` appended in headless Chromium; the script's JSON report,
+    which it leaves in the document title as ``PROBE {...}``."""
     probe = page.with_name("stl-probe.html")
-    probe.write_text(html.replace("</body>", _PROBE.replace("SELECTOR", json.dumps(selector))
-                                  + "</body>"), encoding="utf-8")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
     try:
         proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                               f"--user-data-dir={profile}", "--dump-dom", probe.as_uri()],
+                               f"--user-data-dir={profile}", *flags, "--dump-dom", probe.as_uri()],
                               capture_output=True, text=True, timeout=120, check=False)
     finally:
         probe.unlink()
     match = re.search(r"<title>PROBE (.*?)</title>", proc.stdout)
     assert match, f"the probe did not run: {proc.stderr[-1000:]}"
     return json.loads(match.group(1).replace("&quot;", '"'))
+
+
+def _probe(browser: str, page: Path, selector: str, profile: Path) -> dict:
+    return _run_probe(browser, page, _PROBE.replace("SELECTOR", json.dumps(selector)), profile)
 
 
 @pytest.mark.slow
@@ -259,19 +254,7 @@ _OVERFLOW_PROBE = """<script>
 
 
 def _overflow(browser: str, page: Path, width: int, profile: Path) -> dict:
-    probe = page.with_name("stl-overflow-probe.html")
-    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _OVERFLOW_PROBE + "</body>"),
-                     encoding="utf-8")
-    try:
-        proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                               f"--user-data-dir={profile}", f"--window-size={width},1000",
-                               "--dump-dom", probe.as_uri()],
-                              capture_output=True, text=True, timeout=120, check=False)
-    finally:
-        probe.unlink()
-    match = re.search(r"<title>PROBE (.*?)</title>", proc.stdout)
-    assert match, f"the probe did not run: {proc.stderr[-1000:]}"
-    return json.loads(match.group(1).replace("&quot;", '"'))
+    return _run_probe(browser, page, _OVERFLOW_PROBE, profile, f"--window-size={width},1000")
 
 
 @pytest.mark.slow

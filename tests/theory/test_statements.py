@@ -29,17 +29,9 @@ def flat(text: str) -> str:
 
 def docs_expanded(page: str) -> str:
     """A theory page with its formula markers expanded by the docs build hook."""
-    import importlib.util
-    import sys
+    from stl_docs_test_helpers import docs_hook
 
-    pytest.importorskip("mkdocs")
-    name = "stl_docs_hook_for_statements"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, DOCS / "hooks" / "stl_docs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    hook = sys.modules[name]
+    hook = docs_hook()
     source = (DOCS / "theory" / page).read_text(encoding="utf-8")
     fast = "\n".join(m.group(0) for m in hook.MARKER.finditer(source)
                      if m.group("kind") in {"remarks", "provenance", "derivation"})

@@ -33,7 +33,9 @@ def test_phase_lsa_fails_when_both_loops_are_above_lambda_c():
 
 
 def test_phase_check_refuses_unordered_lams():
-    with pytest.raises(ValueError):
+    from stl.verify.errors import InputError
+
+    with pytest.raises(InputError, match="lams"):
         t2_phase_check(lams=(0.9, 0.4))
 
 

@@ -39,6 +39,7 @@ from stl.verify.checks.measurement import Measurement
 from stl.verify.checks.task import Task
 from stl.verify.checks.loops import build_model, loop_block
 from stl.verify.checks.verdicts import at_least, at_most, combine, equivalent, family_z
+from stl.verify.errors import InputError
 
 
 def _pinned(model: str, params: Mapping[str, str]) -> dict:
@@ -359,7 +360,7 @@ def t2_phase_check(name: str = "t2-phase-lsa", model: str = "lsa", params: Mappi
     params = _pinned(model, params or {"dim": "2", "context": "6", "label_noise": "0.3", "steps": "100"})
     lo, hi = float(lams[0]), float(lams[1])
     if not 0 <= lo < hi < 1:
-        raise ValueError(f"lams must satisfy 0 <= below < above < 1, got {lams}")
+        raise InputError("lams", list(lams), "two shares 0 <= below < above < 1")
     return Check(
         name=name, kind="t2",
         claim=(f"T2 on the {model} model: λ_c = 1 − 1/ĉ (ĉ = n τ̂_n measured first, n = {n}) lies between "
@@ -479,7 +480,7 @@ def t2_learning_check(name: str = "gpu-t2-transformer", model: str = "transforme
     λ = ``lam`` from the same ``S_0`` of ``n`` prompts, and λ = ``lam`` on ``n_small`` prompts."""
     params = dict(params or {"recipe": "learn-cuda"})
     if not 0 < n_small < n:
-        raise ValueError(f"need 0 < n_small < n, got n_small={n_small}, n={n}")
+        raise InputError("n_small", n_small, f"an integer in (0, n = {n})")
     block = int(block or replicates)
     return Check(
         name=name, kind="t2",
@@ -616,7 +617,7 @@ def t2_adaptive_phase_check(name: str = "gpu-phase-transformer", model: str = "t
     L2 says it should grow (``ρ = rho_below``) and where it must stay bounded (``rho_above``)."""
     params = dict(params or {"recipe": "learn-cuda"})
     if not 0 < rho_above < 1 < rho_below:
-        raise ValueError(f"need 0 < rho_above < 1 < rho_below, got {rho_above}, {rho_below}")
+        raise InputError("rho_above, rho_below", [rho_above, rho_below], "0 < rho_above < 1 < rho_below")
     return Check(
         name=name, kind="t2",
         claim=(f"T2 on a {model} that learns (generation-0 risk within {learn_factor:g}× ridge's, n = {n}): "
