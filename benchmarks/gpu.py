@@ -21,6 +21,17 @@ written beside it, ``FILE`` with the suffix ``.md``):
   paired per-replicate difference of ``icl_risk`` against fp32 with its standard error,
   each precision's risk over ridge's (the Bayes risk), and its ms per step (CUDA only).
 
+* ``traffic_per_step_per_replicate``: the bytes one replicate's step reads and writes,
+  counted operator by operator (a view moves nothing; every other operator reads its
+  tensor arguments and writes its results), and the number of such operators (the
+  kernels a graph replays). With the measured copy rate (``device.copy_gbs``) it gives
+  each row's ``unfused_floor_ms``: the time the eager kernel sequence needs for its
+  memory traffic alone, which graph replay cannot beat and only fused kernels can;
+* rows with ``compile: true`` (on CUDA, or ``--compiled on``): the same step with the
+  loss compiled into fused kernels (``--param compile=on``,
+  :mod:`stl.numerics.icl.fusion`) at the sizes of :data:`COMPILED`, and ``loss`` says
+  whether it compiled or fell back.
+
 Timing (``steps``): the run takes its warm-up steps and capture first, then ``repeats``
 blocks of ``timed`` steps between CUDA events (a host clock on a CPU); the median block
 is reported. Data are random prompts made on the device (their values do not change
@@ -112,14 +123,15 @@ def _random_prompts(R, n, dim, context, device, seed=0) -> Prompts:
 
 
 def build_run(model: str, R: int, steps: int, device: torch.device, precision: str = "fp32",
-              capture: str = "auto", n: int = 1024) -> TrainingRun:
+              capture: str = "auto", n: int = 1024, compile: bool = False) -> TrainingRun:
     dim, context, width, layers, heads, batch = MODELS[model]
     cfg = TransformerConfig(dim, context + 1, layers, width, heads)
     params = init_params(cfg, ReplicateStreams(0, R), device=device)
     data = _random_prompts(R, n, dim, context, device)
     g = torch.Generator(device=device).manual_seed(1)
     order = torch.randint(0, n, (R, steps, batch), device=device, generator=g)
-    plan = TrainingPlan(steps, schedule="cosine", clip=1.0, curriculum=0.25, precision=precision, capture=capture)
+    plan = TrainingPlan(steps, schedule="cosine", clip=1.0, curriculum=0.25, precision=precision, capture=capture,
+                        compile=compile)
     return TrainingRun(params, predictor(cfg), data, lr=1e-3, order=order, plan=plan)
 
 
@@ -134,14 +146,81 @@ def step_flops(model: str) -> float:
     return float(counter.get_total_flops())
 
 
+class _Traffic:
+    """Bytes that one step's operators read and write in device memory, counted operator by
+    operator as the eager step (and its CUDA-graph replay, which runs the same kernels)
+    executes them: a view reads and writes nothing; any other operator reads its tensor
+    arguments and writes its tensor results. No operator is assumed fused and no cache
+    reuse is assumed, so ``(read + written) / bandwidth`` is the time the step's
+    operators need at the device's copy rate: the memory floor of this sequence of
+    kernels, which only fusing kernels (fewer intermediate tensors) can lower."""
+
+    def __init__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        counter = self
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                counter.add(func, (args, kwargs or {}), out)
+                return out
+
+        self.mode = Mode()
+        self.read = self.written = 0
+        self.kernels = 0
+
+    @staticmethod
+    def _tensors(tree):
+        return [t for t in torch.utils._pytree.tree_leaves(tree) if isinstance(t, torch.Tensor)]
+
+    def add(self, func, inputs, out) -> None:
+        ins, outs = self._tensors(inputs), self._tensors(out)
+        storages = {t.untyped_storage().data_ptr() for t in ins}
+        mutates = func._schema.is_mutable
+        if outs and not mutates and all(o.untyped_storage().data_ptr() in storages for o in outs):
+            return  # a view: no memory traffic
+        if not outs and not mutates:
+            return
+        self.kernels += 1
+        self.read += sum(t.numel() * t.element_size() for t in ins)
+        self.written += sum(o.numel() * o.element_size() for o in outs)
+
+
+def step_traffic(model: str) -> dict:
+    """Bytes read and written by one training step of one replicate (:class:`_Traffic`),
+    and the number of operators that touch memory (the kernels a CUDA graph replays)."""
+    run = build_run(model, 1, 4, torch.device("cpu"), capture="eager", n=64)
+    with torch.enable_grad():
+        run.step()
+        counter = _Traffic()
+        with counter.mode:
+            run.step()
+    return {"read_bytes": counter.read, "written_bytes": counter.written, "kernels": counter.kernels}
+
+
+def copy_gbs(device: torch.device, mib: int = 512, repeats: int = 10) -> float:
+    """Measured device-memory rate (GB/s) of copying a ``mib`` MiB tensor (read + write)."""
+    a = torch.empty(mib * 2 ** 18, device=device)
+    b = torch.empty_like(a)
+    for _ in range(3):
+        b.copy_(a)
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        b.copy_(a)
+    _sync(device)
+    return 2 * a.numel() * 4 * repeats / (time.perf_counter() - t0) / 1e9
+
+
 def time_steps(model: str, R: int, device: torch.device, *, precision: str = "fp32", timed: int = 20,
-               repeats: int = 3) -> dict:
+               repeats: int = 3, compile: bool = False) -> dict:
     """ms per step of ``model`` at ``R`` replicates (module docstring), and how it ran."""
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
     steps = 8 + timed * repeats
-    run = build_run(model, R, steps, device, precision=precision)
+    run = build_run(model, R, steps, device, precision=precision, compile=compile)
     t0 = time.perf_counter()
     with torch.enable_grad():
         advance, taken, report = prepare_steps(run.step, steps, device)
@@ -166,7 +245,7 @@ def time_steps(model: str, R: int, device: torch.device, *, precision: str = "fp
     finite = bool(torch.isfinite(run.flat).all())
     out = {"model": model, "replicates": R, "precision": precision, "ms_per_step": statistics.median(blocks),
            "ms_blocks": blocks, "mode": report.mode, "capture_note": report.reason,
-           "warmup_and_capture_s": setup_s, "finite": finite}
+           "warmup_and_capture_s": setup_s, "finite": finite, "compile": compile, "loss": run.loss.note}
     if device.type == "cuda":
         out["peak_mib"] = torch.cuda.max_memory_allocated(device) / 2 ** 20
     del run, advance
@@ -217,10 +296,18 @@ def precision_comparison(device: torch.device, *, replicates: int, steps: int | 
             "ridge": float(ridge.mean()), "by_precision": rows}
 
 
+#: Rows timed with the compiled loss (``compile=True``) on CUDA: the learning recipe's
+#: network at the issue's R = 256 and the CUDA default's, before the precision comparison;
+#: Garg's size in bf16 last (its compilation is the longest).
+COMPILED = (("learn", 256, "fp32"), ("learn-cuda", 256, "fp32"))
+COMPILED_LAST = (("garg", 8, "bf16"),)
+
+
 def run(device: torch.device, quick: bool, *, precision_replicates: int = 32, precision_steps: int | None = None,
-        precision_n: int | None = None, emit=print, checkpoint=None) -> dict:
+        precision_n: int | None = None, compiled: bool | None = None, emit=print, checkpoint=None) -> dict:
     """Every measurement of the module docstring; ``checkpoint(doc)`` after each row (so a run
-    cut short keeps what it measured)."""
+    cut short keeps what it measured). ``compiled`` (default: on CUDA) adds the rows of
+    :data:`COMPILED` and :data:`COMPILED_LAST`."""
     t_start = time.perf_counter()
     doc: dict = {"device": {"type": device.type, "torch": torch.__version__}, "steps": [], "quick": quick}
     if device.type == "cuda":
@@ -229,38 +316,61 @@ def run(device: torch.device, quick: bool, *, precision_replicates: int = 32, pr
                              memory_gib=props.total_memory / 2 ** 30, capability=list(torch.cuda.get_device_capability()))
         size = 4096 if quick else 8192
         doc["device"]["matmul_tflops"] = {p: matmul_tflops(device, p, size) for p in PRECISIONS}
+        doc["device"]["copy_gbs"] = copy_gbs(device, 1024)
     else:
         doc["device"]["name"] = "cpu"
         doc["device"]["threads"] = torch.get_num_threads()
         doc["device"]["matmul_tflops"] = {"fp32": matmul_tflops(device, "fp32", 512)}
+        doc["device"]["copy_gbs"] = copy_gbs(device, 256)
     emit(f"device: {doc['device']}")
     grid = QUICK_R if device.type == "cpu" else FULL_R
-    flops = {model: step_flops(model) for model in grid}
+    if compiled is None:
+        compiled = device.type == "cuda"
+    models = list(grid) + [m for m, _, _ in (COMPILED + COMPILED_LAST if compiled else ()) if m not in grid]
+    flops = {model: step_flops(model) for model in models}
     doc["flops_per_step_per_replicate"] = flops
+    traffic = {model: step_traffic(model) for model in models}
+    doc["traffic_per_step_per_replicate"] = traffic
     timed, repeats = (5, 2) if device.type == "cpu" else (20, 3)
-    extra = [("garg", 8, p) for p in PRECISIONS[1:]] if device.type == "cuda" else []
-    cases = [(model, R, "fp32") for model, rs in grid.items() for R in rs] + extra
-    for model, R, precision in cases:
+
+    def measure(model, R, precision, compile=False):
         try:
             # garg's steps are 10-100 times longer: fewer of them time it as well
             t = max(2, timed // 2) if model == "garg" else timed
-            row = time_steps(model, R, device, precision=precision, timed=t, repeats=repeats)
+            row = time_steps(model, R, device, precision=precision, timed=t, repeats=repeats, compile=compile)
         except torch.OutOfMemoryError as exc:
-            row = {"model": model, "replicates": R, "precision": precision, "error": f"out of memory: {exc}"[:300]}
+            row = {"model": model, "replicates": R, "precision": precision, "compile": compile,
+                   "error": f"out of memory: {exc}"[:300]}
         if "ms_per_step" in row:
-            tflops = flops[model] * R / (row["ms_per_step"] / 1000) / 1e12
+            seconds = row["ms_per_step"] / 1000
+            tflops = flops[model] * R / seconds / 1e12
             rate = doc["device"]["matmul_tflops"].get(precision, doc["device"]["matmul_tflops"]["fp32"])
-            row.update(achieved_tflops=tflops, fraction_of_matmul=tflops / rate)
+            moved = (traffic[model]["read_bytes"] + traffic[model]["written_bytes"]) * R
+            # The unfused sequence's traffic at the measured copy rate (float32 bytes; a
+            # bf16 step moves fewer): what graph replay of the eager kernels cannot beat.
+            floor_ms = 1000 * moved / (doc["device"]["copy_gbs"] * 1e9)
+            row.update(achieved_tflops=tflops, fraction_of_matmul=tflops / rate,
+                       unfused_floor_ms=floor_ms, fraction_of_unfused_floor=floor_ms / row["ms_per_step"])
         doc["steps"].append(row)
         emit(_row_text(row))
         if checkpoint:
             checkpoint(doc)
+
+    extra = [("garg", 8, p) for p in PRECISIONS[1:]] if device.type == "cuda" else []
+    for model, R, precision in [(model, R, "fp32") for model, rs in grid.items() for R in rs] + extra:
+        measure(model, R, precision)
+    if compiled:
+        for model, R, precision in COMPILED:
+            measure(model, R, precision, compile=True)
     if device.type == "cuda":
         doc["precision"] = precision_comparison(device, replicates=precision_replicates, steps=precision_steps,
                                                 n=precision_n)
         emit(f"precision: {json.dumps(doc['precision'])}")
     else:
         doc["precision"] = {"skipped": "tf32 and bf16 need CUDA"}
+    if compiled:
+        for model, R, precision in COMPILED_LAST:
+            measure(model, R, precision, compile=True)
     doc["targets"] = targets(doc)
     doc["total_s"] = time.perf_counter() - t_start
     if checkpoint:
@@ -270,11 +380,16 @@ def run(device: torch.device, quick: bool, *, precision_replicates: int = 32, pr
 
 def targets(doc: dict) -> dict:
     """The issue's targets read off the rows (``None`` where the row is missing)."""
-    def ms(model, R, precision="fp32"):
+    def row(model, R, precision="fp32", compile=False):
         for r in doc["steps"]:
-            if r["model"] == model and r["replicates"] == R and r["precision"] == precision and "ms_per_step" in r:
-                return r["ms_per_step"]
+            if (r["model"], r["replicates"], r["precision"], r.get("compile", False)) == (model, R, precision, compile) \
+                    and "ms_per_step" in r:
+                return r
         return None
+
+    def ms(model, R, precision="fp32", compile=False):
+        r = row(model, R, precision, compile)
+        return None if r is None else r["ms_per_step"]
 
     out = {}
     if doc["device"]["type"] == "cuda":
@@ -286,6 +401,11 @@ def targets(doc: dict) -> dict:
         out["learn_cuda_R256_ms"] = ms("learn-cuda", 256)
         out["garg_R8_ms"] = {p: ms("garg", 8, p) for p in PRECISIONS}
         out["garg_R8_le_15ms"] = {p: (None if v is None else v <= 15.0) for p, v in out["garg_R8_ms"].items()}
+        r256 = row("learn", 256)
+        out["learn_R256_unfused_floor_ms"] = None if r256 is None else r256["unfused_floor_ms"]
+        out["compiled_ms"] = {f"{m} R={R} {p}": ms(m, R, p, True) for m, R, p in COMPILED + COMPILED_LAST}
+        c256 = ms("learn", 256, compile=True)
+        out["learn_R256_compiled_le_1.5ms"] = None if c256 is None else c256 <= 1.5
     else:
         out["learn_R2_ms"] = ms("learn", 2)
     return out
@@ -296,24 +416,35 @@ def _row_text(r: dict) -> str:
         return f"{r['model']:>8} R={r['replicates']:<5} {r['precision']}: {r['error']}"
     peak = f", peak {r['peak_mib']:.0f} MiB" if "peak_mib" in r else ""
     frac = f" ({100 * r['fraction_of_matmul']:.1f}% of matmul)" if "fraction_of_matmul" in r else ""
-    return (f"{r['model']:>8} R={r['replicates']:<5} {r['precision']}: {r['ms_per_step']:.3f} ms/step "
-            f"[{r['mode']}], {r.get('achieved_tflops', 0):.2f} TFLOP/s{frac}{peak}")
+    floor = f", unfused floor {r['unfused_floor_ms']:.3f} ms" if "unfused_floor_ms" in r else ""
+    return (f"{r['model']:>8} R={r['replicates']:<5} {r['precision']}{' compiled' if r.get('compile') else ''}: "
+            f"{r['ms_per_step']:.3f} ms/step [{r['mode']}, loss {r.get('loss', 'eager')}], "
+            f"{r.get('achieved_tflops', 0):.2f} TFLOP/s{frac}{floor}{peak}")
 
 
 def markdown(doc: dict) -> str:
     d = doc["device"]
     rates = ", ".join(f"{p} {v:.1f}" for p, v in d["matmul_tflops"].items())
+    traffic = doc.get("traffic_per_step_per_replicate", {})
+    moved = ", ".join(f"{m} {(t['read_bytes'] + t['written_bytes']) / 1e6:.1f} MB in {t['kernels']} kernels"
+                      for m, t in traffic.items())
     lines = [f"# ICL training step: {d.get('name')} (torch {d['torch']})", "",
-             f"Measured matmul TFLOP/s: {rates}.", "",
-             "| model | R | precision | ms/step | mode | TFLOP/s | of matmul | peak MiB |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"Measured matmul TFLOP/s: {rates}; measured copy rate {d.get('copy_gbs', float('nan')):.0f} GB/s.",
+             "", f"Unfused memory traffic per step and replicate (operator by operator): {moved}.", "",
+             "| model | R | precision | loss | ms/step | mode | TFLOP/s | of matmul | unfused floor ms | peak MiB |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["steps"]:
+        loss = "compiled" if r.get("compile") else "eager"
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {r['error'][:60]} | | | | |")
+            lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {loss} | {r['error'][:60]} "
+                         "| | | | | |")
             continue
-        lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {r['ms_per_step']:.3f} | {r['mode']} "
-                     f"| {r.get('achieved_tflops', float('nan')):.2f} | {100 * r.get('fraction_of_matmul', float('nan')):.1f}% "
-                     f"| {r.get('peak_mib', float('nan')):.0f} |")
+        if r.get("loss", loss) != loss:
+            loss = r["loss"][:60]
+        lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {loss} | {r['ms_per_step']:.3f} "
+                     f"| {r['mode']} | {r.get('achieved_tflops', float('nan')):.2f} "
+                     f"| {100 * r.get('fraction_of_matmul', float('nan')):.1f}% "
+                     f"| {r.get('unfused_floor_ms', float('nan')):.3f} | {r.get('peak_mib', float('nan')):.0f} |")
     prec = doc.get("precision", {})
     if "by_precision" in prec:
         lines += ["", f"Precision ({prec['recipe']}, {prec['replicates']} replicates, ridge {prec['ridge']:.4f}):", "",
@@ -342,13 +473,16 @@ def main(argv=None) -> int:
     ap.add_argument("--precision-replicates", type=int, default=32)
     ap.add_argument("--precision-steps", type=int, default=None, help="default: the recipe's")
     ap.add_argument("--precision-n", type=int, default=None, help="default: the recipe's n")
+    ap.add_argument("--compiled", choices=("auto", "on", "off"), default="auto",
+                    help="also time the compiled loss (--param compile=on) at the sizes of COMPILED (auto: on CUDA)")
     args = ap.parse_args(argv)
     from stl.numerics.icl._torch import resolve_device
 
     device = resolve_device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(1)
-    doc = run(device, args.quick, precision_replicates=args.precision_replicates,
+    compiled = None if args.compiled == "auto" else args.compiled == "on"
+    doc = run(device, args.quick, precision_replicates=args.precision_replicates, compiled=compiled,
               precision_steps=args.precision_steps, precision_n=args.precision_n,
               emit=lambda text: print(text, flush=True),
               checkpoint=(lambda d: write(d, args.out)) if args.out else None)

@@ -61,19 +61,30 @@ def render_stages(session: dict) -> str:
 
 
 def render_steps(bench: dict) -> str:
-    rates = ", ".join(f"{p} {v:.1f}" for p, v in bench["device"].get("matmul_tflops", {}).items())
-    lines = [f"Measured matrix-product rate (TFLOP/s): {rates}.", "",
-             "| model | R | precision | ms/step | mode | TFLOP/s | of matmul | peak MiB |",
-             "|---|---|---|---|---|---|---|---|"]
+    d = bench["device"]
+    rates = ", ".join(f"{p} {v:.1f}" for p, v in d.get("matmul_tflops", {}).items())
+    copy = f"; copy rate {d['copy_gbs']:.0f} GB/s" if "copy_gbs" in d else ""
+    lines = [f"Measured matrix-product rate (TFLOP/s): {rates}{copy}.", ""]
+    traffic = bench.get("traffic_per_step_per_replicate")
+    if traffic:
+        lines += ["Memory traffic of one replicate's step, operator by operator (unfused): " + ", ".join(
+            f"{m} {(t['read_bytes'] + t['written_bytes']) / 1e6:.1f} MB in {t['kernels']} kernels"
+            for m, t in traffic.items()) + ".", ""]
+    lines += ["| model | R | precision | loss | ms/step | mode | TFLOP/s | of matmul | unfused floor ms | peak MiB |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in bench.get("steps", []):
+        loss = "compiled" if r.get("compile") else "eager"
         if "ms_per_step" not in r:
-            lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {r.get('error', '?')[:40]} "
-                         "| | | | |")
+            lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {loss} "
+                         f"| {r.get('error', '?')[:40]} | | | | | |")
             continue
+        if r.get("loss", loss) != loss:
+            loss = r["loss"][:40]  # a compilation that fell back says why
         peak = f"{r['peak_mib']:.0f}" if "peak_mib" in r else "–"
         frac = f"{100 * r['fraction_of_matmul']:.1f} %" if "fraction_of_matmul" in r else "–"
-        lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {r['ms_per_step']:.3g} | {r['mode']} "
-                     f"| {r.get('achieved_tflops', float('nan')):.3g} | {frac} | {peak} |")
+        floor = f"{r['unfused_floor_ms']:.3g}" if "unfused_floor_ms" in r else "–"
+        lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {loss} | {r['ms_per_step']:.3g} "
+                     f"| {r['mode']} | {r.get('achieved_tflops', float('nan')):.3g} | {frac} | {floor} | {peak} |")
     return "\n".join(lines)
 
 

@@ -7,7 +7,8 @@ torch modules here when one is built.
 
 Modules: ``prompts`` (the task and its prompts), ``lsa`` and ``transformer`` (the
 networks), ``training`` (the static-shape batched training step), ``capture`` (a step
-captured once as a CUDA graph and replayed), ``precision`` (fp32 / tf32 / bf16 products in
+captured once as a CUDA graph and replayed), ``fusion`` (the step's loss compiled into fused
+kernels), ``precision`` (fp32 / tf32 / bf16 products in
 training), ``recipes`` (named configurations, ``--param recipe``), ``sizing`` (memory per
 replicate and per prompt), ``deferred`` (fits trained together when first read),
 ``synthetic`` (synthetic prompts and their coupling), ``baselines`` (least squares, ridge,
@@ -23,5 +24,7 @@ from __future__ import annotations
 #: Attention forms of the transformer (:mod:`stl.numerics.icl.transformer`); here so that
 #: the model's declaration can list them without importing torch.
 ATTENTIONS = ("linear", "softmax")
+#: ``--param compile`` values (:mod:`stl.numerics.icl.fusion`), declared without torch.
+COMPILE = ("off", "on")
 
-__all__ = ["ATTENTIONS"]
+__all__ = ["ATTENTIONS", "COMPILE"]

@@ -203,6 +203,9 @@ class ICLModel(Model):
     #: Products in training (:mod:`stl.numerics.icl.precision`); the transformer reads it
     #: from ``--param precision``.
     precision = "fp32"
+    #: The loss and its backward compiled into fused kernels (:mod:`stl.numerics.icl.fusion`);
+    #: the transformer reads it from ``--param compile``.
+    compile_step = False
 
     def __init__(self, params: Mapping[str, Any] | None = None, *, device: str = "auto"):
         torch, K = torch_parts()
@@ -403,7 +406,8 @@ class ICLModel(Model):
         return self._k.training.train(init, self.predict_fn, prompts, steps=self.steps, lr=self.lr, order=order,
                                       optimizer=self.optimizer(), loss_from=self.loss_from, schedule=self.schedule,
                                       clip=self.grad_clip, weight_decay=self.weight_decay,
-                                      curriculum=self.curriculum, precision=self.precision)
+                                      curriculum=self.curriculum, precision=self.precision,
+                                      compile=self.compile_step)
 
     def draw_noise(self, streams: ReplicateStreams, count: int, generations: int,
                    purpose: str = "synthetic") -> np.ndarray:

@@ -63,6 +63,7 @@ import torch
 from stl.kernel.adam import BETAS, EPS, adam_update
 from stl.numerics.errors import InputError
 from stl.numerics.icl.capture import MODES, StepReport, run_steps
+from stl.numerics.icl.fusion import LossFunction
 from stl.numerics.icl.precision import PRECISIONS, training_precision
 from stl.numerics.icl.prompts import Prompts
 
@@ -125,7 +126,9 @@ class TrainingPlan:
     """Everything about a training run except the model and the data (validated here).
 
     ``capture``: ``auto`` (CUDA graph on CUDA, eager on a CPU), ``eager`` or ``graph``
-    (:mod:`stl.numerics.icl.capture`); ``precision``: :mod:`stl.numerics.icl.precision`.
+    (:mod:`stl.numerics.icl.capture`); ``precision``: :mod:`stl.numerics.icl.precision`;
+    ``compile``: the loss and its backward compiled into fused kernels
+    (:mod:`stl.numerics.icl.fusion`).
     """
 
     steps: int
@@ -138,6 +141,7 @@ class TrainingPlan:
     curriculum: float = 0.0
     precision: str = "fp32"
     capture: str = "auto"
+    compile: bool = False
 
     def __post_init__(self):
         if isinstance(self.steps, bool) or int(self.steps) != self.steps or self.steps < 0:
@@ -158,6 +162,8 @@ class TrainingPlan:
             raise InputError("precision", self.precision, ", ".join(PRECISIONS))
         if self.capture not in MODES:
             raise InputError("capture", self.capture, ", ".join(MODES))
+        if not isinstance(self.compile, bool):
+            raise InputError("compile", self.compile, "True or False")
 
 
 class TrainingRun:
@@ -203,6 +209,7 @@ class TrainingRun:
         prepare = getattr(predict, "prepare", None)
         feats = prepare(data.x, data.y) if prepare is not None else (data.x, data.y)
         self.forward = predict.from_prepared if prepare is not None else predict
+        self.loss = LossFunction(compile=plan.compile)
         self.n = data.count
         self.features = [f.reshape(R * self.n, *f.shape[2:]) for f in feats]
         self.labels = data.y.reshape(R * self.n, data.length)
@@ -253,11 +260,10 @@ class TrainingRun:
         else:
             weights = self.weights_by_length.index_select(0, self.lengths.index_select(0, self.t)).squeeze(0)
         feats, y = self._minibatch()
-        with training_precision(plan.precision, self.device):
-            pred = self.forward(self.unflatten(self.flat), *feats)
         # The weighted sum over positions and prompts is each replicate's mean loss; the
         # sum over replicates gives every replicate's slice its own gradient.
-        loss = (((pred.to(y.dtype) - y) ** 2) * weights).sum()
+        with training_precision(plan.precision, self.device):
+            loss = self.loss(self.forward, self.names, self.shapes, self.flat, feats, y, weights)
         (g,) = torch.autograd.grad(loss, self.flat)
         with torch.no_grad():
             if plan.clip is not None:
@@ -288,7 +294,7 @@ def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *,
           lr: float | torch.Tensor, order: torch.Tensor | None, optimizer: str = "adam",
           loss_from: int = 0, schedule: str = "constant", warmup: float = 0.05,
           clip: float | None = None, weight_decay: float = 0.0, curriculum: float = 0.0,
-          precision: str = "fp32", capture: str = "auto") -> dict[str, torch.Tensor]:
+          precision: str = "fp32", capture: str = "auto", compile: bool = False) -> dict[str, torch.Tensor]:
     """Train every replicate's model on its own prompts; returns detached parameters.
 
     ``order`` ``(R, steps, B)`` holds each replicate's minibatch indices (drawn from the
@@ -296,10 +302,10 @@ def train(params: dict[str, torch.Tensor], predict: Predictor, data: Prompts, *,
     TV-stability estimate needs); ``None`` means full-batch gradient descent. ``lr`` may
     be a tensor broadcasting against every parameter (a step size per replicate).
     ``schedule``, ``warmup``, ``clip``, ``weight_decay``, ``curriculum``: see the module
-    docstring; ``precision`` and ``capture``: :class:`TrainingPlan`.
+    docstring; ``precision``, ``capture`` and ``compile``: :class:`TrainingPlan`.
     """
     plan = TrainingPlan(steps, optimizer, loss_from, schedule, warmup, clip, weight_decay, curriculum,
-                        precision, capture)
+                        precision, capture, compile)
     run = TrainingRun(params, predict, data, lr=lr, order=order, plan=plan)
     run.run()
     return run.params()

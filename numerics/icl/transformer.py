@@ -156,11 +156,14 @@ def causal_scale(tokens_: int, head_dim: int, device, dtype, rows: slice = slice
     """``(tokens, tokens)`` weights of causal linear attention, ``1{s ≤ t} / ((t + 1)√d_h)``
     (rows ``rows`` of it): the mask and the normalisation as one constant factor.
 
-    Cached (a constant, never written to) except while a CUDA graph is being captured:
-    a tensor made then holds its values only once the graph is replayed.
+    Cached (a constant, never written to) except while a CUDA graph is being captured
+    (a tensor made then holds its values only once the graph is replayed) and while
+    ``torch.compile`` traces it (the compiled graph builds and folds it itself).
     """
     args = (tokens_, head_dim, torch.device(device), dtype, rows.start, rows.step)
-    if torch.device(device).type == "cuda" and torch.cuda.is_current_stream_capturing():
+    # Under torch.compile the constant is built inside the traced graph (which folds it).
+    if torch.compiler.is_compiling() or (
+            torch.device(device).type == "cuda" and torch.cuda.is_current_stream_capturing()):
         return _scale(*args)
     return _cached_scale(*args)
 

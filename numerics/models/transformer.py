@@ -3,7 +3,8 @@
 THEORY.md T2 with depth, width and heads as parameters (:mod:`stl.numerics.icl.transformer`:
 pre-LayerNorm blocks, causal linear attention by default, softmax optional). Float32,
 Adam with warm-up and cosine decay, per-replicate gradient clipping, every position
-scored; ``precision`` (``fp32``, ``tf32``, ``bf16``; CUDA) sets the products of training.
+scored; ``precision`` (``fp32``, ``tf32``, ``bf16``; CUDA) sets the products of training;
+``compile=on`` compiles the training loss into fused kernels (:mod:`stl.numerics.icl.fusion`).
 The shared ICL machinery is :class:`stl.numerics.icl.model.ICLModel`; torch is imported
 when a model is built, never when it is only declared.
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from stl.numerics.icl import ATTENTIONS, recipes
+from stl.numerics.icl import ATTENTIONS, COMPILE, recipes
 from stl.numerics.icl.model import ICLModel, common_specs
 from stl.numerics.icl.precision import PRECISIONS
 from stl.numerics.models.base import Choice, ParamSpec, choice_of, float_in, int_in
@@ -72,6 +73,9 @@ class TransformerModel(ICLModel):
                   help=_note("init_scale", "factor on GPT-2's initial weight scale 0.02")),
         ParamSpec("precision", Choice(*PRECISIONS, note="(tf32, bf16: CUDA only)"), "fp32",
                   help="products in training: fp32, or the tensor cores' tf32 / bf16 (measurements stay fp32)"),
+        ParamSpec("compile", choice_of(*COMPILE), "off",
+                  help="on: the training loss and its backward compiled into fused kernels by torch.compile "
+                       "(costs seconds once per process and replicate count; pays off in long trainings)"),
     )
     metric_names = ("icl_risk", "gen_gap", "icl_risk_ls", "icl_risk_ridge", "icl_risk_avg")
     verification = Verification(
@@ -94,6 +98,7 @@ class TransformerModel(ICLModel):
         self.weight_decay = float(p["weight_decay"])
         self.curriculum = float(p["curriculum"])
         self.precision = self._k.precision.check_precision(p["precision"], self.device)
+        self.compile_step = p["compile"] == "on"
 
     def cost_weights(self) -> int:
         # a transformer block holds about 12 h² weights (attention and MLP)

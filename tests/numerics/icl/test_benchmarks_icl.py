@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,8 +50,36 @@ def test_gpu_benchmark_quick_cpu_run_writes_json_and_markdown(tmp_path):
     assert doc["flops_per_step_per_replicate"]["learn"] > 1e7
     assert doc["precision"] == {"skipped": "tf32 and bf16 need CUDA"}
     assert doc["targets"]["learn_R2_ms"] == rows[("learn", 2)]["ms_per_step"]
+    # the memory floor of the unfused kernel sequence: counted traffic at the measured copy rate
+    assert doc["device"]["copy_gbs"] > 0
+    for model, t in doc["traffic_per_step_per_replicate"].items():
+        assert t["written_bytes"] > 0 and t["read_bytes"] > t["written_bytes"] / 2 and t["kernels"] > 20
+    r2 = rows[("learn", 2)]
+    moved = sum(doc["traffic_per_step_per_replicate"]["learn"][k] for k in ("read_bytes", "written_bytes"))
+    assert r2["unfused_floor_ms"] == pytest.approx(1000 * 2 * moved / (doc["device"]["copy_gbs"] * 1e9))
+    assert not r2["compile"] and r2["loss"] == "eager"
     md = out.with_suffix(".md").read_text()
-    assert "| learn | 2 | fp32 |" in md and "Targets" in md
+    assert "| learn | 2 | fp32 | eager |" in md and "Targets" in md and "Unfused memory traffic" in md
+
+
+def test_traffic_counter_counts_what_kernels_read_and_write_and_skips_views():
+    gpu = _load("gpu")
+    a, b = torch.ones(1000), torch.ones(1000)
+    counter = gpu._Traffic()
+    with counter.mode:
+        c = a + b                      # reads 2 × 4000 bytes, writes 4000
+        c.view(10, 100).transpose(0, 1)  # views: nothing
+        c.mul_(2.0)                    # in place: reads and writes c
+    assert counter.kernels == 2
+    assert counter.read == 8000 + 4000 and counter.written == 4000 + 4000
+
+
+def test_gpu_cost_model_ignores_compiled_rows():
+    cost = _load("gpu_cost")
+    eager = [{"model": "learn-cuda", "precision": "fp32", "replicates": R, "ms_per_step": ms}
+             for R, ms in ((32, 2.0), (128, 4.0))]
+    compiled = [dict(eager[1], ms_per_step=1.0, compile=True)]
+    assert cost.step_ms(128, bench={"steps": eager + compiled}) == cost.step_ms(128, bench={"steps": eager})
 
 
 def test_gpu_session_runs_its_stages_in_subprocesses_and_keeps_every_result(tmp_path):

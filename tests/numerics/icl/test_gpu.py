@@ -3,7 +3,9 @@
 Run with ``pytest -m gpu`` on a machine with CUDA (the CPU suite skips these). Predicted on
 one H200 from the first session's step times (benchmarks/gpu_cost.py): about 100 s in all,
 most of it the loop contrast (4 trainings of 24-48 replicates and 1.8 million synthetic
-prompts, ~65 s) and the default recipe's fit of 32 replicates (~11 s). ``benchmarks/gpu_session.py`` runs them as one stage of its GPU session.
+prompts, ~65 s) and the default recipe's fit of 32 replicates (~11 s), plus the compiled
+loss's test (its compilation, seconds to half a minute, is not yet measured on a GPU).
+``benchmarks/gpu_session.py`` runs them as one stage of its GPU session.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 CUDA = torch.device("cuda")
 
 
-def _run(capture, precision="fp32", steps=60, R=6, softmax=False):
+def _run(capture, precision="fp32", steps=60, R=6, softmax=False, compile=False):
     cfg = TransformerConfig(dim=4, length=9, layers=2, width=32, heads=4, attention="softmax" if softmax else "linear")
     s = ReplicateStreams(2, R)
     data = sample_prompts(s, "train", 256, dim=4, context=8, noise=0.5, device=CUDA)
     order = torch.as_tensor(s.integers("batches", 256, (steps, 32)), device=CUDA)
     plan = TrainingPlan(steps, schedule="cosine", clip=1.0, curriculum=0.25, weight_decay=0.01,
-                        precision=precision, capture=capture)
+                        precision=precision, capture=capture, compile=compile)
     run = TrainingRun(init_params(cfg, s, device=CUDA), predictor(cfg), data, lr=3e-3, order=order, plan=plan)
     report = run.run()
     torch.cuda.synchronize()
@@ -47,6 +49,16 @@ def test_captured_step_equals_the_eager_step_on_cuda(softmax):
     assert int(graph.t) == int(eager.t) == 60
     for k, v in eager.params().items():
         torch.testing.assert_close(graph.params()[k], v, rtol=1e-4, atol=1e-5)
+
+
+def test_compiled_loss_is_captured_and_equals_the_eager_step_on_cuda():
+    # --param compile=on: Triton kernels inside the captured graph, the same training to
+    # rounding over 60 steps (the fused kernels reassociate sums).
+    eager, _ = _run("eager")
+    fused, report = _run("graph", compile=True)
+    assert fused.loss.note == "compiled" and report.mode == "graph", (fused.loss.note, report.reason)
+    for k, v in eager.params().items():
+        torch.testing.assert_close(fused.params()[k], v, rtol=1e-3, atol=1e-4)
 
 
 def test_auto_capture_is_used_on_cuda_and_same_seed_gives_same_numbers():
