@@ -25,7 +25,9 @@ repaid after about 5000 steps). On a GPU, where the eager step's traffic is its 
 it is the route to issue 19's step-time targets; measured there by ``benchmarks/gpu.py``. A compilation that fails (no C compiler, no Triton)
 falls back to the plain function and says so (a ``RuntimeWarning``, and
 :attr:`LossFunction.note`), never silently. The compiled code is cached by torch per code object and input shapes, so
-the fits of one model in one process compile once per replicate count.
+the fits of one model in one process compile once per replicate count (up to torch's
+recompile limit, 8 variants per process by default; beyond it torch warns and runs the
+further variants eagerly).
 
 >>> import torch
 >>> f = LossFunction(compile=False)
