@@ -28,12 +28,12 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 CUDA = torch.device("cuda")
 
 
-def _run(capture, precision="fp32", steps=60, R=6, softmax=False, compile=False):
+def _run(capture, precision="fp32", steps=60, R=6, softmax=False, compile=False, optimizer="adam"):
     cfg = TransformerConfig(dim=4, length=9, layers=2, width=32, heads=4, attention="softmax" if softmax else "linear")
     s = ReplicateStreams(2, R)
     data = sample_prompts(s, "train", 256, dim=4, context=8, noise=0.5, device=CUDA)
     order = torch.as_tensor(s.integers("batches", 256, (steps, 32)), device=CUDA)
-    plan = TrainingPlan(steps, schedule="cosine", clip=1.0, curriculum=0.25, weight_decay=0.01,
+    plan = TrainingPlan(steps, optimizer=optimizer, schedule="cosine", clip=1.0, curriculum=0.25, weight_decay=0.01,
                         precision=precision, capture=capture, compile=compile)
     run = TrainingRun(init_params(cfg, s, device=CUDA), predictor(cfg), data, lr=3e-3, order=order, plan=plan)
     report = run.run()
@@ -160,9 +160,11 @@ def test_replace_degrades_where_mix_does_not_on_cuda():
 # Last: its compilation (not yet timed on a GPU) must not cut the tests above.
 def test_compiled_loss_is_captured_and_equals_the_eager_step_on_cuda():
     # --param compile=on: Triton kernels inside the captured graph, the same training to
-    # rounding over 60 steps (the fused kernels reassociate sums).
-    eager, _ = _run("eager")
-    fused, report = _run("graph", compile=True)
+    # rounding (the fused kernels reassociate sums). Plain gradient steps, because Adam's
+    # first steps move every weight by about ±lr whatever the gradient's size, so a
+    # near-zero gradient rounded to the other sign would differ by 2·lr, not by rounding.
+    eager, _ = _run("eager", steps=30, optimizer="sgd")
+    fused, report = _run("graph", steps=30, optimizer="sgd", compile=True)
     assert fused.loss.note == "compiled" and report.mode == "graph", (fused.loss.note, report.reason)
     for k, v in eager.params().items():
-        torch.testing.assert_close(fused.params()[k], v, rtol=1e-3, atol=1e-4)
+        torch.testing.assert_close(fused.params()[k], v, rtol=1e-4, atol=1e-5)
