@@ -140,3 +140,30 @@ def test_provenance_comment_and_optional_footnote(capsys):
     assert code == 0 and r"\footnote{Stated in this rate form by Fu et al." in out
     code, out, err = run(capsys, "latex", "theorem1", "--footnote", "--env", "align")
     assert code == 2 and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ("latex", "theorem1", "--limit", "i=oo", "--env", "theorem", "--preamble"),
+    ("latex", "shift", "theorem1", "--format", "json"),
+    ("derive", "theorem1", "--subs", "lam=1/2"),
+    ("derive", "corollary", "--format", "latex"),
+    ("optimize", "synthetic-size", "--n-real", "100", "--method", "sympy", "--format", "json"),
+])
+def test_out_writes_exactly_what_would_be_printed(capsys, tmp_path, argv):
+    code, printed, _ = run(capsys, *argv)
+    assert code == 0
+    target = tmp_path / "sub" / "result.txt"            # a missing folder is created
+    code, out, err = run(capsys, *argv, "--out", str(target))
+    assert code == 0 and out == "" and err.strip() == f"wrote {target}"
+    assert target.read_text() == printed
+
+
+@pytest.mark.parametrize("command", [("latex", "theorem1"), ("derive", "theorem1"),
+                                     ("optimize", "synthetic-size", "--n-real", "100", "--method", "sympy")])
+def test_a_bad_out_is_refused_before_any_work_and_writes_nothing(capsys, tmp_path, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep")
+    for bad, why in ((str(tmp_path), "not a directory"), (str(blocker / "x.tex"), "writable folder")):
+        code, out, err = run(capsys, *command, "--out", bad)
+        assert code == 2 and out == "" and "--out" in err and why in err and len(err.strip().splitlines()) == 1
+    assert blocker.read_text() == "keep" and sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]

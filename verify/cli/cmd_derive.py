@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from stl.theory.catalog import NAMES, PUBLIC_NAMES, SUMMARIES
-from stl.verify.cli.common import emit, parse_assignments, to_json
+from stl.verify.cli.common import add_out_option, check_out_file, emit_out, parse_assignments, to_json
 
 FORMATS = ("pretty", "latex", "json")
 
@@ -99,6 +99,7 @@ def add_result_options(parser: argparse.ArgumentParser, several: bool = False) -
     parser.add_argument("--timeout", type=_seconds, default=None, metavar="S",
                         help="deadline of the symbolic work in seconds (default 30, or "
                              "STL_SYMBOLIC_TIMEOUT)")
+    add_out_option(parser, "the output")
 
 
 def _work_text(args: argparse.Namespace) -> str:
@@ -170,13 +171,14 @@ def _transformed(args: argparse.Namespace):
 
 
 def handle(args: argparse.Namespace) -> int:
+    check_out_file(args.out)
     derivation, limits, rate = transformed(args)
     if args.format == "json":
-        emit(to_json(as_dict(derivation, limits, rate)))
+        emit_out(to_json(as_dict(derivation, limits, rate)), args.out)
     elif args.format == "latex":
-        emit(as_latex(derivation, rate))
+        emit_out(as_latex(derivation, rate), args.out)
     else:
-        emit(as_text(derivation, limits, rate))
+        emit_out(as_text(derivation, limits, rate), args.out)
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from stl.verify.cli.cmd_derive import add_result_options, result_epilog, transformed
-from stl.verify.cli.common import emit, parse_assignments, to_json
+from stl.verify.cli.common import check_out_file, emit_out, parse_assignments, to_json
 
 ENVIRONMENTS = ("theorem", "align", "equation", "inline")
 
@@ -36,6 +36,7 @@ examples:
   stl latex theorem1 --notation gamma='\\rho_n^{{i-1}}' --env equation --preamble
   stl latex theorem1-rate --footnote
   stl latex theorem1-rate --format json
+  stl latex theorem1 --limit i=oo --env theorem --preamble --out theorem1.tex
 """
 
 
@@ -100,6 +101,7 @@ def handle(args: argparse.Namespace) -> int:
     from stl.theory.paper import preamble
     from stl.theory.symbols import lookup
 
+    check_out_file(args.out)
     if args.label is not None and len(args.name) > 1:
         raise InputError("--label", args.label, "one NAME (a label names one result)")
     notation = {lookup(key, public_only=False): tex
@@ -115,11 +117,11 @@ def handle(args: argparse.Namespace) -> int:
         for record, body in zip(records, bodies):
             record["preamble"] = preamble(body)
         if len(records) == 1:
-            emit(to_json(records[0]))
+            emit_out(to_json(records[0]), args.out)
         else:
-            emit(to_json({"results": records, "preamble": head}))
+            emit_out(to_json({"results": records, "preamble": head}), args.out)
     elif args.preamble:
-        emit(f"% preamble\n{head}\n\n% body\n{joined}\n")
+        emit_out(f"% preamble\n{head}\n\n% body\n{joined}\n", args.out)
     else:
-        emit(joined + "\n")
+        emit_out(joined + "\n", args.out)
     return 0

@@ -21,6 +21,7 @@ import argparse
 import math
 
 from stl.verify.cli import types as T
+from stl.verify.cli.common import add_out_option
 from stl.verify.errors import InputError
 
 EXAMPLES = """examples:
@@ -51,6 +52,7 @@ def register(subparsers) -> None:
     s.add_argument("--grid", default=None, metavar="N1,N2,...", help="simulate: the n_s values to try")
     s.add_argument("--format", default="pretty", choices=("pretty", "json"))
     s.add_argument("--quiet", action="store_true", help="no progress output")
+    add_out_option(s, "the result (pretty or json, as --format says)")
     s.set_defaults(handler=handler)
     p.set_defaults(handler=lambda args: _missing_problem())
 
@@ -60,9 +62,10 @@ def _missing_problem() -> int:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from stl.verify.cli.common import emit, parse_assignments, to_json
+    from stl.verify.cli.common import check_out_file, emit_out, parse_assignments, to_json
     from stl.verify.research.optimal_size import METHODS, disagreements, problem_from_subs, solve
 
+    check_out_file(args.out)
     methods = METHODS if args.method == "all" else (args.method,)
     if args.method != "all" and args.method not in METHODS:
         raise InputError("--method", args.method, "all, " + ", ".join(METHODS))
@@ -96,9 +99,9 @@ def handler(args: argparse.Namespace) -> int:
     prob.update({"A": problem.A, "C": problem.C, "closed_form_regime": problem.closed_form_regime})
     doc = {"methods": results, "problem": prob, "notes": notes}
     if args.format == "json":
-        emit(to_json(doc))
+        emit_out(to_json(doc), args.out)
     else:
-        emit(_pretty(doc))
+        emit_out(_pretty(doc), args.out)
     return 0
 
 

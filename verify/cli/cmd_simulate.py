@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from stl.verify.cli.common import (
     TerminalProgress,
     add_per_replicate_option,
     add_simulation_options,
+    check_out_file,
     emit,
     ignored_lam_warning,
     lazy_help,
@@ -116,14 +116,7 @@ def check_out(out: str | None) -> None:
     path = check_path(out, "--out")
     if path.suffix.lower() not in OUT_SUFFIXES:
         raise InputError("--out", out, "a file ending in .json, .csv or .parquet")
-    if path.is_dir():
-        raise InputError("--out", out, "a file path, not a directory")
-    # The writer creates missing parent folders: check the nearest one that exists.
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError("--out", out, f"a path in a writable folder ({parent} is not one)")
+    check_out_file(out)
 
 
 def build(args) -> tuple[Any, Any, dict[str, Any]]:

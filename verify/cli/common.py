@@ -35,6 +35,41 @@ def parse_assignments(pairs: Iterable[str] | None, argument: str) -> dict[str, s
     return result
 
 
+def check_out_file(out: str | None, argument: str = "--out") -> Path | None:
+    """Refuse, before any work, an ``--out`` where no file can be written: a name no file
+    system holds, a directory, or a place under a file or in a folder that is not writable
+    (missing parent folders are created by the writer, so the nearest existing one counts)."""
+    if not out:
+        return None
+    import os
+
+    from stl.kernel.atomic import check_path
+
+    path = check_path(out, argument)
+    if path.is_dir():
+        raise InputError(argument, out, "a file path, not a directory")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(argument, out, f"a path in a writable folder ({parent} is not one)")
+    return path
+
+
+def add_out_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--out FILE``: write ``what`` atomically to FILE instead of printing it (:func:`emit_out`)."""
+    parser.add_argument("--out", metavar="FILE", type=T.PATH, default=None,
+                        help=f"write {what} to FILE (atomically: a complete file or none) instead of printing it")
+
+
+def emit_out(text: str, out: str | None) -> None:
+    """The output of a command with :func:`add_out_option`: printed, or written to ``out``
+    with one line on stderr saying where."""
+    emit(text, out)
+    if out:
+        print(f"wrote {out}", file=sys.stderr)
+
+
 def emit(text: str, out: str | None = None) -> None:
     """Print ``text`` to stdout, or write it atomically to ``out``."""
     if out:
