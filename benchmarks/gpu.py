@@ -326,7 +326,7 @@ def run(device: torch.device, quick: bool, *, precision_replicates: int = 32, pr
     grid = QUICK_R if device.type == "cpu" else FULL_R
     if compiled is None:
         compiled = device.type == "cuda"
-    models = list(grid) + [m for m, _, _ in (COMPILED + COMPILED_LAST if compiled else ()) if m not in grid]
+    models = list(dict.fromkeys([*grid, *(m for m, _, _ in (COMPILED + COMPILED_LAST if compiled else ()))]))
     flops = {model: step_flops(model) for model in models}
     doc["flops_per_step_per_replicate"] = flops
     traffic = {model: step_traffic(model) for model in models}
@@ -349,8 +349,7 @@ def run(device: torch.device, quick: bool, *, precision_replicates: int = 32, pr
             # The unfused sequence's traffic at the measured copy rate (float32 bytes; a
             # bf16 step moves fewer): what graph replay of the eager kernels cannot beat.
             floor_ms = 1000 * moved / (doc["device"]["copy_gbs"] * 1e9)
-            row.update(achieved_tflops=tflops, fraction_of_matmul=tflops / rate,
-                       unfused_floor_ms=floor_ms, fraction_of_unfused_floor=floor_ms / row["ms_per_step"])
+            row.update(achieved_tflops=tflops, fraction_of_matmul=tflops / rate, unfused_floor_ms=floor_ms)
         doc["steps"].append(row)
         emit(_row_text(row))
         if checkpoint:
@@ -422,38 +421,23 @@ def _row_text(r: dict) -> str:
             f"{r.get('achieved_tflops', 0):.2f} TFLOP/s{frac}{floor}{peak}")
 
 
+def _tables():
+    """:mod:`benchmarks.gpu_tables` (the one renderer of the step and precision tables),
+    loaded from beside this file as :mod:`benchmarks.gpu_session` loads it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_tables", Path(__file__).with_name("gpu_tables.py"))
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    return tables
+
+
 def markdown(doc: dict) -> str:
-    d = doc["device"]
-    rates = ", ".join(f"{p} {v:.1f}" for p, v in d["matmul_tflops"].items())
-    traffic = doc.get("traffic_per_step_per_replicate", {})
-    moved = ", ".join(f"{m} {(t['read_bytes'] + t['written_bytes']) / 1e6:.1f} MB in {t['kernels']} kernels"
-                      for m, t in traffic.items())
-    lines = [f"# ICL training step: {d.get('name')} (torch {d['torch']})", "",
-             f"Measured matmul TFLOP/s: {rates}; measured copy rate {d.get('copy_gbs', float('nan')):.0f} GB/s.",
-             "", f"Unfused memory traffic per step and replicate (operator by operator): {moved}.", "",
-             "| model | R | precision | loss | ms/step | mode | TFLOP/s | of matmul | unfused floor ms | peak MiB |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in doc["steps"]:
-        loss = "compiled" if r.get("compile") else "eager"
-        if "error" in r:
-            lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {loss} | {r['error'][:60]} "
-                         "| | | | | |")
-            continue
-        if r.get("loss", loss) != loss:
-            loss = r["loss"][:60]
-        lines.append(f"| {r['model']} | {r['replicates']} | {r['precision']} | {loss} | {r['ms_per_step']:.3f} "
-                     f"| {r['mode']} | {r.get('achieved_tflops', float('nan')):.2f} "
-                     f"| {100 * r.get('fraction_of_matmul', float('nan')):.1f}% "
-                     f"| {r.get('unfused_floor_ms', float('nan')):.3f} | {r.get('peak_mib', float('nan')):.0f} |")
-    prec = doc.get("precision", {})
-    if "by_precision" in prec:
-        lines += ["", f"Precision ({prec['recipe']}, {prec['replicates']} replicates, ridge {prec['ridge']:.4f}):", "",
-                  "| precision | icl_risk | / ridge | diff vs fp32 (± se) | within 5% | ms/step |", "|---|---|---|---|---|---|"]
-        for p, row in prec["by_precision"].items():
-            diff = (f"{row['diff_vs_fp32']:+.4f} ± {row['diff_se']:.4f}" if "diff_vs_fp32" in row else "—")
-            within = row.get("within_5pct", "—")
-            lines.append(f"| {p} | {row['icl_risk']:.4f} | {row['ratio_to_ridge']:.3f} | {diff} | {within} | "
-                         f"{row['ms_per_step']:.3f} |")
+    tables = _tables()
+    lines = [f"# ICL training step: {doc['device'].get('name')} (torch {doc['device']['torch']})", "",
+             tables.render_steps(doc)]
+    if "by_precision" in doc.get("precision", {}):
+        lines += ["", tables.render_precision(doc["precision"])]
     lines += ["", f"Targets: `{json.dumps(doc.get('targets', {}))}`", "", f"Total {doc.get('total_s', 0):.1f} s."]
     return "\n".join(lines) + "\n"
 

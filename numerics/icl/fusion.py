@@ -19,19 +19,21 @@ captured as a CUDA graph like the eager one.
 
 Compiling costs time once per process and shape (16–30 s on 2 CPU cores for the
 ``learn-cpu`` network; a few seconds when torch's on-disk cache already holds it), so it
-is off by default: it pays for itself in long trainings (measured on one CPU thread,
-``learn-cpu`` at R = 2: 13.1 ms a step against 16.2 eager, so a cold compilation is
-repaid after about 5000 steps). On a GPU, where the eager step's traffic is its floor,
-it is the route to issue 19's step-time targets; measured there by ``benchmarks/gpu.py``. A compilation that fails (no C compiler, no Triton)
-falls back to the plain function and says so (a ``RuntimeWarning``, and
-:attr:`LossFunction.note`), never silently. The compiled code is cached by torch per code object and input shapes, so
-the fits of one model in one process compile once per replicate count (up to torch's
-recompile limit, 8 variants per process by default; beyond it torch warns and runs the
-further variants eagerly).
+is off by default and pays for itself only in long trainings. Measured on one CPU thread,
+``learn-cpu`` at R = 2: 13.1 ms a step against 16.2 eager, so a cold compilation is repaid
+after about 5000 steps; the whole default ``stl simulate transformer --generations 0`` (one
+fit of 2000 steps) took 1.08 times as long with it, 33.4 s against 30.9 s. On a GPU, where
+the eager step's memory traffic is its floor, it is the route to issue 19's step-time
+targets, measured there by ``benchmarks/gpu.py``.
+
+A compilation that fails (no C compiler, no Triton) falls back to the plain function and
+says so (a ``RuntimeWarning``, and :attr:`LossFunction.note`), never silently. The compiled
+code is cached by torch per code object and input shapes, so the fits of one model in one
+process compile once per replicate count (up to torch's recompile limit, 8 variants per
+process by default; beyond it torch warns and runs the further variants eagerly).
 
 >>> import torch
 >>> f = LossFunction(compile=False)
->>> w = {"a": torch.ones(1, 2)}
 >>> float(f(lambda p, x: p["a"] * x, ["a"], [(2,)], torch.ones(1, 2), [torch.ones(1, 2)],
 ...         torch.zeros(1, 2), torch.full((2,), 0.5)))
 1.0
@@ -46,8 +48,6 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import torch
-
-from stl.numerics.icl import COMPILE  # noqa: F401 - the parameter's values, declared without torch
 
 
 def squared_loss(forward: Callable, names: Sequence[str], shapes: Sequence[tuple[int, ...]],

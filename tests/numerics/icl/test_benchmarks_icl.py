@@ -59,7 +59,7 @@ def test_gpu_benchmark_quick_cpu_run_writes_json_and_markdown(tmp_path):
     assert r2["unfused_floor_ms"] == pytest.approx(1000 * 2 * moved / (doc["device"]["copy_gbs"] * 1e9))
     assert not r2["compile"] and r2["loss"] == "eager"
     md = out.with_suffix(".md").read_text()
-    assert "| learn | 2 | fp32 | eager |" in md and "Targets" in md and "Unfused memory traffic" in md
+    assert "| learn | 2 | fp32 | eager |" in md and "Targets" in md and "Memory traffic of one replicate" in md
 
 
 def test_traffic_counter_counts_what_kernels_read_and_write_and_skips_views():
