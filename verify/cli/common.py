@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,8 +42,6 @@ def check_out_file(out: str | None, argument: str = "--out") -> Path | None:
     (missing parent folders are created by the writer, so the nearest existing one counts)."""
     if not out:
         return None
-    import os
-
     from stl.kernel.atomic import check_path
 
     path = check_path(out, argument)
